@@ -1,0 +1,90 @@
+//! Command-line conventions shared by every tool: exit codes, quiet exit on a closed pipe,
+//! error reporting on stderr, and the `--version` text with libtorch facts.
+
+use std::io;
+use std::process::ExitCode;
+
+/// Everything went well.
+pub const EXIT_OK: u8 = 0;
+/// Bad data, a missing file, a failed computation.
+pub const EXIT_FAILURE: u8 = 1;
+/// The command line itself was wrong (clap uses the same code for its own errors).
+pub const EXIT_USAGE: u8 = 2;
+
+/// An error that is the user's command line's fault rather than the data's: exits with
+/// [`EXIT_USAGE`].
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Runs a tool's body and maps its outcome to an exit code.
+///
+/// A closed stdout (`vrd-rank ... | head -1`) is not a failure: the reader has what it
+/// wanted, so the tool exits 0 without a message, as Unix filters do.
+pub fn run(tool: &str, body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
+    match body() {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(err) if is_broken_pipe(&err) => ExitCode::from(EXIT_OK),
+        Err(err) => {
+            eprintln!("{tool}: error: {}", render_error(&err));
+            if err.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::from(EXIT_FAILURE)
+            }
+        }
+    }
+}
+
+/// The error and its causes on one line, outermost first, without repeating a cause
+/// that the outer message already quotes.
+fn render_error(err: &anyhow::Error) -> String {
+    let mut out = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| cause.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe))
+}
+
+/// Parses the command line of a tool. `--version` additionally reports the libtorch the
+/// tool runs on and the accelerators it sees; that probe loads CUDA libraries, so it runs
+/// only when `--version` is asked for, not on every start.
+pub fn parse_args<C: clap::Parser>() -> C {
+    let mut cmd = C::command().version(env!("CARGO_PKG_VERSION"));
+    if std::env::args_os().any(|a| a == "--version") {
+        cmd = cmd.long_version(long_version());
+    }
+    let matches = cmd.get_matches();
+    C::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// The long `--version` text: the tool version plus the libtorch it runs on and what
+/// accelerators that libtorch can see, so a user can tell a CPU from a CUDA build.
+pub fn long_version() -> String {
+    let cuda = tch::Cuda::is_available();
+    let devices = if cuda { tch::Cuda::device_count() } else { 0 };
+    format!(
+        "{}\nlibtorch: {} ({})\ncuda available: {}\ncuda devices: {}\ncudnn available: {}",
+        env!("CARGO_PKG_VERSION"),
+        crate::model::runtime::libtorch_version(),
+        option_env!("VRD_LIBTORCH_LIB").unwrap_or("location unknown"),
+        cuda,
+        devices,
+        tch::Cuda::cudnn_is_available(),
+    )
+}

@@ -1,0 +1,79 @@
+//! Loading Hugging Face safetensors weights into a VarStore by name, strictly: every
+//! variable of the model must be present with the right shape, or the error names it.
+
+use anyhow::{anyhow, bail, Result};
+use std::collections::HashMap;
+use std::path::Path;
+use tch::nn::VarStore;
+use tch::Tensor;
+
+/// Prefixes that task-head checkpoints put before the encoder's own names.
+pub const ENCODER_PREFIXES: &[&str] = &["bert.", "roberta.", "model."];
+
+/// Copies the tensors of `file` into the variables of `vs` (converting dtype and device).
+/// Names may carry one of `prefixes`; old-style LayerNorm `gamma`/`beta` are accepted.
+/// Tensors the model does not use (a pooler, a task head) are ignored.
+pub fn load_safetensors(vs: &VarStore, file: &Path, prefixes: &[&str]) -> Result<()> {
+    let tensors =
+        Tensor::read_safetensors(file).map_err(|e| anyhow!("{}: cannot read weights: {e}", file.display()))?;
+    let mut by_name: HashMap<String, Tensor> = HashMap::with_capacity(tensors.len());
+    for (name, t) in tensors {
+        by_name.insert(normalize_name(&name, prefixes), t);
+    }
+    let vars = vs.variables();
+    let mut names: Vec<&String> = vars.keys().collect();
+    names.sort();
+    tch::no_grad(|| -> Result<()> {
+        for name in names {
+            let var = &vars[name];
+            let src =
+                by_name.get(name.as_str()).ok_or_else(|| anyhow!("{}: missing tensor `{name}`", file.display()))?;
+            if src.size() != var.size() {
+                bail!(
+                    "{}: tensor `{name}` has shape {:?}, the model needs {:?}",
+                    file.display(),
+                    src.size(),
+                    var.size()
+                );
+            }
+            let mut var = var.shallow_clone();
+            var.f_copy_(&src.to_device(var.device()).to_kind(var.kind()))?;
+        }
+        Ok(())
+    })
+}
+
+fn normalize_name(name: &str, prefixes: &[&str]) -> String {
+    let mut n = name;
+    for p in prefixes {
+        if let Some(rest) = n.strip_prefix(p) {
+            n = rest;
+            break;
+        }
+    }
+    if let Some(stem) = n.strip_suffix(".gamma") {
+        format!("{stem}.weight")
+    } else if let Some(stem) = n.strip_suffix(".beta") {
+        format!("{stem}.bias")
+    } else {
+        n.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_lose_one_known_prefix_and_old_layer_norm_names() {
+        assert_eq!(normalize_name("bert.embeddings.LayerNorm.gamma", ENCODER_PREFIXES), "embeddings.LayerNorm.weight");
+        assert_eq!(
+            normalize_name("roberta.encoder.layer.0.output.LayerNorm.beta", ENCODER_PREFIXES),
+            "encoder.layer.0.output.LayerNorm.bias"
+        );
+        assert_eq!(
+            normalize_name("embeddings.word_embeddings.weight", ENCODER_PREFIXES),
+            "embeddings.word_embeddings.weight"
+        );
+    }
+}

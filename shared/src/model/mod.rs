@@ -1,0 +1,37 @@
+//! Transformer text encoders in libtorch (through tch), loaded from Hugging Face folders.
+//!
+//! One file per part: the config, each architecture with HF's exact weight names, pooling,
+//! checkpoint loading, and the sentence encoder that ties a tokenizer to a model.
+
+pub mod bert;
+pub mod checkpoint;
+pub mod config;
+pub mod pooling;
+pub mod runtime;
+pub mod sentence;
+pub mod xlm_roberta;
+
+pub use config::{Architecture, EncoderConfig};
+pub use sentence::{SentenceEncoder, SentenceEncoderOptions};
+
+use tch::Tensor;
+
+/// What the training model needs from a text encoder: the embedding layer and the
+/// transformer stack callable separately (an extra token is appended between them).
+pub trait TextEncoder {
+    /// Token ids `(B, T)` to input embeddings `(B, T, H)`.
+    fn embeddings(&self, input_ids: &Tensor, token_type_ids: Option<&Tensor>, train: bool) -> Tensor;
+    /// Hidden states `(B, T, H)` and a 0/1 attention mask `(B, T)` through all layers.
+    fn encoder(&self, hidden: &Tensor, attention_mask: &Tensor, train: bool) -> Tensor;
+    fn forward(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+        token_type_ids: Option<&Tensor>,
+        train: bool,
+    ) -> Tensor {
+        let h = self.embeddings(input_ids, token_type_ids, train);
+        self.encoder(&h, attention_mask, train)
+    }
+    fn hidden_size(&self) -> i64;
+}

@@ -1,0 +1,250 @@
+//! Embedding matrices on disk, as safetensors files any safetensors reader can open
+//! (Python's `safetensors.numpy.load_file` included).
+//!
+//! Layout: one tensor `embeddings`, F32, shape `[rows, dim]`, row-major; the header's
+//! `__metadata__` carries what a later run needs to trust or reuse the rows:
+//! `format`, `model_id`, `dim`, `rows`, `ids` (JSON array of video ids, row order) and
+//! `text_hashes` (JSON array, the hash of the exact text each row was made from).
+//!
+//! The writer lays out the whole file up front and fills rows in any order at their final
+//! offsets, so encoding a large catalogue never holds the matrix in memory, and the file
+//! only appears (renamed from a temporary) once every row is written.
+
+use crate::output::{persist, temp_sibling};
+use anyhow::{anyhow, bail, Context, Result};
+use safetensors::{Dtype, SafeTensors};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+pub const FORMAT: &str = "vrd-embeddings/1";
+pub const TENSOR_NAME: &str = "embeddings";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddingMeta {
+    pub model_id: String,
+    pub dim: usize,
+    pub ids: Vec<String>,
+    pub text_hashes: Vec<String>,
+}
+
+impl EmbeddingMeta {
+    pub fn rows(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn to_header_map(&self) -> Result<BTreeMap<String, String>> {
+        let mut m = BTreeMap::new();
+        m.insert("format".into(), FORMAT.into());
+        m.insert("model_id".into(), self.model_id.clone());
+        m.insert("dim".into(), self.dim.to_string());
+        m.insert("rows".into(), self.rows().to_string());
+        m.insert("ids".into(), serde_json::to_string(&self.ids)?);
+        m.insert("text_hashes".into(), serde_json::to_string(&self.text_hashes)?);
+        Ok(m)
+    }
+
+    fn from_header_map(m: &HashMap<String, String>, file: &Path) -> Result<Self> {
+        let get = |key: &str| {
+            m.get(key)
+                .ok_or_else(|| anyhow!("{}: metadata has no `{key}` (not a vrd embeddings file?)", file.display()))
+        };
+        let format = get("format")?;
+        if format != FORMAT {
+            bail!("{}: unsupported embeddings format {format:?} (expected {FORMAT})", file.display());
+        }
+        let dim = get("dim")?.parse().with_context(|| format!("{}: metadata `dim`", file.display()))?;
+        let ids: Vec<String> =
+            serde_json::from_str(get("ids")?).with_context(|| format!("{}: metadata `ids`", file.display()))?;
+        let text_hashes: Vec<String> = serde_json::from_str(get("text_hashes")?)
+            .with_context(|| format!("{}: metadata `text_hashes`", file.display()))?;
+        if text_hashes.len() != ids.len() {
+            bail!("{}: {} ids but {} text hashes", file.display(), ids.len(), text_hashes.len());
+        }
+        Ok(EmbeddingMeta { model_id: get("model_id")?.clone(), dim, ids, text_hashes })
+    }
+}
+
+/// Fills an embeddings file row by row, in any order.
+pub struct EmbeddingWriter {
+    file: tempfile::NamedTempFile,
+    dest: PathBuf,
+    data_start: u64,
+    dim: usize,
+    written: Vec<bool>,
+}
+
+impl EmbeddingWriter {
+    pub fn create(dest: &Path, meta: &EmbeddingMeta) -> Result<Self> {
+        if meta.dim == 0 {
+            bail!("embedding dimension must be positive");
+        }
+        let rows = meta.rows();
+        let data_len = rows * meta.dim * 4;
+        let mut header = serde_json::Map::new();
+        header.insert("__metadata__".into(), serde_json::to_value(meta.to_header_map()?)?);
+        header.insert(
+            TENSOR_NAME.into(),
+            serde_json::json!({"dtype": "F32", "shape": [rows, meta.dim], "data_offsets": [0, data_len]}),
+        );
+        let mut header = serde_json::to_vec(&header)?;
+        // Readers that memory-map the data want it 8-byte aligned; the format allows
+        // trailing spaces in the header for exactly this.
+        while header.len() % 8 != 0 {
+            header.push(b' ');
+        }
+        let mut file = temp_sibling(dest)?;
+        let f = file.as_file_mut();
+        f.write_all(&(header.len() as u64).to_le_bytes())?;
+        f.write_all(&header)?;
+        let data_start = 8 + header.len() as u64;
+        f.set_len(data_start + data_len as u64).with_context(|| format!("writing {}", dest.display()))?;
+        Ok(EmbeddingWriter { file, dest: dest.to_path_buf(), data_start, dim: meta.dim, written: vec![false; rows] })
+    }
+
+    /// Writes consecutive rows of a batch (`values.len() == rows.len() * dim`) at the
+    /// positions `rows`.
+    pub fn write_rows(&mut self, rows: &[usize], values: &[f32]) -> Result<()> {
+        if values.len() != rows.len() * self.dim {
+            bail!("internal: {} values for {} rows of dim {}", values.len(), rows.len(), self.dim);
+        }
+        let mut bytes = Vec::with_capacity(self.dim * 4);
+        for (k, &row) in rows.iter().enumerate() {
+            let slot = self.written.get_mut(row).ok_or_else(|| anyhow!("internal: row {row} out of range"))?;
+            *slot = true;
+            bytes.clear();
+            for v in &values[k * self.dim..(k + 1) * self.dim] {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+            let offset = self.data_start + (row * self.dim * 4) as u64;
+            self.file
+                .as_file()
+                .write_all_at(&bytes, offset)
+                .with_context(|| format!("writing {}", self.dest.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Moves the file into place; fails (leaving nothing behind) if a row was never written.
+    pub fn finish(self) -> Result<()> {
+        if let Some(missing) = self.written.iter().position(|w| !w) {
+            bail!("internal: row {missing} of {} was never written", self.dest.display());
+        }
+        persist(self.file, &self.dest)
+    }
+}
+
+/// A whole embeddings file in memory.
+#[derive(Debug, Clone)]
+pub struct Embeddings {
+    pub meta: EmbeddingMeta,
+    data: Vec<f32>,
+}
+
+impl Embeddings {
+    pub fn read(path: &Path) -> Result<Embeddings> {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let (_, header) = SafeTensors::read_metadata(&bytes)
+            .map_err(|e| anyhow!("{}: not a safetensors file: {e:?}", path.display()))?;
+        let meta_map = header
+            .metadata()
+            .as_ref()
+            .ok_or_else(|| anyhow!("{}: no metadata (not a vrd embeddings file?)", path.display()))?;
+        let meta = EmbeddingMeta::from_header_map(meta_map, path)?;
+        let st = SafeTensors::deserialize(&bytes).map_err(|e| anyhow!("{}: {e:?}", path.display()))?;
+        let view =
+            st.tensor(TENSOR_NAME).map_err(|_| anyhow!("{}: no tensor named `{TENSOR_NAME}`", path.display()))?;
+        if view.dtype() != Dtype::F32 || view.shape() != [meta.rows(), meta.dim] {
+            bail!(
+                "{}: tensor `{TENSOR_NAME}` is {:?} {:?}, metadata says F32 [{}, {}]",
+                path.display(),
+                view.dtype(),
+                view.shape(),
+                meta.rows(),
+                meta.dim
+            );
+        }
+        let data = view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        Ok(Embeddings { meta, data })
+    }
+
+    /// An in-memory matrix, `data` row-major with `meta.rows() * meta.dim` values.
+    pub fn from_parts(meta: EmbeddingMeta, data: Vec<f32>) -> Result<Embeddings> {
+        if data.len() != meta.rows() * meta.dim || meta.text_hashes.len() != meta.rows() {
+            bail!(
+                "{} values and {} hashes for {} rows of dim {}",
+                data.len(),
+                meta.text_hashes.len(),
+                meta.rows(),
+                meta.dim
+            );
+        }
+        Ok(Embeddings { meta, data })
+    }
+
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.meta.dim..(i + 1) * self.meta.dim]
+    }
+
+    /// Row number by video id (the first row wins if an id repeats).
+    pub fn index(&self) -> HashMap<&str, usize> {
+        let mut m = HashMap::with_capacity(self.meta.ids.len());
+        for (i, id) in self.meta.ids.iter().enumerate() {
+            m.entry(id.as_str()).or_insert(i);
+        }
+        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_written_out_of_order_read_back_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.safetensors");
+        let meta = EmbeddingMeta {
+            model_id: "m".into(),
+            dim: 3,
+            ids: vec!["a".into(), "b".into(), "c".into()],
+            text_hashes: vec!["h1".into(), "h2".into(), "h3".into()],
+        };
+        let mut w = EmbeddingWriter::create(&path, &meta).unwrap();
+        w.write_rows(&[2, 0], &[7.0, 8.0, 9.0, 1.0, 2.0, 3.0]).unwrap();
+        assert!(!path.exists(), "the file must not appear before it is complete");
+        w.write_rows(&[1], &[4.0, 5.0, 6.0]).unwrap();
+        w.finish().unwrap();
+        let e = Embeddings::read(&path).unwrap();
+        assert_eq!(e.meta, meta);
+        assert_eq!(e.row(0), [1.0, 2.0, 3.0]);
+        assert_eq!(e.row(2), [7.0, 8.0, 9.0]);
+        assert_eq!(e.index()["b"], 1);
+    }
+
+    #[test]
+    fn incomplete_file_is_never_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.safetensors");
+        let meta = EmbeddingMeta {
+            model_id: "m".into(),
+            dim: 2,
+            ids: vec!["a".into(), "b".into()],
+            text_hashes: vec!["x".into(), "y".into()],
+        };
+        let mut w = EmbeddingWriter::create(&path, &meta).unwrap();
+        w.write_rows(&[0], &[1.0, 2.0]).unwrap();
+        assert!(w.finish().is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file and no temporary left behind");
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.safetensors");
+        std::fs::write(&path, b"not a tensor file at all").unwrap();
+        let err = Embeddings::read(&path).unwrap_err().to_string();
+        assert!(err.contains("bad.safetensors") && err.contains("not a safetensors file"), "{err}");
+    }
+}

@@ -1,0 +1,205 @@
+//! `vrd-encode media`: one embedding per video, from its title, channel and description.
+//!
+//! Videos are de-duplicated by id (a rewatched video is encoded once; where the same id
+//! comes with more text, e.g. a metadata record after a watch event, the fuller text wins).
+//! With `--previous`, rows whose model id and text hash are unchanged are copied instead of
+//! re-encoded, so a cron run over a mostly unchanged catalogue only encodes what is new.
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use shared::cli::UsageError;
+use shared::jsonl::JsonlReader;
+use shared::model::pooling::Pooling;
+use shared::model::runtime::{parse_device, parse_dtype};
+use shared::model::sentence::length_sorted_batches;
+use shared::model::{SentenceEncoder, SentenceEncoderOptions};
+use shared::records::MediaText;
+use shared::tensors::{EmbeddingMeta, EmbeddingWriter, Embeddings};
+use shared::text::{text_hash, TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct MediaArgs {
+    /// JSONL files of videos or watch events (none or `-`: stdin).
+    inputs: Vec<PathBuf>,
+    /// The safetensors file to write.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Hugging Face model folder (default: the packaged all-MiniLM-L6-v2).
+    #[arg(long, env = "VRD_MODEL")]
+    model: Option<PathBuf>,
+    /// Text made from each video: fields {title}, {channel}, {description}, {tags}; `\n` is a newline.
+    #[arg(long, default_value = DEFAULT_TEMPLATE)]
+    template: String,
+    /// Characters of the description kept.
+    #[arg(long, default_value_t = DEFAULT_DESCRIPTION_CHARS)]
+    description_chars: usize,
+    /// Texts per forward pass.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Token limit per text (default: the model's).
+    #[arg(long)]
+    max_length: Option<usize>,
+    /// mean or cls (default: the model folder's pooling config).
+    #[arg(long)]
+    pooling: Option<String>,
+    /// cpu, cuda, cuda:N or auto.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// f32, bf16 or f16.
+    #[arg(long, default_value = "f32")]
+    dtype: String,
+    /// An earlier output: unchanged rows are reused instead of re-encoded (may be the same
+    /// file as --output).
+    #[arg(long)]
+    previous: Option<PathBuf>,
+}
+
+struct Item {
+    id: String,
+    text: String,
+    hash: String,
+}
+
+pub fn run(args: &MediaArgs) -> Result<()> {
+    if args.batch_size == 0 {
+        return Err(UsageError("--batch-size must be at least 1".into()).into());
+    }
+    let template = TextTemplate::parse(&args.template, args.description_chars)?;
+    let opts = SentenceEncoderOptions {
+        device: parse_device(&args.device).map_err(|e| UsageError(e.to_string()))?,
+        kind: parse_dtype(&args.dtype).map_err(|e| UsageError(e.to_string()))?,
+        max_length: args.max_length,
+        pooling: args.pooling.as_deref().map(Pooling::parse).transpose().map_err(|e| UsageError(e.to_string()))?,
+        normalize: true,
+    };
+    let items = read_items(&args.inputs, &template)?;
+    if items.is_empty() {
+        bail!("no videos in the input");
+    }
+    let model_dir = shared::model_dir::resolve_model_dir(args.model.as_deref())?;
+    let encoder = SentenceEncoder::load(&model_dir, &opts)?;
+    let previous = match &args.previous {
+        Some(p) if p.exists() => Some(Embeddings::read(p)?),
+        _ => None,
+    };
+
+    let meta = EmbeddingMeta {
+        model_id: encoder.model_id().to_string(),
+        dim: encoder.dim(),
+        ids: items.iter().map(|i| i.id.clone()).collect(),
+        text_hashes: items.iter().map(|i| i.hash.clone()).collect(),
+    };
+    let mut writer = EmbeddingWriter::create(&args.output, &meta)?;
+    let reused = copy_unchanged_rows(previous.as_ref(), &meta, &mut writer)?;
+    let todo: Vec<usize> = (0..items.len()).filter(|i| !reused.contains_key(i)).collect();
+
+    let started = Instant::now();
+    encode_rows(&encoder, &items, &todo, args.batch_size, &mut writer)?;
+    writer.finish()?;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "vrd-encode: {} videos → {} ({} encoded in {:.2}s, {:.1} texts/s; {} reused) with {}",
+        items.len(),
+        args.output.display(),
+        todo.len(),
+        secs,
+        todo.len() as f64 / secs.max(1e-9),
+        reused.len(),
+        encoder.model_id()
+    );
+    Ok(())
+}
+
+/// Reads every input, renders each video's text, keeps one row per video id.
+fn read_items(inputs: &[PathBuf], template: &TextTemplate) -> Result<Vec<Item>> {
+    let stdin = [PathBuf::from("-")];
+    let inputs = if inputs.is_empty() { &stdin[..] } else { inputs };
+    let mut items: Vec<Item> = Vec::new();
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    for path in inputs {
+        let mut reader = JsonlReader::<MediaText>::open(Some(path.as_path()))?;
+        while let Some(record) = reader.next() {
+            let record = record?;
+            let text = template.render(&record);
+            if text.is_empty() {
+                bail!(
+                    "{}: field `title`: no text to encode (title, channel and description are empty)",
+                    reader.location()
+                );
+            }
+            match by_id.get(&record.video_id) {
+                Some(&i) if items[i].text.len() >= text.len() => {}
+                Some(&i) => {
+                    items[i].hash = text_hash(&[&text]);
+                    items[i].text = text;
+                }
+                None => {
+                    by_id.insert(record.video_id.clone(), items.len());
+                    items.push(Item { id: record.video_id, hash: text_hash(&[&text]), text });
+                }
+            }
+        }
+    }
+    Ok(items)
+}
+
+/// Copies rows of the previous file that were made by the same model from the same text.
+/// Returns new row → previous row.
+fn copy_unchanged_rows(
+    previous: Option<&Embeddings>,
+    meta: &EmbeddingMeta,
+    writer: &mut EmbeddingWriter,
+) -> Result<HashMap<usize, usize>> {
+    let mut reused = HashMap::new();
+    let Some(prev) = previous else { return Ok(reused) };
+    if prev.meta.model_id != meta.model_id || prev.meta.dim != meta.dim {
+        eprintln!("vrd-encode: previous embeddings were made by {}; encoding everything again", prev.meta.model_id);
+        return Ok(reused);
+    }
+    let index = prev.index();
+    for (row, (id, hash)) in meta.ids.iter().zip(&meta.text_hashes).enumerate() {
+        if let Some(&p) = index.get(id.as_str()) {
+            if &prev.meta.text_hashes[p] == hash {
+                writer.write_rows(&[row], prev.row(p))?;
+                reused.insert(row, p);
+            }
+        }
+    }
+    Ok(reused)
+}
+
+fn encode_rows(
+    encoder: &SentenceEncoder,
+    items: &[Item],
+    rows: &[usize],
+    batch_size: usize,
+    writer: &mut EmbeddingWriter,
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let progress = ProgressBar::new(rows.len() as u64);
+    progress.set_style(
+        ProgressStyle::with_template("{spinner} encoding [{bar:30}] {pos}/{len} texts {per_sec} eta {eta}")
+            .expect("valid progress template")
+            .progress_chars("=> "),
+    );
+    // Tokenize and encode in slices so memory stays bounded however long the input is.
+    const SLICE: usize = 4096;
+    for slice in rows.chunks(SLICE) {
+        let texts: Vec<&str> = slice.iter().map(|&r| items[r].text.as_str()).collect();
+        let encodings = encoder.tokenize(&texts)?;
+        for batch in length_sorted_batches(&encodings, batch_size) {
+            let refs: Vec<_> = batch.iter().map(|&k| &encodings[k]).collect();
+            let values = encoder.embed_encodings(&refs).context("encoder forward pass")?;
+            let targets: Vec<usize> = batch.iter().map(|&k| slice[k]).collect();
+            writer.write_rows(&targets, &values)?;
+            progress.inc(batch.len() as u64);
+        }
+    }
+    progress.finish_and_clear();
+    Ok(())
+}

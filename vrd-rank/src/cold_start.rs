@@ -1,0 +1,198 @@
+//! The cold-start ranker: before any label exists, the best guess at what a person wants
+//! is more of what they watched lately. The taste profile is the recency-weighted mean of
+//! the embeddings of the last N watch events (rewatches count each time); candidates are
+//! ranked by cosine similarity to it, and what was already watched is left out.
+
+use anyhow::{bail, Result};
+use shared::records::{youtube_url, FeedItem, Video, WatchEvent};
+use shared::tensors::Embeddings;
+use std::collections::{BTreeMap, HashSet};
+
+pub const DEFAULT_RECENT: usize = 50;
+pub const DEFAULT_HALF_LIFE_DAYS: f64 = 30.0;
+
+pub struct Settings {
+    pub recent: usize,
+    pub half_life_days: f64,
+    pub keep_watched: bool,
+    pub top: usize,
+}
+
+pub fn rank(
+    history: &[WatchEvent],
+    candidates: &[Video],
+    embeddings: &Embeddings,
+    s: &Settings,
+) -> Result<Vec<FeedItem>> {
+    let index = embeddings.index();
+    let profile = taste_profile(history, embeddings, s)?;
+    let watched: HashSet<&str> = history.iter().map(|e| e.video_id.as_str()).collect();
+
+    let mut seen = HashSet::new();
+    let mut scored: Vec<(f64, &Video)> = Vec::new();
+    let mut missing = Vec::new();
+    for video in candidates {
+        if !seen.insert(video.video_id.as_str()) || (!s.keep_watched && watched.contains(video.video_id.as_str())) {
+            continue;
+        }
+        match index.get(video.video_id.as_str()) {
+            Some(&row) => scored.push((cosine(&profile, embeddings.row(row)), video)),
+            None => missing.push(video.video_id.as_str()),
+        }
+    }
+    if !missing.is_empty() {
+        bail!(
+            "{} candidate(s) have no embedding (first: {}); run vrd-encode media over the candidates too",
+            missing.len(),
+            missing[0]
+        );
+    }
+    // Highest score first; equal scores in id order so the feed is reproducible.
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.video_id.cmp(&b.1.video_id)));
+    Ok(scored
+        .into_iter()
+        .take(s.top)
+        .enumerate()
+        .map(|(i, (score, v))| FeedItem {
+            rank: i + 1,
+            video_id: v.video_id.clone(),
+            score,
+            scores: BTreeMap::from([("similarity".to_string(), score)]),
+            title: v.title.clone(),
+            channel: v.channel.clone(),
+            url: youtube_url(&v.video_id),
+        })
+        .collect())
+}
+
+/// The recency-weighted mean direction of the last `recent` watch events' embeddings.
+fn taste_profile(history: &[WatchEvent], embeddings: &Embeddings, s: &Settings) -> Result<Vec<f32>> {
+    let index = embeddings.index();
+    let mut events: Vec<&WatchEvent> = history.iter().filter(|e| index.contains_key(e.video_id.as_str())).collect();
+    if events.is_empty() {
+        bail!("no watch event in the history has an embedding; run vrd-encode media over the history");
+    }
+    events.sort_by_key(|e| std::cmp::Reverse(e.watched_at));
+    events.truncate(s.recent.max(1));
+    let newest = events[0].watched_at;
+    let mut profile = vec![0f64; embeddings.meta.dim];
+    for e in events {
+        let age_days = (newest - e.watched_at).num_milliseconds() as f64 / 86_400_000.0;
+        let weight = 0.5f64.powf(age_days / s.half_life_days);
+        let row = embeddings.row(index[e.video_id.as_str()]);
+        // Unit length first, so each event weighs by its recency alone.
+        let norm = row.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt();
+        if norm == 0.0 {
+            continue;
+        }
+        for (p, &x) in profile.iter_mut().zip(row) {
+            *p += weight * f64::from(x) / norm;
+        }
+    }
+    Ok(profile.into_iter().map(|x| x as f32).collect())
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let (mut dot, mut na, mut nb) = (0f64, 0f64, 0f64);
+    for (&x, &y) in a.iter().zip(b) {
+        dot += f64::from(x) * f64::from(y);
+        na += f64::from(x) * f64::from(x);
+        nb += f64::from(y) * f64::from(y);
+    }
+    if na == 0.0 || nb == 0.0 {
+        0.0
+    } else {
+        dot / (na.sqrt() * nb.sqrt())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::tensors::EmbeddingMeta;
+    use shared::time::parse_rfc3339;
+
+    fn watch(id: &str, at: &str) -> WatchEvent {
+        WatchEvent {
+            video_id: id.into(),
+            title: id.into(),
+            channel: None,
+            channel_id: None,
+            watched_at: parse_rfc3339(at).unwrap(),
+            source: "test".into(),
+        }
+    }
+
+    fn video(id: &str) -> Video {
+        Video {
+            video_id: id.into(),
+            title: format!("title {id}"),
+            description: String::new(),
+            channel: Some("c".into()),
+            channel_id: None,
+            published_at: None,
+            duration_s: None,
+            tags: vec![],
+            source: "test".into(),
+        }
+    }
+
+    /// 2-d embeddings: "x*" videos point along x, "y*" along y, "d" diagonally.
+    fn embeddings() -> Embeddings {
+        let rows: &[(&str, [f32; 2])] =
+            &[("x1", [1.0, 0.0]), ("x2", [0.9, 0.1]), ("y1", [0.0, 1.0]), ("y2", [0.1, 0.9]), ("d", [1.0, 1.0])];
+        let meta = EmbeddingMeta {
+            model_id: "m".into(),
+            dim: 2,
+            ids: rows.iter().map(|r| r.0.to_string()).collect(),
+            text_hashes: rows.iter().map(|_| "h".to_string()).collect(),
+        };
+        Embeddings::from_parts(meta, rows.iter().flat_map(|r| r.1).collect()).unwrap()
+    }
+
+    fn settings() -> Settings {
+        Settings { recent: 50, half_life_days: 30.0, keep_watched: false, top: 10 }
+    }
+
+    #[test]
+    fn recent_taste_wins_and_watched_videos_are_left_out() {
+        // Watched along y long ago, along x lately: x-like candidates come first.
+        let history = [watch("y1", "2023-01-01T00:00:00Z"), watch("x1", "2024-06-01T00:00:00Z")];
+        let feed =
+            rank(&history, &[video("y2"), video("x1"), video("d"), video("x2")], &embeddings(), &settings()).unwrap();
+        let ids: Vec<_> = feed.iter().map(|f| f.video_id.as_str()).collect();
+        assert_eq!(ids, ["x2", "d", "y2"]);
+        assert_eq!(feed[0].rank, 1);
+        assert!(feed[0].score > feed[1].score && feed[1].score > feed[2].score);
+        assert_eq!(feed[0].url, "https://www.youtube.com/watch?v=x2");
+    }
+
+    #[test]
+    fn only_the_last_n_events_count() {
+        let history = [watch("x1", "2024-06-01T00:00:00Z"), watch("y1", "2024-06-02T00:00:00Z")];
+        let s = Settings { recent: 1, ..settings() };
+        let feed = rank(&history, &[video("x2"), video("y2")], &embeddings(), &s).unwrap();
+        assert_eq!(feed[0].video_id, "y2");
+    }
+
+    #[test]
+    fn keep_watched_and_top_n() {
+        let history = [watch("x1", "2024-06-01T00:00:00Z")];
+        let s = Settings { keep_watched: true, top: 1, ..settings() };
+        let feed = rank(&history, &[video("y1"), video("x1"), video("x1")], &embeddings(), &s).unwrap();
+        assert_eq!(feed.len(), 1);
+        assert_eq!(feed[0].video_id, "x1");
+        assert!((feed[0].score - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn missing_embeddings_are_errors_that_say_what_to_do() {
+        let history = [watch("x1", "2024-06-01T00:00:00Z")];
+        let err = rank(&history, &[video("zz")], &embeddings(), &settings()).unwrap_err().to_string();
+        assert!(err.contains("zz") && err.contains("vrd-encode media"), "{err}");
+        let err = rank(&[watch("nope", "2024-06-01T00:00:00Z")], &[video("x1")], &embeddings(), &settings())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no watch event"), "{err}");
+    }
+}

@@ -1,0 +1,209 @@
+//! The cold-start slice end to end with the built tools (ingest → encode → rank) on the
+//! shipped fixtures, plus the pipe and failure behaviour of vrd-rank.
+
+use shared::tensors::{EmbeddingMeta, EmbeddingWriter};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const RANK: &str = env!("CARGO_BIN_EXE_vrd-rank");
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A sibling tool from the same build (cargo builds every binary before tests run).
+fn tool(name: &str) -> PathBuf {
+    let p = Path::new(RANK).with_file_name(name);
+    assert!(p.is_file(), "{} not built", p.display());
+    p
+}
+
+fn run(bin: &Path, args: &[&str]) -> Output {
+    let out = Command::new(bin).args(args).stdin(Stdio::null()).output().unwrap();
+    assert!(out.status.success(), "{} {args:?}: {}", bin.display(), String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+struct Pipeline {
+    dir: tempfile::TempDir,
+}
+
+impl Pipeline {
+    /// Runs ingest and encode on the fixtures, as `make demo` does.
+    fn new() -> Pipeline {
+        let dir = tempfile::tempdir().unwrap();
+        let watch = dir.path().join("watch.jsonl");
+        let takeout = repo().join("fixtures/takeout/watch-history.json");
+        run(&tool("vrd-ingest"), &["takeout", takeout.to_str().unwrap(), "-o", watch.to_str().unwrap()]);
+        let emb = dir.path().join("emb.safetensors");
+        run(
+            &tool("vrd-encode"),
+            &["media", watch.to_str().unwrap(), Self::candidates().to_str().unwrap(), "-o", emb.to_str().unwrap()],
+        );
+        Pipeline { dir }
+    }
+
+    fn candidates() -> PathBuf {
+        repo().join("fixtures/candidates.jsonl")
+    }
+
+    fn rank_args(&self) -> Vec<String> {
+        let p = |n: &str| self.dir.path().join(n).to_string_lossy().into_owned();
+        vec![
+            "--cold-start".into(),
+            "--history".into(),
+            p("watch.jsonl"),
+            "--candidates".into(),
+            Self::candidates().to_string_lossy().into_owned(),
+            "--embeddings".into(),
+            p("emb.safetensors"),
+        ]
+    }
+
+    fn rank(&self, extra: &[&str]) -> Output {
+        let mut args = self.rank_args();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        Command::new(RANK).args(&args).stdin(Stdio::null()).output().unwrap()
+    }
+}
+
+#[test]
+fn cold_start_feed_puts_the_recent_topic_first_and_skips_watched_videos() {
+    let p = Pipeline::new();
+    let out = p.rank(&["-n", "8"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let feed: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(feed.len(), 8);
+    let ranks: Vec<u64> = feed.iter().map(|f| f["rank"].as_u64().unwrap()).collect();
+    assert_eq!(ranks, (1..=8).collect::<Vec<_>>());
+    let scores: Vec<f64> = feed.iter().map(|f| f["score"].as_f64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    // The history is mostly Rust in the last weeks: the top of the feed is programming.
+    let titles: Vec<&str> = feed.iter().map(|f| f["title"].as_str().unwrap()).collect();
+    assert!(titles[..5].iter().all(|t| t.contains("Rust")), "{titles:?}");
+    // Unrelated uploads (makeup, gossip, pranks) are not in the top 8.
+    for junk in ["makeup", "Celebrity", "Prank"] {
+        assert!(!titles.iter().any(|t| t.contains(junk)), "{junk} in {titles:?}");
+    }
+    // Already-watched videos re-offered as candidates are left out.
+    assert!(!titles.contains(&"Rust ownership and borrowing explained"));
+    let url = feed[0]["url"].as_str().unwrap();
+    assert_eq!(url, format!("https://www.youtube.com/watch?v={}", feed[0]["video_id"].as_str().unwrap()));
+    assert!(feed[0]["scores"]["similarity"].is_number());
+}
+
+#[test]
+fn tsv_and_table_formats_and_file_output() {
+    let p = Pipeline::new();
+    let out = p.rank(&["-n", "3", "--format", "tsv"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0], "rank\tscore\tvideo_id\ttitle\tchannel\turl");
+    assert!(lines[1..].iter().all(|l| l.split('\t').count() == 6));
+
+    let out = p.rank(&["-n", "3", "--format", "table"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().next().unwrap().starts_with("rank"));
+
+    let dest = p.dir.path().join("feed.jsonl");
+    let out = p.rank(&["-n", "3", "-o", dest.to_str().unwrap()]);
+    assert!(out.status.success() && out.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), String::from_utf8(p.rank(&["-n", "3"]).stdout).unwrap());
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    // A feed far larger than a pipe buffer, so vrd-rank is still writing when `head` exits.
+    let dir = tempfile::tempdir().unwrap();
+    let n = 20_000;
+    let ids: Vec<String> = (0..n).map(|i| format!("vid{i:07}")).collect();
+    let meta =
+        EmbeddingMeta { model_id: "synthetic".into(), dim: 4, ids: ids.clone(), text_hashes: vec!["h".into(); n] };
+    let emb = dir.path().join("emb.safetensors");
+    let mut w = EmbeddingWriter::create(&emb, &meta).unwrap();
+    for i in 0..n {
+        let x = i as f32 / n as f32;
+        w.write_rows(&[i], &[1.0, x, 1.0 - x, 0.5]).unwrap();
+    }
+    w.finish().unwrap();
+    let cands = dir.path().join("cands.jsonl");
+    let body: String = ids
+        .iter()
+        .map(|id| format!("{{\"video_id\":\"{id}\",\"title\":\"A long enough title for {id}\",\"source\":\"t\"}}\n"))
+        .collect();
+    std::fs::write(&cands, body).unwrap();
+    let hist = dir.path().join("hist.jsonl");
+    std::fs::write(
+        &hist,
+        "{\"video_id\":\"vid0000000\",\"title\":\"t\",\"watched_at\":\"2024-01-01T00:00:00Z\",\"source\":\"t\"}\n",
+    )
+    .unwrap();
+    let script = format!(
+        "set -o pipefail; '{RANK}' --cold-start --history '{}' --candidates '{}' --embeddings '{}' -n {n} | head -1",
+        hist.display(),
+        cands.display(),
+        emb.display()
+    );
+    let out = Command::new("bash").args(["-c", &script]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 1);
+    assert!(out.stderr.is_empty(), "quiet on a closed pipe: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn failures_exit_with_the_right_code_and_leave_no_file() {
+    let p = Pipeline::new();
+    // Without --cold-start there is no model to rank with: a usage error.
+    let mut args = p.rank_args();
+    args.remove(0);
+    let out = Command::new(RANK).args(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--cold-start"));
+
+    let out = p.rank(&["--format", "xml"]);
+    assert_eq!(out.status.code(), Some(2));
+
+    // Candidates the embeddings do not cover.
+    let extra = p.dir.path().join("more.jsonl");
+    std::fs::write(&extra, "{\"video_id\":\"unseen00001\",\"title\":\"New\",\"source\":\"t\"}\n").unwrap();
+    let mut args = p.rank_args();
+    args[4] = extra.to_string_lossy().into_owned();
+    let dest = p.dir.path().join("feed.jsonl");
+    args.extend(["-o".to_string(), dest.to_string_lossy().into_owned()]);
+    let out = Command::new(RANK).args(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unseen00001"));
+    assert!(!dest.exists());
+
+    // A malformed candidate line.
+    std::fs::write(&extra, "{\"video_id\":\"a\",\"title\":\"A\",\"source\":\"t\"}\n{\"video_id\":\"b\",\"title\":\"B\",\"published_at\":\"soon\",\"source\":\"t\"}\n").unwrap();
+    let out = Command::new(RANK).args(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("more.jsonl:2: field `published_at`"), "{stderr}");
+    assert!(out.stdout.is_empty() && !dest.exists());
+
+    // A missing embeddings file.
+    let mut args = p.rank_args();
+    args[6] = "/nonexistent/emb.safetensors".into();
+    let out = Command::new(RANK).args(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/emb.safetensors"));
+}
+
+#[test]
+fn tools_report_libtorch_and_run_without_ld_library_path() {
+    for name in ["vrd-ingest", "vrd-encode", "vrd-train", "vrd-rank", "vrd-label"] {
+        let out = Command::new(tool(name)).arg("--version").env_remove("LD_LIBRARY_PATH").output().unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("libtorch: 2.11.0"), "{name}: {text}");
+        assert!(text.contains("cuda available: "), "{name}: {text}");
+    }
+    for name in ["vrd-train", "vrd-label"] {
+        let out = Command::new(tool(name)).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name} has no commands yet");
+    }
+}
