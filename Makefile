@@ -11,7 +11,7 @@ CARGO := scripts/cargo
 BIN := target/release
 DEMO_DIR := target/demo
 
-.PHONY: all setup build demo test lint fmt clean bench
+.PHONY: all setup build demo test lint fmt clean bench goldens
 
 all: build
 
@@ -45,3 +45,11 @@ fmt:
 
 clean:
 	cargo clean
+
+# Throughput against the Python reference (needs the reference venv: scripts/setup-ref).
+bench: build
+	scripts/bench-encode
+
+# Regenerates fixtures/golden and fixtures/tiny-xlmr with the reference implementation.
+goldens:
+	$$(scripts/setup-ref --print-python) scripts/make_goldens.py

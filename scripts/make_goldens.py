@@ -3,9 +3,13 @@ for the encoder parity tests. Run with the reference venv (full torch, sentence-
 
     make goldens        # or: .venv-ref/bin/python scripts/make_goldens.py
 
-Writes fixtures/golden/minilm.json: the packaged all-MiniLM-L6-v2 on varied real-world texts
-(token ids and normalised mean-pooled embeddings, exactly as SentenceTransformer.encode gives
-them). Committed, so the tests need no Python.
+Writes, all committed so the tests need no Python:
+- fixtures/golden/minilm.json: the packaged all-MiniLM-L6-v2 on varied real-world texts (token
+  ids and normalised mean-pooled embeddings, exactly as SentenceTransformer.encode gives them);
+- fixtures/tiny-xlmr/: a tiny XLM-RoBERTa (BGE-M3's architecture, randomly initialised with a
+  fixed seed) with its own Unigram/Metaspace tokenizer in XLM-R's special-token layout;
+- fixtures/golden/tiny_xlmr.json: HF transformers' XLMRobertaModel outputs for it (CLS and
+  mean pooled, normalised), with token ids.
 """
 import json, pathlib, sys
 import torch
@@ -90,9 +94,74 @@ def minilm():
     }
 
 
+TINY_DIR = ROOT / "fixtures" / "tiny-xlmr"
+TINY_MAX_POSITIONS = 66  # positions start at pad_id + 1 = 2, so 64 tokens fit
+
+
+def tiny_xlmr_tokenizer():
+    from tokenizers import Tokenizer, models, trainers, pre_tokenizers, decoders, processors, normalizers
+    corpus = [t for t in TEXTS if t.strip()] * 3 + [
+        "the model reads titles and channels", "a recommender for your own media feed",
+        "les vidéos que vous regardez", "die Videos, die du schaust", "あなたが見た動画", "你看过的视频",
+        "วิดีโอที่คุณดู", "مقاطع الفيديو التي شاهدتها", "видео, которые вы смотрели",
+    ]
+    tok = Tokenizer(models.Unigram())
+    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Strip()])
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
+    tok.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
+    trainer = trainers.UnigramTrainer(vocab_size=700, special_tokens=["<s>", "<pad>", "</s>", "<unk>"],
+                                      unk_token="<unk>", shrinking_factor=0.75, n_sub_iterations=2)
+    tok.train_from_iterator(corpus, trainer)
+    tok.add_special_tokens(["<mask>"])
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
+        special_tokens=[("<s>", 0), ("</s>", 2)])
+    assert tok.token_to_id("<pad>") == 1 and tok.token_to_id("<unk>") == 3
+    return tok
+
+
+def tiny_xlmr():
+    from transformers import XLMRobertaConfig, XLMRobertaModel
+    TINY_DIR.mkdir(parents=True, exist_ok=True)
+    tok = tiny_xlmr_tokenizer()
+    tok.save(str(TINY_DIR / "tokenizer.json"))
+    torch.manual_seed(1234)
+    cfg = XLMRobertaConfig(vocab_size=tok.get_vocab_size() + 3, hidden_size=32, num_hidden_layers=2,
+                           num_attention_heads=4, intermediate_size=64, max_position_embeddings=TINY_MAX_POSITIONS,
+                           type_vocab_size=1, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                           initializer_range=0.2, layer_norm_eps=1e-5)
+    model = XLMRobertaModel(cfg).eval()  # keeps its pooler: the loader must ignore tensors it does not use
+    model.save_pretrained(str(TINY_DIR), safe_serialization=True)
+
+    max_len = TINY_MAX_POSITIONS - 2
+    tok.enable_truncation(max_len)
+    encs = [tok.encode(t) for t in TEXTS]
+    ids = [e.ids for e in encs]
+    width = max(len(i) for i in ids)
+    input_ids = torch.full((len(ids), width), cfg.pad_token_id, dtype=torch.long)
+    mask = torch.zeros((len(ids), width), dtype=torch.long)
+    for r, row in enumerate(ids):
+        input_ids[r, :len(row)] = torch.tensor(row)
+        mask[r, :len(row)] = 1
+    with torch.no_grad():
+        hidden = model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+    cls = torch.nn.functional.normalize(hidden[:, 0], dim=-1)
+    m = mask.unsqueeze(-1).float()
+    mean = torch.nn.functional.normalize((hidden * m).sum(1) / m.sum(1).clamp(min=1e-9), dim=-1)
+    return {
+        "generator": f"transformers {__import__('transformers').__version__} XLMRobertaModel, torch {torch.__version__}",
+        "max_length": max_len,
+        "texts": TEXTS,
+        "token_ids": ids,
+        "cls": [[float(x) for x in row] for row in cls],
+        "mean": [[float(x) for x in row] for row in mean],
+    }
+
+
 if __name__ == "__main__":
     torch.manual_seed(0)
     OUT.mkdir(parents=True, exist_ok=True)
-    g = minilm()
-    (OUT / "minilm.json").write_text(json.dumps(g, ensure_ascii=False) + "\n")
-    print(f"wrote {OUT/'minilm.json'}: {len(g['texts'])} texts", file=sys.stderr)
+    for name, make in [("minilm.json", minilm), ("tiny_xlmr.json", tiny_xlmr)]:
+        g = make()
+        (OUT / name).write_text(json.dumps(g, ensure_ascii=False) + "\n")
+        print(f"wrote {OUT/name}: {len(g['texts'])} texts", file=sys.stderr)

@@ -135,6 +135,81 @@ impl EmbeddingWriter {
     }
 }
 
+/// An embeddings file opened for reading single rows, without loading the matrix: what an
+/// incremental run needs from the previous output, in bounded memory however large it is.
+pub struct EmbeddingReader {
+    file: std::fs::File,
+    path: PathBuf,
+    data_start: u64,
+    pub meta: EmbeddingMeta,
+}
+
+impl EmbeddingReader {
+    pub fn open(path: &Path) -> Result<EmbeddingReader> {
+        use std::io::Read;
+        let mut file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let not_safetensors = || anyhow!("{}: not a safetensors file", path.display());
+        let mut len = [0u8; 8];
+        file.read_exact(&mut len).map_err(|_| not_safetensors())?;
+        let header_len = u64::from_le_bytes(len);
+        let file_len = file.metadata()?.len();
+        if header_len > file_len.saturating_sub(8) || header_len > 1 << 30 {
+            return Err(not_safetensors());
+        }
+        let mut header = vec![0u8; header_len as usize];
+        file.read_exact(&mut header).map_err(|_| not_safetensors())?;
+        let header: HashMap<String, serde_json::Value> =
+            serde_json::from_slice(&header).map_err(|_| not_safetensors())?;
+        let meta_map: HashMap<String, String> = header
+            .get("__metadata__")
+            .and_then(|m| serde_json::from_value(m.clone()).ok())
+            .ok_or_else(|| anyhow!("{}: no metadata (not a vrd embeddings file?)", path.display()))?;
+        let meta = EmbeddingMeta::from_header_map(&meta_map, path)?;
+        let info =
+            header.get(TENSOR_NAME).ok_or_else(|| anyhow!("{}: no tensor named `{TENSOR_NAME}`", path.display()))?;
+        let data_start = 8 + header_len;
+        let expected_end = data_start + (meta.rows() * meta.dim * 4) as u64;
+        if info["dtype"] != "F32"
+            || info["shape"] != serde_json::json!([meta.rows(), meta.dim])
+            || info["data_offsets"][0] != 0
+            || file_len < expected_end
+        {
+            bail!(
+                "{}: tensor `{TENSOR_NAME}` does not match its metadata (F32 [{}, {}])",
+                path.display(),
+                meta.rows(),
+                meta.dim
+            );
+        }
+        Ok(EmbeddingReader { file, path: path.to_path_buf(), data_start, meta })
+    }
+
+    /// Reads row `i` into `out` (`dim` values).
+    pub fn read_row(&self, i: usize, out: &mut Vec<f32>) -> Result<()> {
+        let dim = self.meta.dim;
+        let mut bytes = vec![0u8; dim * 4];
+        self.file
+            .read_exact_at(&mut bytes, self.data_start + (i * dim * 4) as u64)
+            .with_context(|| format!("reading row {i} of {}", self.path.display()))?;
+        out.clear();
+        out.extend(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])));
+        Ok(())
+    }
+
+    /// Row number by video id (the first row wins if an id repeats).
+    pub fn index(&self) -> HashMap<&str, usize> {
+        index_ids(&self.meta.ids)
+    }
+}
+
+fn index_ids(ids: &[String]) -> HashMap<&str, usize> {
+    let mut m = HashMap::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        m.entry(id.as_str()).or_insert(i);
+    }
+    m
+}
+
 /// A whole embeddings file in memory.
 #[derive(Debug, Clone)]
 pub struct Embeddings {
@@ -189,11 +264,7 @@ impl Embeddings {
 
     /// Row number by video id (the first row wins if an id repeats).
     pub fn index(&self) -> HashMap<&str, usize> {
-        let mut m = HashMap::with_capacity(self.meta.ids.len());
-        for (i, id) in self.meta.ids.iter().enumerate() {
-            m.entry(id.as_str()).or_insert(i);
-        }
-        m
+        index_ids(&self.meta.ids)
     }
 }
 
@@ -221,6 +292,14 @@ mod tests {
         assert_eq!(e.row(0), [1.0, 2.0, 3.0]);
         assert_eq!(e.row(2), [7.0, 8.0, 9.0]);
         assert_eq!(e.index()["b"], 1);
+
+        let r = EmbeddingReader::open(&path).unwrap();
+        assert_eq!(r.meta, meta);
+        let mut row = Vec::new();
+        r.read_row(2, &mut row).unwrap();
+        assert_eq!(row, [7.0, 8.0, 9.0]);
+        std::fs::write(&path, &std::fs::read(&path).unwrap()[..60]).unwrap();
+        assert!(EmbeddingReader::open(&path).is_err(), "a truncated file is refused");
     }
 
     #[test]
@@ -245,6 +324,8 @@ mod tests {
         let path = dir.path().join("bad.safetensors");
         std::fs::write(&path, b"not a tensor file at all").unwrap();
         let err = Embeddings::read(&path).unwrap_err().to_string();
+        assert!(err.contains("bad.safetensors") && err.contains("not a safetensors file"), "{err}");
+        let err = EmbeddingReader::open(&path).err().unwrap().to_string();
         assert!(err.contains("bad.safetensors") && err.contains("not a safetensors file"), "{err}");
     }
 }

@@ -63,3 +63,21 @@ fn embeddings_match_sentence_transformers_within_1e_5() {
         );
     }
 }
+
+/// bf16 is the fast CPU path (AVX512-BF16), not an exact one: its vectors must stay close
+/// enough to rank the same way (cosine to the f32 reference, reported in BENCHMARKS.md).
+#[test]
+fn bf16_embeddings_stay_close_to_the_reference() {
+    let g = golden();
+    let dir = shared::model_dir::packaged_model_dir().unwrap();
+    let opts = SentenceEncoderOptions { kind: tch::Kind::BFloat16, ..Default::default() };
+    let enc = SentenceEncoder::load(&dir, &opts).unwrap();
+    let texts: Vec<&str> = g.texts.iter().map(String::as_str).collect();
+    let got = enc.embed(&texts, 16).unwrap();
+    let cosines: Vec<f32> =
+        got.iter().zip(&g.embeddings).map(|(a, b)| a.iter().zip(b).map(|(x, y)| x * y).sum()).collect();
+    let worst = cosines.iter().cloned().fold(f32::INFINITY, f32::min);
+    let mean = cosines.iter().sum::<f32>() / cosines.len() as f32;
+    eprintln!("bf16 vs f32 reference: worst cosine {worst:.5}, mean {mean:.5}");
+    assert!(worst > 0.99, "worst cosine {worst}");
+}

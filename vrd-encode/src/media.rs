@@ -14,7 +14,7 @@ use shared::model::runtime::{parse_device, parse_dtype};
 use shared::model::sentence::length_sorted_batches;
 use shared::model::{SentenceEncoder, SentenceEncoderOptions};
 use shared::records::MediaText;
-use shared::tensors::{EmbeddingMeta, EmbeddingWriter, Embeddings};
+use shared::tensors::{EmbeddingMeta, EmbeddingReader, EmbeddingWriter};
 use shared::text::{text_hash, TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -45,10 +45,13 @@ pub struct MediaArgs {
     /// mean or cls (default: the model folder's pooling config).
     #[arg(long)]
     pooling: Option<String>,
+    /// Keep the pooled vectors as they are instead of scaling them to unit length.
+    #[arg(long)]
+    no_normalize: bool,
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "cpu")]
     device: String,
-    /// f32, bf16 or f16.
+    /// f32, bf16 or f16 (bf16 is several times faster on CPUs with AVX512-BF16, not exact).
     #[arg(long, default_value = "f32")]
     dtype: String,
     /// An earlier output: unchanged rows are reused instead of re-encoded (may be the same
@@ -73,7 +76,7 @@ pub fn run(args: &MediaArgs) -> Result<()> {
         kind: parse_dtype(&args.dtype).map_err(|e| UsageError(e.to_string()))?,
         max_length: args.max_length,
         pooling: args.pooling.as_deref().map(Pooling::parse).transpose().map_err(|e| UsageError(e.to_string()))?,
-        normalize: true,
+        normalize: !args.no_normalize,
     };
     let items = read_items(&args.inputs, &template)?;
     if items.is_empty() {
@@ -82,7 +85,7 @@ pub fn run(args: &MediaArgs) -> Result<()> {
     let model_dir = shared::model_dir::resolve_model_dir(args.model.as_deref())?;
     let encoder = SentenceEncoder::load(&model_dir, &opts)?;
     let previous = match &args.previous {
-        Some(p) if p.exists() => Some(Embeddings::read(p)?),
+        Some(p) if p.exists() => Some(EmbeddingReader::open(p)?),
         _ => None,
     };
 
@@ -149,7 +152,7 @@ fn read_items(inputs: &[PathBuf], template: &TextTemplate) -> Result<Vec<Item>> 
 /// Copies rows of the previous file that were made by the same model from the same text.
 /// Returns new row → previous row.
 fn copy_unchanged_rows(
-    previous: Option<&Embeddings>,
+    previous: Option<&EmbeddingReader>,
     meta: &EmbeddingMeta,
     writer: &mut EmbeddingWriter,
 ) -> Result<HashMap<usize, usize>> {
@@ -160,10 +163,12 @@ fn copy_unchanged_rows(
         return Ok(reused);
     }
     let index = prev.index();
+    let mut values = Vec::with_capacity(meta.dim);
     for (row, (id, hash)) in meta.ids.iter().zip(&meta.text_hashes).enumerate() {
         if let Some(&p) = index.get(id.as_str()) {
             if &prev.meta.text_hashes[p] == hash {
-                writer.write_rows(&[row], prev.row(p))?;
+                prev.read_row(p, &mut values)?;
+                writer.write_rows(&[row], &values)?;
                 reused.insert(row, p);
             }
         }

@@ -211,3 +211,36 @@ fn usage_errors_exit_2() {
     let out = encode(&["x.jsonl", "-o", "/tmp/x.safetensors", "--device", "tpu"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_onednn_and_mkl_matmul_paths_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "videos.jsonl", VIDEOS);
+    let a = dir.path().join("a.safetensors");
+    let b = dir.path().join("b.safetensors");
+    assert!(encode(&[input.to_str().unwrap(), "-o", a.to_str().unwrap()]).status.success());
+    let out = Command::new(BIN)
+        .args(["media", input.to_str().unwrap(), "-o", b.to_str().unwrap()])
+        .env("VRD_CPU_MATMUL", "mkl")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let (a, b) = (Embeddings::read(&a).unwrap(), Embeddings::read(&b).unwrap());
+    for i in 0..3 {
+        let worst = a.row(i).iter().zip(b.row(i)).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+        assert!(worst < 1e-5, "row {i} differs by {worst}");
+    }
+}
+
+#[test]
+fn no_normalize_keeps_raw_pooled_vectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "videos.jsonl", VIDEOS);
+    let dest = dir.path().join("raw.safetensors");
+    let out = encode(&[input.to_str().unwrap(), "-o", dest.to_str().unwrap(), "--no-normalize"]);
+    assert!(out.status.success());
+    let e = Embeddings::read(&dest).unwrap();
+    assert!(e.meta.model_id.contains("|raw|"));
+    let norm = cosine(e.row(0), e.row(0)).sqrt();
+    assert!((norm - 1.0).abs() > 0.01, "raw mean-pooled MiniLM vectors are not unit length ({norm})");
+}

@@ -8,6 +8,7 @@
 //! differs only in how positions are numbered (see `xlm_roberta.rs`).
 
 use super::config::EncoderConfig;
+use super::linear::Linear;
 use super::TextEncoder;
 use tch::nn::{self, Module};
 use tch::{Kind, Tensor};
@@ -68,10 +69,10 @@ impl Embeddings {
 }
 
 struct SelfAttention {
-    query: nn::Linear,
-    key: nn::Linear,
-    value: nn::Linear,
-    output: nn::Linear,
+    query: Linear,
+    key: Linear,
+    value: Linear,
+    output: Linear,
     output_norm: nn::LayerNorm,
     heads: i64,
     head_dim: i64,
@@ -85,10 +86,10 @@ impl SelfAttention {
         let s = &p / "self";
         let o = &p / "output";
         SelfAttention {
-            query: nn::linear(&s / "query", h, h, Default::default()),
-            key: nn::linear(&s / "key", h, h, Default::default()),
-            value: nn::linear(&s / "value", h, h, Default::default()),
-            output: nn::linear(&o / "dense", h, h, Default::default()),
+            query: Linear::new(&s / "query", h, h),
+            key: Linear::new(&s / "key", h, h),
+            value: Linear::new(&s / "value", h, h),
+            output: Linear::new(&o / "dense", h, h),
             output_norm: layer_norm(&o / "LayerNorm", cfg),
             heads: cfg.num_attention_heads,
             head_dim: h / cfg.num_attention_heads,
@@ -104,21 +105,21 @@ impl SelfAttention {
 
     fn forward(&self, x: &Tensor, additive_mask: &Tensor, train: bool) -> Tensor {
         let (b, t, h) = x.size3().expect("hidden states are (B, T, H)");
-        let q = self.split_heads(&self.query.forward(x));
-        let k = self.split_heads(&self.key.forward(x));
-        let v = self.split_heads(&self.value.forward(x));
+        let q = self.split_heads(&self.query.forward_t(x, train));
+        let k = self.split_heads(&self.key.forward_t(x, train));
+        let v = self.split_heads(&self.value.forward_t(x, train));
         let dropout = if train { self.attention_dropout } else { 0.0 };
         let ctx = Tensor::scaled_dot_product_attention(&q, &k, &v, Some(additive_mask), dropout, false, None, false);
         let ctx = ctx.transpose(1, 2).contiguous().view([b, t, h]);
-        let out = self.output.forward(&ctx).dropout(self.hidden_dropout, train);
+        let out = self.output.forward_t(&ctx, train).dropout(self.hidden_dropout, train);
         self.output_norm.forward(&(out + x))
     }
 }
 
 struct Layer {
     attention: SelfAttention,
-    intermediate: nn::Linear,
-    output: nn::Linear,
+    intermediate: Linear,
+    output: Linear,
     output_norm: nn::LayerNorm,
     activation: Activation,
     dropout: f64,
@@ -153,13 +154,8 @@ impl Layer {
     fn new(p: nn::Path, cfg: &EncoderConfig) -> Layer {
         Layer {
             attention: SelfAttention::new(&p / "attention", cfg),
-            intermediate: nn::linear(
-                &p / "intermediate" / "dense",
-                cfg.hidden_size,
-                cfg.intermediate_size,
-                Default::default(),
-            ),
-            output: nn::linear(&p / "output" / "dense", cfg.intermediate_size, cfg.hidden_size, Default::default()),
+            intermediate: Linear::new(&p / "intermediate" / "dense", cfg.hidden_size, cfg.intermediate_size),
+            output: Linear::new(&p / "output" / "dense", cfg.intermediate_size, cfg.hidden_size),
             output_norm: layer_norm(&p / "output" / "LayerNorm", cfg),
             activation: Activation::from_config(&cfg.hidden_act),
             dropout: cfg.hidden_dropout_prob,
@@ -168,8 +164,8 @@ impl Layer {
 
     fn forward(&self, x: &Tensor, additive_mask: &Tensor, train: bool) -> Tensor {
         let a = self.attention.forward(x, additive_mask, train);
-        let i = self.activation.apply(&self.intermediate.forward(&a));
-        let o = self.output.forward(&i).dropout(self.dropout, train);
+        let i = self.activation.apply(&self.intermediate.forward_t(&a, train));
+        let o = self.output.forward_t(&i, train).dropout(self.dropout, train);
         self.output_norm.forward(&(o + a))
     }
 }

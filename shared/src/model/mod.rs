@@ -6,6 +6,7 @@
 pub mod bert;
 pub mod checkpoint;
 pub mod config;
+pub mod linear;
 pub mod pooling;
 pub mod runtime;
 pub mod sentence;
