@@ -19,16 +19,19 @@ setup:
 	@scripts/setup
 
 build: setup
-	$(CARGO) build --release --workspace
+	@$(CARGO) build --release --workspace
 
 # The pipeline on the shipped fixtures: Takeout history → watch events → embeddings →
 # a cold-start feed on stdout (progress and summaries go to stderr).
 demo: build
 	@mkdir -p $(DEMO_DIR)
-	$(BIN)/vrd-ingest takeout fixtures/takeout/watch-history.json -o $(DEMO_DIR)/watch.jsonl
-	$(BIN)/vrd-encode media $(DEMO_DIR)/watch.jsonl fixtures/candidates.jsonl \
+	@echo "== vrd-ingest takeout fixtures/takeout/watch-history.json" >&2
+	@$(BIN)/vrd-ingest takeout fixtures/takeout/watch-history.json -o $(DEMO_DIR)/watch.jsonl
+	@echo "== vrd-encode media (history and candidates)" >&2
+	@$(BIN)/vrd-encode media $(DEMO_DIR)/watch.jsonl fixtures/candidates.jsonl \
 	    -o $(DEMO_DIR)/embeddings.safetensors --previous $(DEMO_DIR)/embeddings.safetensors
-	$(BIN)/vrd-rank --cold-start --history $(DEMO_DIR)/watch.jsonl --candidates fixtures/candidates.jsonl \
+	@echo "== vrd-rank --cold-start: the feed" >&2
+	@$(BIN)/vrd-rank --cold-start --history $(DEMO_DIR)/watch.jsonl --candidates fixtures/candidates.jsonl \
 	    --embeddings $(DEMO_DIR)/embeddings.safetensors -n 10 --format table
 
 # Everything runs against release builds: the encoder is too slow unoptimised, and one
