@@ -7,11 +7,13 @@
 //! or stores.
 
 pub mod cli;
+pub mod context;
 pub mod jsonl;
 pub mod model;
 pub mod model_dir;
 pub mod output;
 pub mod records;
+pub mod store;
 pub mod tensors;
 pub mod text;
 pub mod time;

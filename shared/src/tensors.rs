@@ -66,28 +66,58 @@ impl EmbeddingMeta {
     }
 }
 
-/// Fills an embeddings file row by row, in any order.
-pub struct EmbeddingWriter {
-    file: tempfile::NamedTempFile,
-    dest: PathBuf,
-    data_start: u64,
-    dim: usize,
-    written: Vec<bool>,
+/// One tensor of a file being written.
+#[derive(Debug, Clone)]
+pub struct TensorSpec {
+    pub name: String,
+    pub dtype: Dtype,
+    pub shape: Vec<usize>,
 }
 
-impl EmbeddingWriter {
-    pub fn create(dest: &Path, meta: &EmbeddingMeta) -> Result<Self> {
-        if meta.dim == 0 {
-            bail!("embedding dimension must be positive");
-        }
-        let rows = meta.rows();
-        let data_len = rows * meta.dim * 4;
+impl TensorSpec {
+    pub fn new(name: &str, dtype: Dtype, shape: &[usize]) -> TensorSpec {
+        TensorSpec { name: name.to_string(), dtype, shape: shape.to_vec() }
+    }
+
+    fn byte_len(&self) -> usize {
+        self.shape.iter().product::<usize>() * element_size(self.dtype)
+    }
+}
+
+fn element_size(dtype: Dtype) -> usize {
+    match dtype {
+        Dtype::F64 | Dtype::I64 | Dtype::U64 => 8,
+        Dtype::F32 | Dtype::I32 | Dtype::U32 => 4,
+        Dtype::F16 | Dtype::BF16 | Dtype::I16 | Dtype::U16 => 2,
+        _ => 1,
+    }
+}
+
+/// A safetensors file laid out up front and filled piece by piece at final offsets, so a
+/// large output is streamed to disk instead of built in memory. The file appears (renamed
+/// from a temporary) only when [`SafetensorsWriter::finish`] is called.
+pub struct SafetensorsWriter {
+    file: tempfile::NamedTempFile,
+    dest: PathBuf,
+    /// Absolute file offset and byte length of each tensor's data.
+    regions: Vec<(u64, usize)>,
+}
+
+impl SafetensorsWriter {
+    pub fn create(dest: &Path, specs: &[TensorSpec], metadata: &BTreeMap<String, String>) -> Result<Self> {
         let mut header = serde_json::Map::new();
-        header.insert("__metadata__".into(), serde_json::to_value(meta.to_header_map()?)?);
-        header.insert(
-            TENSOR_NAME.into(),
-            serde_json::json!({"dtype": "F32", "shape": [rows, meta.dim], "data_offsets": [0, data_len]}),
-        );
+        header.insert("__metadata__".into(), serde_json::to_value(metadata)?);
+        let mut offset = 0usize;
+        let mut relative = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let len = spec.byte_len();
+            header.insert(
+                spec.name.clone(),
+                serde_json::json!({"dtype": format!("{:?}", spec.dtype), "shape": spec.shape, "data_offsets": [offset, offset + len]}),
+            );
+            relative.push((offset, len));
+            offset += len;
+        }
         let mut header = serde_json::to_vec(&header)?;
         // Readers that memory-map the data want it 8-byte aligned; the format allows
         // trailing spaces in the header for exactly this.
@@ -99,8 +129,75 @@ impl EmbeddingWriter {
         f.write_all(&(header.len() as u64).to_le_bytes())?;
         f.write_all(&header)?;
         let data_start = 8 + header.len() as u64;
-        f.set_len(data_start + data_len as u64).with_context(|| format!("writing {}", dest.display()))?;
-        Ok(EmbeddingWriter { file, dest: dest.to_path_buf(), data_start, dim: meta.dim, written: vec![false; rows] })
+        f.set_len(data_start + offset as u64).with_context(|| format!("writing {}", dest.display()))?;
+        let regions = relative.into_iter().map(|(o, len)| (data_start + o as u64, len)).collect();
+        Ok(SafetensorsWriter { file, dest: dest.to_path_buf(), regions })
+    }
+
+    /// Writes `bytes` (little-endian values) into tensor number `tensor` at `byte_offset`.
+    pub fn write(&self, tensor: usize, byte_offset: usize, bytes: &[u8]) -> Result<()> {
+        let (start, len) = self.regions[tensor];
+        if byte_offset + bytes.len() > len {
+            bail!("internal: write past the end of tensor {tensor} of {}", self.dest.display());
+        }
+        self.file
+            .as_file()
+            .write_all_at(bytes, start + byte_offset as u64)
+            .with_context(|| format!("writing {}", self.dest.display()))
+    }
+
+    pub fn finish(self) -> Result<()> {
+        persist(self.file, &self.dest)
+    }
+}
+
+/// Little-endian bytes of f32 values.
+pub fn f32_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// Reads the JSON header of a safetensors file (tensor entries and `__metadata__`)
+/// without reading its data. Returns the header and where the data starts.
+pub fn read_header(path: &Path) -> Result<(HashMap<String, serde_json::Value>, u64)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let not_safetensors = || anyhow!("{}: not a safetensors file", path.display());
+    let mut len = [0u8; 8];
+    file.read_exact(&mut len).map_err(|_| not_safetensors())?;
+    let header_len = u64::from_le_bytes(len);
+    if header_len > file.metadata()?.len().saturating_sub(8) || header_len > 1 << 30 {
+        return Err(not_safetensors());
+    }
+    let mut header = vec![0u8; header_len as usize];
+    file.read_exact(&mut header).map_err(|_| not_safetensors())?;
+    let header = serde_json::from_slice(&header).map_err(|_| not_safetensors())?;
+    Ok((header, 8 + header_len))
+}
+
+/// The string metadata of a safetensors file.
+pub fn read_metadata(path: &Path) -> Result<HashMap<String, String>> {
+    let (header, _) = read_header(path)?;
+    header
+        .get("__metadata__")
+        .and_then(|m| serde_json::from_value(m.clone()).ok())
+        .ok_or_else(|| anyhow!("{}: no metadata", path.display()))
+}
+
+/// Fills an embeddings file row by row, in any order.
+pub struct EmbeddingWriter {
+    inner: SafetensorsWriter,
+    dim: usize,
+    written: Vec<bool>,
+}
+
+impl EmbeddingWriter {
+    pub fn create(dest: &Path, meta: &EmbeddingMeta) -> Result<Self> {
+        if meta.dim == 0 {
+            bail!("embedding dimension must be positive");
+        }
+        let spec = TensorSpec::new(TENSOR_NAME, Dtype::F32, &[meta.rows(), meta.dim]);
+        let inner = SafetensorsWriter::create(dest, &[spec], &meta.to_header_map()?)?;
+        Ok(EmbeddingWriter { inner, dim: meta.dim, written: vec![false; meta.rows()] })
     }
 
     /// Writes consecutive rows of a batch (`values.len() == rows.len() * dim`) at the
@@ -109,19 +206,10 @@ impl EmbeddingWriter {
         if values.len() != rows.len() * self.dim {
             bail!("internal: {} values for {} rows of dim {}", values.len(), rows.len(), self.dim);
         }
-        let mut bytes = Vec::with_capacity(self.dim * 4);
         for (k, &row) in rows.iter().enumerate() {
             let slot = self.written.get_mut(row).ok_or_else(|| anyhow!("internal: row {row} out of range"))?;
             *slot = true;
-            bytes.clear();
-            for v in &values[k * self.dim..(k + 1) * self.dim] {
-                bytes.extend_from_slice(&v.to_le_bytes());
-            }
-            let offset = self.data_start + (row * self.dim * 4) as u64;
-            self.file
-                .as_file()
-                .write_all_at(&bytes, offset)
-                .with_context(|| format!("writing {}", self.dest.display()))?;
+            self.inner.write(0, row * self.dim * 4, &f32_bytes(&values[k * self.dim..(k + 1) * self.dim]))?;
         }
         Ok(())
     }
@@ -129,9 +217,9 @@ impl EmbeddingWriter {
     /// Moves the file into place; fails (leaving nothing behind) if a row was never written.
     pub fn finish(self) -> Result<()> {
         if let Some(missing) = self.written.iter().position(|w| !w) {
-            bail!("internal: row {missing} of {} was never written", self.dest.display());
+            bail!("internal: row {missing} of {} was never written", self.inner.dest.display());
         }
-        persist(self.file, &self.dest)
+        self.inner.finish()
     }
 }
 
@@ -146,20 +234,9 @@ pub struct EmbeddingReader {
 
 impl EmbeddingReader {
     pub fn open(path: &Path) -> Result<EmbeddingReader> {
-        use std::io::Read;
-        let mut file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let not_safetensors = || anyhow!("{}: not a safetensors file", path.display());
-        let mut len = [0u8; 8];
-        file.read_exact(&mut len).map_err(|_| not_safetensors())?;
-        let header_len = u64::from_le_bytes(len);
+        let (header, data_start) = read_header(path)?;
+        let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
         let file_len = file.metadata()?.len();
-        if header_len > file_len.saturating_sub(8) || header_len > 1 << 30 {
-            return Err(not_safetensors());
-        }
-        let mut header = vec![0u8; header_len as usize];
-        file.read_exact(&mut header).map_err(|_| not_safetensors())?;
-        let header: HashMap<String, serde_json::Value> =
-            serde_json::from_slice(&header).map_err(|_| not_safetensors())?;
         let meta_map: HashMap<String, String> = header
             .get("__metadata__")
             .and_then(|m| serde_json::from_value(m.clone()).ok())
@@ -167,7 +244,6 @@ impl EmbeddingReader {
         let meta = EmbeddingMeta::from_header_map(&meta_map, path)?;
         let info =
             header.get(TENSOR_NAME).ok_or_else(|| anyhow!("{}: no tensor named `{TENSOR_NAME}`", path.display()))?;
-        let data_start = 8 + header_len;
         let expected_end = data_start + (meta.rows() * meta.dim * 4) as u64;
         if info["dtype"] != "F32"
             || info["shape"] != serde_json::json!([meta.rows(), meta.dim])

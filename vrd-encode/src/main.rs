@@ -1,5 +1,6 @@
-//! vrd-encode: text → embeddings (and, later, activity windows → sequence tensors).
+//! vrd-encode: text → embeddings, and activity windows → sequence tensors.
 
+mod context;
 mod media;
 
 use clap::{Parser, Subcommand};
@@ -16,11 +17,14 @@ struct Cli {
 enum Command {
     /// Video or watch-event JSONL → one embedding per video (safetensors).
     Media(media::MediaArgs),
+    /// App activity before each anchor (label time, listed times or now) → sequence tensors.
+    Context(context::ContextArgs),
 }
 
 fn main() -> ExitCode {
     let cli: Cli = shared::cli::parse_args();
     shared::cli::run("vrd-encode", || match cli.command {
         Command::Media(args) => media::run(&args),
+        Command::Context(args) => context::run(&args),
     })
 }

@@ -5,13 +5,11 @@
 //! With `--previous`, rows whose model id and text hash are unchanged are copied instead of
 //! re-encoded, so a cron run over a mostly unchanged catalogue only encodes what is new.
 
-use anyhow::{bail, Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
-use shared::cli::UsageError;
+use anyhow::{bail, Result};
+use shared::cli::{progress_bar, UsageError};
 use shared::jsonl::JsonlReader;
 use shared::model::pooling::Pooling;
 use shared::model::runtime::{parse_device, parse_dtype};
-use shared::model::sentence::length_sorted_batches;
 use shared::model::{SentenceEncoder, SentenceEncoderOptions};
 use shared::records::MediaText;
 use shared::tensors::{EmbeddingMeta, EmbeddingReader, EmbeddingWriter};
@@ -183,28 +181,14 @@ fn encode_rows(
     batch_size: usize,
     writer: &mut EmbeddingWriter,
 ) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let progress = ProgressBar::new(rows.len() as u64);
-    progress.set_style(
-        ProgressStyle::with_template("{spinner} encoding [{bar:30}] {pos}/{len} texts {per_sec} eta {eta}")
-            .expect("valid progress template")
-            .progress_chars("=> "),
-    );
-    // Tokenize and encode in slices so memory stays bounded however long the input is.
-    const SLICE: usize = 4096;
-    for slice in rows.chunks(SLICE) {
-        let texts: Vec<&str> = slice.iter().map(|&r| items[r].text.as_str()).collect();
-        let encodings = encoder.tokenize(&texts)?;
-        for batch in length_sorted_batches(&encodings, batch_size) {
-            let refs: Vec<_> = batch.iter().map(|&k| &encodings[k]).collect();
-            let values = encoder.embed_encodings(&refs).context("encoder forward pass")?;
-            let targets: Vec<usize> = batch.iter().map(|&k| slice[k]).collect();
-            writer.write_rows(&targets, &values)?;
-            progress.inc(batch.len() as u64);
-        }
-    }
+    let progress = progress_bar(rows.len(), "encoding");
+    let texts: Vec<&str> = rows.iter().map(|&r| items[r].text.as_str()).collect();
+    encoder.embed_each(&texts, batch_size, |batch, values| {
+        let targets: Vec<usize> = batch.iter().map(|&k| rows[k]).collect();
+        writer.write_rows(&targets, values)?;
+        progress.inc(batch.len() as u64);
+        Ok(())
+    })?;
     progress.finish_and_clear();
     Ok(())
 }

@@ -198,16 +198,36 @@ impl SentenceEncoder {
     /// Embeds texts in batches of similar length (least padding), returning rows in input
     /// order.
     pub fn embed(&self, texts: &[&str], batch_size: usize) -> Result<Vec<Vec<f32>>> {
-        let encodings = self.tokenize(texts)?;
         let mut out = vec![Vec::new(); texts.len()];
-        for chunk in length_sorted_batches(&encodings, batch_size) {
-            let refs: Vec<&Encoding> = chunk.iter().map(|&i| &encodings[i]).collect();
-            let flat = self.embed_encodings(&refs)?;
-            for (k, &i) in chunk.iter().enumerate() {
-                out[i] = flat[k * self.dim..(k + 1) * self.dim].to_vec();
+        self.embed_each(texts, batch_size, |rows, values| {
+            for (k, &i) in rows.iter().enumerate() {
+                out[i] = values[k * self.dim..(k + 1) * self.dim].to_vec();
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Embeds texts batch by batch, handing each batch to `sink` as (indices into `texts`,
+    /// row-major values), so that the caller can stream results out. Tokenizes in slices
+    /// of a few thousand texts so memory stays bounded however many there are.
+    pub fn embed_each(
+        &self,
+        texts: &[&str],
+        batch_size: usize,
+        mut sink: impl FnMut(&[usize], &[f32]) -> Result<()>,
+    ) -> Result<()> {
+        const SLICE: usize = 4096;
+        for (s, slice) in texts.chunks(SLICE).enumerate() {
+            let encodings = self.tokenize(slice)?;
+            for batch in length_sorted_batches(&encodings, batch_size) {
+                let refs: Vec<&Encoding> = batch.iter().map(|&k| &encodings[k]).collect();
+                let values = self.embed_encodings(&refs).context("encoder forward pass")?;
+                let rows: Vec<usize> = batch.iter().map(|&k| s * SLICE + k).collect();
+                sink(&rows, &values)?;
             }
         }
-        Ok(out)
+        Ok(())
     }
 }
 

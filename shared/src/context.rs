@@ -1,0 +1,413 @@
+//! Activity windows: what the person was doing before a moment, as a short sequence of
+//! app events with numeric features.
+//!
+//! For an anchor time `t` the window holds the events in `[t - length, t)`: an event that
+//! started before `t` is cut at `t` (its later part has not happened yet at `t`), one that
+//! began before the window is cut at the window start, nothing that starts at or after `t`
+//! is ever included. Consecutive events with the same app and title are merged, and only
+//! the most recent `max_events` are kept. (The reference system read naive local times as
+//! UTC and so took its training windows from the hours *after* each label.)
+
+use crate::records::AppEvent;
+use crate::time::Timestamp;
+use anyhow::{anyhow, bail, Result};
+use chrono::{Datelike, Timelike};
+pub use chrono_tz::Tz;
+use polars::prelude::{_join_asof_dispatch, AsofStrategy, DataType, NamedFrom, Series};
+use std::f64::consts::TAU;
+
+/// A moment to describe, e.g. when a label was given, or now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Anchor {
+    pub id: String,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct WindowSpec {
+    pub length: chrono::Duration,
+    pub max_events: usize,
+}
+
+/// One event of a window, cut to the window and merged with equal neighbours.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowEvent {
+    pub start: Timestamp,
+    pub duration_s: f64,
+    pub app: String,
+    pub title: String,
+    pub category: Vec<String>,
+}
+
+/// Overlaps up to this long are rounding between watchers and are trimmed; longer ones
+/// mean the input is not one timeline.
+pub const OVERLAP_TOLERANCE_S: f64 = 1.0;
+
+fn end_of(e: &AppEvent) -> Timestamp {
+    e.start + micros_duration(e.duration_s)
+}
+
+fn micros_duration(seconds: f64) -> chrono::Duration {
+    chrono::Duration::microseconds((seconds * 1e6).round() as i64)
+}
+
+fn micros(t: &Timestamp) -> i64 {
+    t.timestamp_micros()
+}
+
+/// Validates one timeline: sorted by start, non-negative durations, no overlaps beyond
+/// [`OVERLAP_TOLERANCE_S`] (smaller ones are trimmed off the earlier event). `location`
+/// names event `i` in messages (file and line).
+pub fn prepare_timeline(mut events: Vec<AppEvent>, location: impl Fn(usize) -> String) -> Result<Vec<AppEvent>> {
+    for i in 0..events.len() {
+        if !events[i].duration_s.is_finite() || events[i].duration_s < 0.0 {
+            bail!("{}: field `duration_s`: must be a finite number of seconds ≥ 0", location(i));
+        }
+        if i == 0 {
+            continue;
+        }
+        let (prev, next) = (&events[i - 1], &events[i]);
+        if next.start < prev.start {
+            bail!("{}: field `start`: events are not in time order (sort them by start first)", location(i));
+        }
+        let overlap = (end_of(prev) - next.start).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6;
+        if overlap > OVERLAP_TOLERANCE_S {
+            bail!(
+                "{}: field `start`: overlaps the previous event by {overlap:.1} s; one activity timeline is expected \
+                 (the canonical not-AFK window timeline)",
+                location(i)
+            );
+        }
+        if overlap > 0.0 {
+            events[i - 1].duration_s = (events[i - 1].duration_s - overlap).max(0.0);
+        }
+    }
+    Ok(events)
+}
+
+/// The window of every anchor (same order as `anchors`). `events` must have passed
+/// [`prepare_timeline`].
+pub fn windows(events: &[AppEvent], anchors: &[Anchor], spec: &WindowSpec) -> Result<Vec<Vec<WindowEvent>>> {
+    let ranges = event_ranges(events, anchors, spec)?;
+    Ok(anchors
+        .iter()
+        .zip(ranges)
+        .map(|(anchor, range)| match range {
+            Some((first, last)) => cut_window(&events[first..=last], anchor.at, spec),
+            None => Vec::new(),
+        })
+        .collect())
+}
+
+/// For each anchor `t`, the indices of the first event ending after `t - length` and of
+/// the last event starting before `t`, as two as-of joins over the sorted timeline
+/// (strict comparisons: an event starting exactly at `t` is not before `t`).
+fn event_ranges(events: &[AppEvent], anchors: &[Anchor], spec: &WindowSpec) -> Result<Vec<Option<(usize, usize)>>> {
+    if events.is_empty() || anchors.is_empty() {
+        return Ok(vec![None; anchors.len()]);
+    }
+    let length_us = spec.length.num_microseconds().ok_or_else(|| anyhow!("window too long"))?;
+    // As-of joins want both sides sorted: join the anchors in time order, then put the
+    // answers back in the caller's order.
+    let mut order: Vec<usize> = (0..anchors.len()).collect();
+    order.sort_by_key(|&i| anchors[i].at);
+    let at: Vec<i64> = order.iter().map(|&i| micros(&anchors[i].at)).collect();
+    let window_start: Vec<i64> = at.iter().map(|t| t - length_us).collect();
+    let starts: Vec<i64> = events.iter().map(|e| micros(&e.start)).collect();
+    let ends: Vec<i64> = events.iter().map(|e| micros(&end_of(e))).collect();
+
+    let key = |name: &str, v: Vec<i64>| Series::new(name.into(), v);
+    let last_before = _join_asof_dispatch(&key("at", at), &key("start", starts), AsofStrategy::Backward, None, false)?;
+    let first_after =
+        _join_asof_dispatch(&key("window_start", window_start), &key("end", ends), AsofStrategy::Forward, None, false)?;
+    let last_before = Series::from(last_before).cast(&DataType::Int64)?;
+    let first_after = Series::from(first_after).cast(&DataType::Int64)?;
+    let (last_before, first_after) = (last_before.i64()?, first_after.i64()?);
+
+    let mut out = vec![None; anchors.len()];
+    for (k, &anchor) in order.iter().enumerate() {
+        if let (Some(first), Some(last)) = (first_after.get(k), last_before.get(k)) {
+            if first <= last {
+                out[anchor] = Some((first as usize, last as usize));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn cut_window(events: &[AppEvent], at: Timestamp, spec: &WindowSpec) -> Vec<WindowEvent> {
+    let window_start = at - spec.length;
+    let mut out: Vec<WindowEvent> = Vec::new();
+    for e in events {
+        let start = e.start.max(window_start);
+        let end = end_of(e).min(at);
+        if e.start >= at || end <= start {
+            continue;
+        }
+        let duration_s = (end - start).num_microseconds().unwrap_or(0) as f64 / 1e6;
+        match out.last_mut() {
+            Some(prev) if prev.app == e.app && prev.title == e.title => prev.duration_s += duration_s,
+            _ => out.push(WindowEvent {
+                start,
+                duration_s,
+                app: e.app.clone(),
+                title: e.title.clone(),
+                category: e.category.clone(),
+            }),
+        }
+    }
+    if out.len() > spec.max_events {
+        out.drain(..out.len() - spec.max_events);
+    }
+    out
+}
+
+/// The words an event is embedded from: `category | app | title`, empty parts left out
+/// (ActivityWatch's "Uncategorized" says nothing and is left out too).
+pub fn event_text(e: &WindowEvent) -> String {
+    let category = if e.category.iter().all(|c| c == "Uncategorized") { String::new() } else { e.category.join("/") };
+    [category.as_str(), e.app.trim(), e.title.trim()]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// Names of the numeric features, in tensor order.
+pub const FEATURES: [&str; 5] =
+    ["time_of_day_sin", "time_of_day_cos", "day_of_week_sin", "day_of_week_cos", "duration_z"];
+
+/// Where the person's day is: local time of day and day of week of `t`, as points on
+/// circles, in the person's time zone (DST included: the offset at that very instant).
+pub fn time_features(t: &Timestamp, tz: &Tz) -> [f64; 4] {
+    let local = t.with_timezone(tz);
+    let seconds = local.num_seconds_from_midnight() as f64 + local.nanosecond() as f64 / 1e9;
+    let day = seconds / 86_400.0;
+    let week = (local.weekday().num_days_from_monday() as f64 + day) / 7.0;
+    [(TAU * day).sin(), (TAU * day).cos(), (TAU * week).sin(), (TAU * week).cos()]
+}
+
+/// Mean and standard deviation of log1p(duration seconds), fitted once on the training
+/// anchors' windows and reused as they are at ranking time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DurationStats {
+    pub mean: f64,
+    pub std: f64,
+}
+
+impl DurationStats {
+    /// Fits on the given durations; with fewer than two values, or no spread, the scale is
+    /// 1 so that every z-score is finite.
+    pub fn fit(durations: impl Iterator<Item = f64>) -> DurationStats {
+        let logs: Vec<f64> = durations.map(f64::ln_1p).collect();
+        if logs.is_empty() {
+            return DurationStats { mean: 0.0, std: 1.0 };
+        }
+        let mean = logs.iter().sum::<f64>() / logs.len() as f64;
+        let var = logs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / logs.len() as f64;
+        let std = var.sqrt();
+        DurationStats { mean, std: if std > 1e-6 { std } else { 1.0 } }
+    }
+
+    pub fn z(&self, duration_s: f64) -> f64 {
+        (duration_s.ln_1p() - self.mean) / self.std
+    }
+}
+
+/// The numeric features of one window event, in [`FEATURES`] order.
+pub fn event_features(e: &WindowEvent, tz: &Tz, stats: &DurationStats) -> [f32; 5] {
+    let [a, b, c, d] = time_features(&e.start, tz);
+    [a as f32, b as f32, c as f32, d as f32, stats.z(e.duration_s) as f32]
+}
+
+/// An IANA time zone name (`Europe/Berlin`), or the system's zone for `None`.
+pub fn resolve_timezone(name: Option<&str>) -> Result<Tz> {
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => iana_time_zone::get_timezone()
+            .map_err(|e| anyhow!("cannot tell the system time zone ({e}); pass --timezone"))?,
+    };
+    name.parse::<Tz>().map_err(|_| anyhow!("unknown time zone {name:?} (use an IANA name such as Europe/Berlin)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse_rfc3339;
+
+    fn ev(start: &str, dur: f64, app: &str, title: &str) -> AppEvent {
+        AppEvent {
+            start: parse_rfc3339(start).unwrap(),
+            duration_s: dur,
+            app: app.into(),
+            title: title.into(),
+            url: None,
+            category: vec!["Work".into(), "Programming".into()],
+            bucket: "b".into(),
+        }
+    }
+
+    fn anchor(at: &str) -> Anchor {
+        Anchor { id: at.into(), at: parse_rfc3339(at).unwrap() }
+    }
+
+    fn spec(hours: i64, max: usize) -> WindowSpec {
+        WindowSpec { length: chrono::Duration::hours(hours), max_events: max }
+    }
+
+    #[test]
+    fn windows_cut_at_both_ends_and_never_reach_the_anchor() {
+        let events = vec![
+            ev("2024-05-01T03:00:00Z", 7200.0, "code", "a.rs"), // 03:00-05:00, cut at the window start 04:00
+            ev("2024-05-01T06:00:00Z", 600.0, "firefox", "docs"),
+            ev("2024-05-01T09:50:00Z", 1200.0, "code", "b.rs"), // runs past the anchor at 10:00
+            ev("2024-05-01T10:00:00Z", 60.0, "slack", "chat"),  // starts at the anchor: excluded
+        ];
+        let w = windows(&events, &[anchor("2024-05-01T10:00:00Z")], &spec(6, 10)).unwrap();
+        let w = &w[0];
+        assert_eq!(w.iter().map(|e| e.app.as_str()).collect::<Vec<_>>(), ["code", "firefox", "code"]);
+        assert_eq!(w[0].start, parse_rfc3339("2024-05-01T04:00:00Z").unwrap());
+        assert_eq!(w[0].duration_s, 3600.0);
+        assert_eq!(w[2].duration_s, 600.0, "cut at the anchor");
+    }
+
+    #[test]
+    fn equal_neighbours_merge_and_only_the_latest_events_stay() {
+        let events = vec![
+            ev("2024-05-01T09:00:00Z", 60.0, "code", "a.rs"),
+            ev("2024-05-01T09:01:00Z", 60.0, "code", "a.rs"),
+            ev("2024-05-01T09:02:00Z", 60.0, "term", "cargo"),
+            ev("2024-05-01T09:03:00Z", 60.0, "code", "a.rs"),
+        ];
+        let w = windows(&events, &[anchor("2024-05-01T10:00:00Z")], &spec(6, 2)).unwrap();
+        assert_eq!(w[0].len(), 2);
+        assert_eq!((w[0][0].app.as_str(), w[0][1].app.as_str()), ("term", "code"));
+        let all = windows(&events, &[anchor("2024-05-01T10:00:00Z")], &spec(6, 10)).unwrap();
+        assert_eq!(all[0][0].duration_s, 120.0);
+    }
+
+    #[test]
+    fn anchors_in_any_order_and_without_activity() {
+        let events = vec![ev("2024-05-01T09:00:00Z", 60.0, "code", "a.rs")];
+        let anchors = [anchor("2024-05-02T09:00:00Z"), anchor("2024-05-01T09:30:00Z"), anchor("2024-05-01T08:00:00Z")];
+        let w = windows(&events, &anchors, &spec(6, 10)).unwrap();
+        assert_eq!(w.iter().map(Vec::len).collect::<Vec<_>>(), [0, 1, 0]);
+        assert!(windows(&[], &anchors, &spec(6, 10)).unwrap().iter().all(Vec::is_empty));
+    }
+
+    #[test]
+    fn timeline_problems_are_named() {
+        let loc = |i: usize| format!("events.jsonl:{}", i + 1);
+        let unsorted = vec![ev("2024-05-01T09:00:00Z", 10.0, "a", "x"), ev("2024-05-01T08:00:00Z", 10.0, "b", "y")];
+        let err = prepare_timeline(unsorted, loc).unwrap_err().to_string();
+        assert!(err.contains("events.jsonl:2: field `start`") && err.contains("time order"), "{err}");
+        let overlapping = vec![ev("2024-05-01T09:00:00Z", 600.0, "a", "x"), ev("2024-05-01T09:05:00Z", 10.0, "b", "y")];
+        let err = prepare_timeline(overlapping, loc).unwrap_err().to_string();
+        assert!(err.contains("overlaps the previous event by 300.0 s"), "{err}");
+        let rounding = vec![ev("2024-05-01T09:00:00Z", 60.4, "a", "x"), ev("2024-05-01T09:01:00Z", 10.0, "b", "y")];
+        let fixed = prepare_timeline(rounding, loc).unwrap();
+        assert!((fixed[0].duration_s - 60.0).abs() < 1e-9, "small overlaps are trimmed");
+        let negative = vec![ev("2024-05-01T09:00:00Z", -1.0, "a", "x")];
+        assert!(prepare_timeline(negative, loc).unwrap_err().to_string().contains("duration_s"));
+    }
+
+    #[test]
+    fn time_of_day_follows_the_zone_and_daylight_saving() {
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        // 06:00 UTC is 07:00 in Berlin in winter (UTC+1) and 08:00 in summer (UTC+2).
+        let winter = time_features(&parse_rfc3339("2024-01-15T06:00:00Z").unwrap(), &berlin);
+        let summer = time_features(&parse_rfc3339("2024-07-15T06:00:00Z").unwrap(), &berlin);
+        let angle = |f: [f64; 4]| f[0].atan2(f[1]).rem_euclid(TAU) / TAU * 24.0;
+        assert!((angle(winter) - 7.0).abs() < 1e-9, "{}", angle(winter));
+        assert!((angle(summer) - 8.0).abs() < 1e-9, "{}", angle(summer));
+        // The night of the spring change: 00:30 UTC is 01:30 CET, 01:30 UTC is 03:30 CEST.
+        let before = time_features(&parse_rfc3339("2024-03-31T00:30:00Z").unwrap(), &berlin);
+        let after = time_features(&parse_rfc3339("2024-03-31T01:30:00Z").unwrap(), &berlin);
+        assert!((angle(before) - 1.5).abs() < 1e-9 && (angle(after) - 3.5).abs() < 1e-9);
+        // Same instant, other zone: other local time; and the day of week moves with it.
+        let tokyo: Tz = "Asia/Tokyo".parse().unwrap();
+        let t = parse_rfc3339("2024-01-14T20:00:00Z").unwrap(); // Sunday in Berlin, Monday 05:00 in Tokyo
+        let (b, k) = (time_features(&t, &berlin), time_features(&t, &tokyo));
+        let weekday = |f: [f64; 4]| f[2].atan2(f[3]).rem_euclid(TAU) / TAU * 7.0;
+        assert!(weekday(b) > 6.0 && weekday(k) < 1.0, "{} {}", weekday(b), weekday(k));
+    }
+
+    #[test]
+    fn duration_stats_are_finite_for_tiny_windows() {
+        for d in [vec![], vec![42.0], vec![5.0, 5.0]] {
+            let s = DurationStats::fit(d.into_iter());
+            assert!(s.z(10.0).is_finite() && s.std > 0.0);
+        }
+        let s = DurationStats::fit([1.0, 10.0, 100.0].into_iter());
+        assert!(s.z(100.0) > 0.0 && s.z(1.0) < 0.0);
+    }
+
+    #[test]
+    fn event_text_leaves_out_empty_parts() {
+        let mut e = WindowEvent {
+            start: parse_rfc3339("2024-05-01T09:00:00Z").unwrap(),
+            duration_s: 1.0,
+            app: "Code".into(),
+            title: "main.rs - vrd".into(),
+            category: vec!["Work".into(), "Programming".into()],
+        };
+        assert_eq!(event_text(&e), "Work/Programming | Code | main.rs - vrd");
+        e.category = vec!["Uncategorized".into()];
+        e.title = String::new();
+        assert_eq!(event_text(&e), "Code");
+    }
+
+    /// No event at or after the anchor ever appears in its window, on random timelines.
+    #[test]
+    fn property_nothing_from_the_future_leaks_in() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let base = parse_rfc3339("2024-05-01T00:00:00Z").unwrap();
+        for _ in 0..200 {
+            let mut t = base;
+            let mut events = Vec::new();
+            for i in 0..(next() % 60) {
+                t += chrono::Duration::seconds((next() % 900) as i64);
+                let dur = (next() % 1800) as f64 + (next() % 1000) as f64 / 1000.0;
+                events.push(AppEvent {
+                    start: t,
+                    duration_s: dur,
+                    app: format!("app{}", next() % 3),
+                    title: format!("t{i}"),
+                    url: None,
+                    category: vec![],
+                    bucket: "b".into(),
+                });
+                t += micros_duration(dur);
+            }
+            let anchors: Vec<Anchor> = (0..20)
+                .map(|i| Anchor { id: i.to_string(), at: base + chrono::Duration::seconds((next() % 90_000) as i64) })
+                .collect();
+            let hours = 1 + (next() % 6) as i64;
+            let got = windows(&events, &anchors, &spec(hours, 1000)).unwrap();
+            for (a, w) in anchors.iter().zip(&got) {
+                let mut total = 0.0;
+                for e in w {
+                    assert!(e.start < a.at && e.start >= a.at - chrono::Duration::hours(hours));
+                    assert!(e.start + micros_duration(e.duration_s) <= a.at + chrono::Duration::microseconds(1));
+                    total += e.duration_s;
+                }
+                // Against a brute-force scan: the same covered time.
+                let expect: f64 = events
+                    .iter()
+                    .map(|e| {
+                        let s = e.start.max(a.at - chrono::Duration::hours(hours));
+                        let en = end_of(e).min(a.at);
+                        ((en - s).num_microseconds().unwrap_or(0) as f64 / 1e6).max(0.0)
+                    })
+                    .sum();
+                assert!((total - expect).abs() < 1e-3, "{total} vs {expect}");
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Schema migrations, applied in order inside one transaction each; `PRAGMA user_version`
+//! records how many have run. Append new steps; never edit a released one.
+
+use anyhow::{bail, Result};
+use rusqlite::Connection;
+
+const STEPS: &[&str] = &[
+    // 1: the records of the pipelines, keyed by their natural ids.
+    "CREATE TABLE watch_events (
+        video_id TEXT NOT NULL,
+        watched_at TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (video_id, watched_at)
+     ) WITHOUT ROWID;
+     CREATE INDEX watch_events_time ON watch_events (watched_at);
+     CREATE TABLE videos (
+        video_id TEXT NOT NULL PRIMARY KEY,
+        record TEXT NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE app_events (
+        bucket TEXT NOT NULL,
+        start TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (bucket, start)
+     ) WITHOUT ROWID;
+     CREATE INDEX app_events_time ON app_events (start);",
+];
+
+pub const LATEST: i64 = STEPS.len() as i64;
+
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > LATEST {
+        bail!("the store has schema version {current}, newer than this vrd understands ({LATEST}); upgrade vrd");
+    }
+    for (i, sql) in STEPS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,243 @@
+//! The local SQLite store: one file holding what every tool ingests, labels and ranks.
+//!
+//! Opened in WAL mode with a busy timeout, so a cron ingest and a labelling session can
+//! work at once; every batch is written in one transaction, so a killed run leaves the
+//! last complete batch and never half of one; rows are upserted by their natural keys,
+//! so ingesting the same file twice changes nothing. Each row keeps the record as its
+//! JSON line (the same contract as the pipelines) beside its key columns. Times in keys
+//! are RFC 3339 UTC text with a fixed number of fractional digits, so text order is time
+//! order.
+
+mod migrations;
+
+use crate::records::{AppEvent, Video, WatchEvent};
+use crate::time::Timestamp;
+use anyhow::{Context, Result};
+use chrono::SecondsFormat;
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// What one batch did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct UpsertCounts {
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+impl std::fmt::Display for UpsertCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} new, {} updated, {} unchanged", self.inserted, self.updated, self.unchanged)
+    }
+}
+
+/// A table of records under natural keys (names are fixed in code, never user input).
+struct Table {
+    name: &'static str,
+    keys: &'static [&'static str],
+}
+
+const WATCH_EVENTS: Table = Table { name: "watch_events", keys: &["video_id", "watched_at"] };
+const VIDEOS: Table = Table { name: "videos", keys: &["video_id"] };
+const APP_EVENTS: Table = Table { name: "app_events", keys: &["bucket", "start"] };
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path).with_context(|| format!("cannot open store {}", path.display()))?;
+        conn.busy_timeout(Duration::from_secs(30))?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .with_context(|| format!("{}: not an SQLite database?", path.display()))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            anyhow::bail!("{}: cannot switch to WAL mode (got {mode})", path.display());
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let mut store = Store { conn, path: path.to_path_buf() };
+        migrations::migrate(&mut store.conn).with_context(|| format!("{}: migrating the schema", path.display()))?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    pub fn upsert_watch_events(&mut self, events: &[WatchEvent]) -> Result<UpsertCounts> {
+        let rows = events.iter().map(|e| (vec![e.video_id.clone(), store_time(&e.watched_at)], e));
+        self.upsert(&WATCH_EVENTS, rows)
+    }
+
+    pub fn upsert_videos(&mut self, videos: &[Video]) -> Result<UpsertCounts> {
+        self.upsert(&VIDEOS, videos.iter().map(|v| (vec![v.video_id.clone()], v)))
+    }
+
+    pub fn upsert_app_events(&mut self, events: &[AppEvent]) -> Result<UpsertCounts> {
+        let rows = events.iter().map(|e| (vec![e.bucket.clone(), store_time(&e.start)], e));
+        self.upsert(&APP_EVENTS, rows)
+    }
+
+    /// Every watch event, oldest first.
+    pub fn watch_events(&self) -> Result<Vec<WatchEvent>> {
+        self.records("SELECT record FROM watch_events ORDER BY watched_at, video_id", &[])
+    }
+
+    pub fn videos(&self) -> Result<Vec<Video>> {
+        self.records("SELECT record FROM videos ORDER BY video_id", &[])
+    }
+
+    /// App events starting in `[from, to)` (unbounded where `None`), in time order.
+    pub fn app_events(&self, from: Option<&Timestamp>, to: Option<&Timestamp>) -> Result<Vec<AppEvent>> {
+        let from = from.map(store_time).unwrap_or_default();
+        let to = to.map(store_time).unwrap_or_else(|| "9999".into());
+        self.records(
+            "SELECT record FROM app_events WHERE start >= ?1 AND start < ?2 ORDER BY start, bucket",
+            &[&from, &to],
+        )
+    }
+
+    /// Where an incremental ingest of `bucket` resumes: the end of its last stored event.
+    pub fn app_events_end(&self, bucket: &str) -> Result<Option<Timestamp>> {
+        let last: Vec<AppEvent> =
+            self.records("SELECT record FROM app_events WHERE bucket = ?1 ORDER BY start DESC LIMIT 1", &[&bucket])?;
+        Ok(last.first().map(|e| e.start + chrono::Duration::microseconds((e.duration_s * 1e6).round() as i64)))
+    }
+
+    fn records<T: DeserializeOwned>(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<T>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(args, |r| r.get::<_, String>(0))?;
+        rows.map(|r| {
+            let text = r?;
+            serde_json::from_str(&text).with_context(|| format!("{}: corrupt record {text:?}", self.path.display()))
+        })
+        .collect()
+    }
+
+    /// Writes a batch in one transaction: new keys inserted, changed records replaced,
+    /// identical ones left alone.
+    fn upsert<'a, T: serde::Serialize + 'a>(
+        &mut self,
+        table: &Table,
+        rows: impl Iterator<Item = (Vec<String>, &'a T)>,
+    ) -> Result<UpsertCounts> {
+        let key_cols = table.keys.join(", ");
+        let key_match =
+            table.keys.iter().enumerate().map(|(i, k)| format!("{k} = ?{}", i + 1)).collect::<Vec<_>>().join(" AND ");
+        let placeholders = (1..=table.keys.len() + 1).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+        let select = format!("SELECT record FROM {} WHERE {key_match}", table.name);
+        let write = format!(
+            "INSERT INTO {} ({key_cols}, record) VALUES ({placeholders}) ON CONFLICT ({key_cols}) DO UPDATE SET record = excluded.record",
+            table.name
+        );
+        let tx = self.conn.transaction()?;
+        let mut counts = UpsertCounts::default();
+        {
+            let mut select = tx.prepare_cached(&select)?;
+            let mut write = tx.prepare_cached(&write)?;
+            for (keys, record) in rows {
+                let record = serde_json::to_string(record)?;
+                let old: Option<String> = select.query_row(params_from_iter(keys.iter()), |r| r.get(0)).optional()?;
+                match old {
+                    Some(o) if o == record => {
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    Some(_) => counts.updated += 1,
+                    None => counts.inserted += 1,
+                }
+                write.execute(params_from_iter(keys.iter().chain(std::iter::once(&record))))?;
+            }
+        }
+        tx.commit().with_context(|| format!("{}: writing {}", self.path.display(), table.name))?;
+        Ok(counts)
+    }
+}
+
+/// Fixed-width UTC text (microseconds), so that comparing strings compares times.
+pub fn store_time(t: &Timestamp) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse_rfc3339;
+
+    fn watch(id: &str, at: &str, title: &str) -> WatchEvent {
+        WatchEvent {
+            video_id: id.into(),
+            title: title.into(),
+            channel: None,
+            channel_id: None,
+            watched_at: parse_rfc3339(at).unwrap(),
+            source: "t".into(),
+        }
+    }
+
+    #[test]
+    fn upserts_are_idempotent_and_count_what_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("vrd.sqlite")).unwrap();
+        assert_eq!(s.schema_version().unwrap(), migrations::LATEST);
+        let batch = [watch("a", "2024-01-02T00:00:00Z", "A"), watch("b", "2024-01-01T00:00:00.5Z", "B")];
+        assert_eq!(s.upsert_watch_events(&batch).unwrap(), UpsertCounts { inserted: 2, updated: 0, unchanged: 0 });
+        assert_eq!(s.upsert_watch_events(&batch).unwrap(), UpsertCounts { inserted: 0, updated: 0, unchanged: 2 });
+        let changed = [watch("a", "2024-01-02T00:00:00Z", "A, renamed")];
+        assert_eq!(s.upsert_watch_events(&changed).unwrap(), UpsertCounts { inserted: 0, updated: 1, unchanged: 0 });
+        let all = s.watch_events().unwrap();
+        assert_eq!(all.iter().map(|e| e.video_id.as_str()).collect::<Vec<_>>(), ["b", "a"], "time order");
+        assert_eq!(all[1].title, "A, renamed");
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vrd.sqlite");
+        Store::open(&path).unwrap().upsert_watch_events(&[watch("a", "2024-01-02T00:00:00Z", "A")]).unwrap();
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.watch_events().unwrap().len(), 1);
+        assert_eq!(s.schema_version().unwrap(), migrations::LATEST);
+    }
+
+    #[test]
+    fn app_events_by_time_and_resume_point() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("vrd.sqlite")).unwrap();
+        let ev = |start: &str, dur: f64| AppEvent {
+            start: parse_rfc3339(start).unwrap(),
+            duration_s: dur,
+            app: "code".into(),
+            title: "main.rs".into(),
+            url: None,
+            category: vec!["Work".into()],
+            bucket: "aw-watcher-window_host".into(),
+        };
+        s.upsert_app_events(&[ev("2024-01-01T10:00:00Z", 60.0), ev("2024-01-01T09:00:00Z", 30.5)]).unwrap();
+        let from = parse_rfc3339("2024-01-01T09:30:00Z").unwrap();
+        assert_eq!(s.app_events(Some(&from), None).unwrap().len(), 1);
+        assert_eq!(s.app_events(None, None).unwrap()[0].duration_s, 30.5);
+        assert_eq!(
+            s.app_events_end("aw-watcher-window_host").unwrap(),
+            Some(parse_rfc3339("2024-01-01T10:01:00Z").unwrap())
+        );
+        assert_eq!(s.app_events_end("other").unwrap(), None);
+    }
+
+    #[test]
+    fn a_file_that_is_not_sqlite_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notes.txt");
+        std::fs::write(&path, "just some text, certainly not a database").unwrap();
+        let err = Store::open(&path).err().unwrap().to_string();
+        assert!(err.contains("notes.txt"), "{err}");
+    }
+}

@@ -1,0 +1,357 @@
+//! `vrd-encode context`: for each anchor (a label's moment, listed times, or now), the app
+//! activity just before it as fixed-size tensors that vrd-train and vrd-rank read.
+//!
+//! Output (safetensors): `emb` [anchors, L, D] (f32, or f16 with `--half`), `num`
+//! [anchors, L, 5] (see `shared::context::FEATURES`), `mask` [anchors, L] (u8, 1 = event);
+//! events oldest first, padding at the end; an anchor without activity has an all-zero
+//! mask. Metadata: anchor ids and times, model id, window, time zone, feature names and
+//! the duration statistics (fitted here, or taken from `--stats`).
+
+use anyhow::{anyhow, bail, Context, Result};
+use safetensors::Dtype;
+use shared::cli::{progress_bar, UsageError};
+use shared::context::Tz;
+use shared::context::{
+    event_features, event_text, prepare_timeline, resolve_timezone, windows, Anchor, DurationStats, WindowEvent,
+    WindowSpec, FEATURES,
+};
+use shared::jsonl::JsonlReader;
+use shared::model::runtime::{parse_device, parse_dtype};
+use shared::model::{SentenceEncoder, SentenceEncoderOptions};
+use shared::records::{AppEvent, Label};
+use shared::store::Store;
+use shared::tensors::{
+    f32_bytes, read_metadata, EmbeddingMeta, EmbeddingReader, EmbeddingWriter, SafetensorsWriter, TensorSpec,
+};
+use shared::text::text_hash;
+use shared::time::{format_rfc3339, parse_rfc3339, Timestamp};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub const FORMAT: &str = "vrd-context/1";
+
+#[derive(clap::Args)]
+pub struct ContextArgs {
+    /// App-event JSONL (the not-AFK window timeline from vrd-ingest aw), oldest first.
+    #[arg(long, conflicts_with = "db", required_unless_present = "db")]
+    events: Option<PathBuf>,
+    /// Read app events from this vrd store instead.
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// Anchors from label JSONL: each label's moment.
+    #[arg(long)]
+    labels: Option<PathBuf>,
+    /// Anchors from a file of RFC 3339 times, one per line.
+    #[arg(long)]
+    times: Option<PathBuf>,
+    /// An anchor at this RFC 3339 time (repeatable).
+    #[arg(long = "at", value_parser = parse_time_arg)]
+    at: Vec<Timestamp>,
+    /// An anchor at the current moment (for ranking now).
+    #[arg(long)]
+    now: bool,
+    /// The safetensors file to write.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Window length before each anchor, e.g. 6h, 90m, 1800s.
+    #[arg(long, default_value = "6h", value_parser = parse_window)]
+    window: chrono::Duration,
+    /// At most this many (most recent) events per window.
+    #[arg(long, default_value_t = 64)]
+    max_events: usize,
+    /// The person's IANA time zone for time-of-day features (default: the system's).
+    #[arg(long)]
+    timezone: Option<String>,
+    /// Duration statistics from an earlier output (the training run's), instead of
+    /// fitting them here. Ranking must use the training statistics.
+    #[arg(long)]
+    stats: Option<PathBuf>,
+    /// Hugging Face model folder for event texts (default: the packaged all-MiniLM-L6-v2).
+    #[arg(long, env = "VRD_MODEL")]
+    model: Option<PathBuf>,
+    /// Prefix for every event text, e.g. "passage: " for e5 models.
+    #[arg(long, default_value = "")]
+    prefix: String,
+    /// A text-embedding cache file, read and updated: texts seen in earlier runs are not
+    /// encoded again.
+    #[arg(long)]
+    cache: Option<PathBuf>,
+    /// Store the event embeddings as f16 (half the size).
+    #[arg(long)]
+    half: bool,
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// cpu, cuda, cuda:N or auto.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// f32, bf16 or f16 (compute precision of the encoder).
+    #[arg(long, default_value = "f32")]
+    dtype: String,
+}
+
+fn parse_time_arg(s: &str) -> Result<Timestamp, String> {
+    parse_rfc3339(s).map_err(|e| e.to_string())
+}
+
+/// `6h`, `90m`, `1800s`, `1d`.
+fn parse_window(s: &str) -> Result<chrono::Duration, String> {
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num.parse().map_err(|_| format!("{s:?}: expected a number and a unit, like 6h"))?;
+    let d = match unit {
+        "s" => chrono::Duration::seconds(n),
+        "m" => chrono::Duration::minutes(n),
+        "h" => chrono::Duration::hours(n),
+        "d" => chrono::Duration::days(n),
+        _ => return Err(format!("{s:?}: unit must be s, m, h or d")),
+    };
+    if n <= 0 {
+        return Err(format!("{s:?}: the window must be longer than zero"));
+    }
+    Ok(d)
+}
+
+pub fn run(args: &ContextArgs) -> Result<()> {
+    if args.max_events == 0 || args.batch_size == 0 {
+        return Err(UsageError("--max-events and --batch-size must be at least 1".into()).into());
+    }
+    let tz = resolve_timezone(args.timezone.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let anchors = read_anchors(args)?;
+    let spec = WindowSpec { length: args.window, max_events: args.max_events };
+    let started = Instant::now();
+    let events = read_events(args, &anchors)?;
+    let windows = windows(&events, &anchors, &spec)?;
+    eprintln!(
+        "vrd-encode: {} app events, {} anchors: windows cut in {:.2}s",
+        events.len(),
+        anchors.len(),
+        started.elapsed().as_secs_f64()
+    );
+
+    let stats = match &args.stats {
+        Some(p) => stats_from(p)?,
+        None => DurationStats::fit(windows.iter().flatten().map(|e| e.duration_s)),
+    };
+
+    let opts = SentenceEncoderOptions {
+        device: parse_device(&args.device).map_err(|e| UsageError(e.to_string()))?,
+        kind: parse_dtype(&args.dtype).map_err(|e| UsageError(e.to_string()))?,
+        ..Default::default()
+    };
+    let encoder = SentenceEncoder::load(&shared::model_dir::resolve_model_dir(args.model.as_deref())?, &opts)?;
+    let vectors = embed_distinct_texts(&encoder, &windows, args)?;
+
+    write_output(args, &anchors, &windows, &vectors, &encoder, &stats, &tz)?;
+    Ok(())
+}
+
+fn read_anchors(args: &ContextArgs) -> Result<Vec<Anchor>> {
+    let mut anchors = Vec::new();
+    if let Some(path) = &args.labels {
+        for label in JsonlReader::<Label>::open(Some(path))? {
+            let label = label?;
+            let id = format!("{}@{}", label.video_id, format_rfc3339(&label.labelled_at));
+            anchors.push(Anchor { id, at: label.labelled_at });
+        }
+    }
+    if let Some(path) = &args.times {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let at = parse_rfc3339(line).map_err(|e| anyhow!("{}:{}: {e}", path.display(), i + 1))?;
+            anchors.push(Anchor { id: format_rfc3339(&at), at });
+        }
+    }
+    anchors.extend(args.at.iter().map(|t| Anchor { id: format_rfc3339(t), at: *t }));
+    if args.now {
+        anchors.push(Anchor { id: "now".into(), at: chrono::Utc::now() });
+    }
+    if anchors.is_empty() && args.labels.is_none() && args.times.is_none() {
+        return Err(UsageError("no anchors: give --labels, --times, --at or --now".into()).into());
+    }
+    Ok(anchors)
+}
+
+fn read_events(args: &ContextArgs, anchors: &[Anchor]) -> Result<Vec<AppEvent>> {
+    if let Some(db) = &args.db {
+        let (Some(first), Some(last)) = (anchors.iter().map(|a| a.at).min(), anchors.iter().map(|a| a.at).max()) else {
+            return Ok(Vec::new());
+        };
+        // Events starting up to a day before the earliest window may still reach into it.
+        let from = first - args.window - chrono::Duration::days(1);
+        let events = Store::open(db)?.app_events(Some(&from), Some(&last))?;
+        let name = db.display().to_string();
+        return prepare_timeline(events, |i| format!("{name}: app event {}", i + 1));
+    }
+    let path = args.events.as_deref().expect("clap requires --events or --db");
+    let mut reader = JsonlReader::<AppEvent>::open(Some(path))?;
+    let (mut events, mut locations) = (Vec::new(), Vec::new());
+    while let Some(event) = reader.next() {
+        events.push(event?);
+        locations.push(reader.location());
+    }
+    prepare_timeline(events, |i| locations[i].clone())
+}
+
+fn stats_from(path: &Path) -> Result<DurationStats> {
+    let meta = read_metadata(path)?;
+    if meta.get("format").map(String::as_str) != Some(FORMAT) {
+        bail!("{}: not a vrd context file (--stats wants an earlier `vrd-encode context` output)", path.display());
+    }
+    let get = |k: &str| -> Result<f64> {
+        meta.get(k).and_then(|v| v.parse().ok()).ok_or_else(|| anyhow!("{}: metadata `{k}` missing", path.display()))
+    };
+    Ok(DurationStats { mean: get("duration_log1p_mean")?, std: get("duration_log1p_std")? })
+}
+
+/// Encodes every distinct event text once (a window title seen in a thousand windows is
+/// one encoding), reusing the cache file where it has the text from the same model.
+fn embed_distinct_texts(
+    encoder: &SentenceEncoder,
+    windows: &[Vec<WindowEvent>],
+    args: &ContextArgs,
+) -> Result<HashMap<String, Vec<f32>>> {
+    let mut vectors: HashMap<String, Vec<f32>> = HashMap::new();
+    for e in windows.iter().flatten() {
+        vectors.entry(format!("{}{}", args.prefix, event_text(e))).or_default();
+    }
+    let total_events: usize = windows.iter().map(Vec::len).sum();
+    let cached = match &args.cache {
+        Some(p) if p.exists() => load_cache(p, encoder.model_id(), &mut vectors)?,
+        _ => 0,
+    };
+    let todo: Vec<String> = vectors.iter().filter(|(_, v)| v.is_empty()).map(|(t, _)| t.clone()).collect();
+    let refs: Vec<&str> = todo.iter().map(String::as_str).collect();
+    let progress = progress_bar(refs.len(), "encoding event texts");
+    let started = Instant::now();
+    let dim = encoder.dim();
+    encoder.embed_each(&refs, args.batch_size, |rows, values| {
+        for (k, &i) in rows.iter().enumerate() {
+            vectors.insert(todo[i].clone(), values[k * dim..(k + 1) * dim].to_vec());
+        }
+        progress.inc(rows.len() as u64);
+        Ok(())
+    })?;
+    progress.finish_and_clear();
+    eprintln!(
+        "vrd-encode: {} window events, {} distinct texts: {} encoded, {} from the cache ({:.2}s)",
+        total_events,
+        vectors.len(),
+        todo.len(),
+        cached,
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(p) = &args.cache {
+        save_cache(p, encoder, &vectors)?;
+    }
+    Ok(vectors)
+}
+
+/// The cache is an embeddings file whose ids are the texts themselves.
+fn load_cache(path: &Path, model_id: &str, vectors: &mut HashMap<String, Vec<f32>>) -> Result<usize> {
+    let cache = EmbeddingReader::open(path)?;
+    if cache.meta.model_id != model_id {
+        eprintln!("vrd-encode: cache {} was made by {}; not used", path.display(), cache.meta.model_id);
+        return Ok(0);
+    }
+    let mut hits = 0;
+    for (text, row) in cache.index() {
+        if let Some(v) = vectors.get_mut(text) {
+            cache.read_row(row, v)?;
+            hits += 1;
+        }
+    }
+    Ok(hits)
+}
+
+fn save_cache(path: &Path, encoder: &SentenceEncoder, vectors: &HashMap<String, Vec<f32>>) -> Result<()> {
+    // Keep what the cache already had, add what is new.
+    let mut all: BTreeMap<String, Vec<f32>> = BTreeMap::new();
+    if path.exists() {
+        let old = EmbeddingReader::open(path)?;
+        if old.meta.model_id == encoder.model_id() {
+            let mut v = Vec::new();
+            for (i, text) in old.meta.ids.iter().enumerate() {
+                old.read_row(i, &mut v)?;
+                all.insert(text.clone(), v.clone());
+            }
+        }
+    }
+    all.extend(vectors.iter().map(|(t, v)| (t.clone(), v.clone())));
+    let meta = EmbeddingMeta {
+        model_id: encoder.model_id().to_string(),
+        dim: encoder.dim(),
+        ids: all.keys().cloned().collect(),
+        text_hashes: all.keys().map(|t| text_hash(&[t])).collect(),
+    };
+    let mut w = EmbeddingWriter::create(path, &meta)?;
+    for (i, v) in all.values().enumerate() {
+        w.write_rows(&[i], v)?;
+    }
+    w.finish()
+}
+
+fn write_output(
+    args: &ContextArgs,
+    anchors: &[Anchor],
+    windows: &[Vec<WindowEvent>],
+    vectors: &HashMap<String, Vec<f32>>,
+    encoder: &SentenceEncoder,
+    stats: &DurationStats,
+    tz: &Tz,
+) -> Result<()> {
+    let (a, l, d, f) = (anchors.len(), args.max_events, encoder.dim(), FEATURES.len());
+    let emb_dtype = if args.half { Dtype::F16 } else { Dtype::F32 };
+    let specs = [
+        TensorSpec::new("emb", emb_dtype, &[a, l, d]),
+        TensorSpec::new("num", Dtype::F32, &[a, l, f]),
+        TensorSpec::new("mask", Dtype::U8, &[a, l]),
+    ];
+    let mut meta = BTreeMap::new();
+    meta.insert("format".to_string(), FORMAT.to_string());
+    meta.insert("model_id".into(), encoder.model_id().to_string());
+    meta.insert("text_prefix".into(), args.prefix.clone());
+    meta.insert("window_s".into(), args.window.num_seconds().to_string());
+    meta.insert("max_events".into(), l.to_string());
+    meta.insert("timezone".into(), tz.name().to_string());
+    meta.insert("features".into(), serde_json::to_string(&FEATURES)?);
+    meta.insert("duration_log1p_mean".into(), stats.mean.to_string());
+    meta.insert("duration_log1p_std".into(), stats.std.to_string());
+    meta.insert("anchor_ids".into(), serde_json::to_string(&anchors.iter().map(|a| &a.id).collect::<Vec<_>>())?);
+    meta.insert(
+        "anchor_times".into(),
+        serde_json::to_string(&anchors.iter().map(|a| format_rfc3339(&a.at)).collect::<Vec<_>>())?,
+    );
+    let writer = SafetensorsWriter::create(&args.output, &specs, &meta)?;
+    let elem = if args.half { 2 } else { 4 };
+    for (i, window) in windows.iter().enumerate() {
+        let mut emb: Vec<u8> = Vec::with_capacity(window.len() * d * elem);
+        let mut num: Vec<f32> = Vec::with_capacity(window.len() * f);
+        for e in window {
+            let v = &vectors[&format!("{}{}", args.prefix, event_text(e))];
+            if args.half {
+                emb.extend(v.iter().flat_map(|x| half::f16::from_f32(*x).to_le_bytes()));
+            } else {
+                emb.extend(f32_bytes(v));
+            }
+            num.extend(event_features(e, tz, stats));
+        }
+        // Padding rows stay zero (the file is created zero-filled).
+        writer.write(0, i * l * d * elem, &emb)?;
+        writer.write(1, i * l * f * 4, &f32_bytes(&num))?;
+        writer.write(2, i * l, &vec![1u8; window.len()])?;
+    }
+    writer.finish()?;
+    let with_activity = windows.iter().filter(|w| !w.is_empty()).count();
+    eprintln!(
+        "vrd-encode: {} anchors ({} with activity) → {} ([{a}, {l}, {d}] {})",
+        a,
+        with_activity,
+        args.output.display(),
+        if args.half { "f16" } else { "f32" }
+    );
+    Ok(())
+}
