@@ -61,14 +61,24 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| cause.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe))
 }
 
-/// Parses the command line of a tool. `--version` additionally reports the libtorch the
-/// tool runs on and the accelerators it sees; that probe loads CUDA libraries, so it runs
-/// only when `--version` is asked for, not on every start.
+/// Parses the command line of a tool that runs no model (`--version` prints the plain
+/// version, without probing libtorch and CUDA).
 pub fn parse_args<C: clap::Parser>() -> C {
+    parse_with(C::command().version(env!("CARGO_PKG_VERSION")))
+}
+
+/// Parses the command line of a tool that runs models: `--version` also reports the
+/// libtorch it runs on and the accelerators it sees. That probe loads CUDA libraries, so
+/// it runs only when `--version` is asked for, not on every start.
+pub fn parse_args_with_torch<C: clap::Parser>() -> C {
     let mut cmd = C::command().version(env!("CARGO_PKG_VERSION"));
     if std::env::args_os().any(|a| a == "--version") {
         cmd = cmd.long_version(long_version());
     }
+    parse_with(cmd)
+}
+
+fn parse_with<C: clap::Parser>(cmd: clap::Command) -> C {
     let matches = cmd.get_matches();
     C::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }

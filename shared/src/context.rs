@@ -10,9 +10,9 @@
 
 use crate::records::AppEvent;
 use crate::time::Timestamp;
+pub use crate::time::{resolve_timezone, Tz};
 use anyhow::{anyhow, bail, Result};
 use chrono::{Datelike, Timelike};
-pub use chrono_tz::Tz;
 use polars::prelude::{_join_asof_dispatch, AsofStrategy, DataType, NamedFrom, Series};
 use std::f64::consts::TAU;
 
@@ -218,16 +218,6 @@ impl DurationStats {
 pub fn event_features(e: &WindowEvent, tz: &Tz, stats: &DurationStats) -> [f32; 5] {
     let [a, b, c, d] = time_features(&e.start, tz);
     [a as f32, b as f32, c as f32, d as f32, stats.z(e.duration_s) as f32]
-}
-
-/// An IANA time zone name (`Europe/Berlin`), or the system's zone for `None`.
-pub fn resolve_timezone(name: Option<&str>) -> Result<Tz> {
-    let name = match name {
-        Some(n) => n.to_string(),
-        None => iana_time_zone::get_timezone()
-            .map_err(|e| anyhow!("cannot tell the system time zone ({e}); pass --timezone"))?,
-    };
-    name.parse::<Tz>().map_err(|_| anyhow!("unknown time zone {name:?} (use an IANA name such as Europe/Berlin)"))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use anyhow::{anyhow, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
+pub use chrono_tz::Tz;
 
 pub type Timestamp = DateTime<Utc>;
 
@@ -17,6 +18,16 @@ pub fn parse_rfc3339(text: &str) -> Result<Timestamp> {
 /// Formats as RFC 3339 UTC with a `Z`, keeping only as many fractional digits as needed.
 pub fn format_rfc3339(t: &Timestamp) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// An IANA time zone name (`Europe/Berlin`), or the system's zone for `None`.
+pub fn resolve_timezone(name: Option<&str>) -> Result<Tz> {
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => iana_time_zone::get_timezone()
+            .map_err(|e| anyhow!("cannot tell the system time zone ({e}); pass --timezone"))?,
+    };
+    name.parse::<Tz>().map_err(|_| anyhow!("unknown time zone {name:?} (use an IANA name such as Europe/Berlin)"))
 }
 
 #[cfg(test)]

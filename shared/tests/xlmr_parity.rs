@@ -145,17 +145,27 @@ fn a_tokenizer_larger_than_the_vocabulary_is_refused() {
     assert!(err.contains("tokenizer.json") && err.contains("vocab_size 100"), "{err}");
 }
 
+/// The tiny checkpoint as a bare model (the VarStore owns its weights: keep it alive).
+fn tiny_model() -> (EncoderConfig, VarStore, XlmRobertaModel) {
+    let cfg = EncoderConfig::from_file(&model_dir().join("config.json")).unwrap();
+    let vs = VarStore::new(Device::Cpu);
+    let model = XlmRobertaModel::new(vs.root(), &cfg);
+    load_safetensors(&vs, &model_dir().join("model.safetensors"), ENCODER_PREFIXES).unwrap();
+    (cfg, vs, model)
+}
+
+/// `<s> … </s>`: five token ids and their all-ones mask.
+fn five_tokens() -> (Tensor, Tensor) {
+    (Tensor::from_slice(&[0i64, 57, 120, 9, 2]).view([1, 5]), Tensor::ones([1, 5], (Kind::Int64, Device::Cpu)))
+}
+
 /// The training model appends its app-sequence token between the embedding layer and the
 /// encoder stack: the two calls compose to `forward`, and a masked extra position changes
 /// nothing for the real tokens.
 #[test]
 fn embeddings_and_encoder_compose_and_masked_positions_are_ignored() {
-    let cfg = EncoderConfig::from_file(&model_dir().join("config.json")).unwrap();
-    let vs = VarStore::new(Device::Cpu);
-    let model = XlmRobertaModel::new(vs.root(), &cfg);
-    load_safetensors(&vs, &model_dir().join("model.safetensors"), ENCODER_PREFIXES).unwrap();
-    let ids = Tensor::from_slice(&[0i64, 57, 120, 9, 2]).view([1, 5]);
-    let mask = Tensor::ones([1, 5], (Kind::Int64, Device::Cpu));
+    let (cfg, _vs, model) = tiny_model();
+    let (ids, mask) = five_tokens();
     tch::no_grad(|| {
         let full = model.forward(&ids, &mask, None, false);
         let h = model.embeddings(&ids, None, false);
@@ -173,12 +183,8 @@ fn embeddings_and_encoder_compose_and_masked_positions_are_ignored() {
 
 #[test]
 fn dropout_acts_only_in_training() {
-    let cfg = EncoderConfig::from_file(&model_dir().join("config.json")).unwrap();
-    let vs = VarStore::new(Device::Cpu);
-    let model = XlmRobertaModel::new(vs.root(), &cfg);
-    load_safetensors(&vs, &model_dir().join("model.safetensors"), ENCODER_PREFIXES).unwrap();
-    let ids = Tensor::from_slice(&[0i64, 57, 120, 9, 2]).view([1, 5]);
-    let mask = Tensor::ones([1, 5], (Kind::Int64, Device::Cpu));
+    let (_, _vs, model) = tiny_model();
+    let (ids, mask) = five_tokens();
     tch::no_grad(|| {
         let a = model.forward(&ids, &mask, None, false);
         let b = model.forward(&ids, &mask, None, false);

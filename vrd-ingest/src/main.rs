@@ -1,12 +1,16 @@
 //! vrd-ingest: turns a person's exported histories into vrd's JSONL records.
 
 mod takeout;
+mod takeout_html;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use shared::cli::UsageError;
 use shared::jsonl::write_record;
 use shared::output::Output;
-use std::path::PathBuf;
+use shared::store::Store;
+use shared::time::{resolve_timezone, Tz};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -18,33 +22,53 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Google Takeout `watch-history.json` → watch events (JSONL), oldest first.
+    /// Google Takeout watch history (`watch-history.json` or `watch-history.html`) → watch
+    /// events (JSONL), oldest first.
     ///
     /// Ads, removed videos, community posts and entries without a title are skipped and
     /// counted on stderr.
     Takeout {
-        /// The watch-history.json file (`-` for stdin).
+        /// The watch-history.json or .html file (`-` for stdin).
         file: PathBuf,
+        /// The account's IANA time zone, to read the HTML form's local dates right (its
+        /// zone abbreviations are those of the export date, not of each entry).
+        #[arg(long)]
+        timezone: Option<String>,
         /// Write here instead of stdout (the file appears only when complete).
-        #[arg(short, long)]
+        #[arg(short, long, conflicts_with = "db")]
         output: Option<PathBuf>,
+        /// Upsert into this vrd store (SQLite) instead of writing JSONL; re-ingesting the
+        /// same file changes nothing.
+        #[arg(long)]
+        db: Option<PathBuf>,
     },
 }
 
 fn main() -> ExitCode {
     let cli: Cli = shared::cli::parse_args();
     shared::cli::run("vrd-ingest", || match cli.command {
-        Command::Takeout { file, output } => ingest_takeout(&file, output.as_deref()),
+        Command::Takeout { file, timezone, output, db } => {
+            let tz = timezone.map(|t| resolve_timezone(Some(&t))).transpose().map_err(|e| UsageError(e.to_string()))?;
+            ingest_takeout(&file, tz.as_ref(), output.as_deref(), db.as_deref())
+        }
     })
 }
 
-fn ingest_takeout(file: &std::path::Path, output: Option<&std::path::Path>) -> Result<()> {
-    let parsed = takeout::parse_watch_history_file(file)?;
-    let mut out = Output::open(output)?;
-    for event in &parsed.events {
-        write_record(&mut out, event)?;
-    }
-    out.finish()?;
+fn ingest_takeout(file: &Path, tz: Option<&Tz>, output: Option<&Path>, db: Option<&Path>) -> Result<()> {
+    let parsed = takeout::parse_watch_history_file(file, tz)?;
     eprintln!("vrd-ingest: {}: {}", file.display(), parsed.summary());
+    match db {
+        Some(db) => {
+            let counts = Store::open(db)?.upsert_watch_events(&parsed.events)?;
+            eprintln!("vrd-ingest: {}: watch events {counts}", db.display());
+        }
+        None => {
+            let mut out = Output::open(output)?;
+            for event in &parsed.events {
+                write_record(&mut out, event)?;
+            }
+            out.finish()?;
+        }
+    }
     Ok(())
 }

@@ -1,35 +1,60 @@
-//! Google Takeout watch history, JSON variant
-//! (`Takeout/YouTube and YouTube Music/history/watch-history.json`).
+//! Google Takeout watch history (`Takeout/YouTube and YouTube Music/history/`), in its JSON
+//! form (`watch-history.json`, including the ~2016 playlist-item shape) and its HTML form
+//! (`watch-history.html`, read in `takeout_html.rs`); both end in [`classify`].
 //!
-//! The file is one JSON array, newest first. Each entry has `header`, `title` (prefixed
+//! The JSON file is one array, newest first. Each entry has `header`, `title` (prefixed
 //! with a locale-dependent verb, "Watched …"), `titleUrl`, `subtitles` (the channel),
 //! `time` (RFC 3339 UTC, with or without milliseconds) and sometimes `details`
 //! (`From Google Ads`). Entries that are not video views, or that carry no usable title,
 //! are skipped and counted.
 
+use crate::takeout_html;
 use anyhow::{anyhow, Context, Result};
 use serde::Deserialize;
 use shared::records::WatchEvent;
-use shared::time::parse_rfc3339;
+use shared::time::{parse_rfc3339, Timestamp, Tz};
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
 pub const SOURCE: &str = "takeout-json";
 
+/// One activity entry, whatever file it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawEntry {
+    /// "YouTube" or "YouTube Music".
+    pub header: Option<String>,
+    /// The title without the leading verb.
+    pub title: String,
+    pub title_url: Option<String>,
+    pub channel: Option<String>,
+    pub channel_url: Option<String>,
+    pub time: Timestamp,
+    pub is_ad: bool,
+    /// `takeout-json`, `takeout-html`, `takeout-json-legacy`.
+    pub source: &'static str,
+}
+
+/// One element of the JSON array, in either shape: a modern entry (`header`, `title`,
+/// `titleUrl`, `subtitles`, `time`, `details`) or a ~2016 `youtube#playlistItem`
+/// (`snippet`). Fields the parser does not use are skipped without being stored.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Entry {
+struct JsonEntry {
     #[serde(default)]
     header: Option<String>,
-    title: String,
+    #[serde(default)]
+    title: Option<String>,
     #[serde(default)]
     title_url: Option<String>,
     #[serde(default)]
     subtitles: Vec<Subtitle>,
-    time: String,
+    #[serde(default)]
+    time: Option<String>,
     #[serde(default)]
     details: Vec<Detail>,
+    #[serde(default)]
+    snippet: Option<LegacySnippet>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -42,6 +67,23 @@ struct Subtitle {
 #[derive(Debug, Deserialize)]
 struct Detail {
     name: String,
+}
+
+/// The legacy shape: an entry of the watch-history playlist. `publishedAt` is when it was
+/// added (watched); `channelTitle` is the playlist owner, i.e. the person, not the video's
+/// channel, so no channel is known.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LegacySnippet {
+    title: String,
+    published_at: String,
+    resource_id: LegacyResource,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LegacyResource {
+    video_id: String,
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -68,7 +110,9 @@ impl TakeoutParse {
     }
 }
 
-pub fn parse_watch_history_file(path: &Path) -> Result<TakeoutParse> {
+/// Reads a watch history in either format, told apart by content. `tz` is the account's
+/// time zone, needed to read HTML dates right (see `takeout_html`).
+pub fn parse_watch_history_file(path: &Path, tz: Option<&Tz>) -> Result<TakeoutParse> {
     let (name, mut reader): (String, Box<dyn Read>) = if path.as_os_str() == "-" {
         ("<stdin>".into(), Box::new(io::stdin()))
     } else {
@@ -76,29 +120,134 @@ pub fn parse_watch_history_file(path: &Path) -> Result<TakeoutParse> {
         (path.display().to_string(), Box::new(BufReader::with_capacity(1 << 16, f)))
     };
     let mut text = String::new();
-    reader.read_to_string(&mut text).with_context(|| format!("cannot read {name} (is it UTF-8 JSON?)"))?;
-    parse_watch_history(&text).map_err(|e| anyhow!("{name}:{e}"))
+    reader.read_to_string(&mut text).with_context(|| format!("cannot read {name} (is it a UTF-8 text file?)"))?;
+    let entries = match text.trim_start().chars().next() {
+        Some('[') => json_entries(&text),
+        Some('<') => takeout_html::entries(&text, tz),
+        _ => Err(anyhow!("1: not a Takeout watch history (neither its JSON nor its HTML form)")),
+    }
+    .map_err(|e| anyhow!("{name}:{e}"))?;
+    Ok(classify(entries))
 }
 
-/// Parses the whole file. Errors read `LINE: field `[N].name`: what` so the caller can
-/// prefix the file name.
-pub fn parse_watch_history(text: &str) -> Result<TakeoutParse> {
+/// Parses the JSON form in one streaming pass: each array element is decoded and turned
+/// into a [`RawEntry`] as it is read, with no intermediate tree. Errors read
+/// `LINE: entry [N]: …` (or `LINE: field `[N].name`: …`) for the caller to prefix with the
+/// file name.
+pub fn json_entries(text: &str) -> Result<Vec<RawEntry>> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let entries: Vec<Entry> = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+    let entries = serde_path_to_error::deserialize::<_, Entries>(&mut de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         let msg = inner.to_string();
         let msg = msg.rfind(" at line ").map_or(msg.as_str(), |i| &msg[..i]).to_string();
         if path.is_empty() || path == "." {
-            anyhow!("{}: not a Takeout watch history (a JSON array of entries): {msg}", inner.line())
+            if let Some(i) = msg.strip_prefix("entry [").and_then(|r| r.split(']').next()).and_then(|n| n.parse().ok())
+            {
+                // The decoder reports where it stood after the entry; name the line the
+                // entry starts on instead (found again only now, on the error path).
+                anyhow!("{}: {msg}", entry_start_line(text, i).unwrap_or(inner.line()))
+            } else {
+                anyhow!("{}: not a Takeout watch history (a JSON array of entries): {msg}", inner.line())
+            }
         } else {
             anyhow!("{}: field `{path}`: {msg}", inner.line())
         }
     })?;
+    de.end().map_err(|e| anyhow!("{}: trailing data after the array", e.line()))?;
+    Ok(entries.0)
+}
 
+/// The line on which element `index` of the top-level JSON array starts.
+fn entry_start_line(text: &str, index: usize) -> Option<usize> {
+    let (mut depth, mut line, mut in_string, mut escaped, mut seen) = (0usize, 1usize, false, false, 0usize);
+    for b in text.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'\n' => line += 1,
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth == 2 {
+                    if seen == index {
+                        return Some(line);
+                    }
+                    seen += 1;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+struct Entries(Vec<RawEntry>);
+
+impl<'de> Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON array of activity entries")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Entries, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(1024));
+                while let Some(entry) = seq.next_element::<JsonEntry>()? {
+                    let i = out.len();
+                    out.push(raw_entry(i, entry).map_err(|e| serde::de::Error::custom(format!("entry [{i}]: {e}")))?);
+                }
+                Ok(Entries(out))
+            }
+        }
+        deserializer.deserialize_seq(Visit)
+    }
+}
+
+fn raw_entry(i: usize, e: JsonEntry) -> Result<RawEntry> {
+    if let (None, Some(snippet)) = (&e.title, e.snippet) {
+        return Ok(RawEntry {
+            header: Some("YouTube".into()),
+            title: snippet.title,
+            title_url: Some(format!("https://www.youtube.com/watch?v={}", snippet.resource_id.video_id)),
+            channel: None,
+            channel_url: None,
+            time: parse_rfc3339(&snippet.published_at)
+                .map_err(|err| anyhow!("field `[{i}].snippet.publishedAt`: {err}"))?,
+            is_ad: false,
+            source: "takeout-json-legacy",
+        });
+    }
+    let title = e.title.ok_or_else(|| anyhow!("missing field `title`"))?;
+    let time = e.time.ok_or_else(|| anyhow!("missing field `time`"))?;
+    let channel = e.subtitles.into_iter().next();
+    Ok(RawEntry {
+        header: e.header,
+        title: strip_verb(&title).to_string(),
+        title_url: e.title_url,
+        channel_url: channel.as_ref().and_then(|c| c.url.clone()),
+        channel: channel.map(|c| c.name),
+        time: parse_rfc3339(&time).map_err(|err| anyhow!("field `time`: {err}"))?,
+        is_ad: e.details.iter().any(|d| d.name.contains("Google Ads")),
+        source: SOURCE,
+    })
+}
+
+/// Keeps the entries that are views of a known video, counting what is skipped and why,
+/// and returns the events oldest first.
+pub fn classify(entries: Vec<RawEntry>) -> TakeoutParse {
     let mut out = TakeoutParse { entries: entries.len(), ..Default::default() };
-    for (i, entry) in entries.into_iter().enumerate() {
-        if entry.details.iter().any(|d| d.name.contains("Google Ads")) {
+    for entry in entries {
+        if entry.is_ad {
             out.skipped_ads += 1;
             continue;
         }
@@ -111,33 +260,31 @@ pub fn parse_watch_history(text: &str) -> Result<TakeoutParse> {
             out.skipped_not_video += 1;
             continue;
         };
-        let title = strip_verb(&entry.title);
+        let title = entry.title.trim();
         // Without subtitles the title is the URL itself: no metadata was exported.
         if title.is_empty() || title == url || title.starts_with("https://") {
             out.skipped_no_title += 1;
             continue;
         }
-        let watched_at = parse_rfc3339(&entry.time).map_err(|e| anyhow!("field `[{i}].time`: {e}"))?;
-        let channel = entry.subtitles.first();
+        let music = entry.header.as_deref() == Some("YouTube Music");
         out.events.push(WatchEvent {
             video_id,
             title: title.to_string(),
-            channel: channel.map(|s| s.name.clone()),
-            channel_id: channel.and_then(|s| s.url.as_deref()).and_then(channel_id_from_url),
-            watched_at,
-            source: if entry.header.as_deref() == Some("YouTube Music") { "takeout-json-music" } else { SOURCE }
-                .to_string(),
+            channel: entry.channel,
+            channel_id: entry.channel_url.as_deref().and_then(channel_id_from_url),
+            watched_at: entry.time,
+            source: if music { format!("{}-music", entry.source) } else { entry.source.to_string() },
         });
     }
     // Takeout lists newest first; the tools downstream read history in time order.
     out.events.sort_by_key(|e| e.watched_at);
-    Ok(out)
+    out
 }
 
 /// Title verbs by account language ("Watched X" in English).
 const VERBS: &[&str] = &["Watched ", "Has visto ", "Vous avez regardé ", "Angesehen: ", "Hai guardato ", "Assistiu a "];
 
-fn strip_verb(title: &str) -> &str {
+pub fn strip_verb(title: &str) -> &str {
     let t = title.trim();
     VERBS.iter().find_map(|v| t.strip_prefix(v)).unwrap_or(t).trim()
 }
@@ -203,7 +350,7 @@ mod tests {
  {"header":"YouTube","title":"Watched https://www.youtube.com/watch?v\u003dDDDDDDDDDDD","titleUrl":"https://www.youtube.com/watch?v\u003dDDDDDDDDDDD","time":"2024-01-13T00:00:00.000Z"},
  {"header":"YouTube Music","title":"Watched Older","titleUrl":"https://music.youtube.com/watch?v\u003dAAAAAAAAAAA","time":"2024-01-10T09:08:07.123Z"}
 ]"#;
-        let p = parse_watch_history(text).unwrap();
+        let p = classify(json_entries(text).unwrap());
         assert_eq!(
             (p.entries, p.skipped_ads, p.skipped_removed, p.skipped_not_video, p.skipped_no_title),
             (6, 1, 1, 1, 1)
@@ -219,12 +366,15 @@ mod tests {
     #[test]
     fn errors_name_the_line_and_field() {
         let text = "[\n{\"title\":\"Watched x\",\"titleUrl\":\"https://youtu.be/abc\",\"time\":\"2024-01-01T00:00:00Z\"},\n{\"title\":\"Watched y\",\"time\":12}\n]";
-        let err = parse_watch_history(text).unwrap_err().to_string();
+        let err = json_entries(text).unwrap_err().to_string();
         assert!(err.starts_with("3: field `[1].time`"), "{err}");
-        let err = parse_watch_history("{\"not\":\"an array\"}").unwrap_err().to_string();
+        let text = "[\n{\"title\":\"Watched x\",\"titleUrl\":\"https://youtu.be/abc\"}\n]";
+        let err = json_entries(text).unwrap_err().to_string();
+        assert_eq!(err, "2: entry [0]: missing field `time`");
+        let err = json_entries("{\"not\":\"an array\"}").unwrap_err().to_string();
         assert!(err.contains("not a Takeout watch history"), "{err}");
         let text = "[{\"title\":\"Watched y\",\"titleUrl\":\"https://youtu.be/abc\",\"time\":\"01/02/2024\"}]";
-        let err = parse_watch_history(text).unwrap_err().to_string();
-        assert!(err.contains("field `[0].time`") && err.contains("RFC 3339"), "{err}");
+        let err = json_entries(text).unwrap_err().to_string();
+        assert!(err.contains("entry [0]: field `time`") && err.contains("RFC 3339"), "{err}");
     }
 }

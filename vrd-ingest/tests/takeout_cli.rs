@@ -117,7 +117,7 @@ fn malformed_input_names_file_line_and_field_and_leaves_no_output() {
     .unwrap();
     let dest = dir.path().join("out.jsonl");
     let out = ingest(&["takeout", bad.to_str().unwrap(), "-o", dest.to_str().unwrap()]);
-    assert_failed_cleanly(&out, 1, &["bad.json:", "field `[1].time`"]);
+    assert_failed_cleanly(&out, 1, &["bad.json:3: entry [1]: field `time`"]);
     assert_eq!(only_entry(dir.path()), ["bad.json"], "no output and no temporary left behind");
 
     std::fs::write(&bad, "[{\"title\": \"Watched A\", ").unwrap();
@@ -134,4 +134,74 @@ fn missing_file_and_unknown_flag() {
     assert_failed_cleanly(&out, 2, &["--frobnicate"]);
     let out = ingest(&[]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn the_store_takes_each_watch_once() {
+    let fixture = repo().join("fixtures/takeout/watch-history.json");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vrd.sqlite");
+    let run = || ingest(&["takeout", fixture.to_str().unwrap(), "--db", db.to_str().unwrap()]);
+    let first = run();
+    assert!(first.status.success() && first.stdout.is_empty(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(String::from_utf8_lossy(&first.stderr).contains("watch events 27 new, 0 updated, 0 unchanged"));
+    let again = run();
+    assert!(String::from_utf8_lossy(&again.stderr).contains("watch events 0 new, 0 updated, 27 unchanged"));
+    let stored = shared::store::Store::open(&db).unwrap().watch_events().unwrap();
+    let from_jsonl: Vec<shared::records::WatchEvent> =
+        String::from_utf8(ingest(&["takeout", fixture.to_str().unwrap()]).stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    assert_eq!(stored, from_jsonl, "the store holds exactly what the JSONL says, in time order");
+    let out = ingest(&["takeout", fixture.to_str().unwrap(), "--db", db.to_str().unwrap(), "-o", "x.jsonl"]);
+    assert_eq!(out.status.code(), Some(2), "--db and -o exclude each other");
+}
+
+#[test]
+fn real_html_export_with_its_time_zone() {
+    let Some(path) = real_sample("lemmingscode-watch-history.html") else { return };
+    let out = ingest(&["takeout", path.to_str().unwrap(), "--timezone", "Australia/Sydney"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let evs = events(&out);
+    // 563 entries; 4 carry only a URL as their title.
+    assert_eq!(evs.len(), 559);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("563 entries: 559 watch events"));
+    let e = evs.iter().find(|e| e["video_id"] == "iYM2zFP3Zn0").unwrap();
+    assert_eq!(e["title"], "HTTP Crash Course & Exploration");
+    assert_eq!(e["channel"], "Traversy Media");
+    // "20 Apr 2021, 18:44:53 AEDT": April is AEST (UTC+10) in Sydney, whatever the export says.
+    assert_eq!(e["watched_at"], "2021-04-20T08:44:53Z");
+    let without = events(&ingest(&["takeout", path.to_str().unwrap()]));
+    let f = without.iter().find(|e| e["video_id"] == "iYM2zFP3Zn0").unwrap();
+    assert_eq!(f["watched_at"], "2021-04-20T07:44:53Z", "without --timezone the abbreviation's offset is used");
+    let out = ingest(&["takeout", path.to_str().unwrap(), "--timezone", "Australia/Atlantis"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn real_legacy_playlist_item_export() {
+    let Some(path) = real_sample("yutotakano-2016-legacy-playlistItem.json") else { return };
+    let out = ingest(&["takeout", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let evs = events(&out);
+    assert_eq!(evs.len(), 3);
+    assert_eq!(evs[2]["video_id"], "3mNYrxcZ0X8");
+    assert_eq!(evs[2]["watched_at"], "2016-10-06T22:03:44Z");
+    assert_eq!(evs[2]["source"], "takeout-json-legacy");
+    assert!(evs[2].get("channel").is_none(), "the playlist owner is not the video's channel");
+}
+
+#[test]
+fn files_that_are_not_watch_histories() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("page.html");
+    std::fs::write(&page, "<html><body><h1>My holiday photos</h1></body></html>").unwrap();
+    let out = ingest(&["takeout", page.to_str().unwrap()]);
+    assert_failed_cleanly(&out, 1, &["page.html:1", "not a Takeout watch history page"]);
+    let csv = dir.path().join("history.csv");
+    std::fs::write(&csv, "video_id,title\nabc,Hello\n").unwrap();
+    let out = ingest(&["takeout", csv.to_str().unwrap()]);
+    assert_failed_cleanly(&out, 1, &["history.csv:1", "neither its JSON nor its HTML form"]);
 }
