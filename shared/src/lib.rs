@@ -6,6 +6,7 @@
 //! Layering: `records` know nothing of models; `model` knows nothing of records, files
 //! or stores.
 
+pub mod aw;
 pub mod cli;
 pub mod context;
 pub mod jsonl;

@@ -1,5 +1,6 @@
 //! vrd-ingest: turns a person's exported histories into vrd's JSONL records.
 
+mod activitywatch;
 mod takeout;
 mod takeout_html;
 
@@ -42,6 +43,9 @@ enum Command {
         #[arg(long)]
         db: Option<PathBuf>,
     },
+    /// ActivityWatch → the "active window while not AFK" timeline as app events (JSONL),
+    /// from a running server or an export file.
+    Aw(activitywatch::AwArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
             let tz = timezone.map(|t| resolve_timezone(Some(&t))).transpose().map_err(|e| UsageError(e.to_string()))?;
             ingest_takeout(&file, tz.as_ref(), output.as_deref(), db.as_deref())
         }
+        Command::Aw(args) => activitywatch::run(&args),
     })
 }
 
@@ -62,13 +67,16 @@ fn ingest_takeout(file: &Path, tz: Option<&Tz>, output: Option<&Path>, db: Optio
             let counts = Store::open(db)?.upsert_watch_events(&parsed.events)?;
             eprintln!("vrd-ingest: {}: watch events {counts}", db.display());
         }
-        None => {
-            let mut out = Output::open(output)?;
-            for event in &parsed.events {
-                write_record(&mut out, event)?;
-            }
-            out.finish()?;
-        }
+        None => write_jsonl(&parsed.events, output)?,
     }
     Ok(())
+}
+
+/// Records as JSONL to stdout or, complete or not at all, to a file.
+fn write_jsonl<T: serde::Serialize>(records: &[T], output: Option<&Path>) -> Result<()> {
+    let mut out = Output::open(output)?;
+    for record in records {
+        write_record(&mut out, record)?;
+    }
+    out.finish()
 }
