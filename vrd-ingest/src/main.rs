@@ -1,10 +1,11 @@
 //! vrd-ingest: turns a person's exported histories into vrd's JSONL records.
 
 mod activitywatch;
+mod feeds;
 mod takeout;
 mod takeout_html;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use shared::cli::UsageError;
 use shared::jsonl::write_record;
@@ -46,6 +47,20 @@ enum Command {
     /// ActivityWatch → the "active window while not AFK" timeline as app events (JSONL),
     /// from a running server or an export file.
     Aw(activitywatch::AwArgs),
+    /// Channel feeds (YouTube channel Atom, other Atom/RSS) → candidate videos (JSONL).
+    Rss {
+        /// Feed files or http(s) URLs.
+        feeds: Vec<String>,
+        /// Also every feed an OPML subscription list names.
+        #[arg(long)]
+        opml: Option<PathBuf>,
+        /// Write here instead of stdout.
+        #[arg(short, long, conflicts_with = "db")]
+        output: Option<PathBuf>,
+        /// Upsert into this vrd store instead.
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -56,6 +71,9 @@ fn main() -> ExitCode {
             ingest_takeout(&file, tz.as_ref(), output.as_deref(), db.as_deref())
         }
         Command::Aw(args) => activitywatch::run(&args),
+        Command::Rss { feeds, opml, output, db } => {
+            ingest_feeds(feeds, opml.as_deref(), output.as_deref(), db.as_deref())
+        }
     })
 }
 
@@ -70,6 +88,30 @@ fn ingest_takeout(file: &Path, tz: Option<&Tz>, output: Option<&Path>, db: Optio
         None => write_jsonl(&parsed.events, output)?,
     }
     Ok(())
+}
+
+fn ingest_feeds(mut sources: Vec<String>, opml: Option<&Path>, output: Option<&Path>, db: Option<&Path>) -> Result<()> {
+    if let Some(path) = opml {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        sources.extend(feeds::opml_feeds(&text, &path.display().to_string())?);
+    }
+    if sources.is_empty() {
+        return Err(UsageError("no feeds: give feed files or URLs, or --opml".into()).into());
+    }
+    let mut videos = Vec::new();
+    for source in &sources {
+        let found = feeds::parse_feed(&feeds::fetch(source)?, source)?;
+        eprintln!("vrd-ingest: {source}: {} entries", found.len());
+        videos.extend(found);
+    }
+    match db {
+        Some(db) => {
+            let counts = Store::open(db)?.upsert_videos(&videos)?;
+            eprintln!("vrd-ingest: {}: videos {counts}", db.display());
+            Ok(())
+        }
+        None => write_jsonl(&videos, output),
+    }
 }
 
 /// Records as JSONL to stdout or, complete or not at all, to a file.
