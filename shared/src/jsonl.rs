@@ -86,9 +86,9 @@ pub fn parse_line<T: DeserializeOwned>(line: &str) -> std::result::Result<T, Str
     }
 }
 
-/// serde_json appends " at line 1 column 17"; within one JSONL line the column is noise
-/// next to the field name.
-fn strip_position(msg: &str) -> String {
+/// serde_json appends " at line 1 column 17" to its messages; callers that report the
+/// position themselves (with the file name, or the line an entry starts on) drop it.
+pub fn strip_position(msg: &str) -> String {
     match msg.rfind(" at line ") {
         Some(i) => msg[..i].to_string(),
         None => msg.to_string(),

@@ -139,8 +139,7 @@ pub fn json_entries(text: &str) -> Result<Vec<RawEntry>> {
     let entries = serde_path_to_error::deserialize::<_, Entries>(&mut de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        let msg = inner.to_string();
-        let msg = msg.rfind(" at line ").map_or(msg.as_str(), |i| &msg[..i]).to_string();
+        let msg = shared::jsonl::strip_position(&inner.to_string());
         if path.is_empty() || path == "." {
             if let Some(i) = msg.strip_prefix("entry [").and_then(|r| r.split(']').next()).and_then(|n| n.parse().ok())
             {

@@ -36,7 +36,7 @@ impl Export {
                 "{}:{}: not an ActivityWatch export (field `{path_in}`): {}",
                 path.display(),
                 inner.line(),
-                inner.to_string().split(" at line ").next().unwrap_or_default()
+                crate::jsonl::strip_position(&inner.to_string())
             )
         })?;
         let mut buckets = Vec::new();
