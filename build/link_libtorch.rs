@@ -1,4 +1,5 @@
-//! The build script of every crate in the workspace (each Cargo.toml points `build` here).
+//! The build script of every crate that links libtorch (vrd-model and the tools that run
+//! models; each Cargo.toml points `build` here).
 //!
 //! Linker arguments from torch-sys's own build script do not reach downstream binaries, so
 //! each crate bakes in an rpath to the libtorch folder itself: the tools and test binaries

@@ -1,5 +1,5 @@
 //! Command-line conventions shared by every tool: exit codes, quiet exit on a closed pipe,
-//! error reporting on stderr, and the `--version` text with libtorch facts.
+//! error reporting on stderr, and `--version`.
 
 use std::io;
 use std::process::ExitCode;
@@ -67,10 +67,9 @@ pub fn parse_args<C: clap::Parser>() -> C {
     parse_with(C::command().version(env!("CARGO_PKG_VERSION")))
 }
 
-/// Parses the command line of a tool that runs models: `--version` also reports the
-/// libtorch it runs on and the accelerators it sees. That probe loads CUDA libraries, so
-/// it runs only when `--version` is asked for, not on every start.
-pub fn parse_args_with_torch<C: clap::Parser>() -> C {
+/// Parses the command line with a long `--version` text, computed only when `--version`
+/// is asked for (the model tools' text probes libtorch and CUDA, which is slow).
+pub fn parse_args_with_long_version<C: clap::Parser>(long_version: impl FnOnce() -> String) -> C {
     let mut cmd = C::command().version(env!("CARGO_PKG_VERSION"));
     if std::env::args_os().any(|a| a == "--version") {
         cmd = cmd.long_version(long_version());
@@ -81,22 +80,6 @@ pub fn parse_args_with_torch<C: clap::Parser>() -> C {
 fn parse_with<C: clap::Parser>(cmd: clap::Command) -> C {
     let matches = cmd.get_matches();
     C::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
-}
-
-/// The long `--version` text: the tool version plus the libtorch it runs on and what
-/// accelerators that libtorch can see, so a user can tell a CPU from a CUDA build.
-pub fn long_version() -> String {
-    let cuda = tch::Cuda::is_available();
-    let devices = if cuda { tch::Cuda::device_count() } else { 0 };
-    format!(
-        "{}\nlibtorch: {} ({})\ncuda available: {}\ncuda devices: {}\ncudnn available: {}",
-        env!("CARGO_PKG_VERSION"),
-        crate::model::runtime::libtorch_version(),
-        option_env!("VRD_LIBTORCH_LIB").unwrap_or("location unknown"),
-        cuda,
-        devices,
-        tch::Cuda::cudnn_is_available(),
-    )
 }
 
 /// A progress bar on stderr (drawn only when stderr is a terminal, so logs stay clean).

@@ -39,7 +39,49 @@ pub struct Video {
     pub duration_s: Option<f64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// YouTube's category name (e.g. "Science & Technology"), or its id when the name is
+    /// unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// `live` or `upcoming` for a broadcast, `completed` for a past one, absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<String>,
+    /// A YouTube Short (a `/shorts/` link, or short and tagged so), when the source tells.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short: Option<bool>,
     pub source: String,
+}
+
+impl Video {
+    /// This record laid over an older one of the same video: what this one knows wins,
+    /// what only the older one knows is kept. A feed entry re-read after the Data API's
+    /// details must not erase the duration, tags or category.
+    pub fn merged_over(self, old: Video) -> Video {
+        Video {
+            video_id: self.video_id,
+            title: if self.title.is_empty() { old.title } else { self.title },
+            description: if self.description.is_empty() { old.description } else { self.description },
+            channel: self.channel.or(old.channel),
+            channel_id: self.channel_id.or(old.channel_id),
+            published_at: self.published_at.or(old.published_at),
+            duration_s: self.duration_s.or(old.duration_s),
+            tags: if self.tags.is_empty() { old.tags } else { self.tags },
+            category: self.category.or(old.category),
+            live: self.live.or(old.live),
+            short: self.short.or(old.short),
+            // The richer source names the record: API details outrank a feed entry.
+            source: if source_rank(&self.source) >= source_rank(&old.source) { self.source } else { old.source },
+        }
+    }
+}
+
+/// How much a video source knows: the Data API the most, a feed entry the least.
+fn source_rank(source: &str) -> u8 {
+    match source {
+        s if s.starts_with("youtube-api") => 2,
+        "youtube-rss" | "rss" => 0,
+        _ => 1,
+    }
 }
 
 /// A stretch of time in one application window (ActivityWatch), already cut to the
@@ -59,14 +101,62 @@ pub struct AppEvent {
     pub bucket: String,
 }
 
-/// What the person said about a video.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// What the person said about a video: whether it interests them, whether it fitted the
+/// moment it was shown, or that they skipped judging it (so it is not asked again).
+/// Written in kebab case; the older snake-case names still read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum LabelKind {
     Interest,
-    NotInterested,
+    #[serde(alias = "not_interested", alias = "not-interested")]
+    Uninterest,
+    #[serde(alias = "right_time")]
     RightTime,
+    #[serde(alias = "not_now")]
     NotNow,
+    Skip,
+}
+
+impl LabelKind {
+    pub const ALL: [LabelKind; 5] =
+        [LabelKind::Interest, LabelKind::Uninterest, LabelKind::RightTime, LabelKind::NotNow, LabelKind::Skip];
+
+    /// The wire name (`right-time`).
+    pub fn name(self) -> &'static str {
+        match self {
+            LabelKind::Interest => "interest",
+            LabelKind::Uninterest => "uninterest",
+            LabelKind::RightTime => "right-time",
+            LabelKind::NotNow => "not-now",
+            LabelKind::Skip => "skip",
+        }
+    }
+
+    /// Reads a wire name or one of its aliases.
+    pub fn parse(text: &str) -> Option<LabelKind> {
+        serde_json::from_value(serde_json::Value::String(text.to_string())).ok()
+    }
+
+    /// Which of the model's two questions the label answers: `interest` or `right-time`
+    /// (none for `skip`).
+    pub fn head(self) -> Option<&'static str> {
+        match self {
+            LabelKind::Interest | LabelKind::Uninterest => Some("interest"),
+            LabelKind::RightTime | LabelKind::NotNow => Some("right-time"),
+            LabelKind::Skip => None,
+        }
+    }
+
+    /// The positive class of its head.
+    pub fn is_positive(self) -> bool {
+        matches!(self, LabelKind::Interest | LabelKind::RightTime)
+    }
+}
+
+impl std::fmt::Display for LabelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,9 +224,30 @@ mod tests {
     }
 
     #[test]
-    fn label_kinds_are_snake_case() {
-        assert_eq!(serde_json::to_string(&LabelKind::NotInterested).unwrap(), r#""not_interested""#);
-        assert!(serde_json::from_str::<LabelKind>(r#""maybe""#).is_err());
+    fn label_kinds_are_kebab_case_and_old_names_still_read() {
+        assert_eq!(serde_json::to_string(&LabelKind::Uninterest).unwrap(), r#""uninterest""#);
+        assert_eq!(serde_json::to_string(&LabelKind::RightTime).unwrap(), r#""right-time""#);
+        assert_eq!(LabelKind::parse("not_now"), Some(LabelKind::NotNow));
+        assert_eq!(LabelKind::parse("not_interested"), Some(LabelKind::Uninterest));
+        assert_eq!(LabelKind::parse("maybe"), None);
+        for k in LabelKind::ALL {
+            assert_eq!(LabelKind::parse(k.name()), Some(k));
+        }
+    }
+
+    #[test]
+    fn a_feed_entry_does_not_erase_api_details() {
+        let api: Video = serde_json::from_str(
+            r#"{"video_id":"v","title":"Old","description":"long","duration_s":61.0,"tags":["a"],"category":"Education","source":"youtube-api"}"#,
+        )
+        .unwrap();
+        let feed: Video =
+            serde_json::from_str(r#"{"video_id":"v","title":"New title","short":false,"source":"youtube-rss"}"#).unwrap();
+        let merged = feed.merged_over(api);
+        assert_eq!(merged.title, "New title");
+        assert_eq!((merged.description.as_str(), merged.duration_s), ("long", Some(61.0)));
+        assert_eq!((merged.tags.len(), merged.category.as_deref(), merged.short), (1, Some("Education"), Some(false)));
+        assert_eq!(merged.source, "youtube-api");
     }
 
     #[test]

@@ -16,8 +16,8 @@ use shared::context::{
     WindowSpec, FEATURES,
 };
 use shared::jsonl::JsonlReader;
-use shared::model::runtime::{parse_device, parse_dtype};
-use shared::model::{SentenceEncoder, SentenceEncoderOptions};
+use vrd_model::runtime::{parse_device, parse_dtype};
+use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 use shared::records::{AppEvent, Label};
 use shared::store::Store;
 use shared::tensors::{
@@ -138,7 +138,7 @@ pub fn run(args: &ContextArgs) -> Result<()> {
         kind: parse_dtype(&args.dtype).map_err(|e| UsageError(e.to_string()))?,
         ..Default::default()
     };
-    let encoder = SentenceEncoder::load(&shared::model_dir::resolve_model_dir(args.model.as_deref())?, &opts)?;
+    let encoder = SentenceEncoder::load(&vrd_model::model_dir::resolve_model_dir(args.model.as_deref())?, &opts)?;
     let vectors = embed_distinct_texts(&encoder, &windows, args)?;
 
     write_output(args, &anchors, &windows, &vectors, &encoder, &stats, &tz)?;

@@ -22,7 +22,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = shared::cli::parse_args_with_torch();
+    let cli: Cli = vrd_model::version::parse_args_with_torch();
     shared::cli::run("vrd-encode", || match cli.command {
         Command::Media(args) => media::run(&args),
         Command::Context(args) => context::run(&args),

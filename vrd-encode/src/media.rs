@@ -8,9 +8,9 @@
 use anyhow::{bail, Result};
 use shared::cli::{progress_bar, UsageError};
 use shared::jsonl::JsonlReader;
-use shared::model::pooling::Pooling;
-use shared::model::runtime::{parse_device, parse_dtype};
-use shared::model::{SentenceEncoder, SentenceEncoderOptions};
+use vrd_model::pooling::Pooling;
+use vrd_model::runtime::{parse_device, parse_dtype};
+use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 use shared::records::MediaText;
 use shared::tensors::{EmbeddingMeta, EmbeddingReader, EmbeddingWriter};
 use shared::text::{text_hash, TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
@@ -80,7 +80,7 @@ pub fn run(args: &MediaArgs) -> Result<()> {
     if items.is_empty() {
         bail!("no videos in the input");
     }
-    let model_dir = shared::model_dir::resolve_model_dir(args.model.as_deref())?;
+    let model_dir = vrd_model::model_dir::resolve_model_dir(args.model.as_deref())?;
     let encoder = SentenceEncoder::load(&model_dir, &opts)?;
     let previous = match &args.previous {
         Some(p) if p.exists() => Some(EmbeddingReader::open(p)?),

@@ -3,7 +3,7 @@
 //! store as input, and bad input.
 
 use safetensors::SafeTensors;
-use shared::model::{SentenceEncoder, SentenceEncoderOptions};
+use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 use shared::records::AppEvent;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -143,7 +143,7 @@ fn event_embeddings_are_the_encoders_and_the_newest_event_is_last() {
         events().into_iter().rfind(|e| e.start < shared::time::parse_rfc3339("2026-11-20T10:00:00Z").unwrap()).unwrap();
     let text = format!("{} | {} | {}", last.category.join("/"), last.app, last.title);
     let enc =
-        SentenceEncoder::load(&shared::model_dir::packaged_model_dir().unwrap(), &SentenceEncoderOptions::default())
+        SentenceEncoder::load(&vrd_model::model_dir::packaged_model_dir().unwrap(), &SentenceEncoderOptions::default())
             .unwrap();
     let want = &enc.embed(&[text.as_str()], 1).unwrap()[0];
     let got = &emb[(n - 1) * 384..n * 384];

@@ -162,7 +162,11 @@ fn to_video(en: Entry, feed_title: &str, feed_channel: Option<&str>) -> Result<V
         channel_id,
         published_at,
         duration_s: None,
-        tags: if is_short { vec!["#shorts".into()] } else { vec![] },
+        tags: vec![],
+        category: None,
+        live: None,
+        // Only YouTube's feeds link Shorts differently; other feeds cannot tell.
+        short: is_youtube.then_some(is_short),
         source: if is_youtube { "youtube-rss" } else { "rss" }.into(),
     })
 }
@@ -254,7 +258,7 @@ mod tests {
         assert_eq!(v[0].channel.as_deref(), Some("Chan & Co"));
         assert_eq!(v[0].channel_id.as_deref(), Some("UC2_f3_-kgw2I8kqVY69rerg"));
         assert_eq!(v[0].description, "Desc");
-        assert_eq!(v[0].tags, ["#shorts"]);
+        assert_eq!(v[0].short, Some(true));
         assert_eq!(v[0].published_at, Some(parse_rfc3339("2026-01-02T03:04:05Z").unwrap()));
     }
 

@@ -133,6 +133,9 @@ mod tests {
             published_at: None,
             duration_s: None,
             tags: vec![],
+            category: None,
+            live: None,
+            short: None,
             source: "test".into(),
         }
     }

@@ -51,7 +51,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = shared::cli::parse_args_with_torch();
+    let cli: Cli = vrd_model::version::parse_args_with_torch();
     shared::cli::run("vrd-rank", || rank(&cli))
 }
 

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 struct Cli {}
 
 fn main() -> ExitCode {
-    let _cli: Cli = shared::cli::parse_args_with_torch();
+    let _cli: Cli = vrd_model::version::parse_args_with_torch();
     shared::cli::run("vrd-train", || {
         Err(UsageError("this tool has no commands yet in this version; see README.md for what works today".into())
             .into())

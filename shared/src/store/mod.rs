@@ -74,16 +74,34 @@ impl Store {
 
     pub fn upsert_watch_events(&mut self, events: &[WatchEvent]) -> Result<UpsertCounts> {
         let rows = events.iter().map(|e| (vec![e.video_id.clone(), store_time(&e.watched_at)], e));
-        self.upsert(&WATCH_EVENTS, rows)
+        self.upsert(&WATCH_EVENTS, rows, replace)
     }
 
+    /// Videos are merged into what the store knows ([`Video::merged_over`]): a feed entry
+    /// does not erase the Data API's details.
     pub fn upsert_videos(&mut self, videos: &[Video]) -> Result<UpsertCounts> {
-        self.upsert(&VIDEOS, videos.iter().map(|v| (vec![v.video_id.clone()], v)))
+        let path = self.path.clone();
+        let merge = |new: &Video, old: Option<&str>| -> Result<String> {
+            let Some(old) = old else { return Ok(serde_json::to_string(new)?) };
+            let old: Video = serde_json::from_str(old)
+                .with_context(|| format!("{}: corrupt video record {old:?}", path.display()))?;
+            Ok(serde_json::to_string(&new.clone().merged_over(old))?)
+        };
+        self.upsert(&VIDEOS, videos.iter().map(|v| (vec![v.video_id.clone()], v)), merge)
     }
 
     pub fn upsert_app_events(&mut self, events: &[AppEvent]) -> Result<UpsertCounts> {
         let rows = events.iter().map(|e| (vec![e.bucket.clone(), store_time(&e.start)], e));
-        self.upsert(&APP_EVENTS, rows)
+        self.upsert(&APP_EVENTS, rows, replace)
+    }
+
+    /// The stored video records of these ids (those the store has).
+    pub fn videos_by_id(&self, ids: &[String]) -> Result<Vec<Video>> {
+        let mut out = Vec::new();
+        for id in ids {
+            out.extend(self.records::<Video>("SELECT record FROM videos WHERE video_id = ?1", &[id])?);
+        }
+        Ok(out)
     }
 
     /// Every watch event, oldest first.
@@ -122,12 +140,13 @@ impl Store {
         .collect()
     }
 
-    /// Writes a batch in one transaction: new keys inserted, changed records replaced,
-    /// identical ones left alone.
+    /// Writes a batch in one transaction: new keys inserted, changed records replaced (by
+    /// what `render` makes of the new record and the stored text), identical ones left alone.
     fn upsert<'a, T: serde::Serialize + 'a>(
         &mut self,
         table: &Table,
         rows: impl Iterator<Item = (Vec<String>, &'a T)>,
+        render: impl Fn(&T, Option<&str>) -> Result<String>,
     ) -> Result<UpsertCounts> {
         let key_cols = table.keys.join(", ");
         let key_match =
@@ -144,8 +163,8 @@ impl Store {
             let mut select = tx.prepare_cached(&select)?;
             let mut write = tx.prepare_cached(&write)?;
             for (keys, record) in rows {
-                let record = serde_json::to_string(record)?;
                 let old: Option<String> = select.query_row(params_from_iter(keys.iter()), |r| r.get(0)).optional()?;
+                let record = render(record, old.as_deref())?;
                 match old {
                     Some(o) if o == record => {
                         counts.unchanged += 1;
@@ -160,6 +179,11 @@ impl Store {
         tx.commit().with_context(|| format!("{}: writing {}", self.path.display(), table.name))?;
         Ok(counts)
     }
+}
+
+/// The plain upsert: the new record replaces the stored one.
+fn replace<T: serde::Serialize>(new: &T, _old: Option<&str>) -> Result<String> {
+    Ok(serde_json::to_string(new)?)
 }
 
 /// Fixed-width UTC text (microseconds), so that comparing strings compares times.

@@ -3,10 +3,10 @@
 //! token ids identical, CLS and mean embeddings within 1e-5, plus the loader's promises.
 
 use serde::Deserialize;
-use shared::model::checkpoint::{load_safetensors, ENCODER_PREFIXES};
-use shared::model::pooling::Pooling;
-use shared::model::xlm_roberta::XlmRobertaModel;
-use shared::model::{EncoderConfig, SentenceEncoder, SentenceEncoderOptions, TextEncoder};
+use vrd_model::checkpoint::{load_safetensors, ENCODER_PREFIXES};
+use vrd_model::pooling::Pooling;
+use vrd_model::xlm_roberta::XlmRobertaModel;
+use vrd_model::{EncoderConfig, SentenceEncoder, SentenceEncoderOptions, TextEncoder};
 use std::path::{Path, PathBuf};
 use tch::{nn::VarStore, Device, Kind, Tensor};
 

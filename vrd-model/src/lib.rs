@@ -2,14 +2,20 @@
 //!
 //! One file per part: the config, each architecture with HF's exact weight names, pooling,
 //! checkpoint loading, and the sentence encoder that ties a tokenizer to a model.
+//!
+//! A crate of its own, apart from `shared`, so that the tools that run no model
+//! (vrd-ingest, vrd-label) neither link nor load libtorch: loading it costs about half a
+//! second at every start. The model knows no records, files or stores.
 
 pub mod bert;
 pub mod checkpoint;
 pub mod config;
 pub mod linear;
+pub mod model_dir;
 pub mod pooling;
 pub mod runtime;
 pub mod sentence;
+pub mod version;
 pub mod xlm_roberta;
 
 pub use config::{Architecture, EncoderConfig};
