@@ -242,7 +242,8 @@ mod tests {
         )
         .unwrap();
         let feed: Video =
-            serde_json::from_str(r#"{"video_id":"v","title":"New title","short":false,"source":"youtube-rss"}"#).unwrap();
+            serde_json::from_str(r#"{"video_id":"v","title":"New title","short":false,"source":"youtube-rss"}"#)
+                .unwrap();
         let merged = feed.merged_over(api);
         assert_eq!(merged.title, "New title");
         assert_eq!((merged.description.as_str(), merged.duration_s), ("long", Some(61.0)));

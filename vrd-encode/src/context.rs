@@ -16,8 +16,6 @@ use shared::context::{
     WindowSpec, FEATURES,
 };
 use shared::jsonl::JsonlReader;
-use vrd_model::runtime::{parse_device, parse_dtype};
-use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 use shared::records::{AppEvent, Label};
 use shared::store::Store;
 use shared::tensors::{
@@ -28,6 +26,8 @@ use shared::time::{format_rfc3339, parse_rfc3339, Timestamp};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use vrd_model::runtime::{parse_device, parse_dtype};
+use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 
 pub const FORMAT: &str = "vrd-context/1";
 

@@ -8,15 +8,15 @@
 use anyhow::{bail, Result};
 use shared::cli::{progress_bar, UsageError};
 use shared::jsonl::JsonlReader;
-use vrd_model::pooling::Pooling;
-use vrd_model::runtime::{parse_device, parse_dtype};
-use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 use shared::records::MediaText;
 use shared::tensors::{EmbeddingMeta, EmbeddingReader, EmbeddingWriter};
 use shared::text::{text_hash, TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
+use vrd_model::pooling::Pooling;
+use vrd_model::runtime::{parse_device, parse_dtype};
+use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 
 #[derive(clap::Args)]
 pub struct MediaArgs {

@@ -3,11 +3,11 @@
 //! store as input, and bad input.
 
 use safetensors::SafeTensors;
-use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 use shared::records::AppEvent;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vrd-encode");
 

@@ -2,7 +2,7 @@
 //! ActivityWatch server (its query API computes it) or from an export file (computed here
 //! with the same steps), categorised with their rules, as app events.
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result};
 use shared::aw::categories::{default_rules, Categorizer, CategorySpec};
 use shared::aw::client::{Client, DEFAULT_SERVER};
 use shared::aw::export::Export;
@@ -131,20 +131,7 @@ fn check_period(since_us: i64, until_us: i64) -> Result<()> {
     Ok(())
 }
 
-/// The API key from VRD_AW_API_KEY or a file only its owner can read.
+/// The API key from a file only its owner can read, or VRD_AW_API_KEY.
 fn api_key(file: Option<&Path>) -> Result<Option<String>> {
-    if let Some(path) = file {
-        use std::os::unix::fs::PermissionsExt;
-        let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
-        if meta.permissions().mode() & 0o077 != 0 {
-            bail!("{}: readable by others; `chmod 600` it first", path.display());
-        }
-        let key = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let key = key.trim();
-        if key.is_empty() {
-            return Err(anyhow!("{}: empty", path.display()));
-        }
-        return Ok(Some(key.to_string()));
-    }
-    Ok(std::env::var("VRD_AW_API_KEY").ok().filter(|k| !k.is_empty()))
+    crate::secrets::secret(file, "VRD_AW_API_KEY")
 }

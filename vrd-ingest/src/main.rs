@@ -2,8 +2,10 @@
 
 mod activitywatch;
 mod feeds;
+mod secrets;
 mod takeout;
 mod takeout_html;
+mod youtube;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -47,6 +49,8 @@ enum Command {
     /// ActivityWatch → the "active window while not AFK" timeline as app events (JSONL),
     /// from a running server or an export file.
     Aw(activitywatch::AwArgs),
+    /// YouTube Data API v3: video details, channel uploads, the person's likes/dislikes.
+    Youtube(youtube::YoutubeArgs),
     /// Channel feeds (YouTube channel Atom, other Atom/RSS) → candidate videos (JSONL).
     Rss {
         /// Feed files or http(s) URLs.
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
             ingest_takeout(&file, tz.as_ref(), output.as_deref(), db.as_deref())
         }
         Command::Aw(args) => activitywatch::run(&args),
+        Command::Youtube(args) => youtube::run(args),
         Command::Rss { feeds, opml, output, db } => {
             ingest_feeds(feeds, opml.as_deref(), output.as_deref(), db.as_deref())
         }

@@ -3,8 +3,8 @@
 //! token ids, and every embedding within 1e-5.
 
 use serde::Deserialize;
-use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 use std::path::PathBuf;
+use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 
 #[derive(Deserialize)]
 struct Golden {

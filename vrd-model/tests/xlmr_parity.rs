@@ -3,12 +3,12 @@
 //! token ids identical, CLS and mean embeddings within 1e-5, plus the loader's promises.
 
 use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use tch::{nn::VarStore, Device, Kind, Tensor};
 use vrd_model::checkpoint::{load_safetensors, ENCODER_PREFIXES};
 use vrd_model::pooling::Pooling;
 use vrd_model::xlm_roberta::XlmRobertaModel;
 use vrd_model::{EncoderConfig, SentenceEncoder, SentenceEncoderOptions, TextEncoder};
-use std::path::{Path, PathBuf};
-use tch::{nn::VarStore, Device, Kind, Tensor};
 
 #[derive(Deserialize)]
 struct Golden {

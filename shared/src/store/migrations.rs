@@ -24,6 +24,18 @@ const STEPS: &[&str] = &[
         PRIMARY KEY (bucket, start)
      ) WITHOUT ROWID;
      CREATE INDEX app_events_time ON app_events (start);",
+    // 2: the person's labels, every one kept (history); `id` is the order they were given
+    // in, which undo follows. The same label imported twice is one row.
+    "CREATE TABLE labels (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        video_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        labelled_at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        record TEXT NOT NULL,
+        UNIQUE (video_id, kind, labelled_at, source)
+     );
+     CREATE INDEX labels_video ON labels (video_id);",
 ];
 
 pub const LATEST: i64 = STEPS.len() as i64;

@@ -8,7 +8,10 @@
 //! are RFC 3339 UTC text with a fixed number of fractional digits, so text order is time
 //! order.
 
+mod labels;
 mod migrations;
+
+pub use labels::{count_by_kind, latest_per_question, LabelCounts};
 
 use crate::records::{AppEvent, Video, WatchEvent};
 use crate::time::Timestamp;
