@@ -3,6 +3,7 @@
 mod activitywatch;
 mod feeds;
 mod secrets;
+mod stats;
 mod takeout;
 mod takeout_html;
 mod youtube;
@@ -49,6 +50,26 @@ enum Command {
     /// ActivityWatch → the "active window while not AFK" timeline as app events (JSONL),
     /// from a running server or an export file.
     Aw(activitywatch::AwArgs),
+    /// Watch counts by channel, hour of the day or day of the week, from watch events
+    /// (JSONL) or the store.
+    Stats {
+        /// Watch events as JSONL (`-` for stdin), e.g. from `vrd-ingest takeout`.
+        #[arg(required_unless_present = "db", conflicts_with = "db")]
+        file: Option<PathBuf>,
+        /// Read the watch events of this vrd store instead.
+        #[arg(long)]
+        db: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "channel")]
+        by: stats::By,
+        /// At most this many channels.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        /// The person's IANA time zone for hours and weekdays (default: the system's).
+        #[arg(long)]
+        timezone: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: stats::StatsFormat,
+    },
     /// YouTube Data API v3: video details, channel uploads, the person's likes/dislikes.
     Youtube(youtube::YoutubeArgs),
     /// Channel feeds (YouTube channel Atom, other Atom/RSS) → candidate videos (JSONL).
@@ -76,6 +97,20 @@ fn main() -> ExitCode {
         }
         Command::Aw(args) => activitywatch::run(&args),
         Command::Youtube(args) => youtube::run(args),
+        Command::Stats { file, db, by, top, timezone, format } => {
+            let tz = resolve_timezone(timezone.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+            let events = match (&db, &file) {
+                (Some(db), _) => Store::open(db)?.watch_events()?,
+                (None, Some(file)) => {
+                    shared::jsonl::JsonlReader::<shared::records::WatchEvent>::open(Some(file))?.read_all()?
+                }
+                (None, None) => unreachable!("clap requires a file or --db"),
+            };
+            let rows = stats::summarize(&events, by, &tz, Some(top))?;
+            let mut out = Output::open(None)?;
+            stats::write(&mut out, &rows, by, format)?;
+            out.finish()
+        }
         Command::Rss { feeds, opml, output, db } => {
             ingest_feeds(feeds, opml.as_deref(), output.as_deref(), db.as_deref())
         }

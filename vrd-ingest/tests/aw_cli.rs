@@ -2,23 +2,16 @@
 //! the project venv by scripts/setup) on loopback: the server's query API and the local
 //! computation from the export file must give the same timeline, event for event.
 
+mod common;
+
+use common::{ingest, repo};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_vrd-ingest");
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 fn fixture(name: &str) -> String {
     repo().join("fixtures/activitywatch").join(name).to_string_lossy().into_owned()
-}
-
-fn ingest(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).stdin(Stdio::null()).output().unwrap()
 }
 
 fn ok(out: &Output) -> String {

@@ -1,25 +1,10 @@
 //! vrd-ingest rss on feed files, real samples, an OPML list and feeds served over HTTP on
 //! loopback, into JSONL and the store.
 
-use std::io::{Read, Write};
+mod common;
+
+use common::{ingest, json_lines as videos, repo, Reply, Server};
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-
-const BIN: &str = env!("CARGO_BIN_EXE_vrd-ingest");
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn ingest(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).stdin(Stdio::null()).output().unwrap()
-}
-
-fn videos(out: &Output) -> Vec<serde_json::Value> {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-}
 
 fn fixture() -> String {
     repo().join("fixtures/rss/channel-feed.xml").to_string_lossy().into_owned()
@@ -56,21 +41,14 @@ fn real_feeds_parse() {
     }
 }
 
-/// Serves `body` to `n` requests on a loopback port; returns the base URL.
-fn serve(body: String, n: usize) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(n) {
-            let mut stream = stream.unwrap();
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/atom+xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
-            stream.write_all(head.as_bytes()).unwrap();
-            stream.write_all(body.as_bytes()).unwrap();
-        }
-    });
-    url
+/// Serves `body` to every request on a loopback port; returns the base URL.
+fn serve(body: String, _n: usize) -> String {
+    let server =
+        Server::start(move |_| Reply { status: 200, content_type: "application/atom+xml", body: body.clone() });
+    let base = server.base.clone();
+    // The server thread lives until the test process ends.
+    std::mem::forget(server);
+    base
 }
 
 #[test]

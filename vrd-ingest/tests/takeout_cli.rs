@@ -1,18 +1,11 @@
 //! vrd-ingest takeout, run as a user would: on the shipped fixture, on real exports from
 //! ../shared/data (when present), and on broken input.
 
+mod common;
+
+use common::{ingest, repo, BIN};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-const BIN: &str = env!("CARGO_BIN_EXE_vrd-ingest");
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn ingest(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).stdin(Stdio::null()).output().unwrap()
-}
+use std::process::{Command, Output};
 
 fn events(out: &Output) -> Vec<serde_json::Value> {
     String::from_utf8(out.stdout.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
@@ -204,4 +197,38 @@ fn files_that_are_not_watch_histories() {
     std::fs::write(&csv, "video_id,title\nabc,Hello\n").unwrap();
     let out = ingest(&["takeout", csv.to_str().unwrap()]);
     assert_failed_cleanly(&out, 1, &["history.csv:1", "neither its JSON nor its HTML form"]);
+}
+
+#[test]
+fn stats_from_a_pipe_and_from_the_store_agree() {
+    let fixture = repo().join("fixtures/takeout/watch-history.json");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vrd.db");
+    let jsonl = dir.path().join("watch.jsonl");
+    assert!(ingest(&["takeout", fixture.to_str().unwrap(), "--db", db.to_str().unwrap()]).status.success());
+    assert!(ingest(&["takeout", fixture.to_str().unwrap(), "-o", jsonl.to_str().unwrap()]).status.success());
+    let stats = |source: &[&str], by: &str| {
+        let args = [&["stats", "--by", by, "--format", "tsv", "--timezone", "Europe/Berlin"][..], source].concat();
+        let out = ingest(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let by_channel = stats(&["--db", db.to_str().unwrap()], "channel");
+    assert_eq!(by_channel, stats(&[jsonl.to_str().unwrap()], "channel"));
+    let lines: Vec<&str> = by_channel.lines().collect();
+    assert_eq!(lines[0], "channel\twatches\tshare");
+    assert_eq!(lines[1], "Jon Gjengset\t4\t0.1481", "most watched first");
+    assert_eq!(lines.len(), 17, "16 channels");
+    let by_hour = stats(&[jsonl.to_str().unwrap()], "hour");
+    let total: u64 = by_hour.lines().skip(1).map(|l| l.split('\t').nth(1).unwrap().parse::<u64>().unwrap()).sum();
+    assert_eq!((by_hour.lines().count(), total), (25, 27), "every hour listed, every watch counted");
+
+    std::fs::write(&jsonl, "{\"video_id\":\"a\",\"title\":\"t\",\"source\":\"x\"}\n").unwrap();
+    let out = ingest(&["stats", jsonl.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("watch.jsonl:1: invalid JSON record: missing field `watched_at`"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
