@@ -2,6 +2,7 @@
 
 mod activitywatch;
 mod feeds;
+mod fuzz;
 mod secrets;
 mod stats;
 mod takeout;

@@ -121,12 +121,16 @@ pub fn parse_watch_history_file(path: &Path, tz: Option<&Tz>) -> Result<TakeoutP
     };
     let mut text = String::new();
     reader.read_to_string(&mut text).with_context(|| format!("cannot read {name} (is it a UTF-8 text file?)"))?;
+    parse_watch_history(&text, tz).map_err(|e| anyhow!("{name}:{e}"))
+}
+
+/// A watch history's text, JSON or HTML form; errors start with the line number.
+pub fn parse_watch_history(text: &str, tz: Option<&Tz>) -> Result<TakeoutParse> {
     let entries = match text.trim_start().chars().next() {
-        Some('[') => json_entries(&text),
-        Some('<') => takeout_html::entries(&text, tz),
+        Some('[') => json_entries(text),
+        Some('<') => takeout_html::entries(text, tz),
         _ => Err(anyhow!("1: not a Takeout watch history (neither its JSON nor its HTML form)")),
-    }
-    .map_err(|e| anyhow!("{name}:{e}"))?;
+    }?;
     Ok(classify(entries))
 }
 

@@ -2,13 +2,15 @@
 //! the project venv by scripts/setup) on loopback: the server's query API and the local
 //! computation from the export file must give the same timeline, event for event.
 
+#[path = "../../tests-common/aw_server.rs"]
+mod aw_server;
 mod common;
 
+use aw_server::AwServer;
 use common::{ingest, repo};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Output;
 
 fn fixture(name: &str) -> String {
     repo().join("fixtures/activitywatch").join(name).to_string_lossy().into_owned()
@@ -20,53 +22,6 @@ fn ok(out: &Output) -> String {
 }
 
 /// A throwaway aw-server in testing mode, its data in a temporary folder; killed on drop.
-struct AwServer {
-    child: Child,
-    url: String,
-    _data: tempfile::TempDir,
-}
-
-impl AwServer {
-    fn start() -> AwServer {
-        let exe = repo().join(".venv/bin/aw-server");
-        assert!(exe.is_file(), "aw-server is installed by scripts/setup (make test runs it)");
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let data = tempfile::tempdir().unwrap();
-        let child = Command::new(exe)
-            .args(["--testing", "--host", "127.0.0.1", "--port", &port.to_string()])
-            .env("XDG_DATA_HOME", data.path())
-            .env("XDG_CONFIG_HOME", data.path())
-            .env("XDG_CACHE_HOME", data.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let url = format!("http://127.0.0.1:{port}");
-        let server = AwServer { child, url, _data: data };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while ureq::get(&format!("{}/api/0/info", server.url)).call().is_err() {
-            assert!(Instant::now() < deadline, "aw-server did not come up");
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        server
-    }
-
-    fn import(&self, export: &Path) {
-        let body = std::fs::read_to_string(export).unwrap();
-        ureq::post(&format!("{}/api/0/import", self.url))
-            .set("Content-Type", "application/json")
-            .send_string(&body)
-            .unwrap();
-    }
-}
-
-impl Drop for AwServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Equal outputs, or the first line where they differ (outputs are too long to print).
 fn assert_same(a: &str, b: &str) {
     if let Some((i, (x, y))) = a.lines().zip(b.lines()).enumerate().find(|(_, (x, y))| x != y) {

@@ -75,6 +75,15 @@ impl Client {
             .collect())
     }
 
+    /// The most recent event of a bucket (the watchers keep extending it while nothing
+    /// changes).
+    pub fn latest_event(&self, bucket: &str) -> Result<Option<Event>> {
+        let path = format!("buckets/{bucket}/events?limit=1");
+        let events: Vec<WireEvent> = serde_json::from_value(self.get(&path)?)
+            .map_err(|e| anyhow!("{}: unreadable events: {e}", self.url(&path)))?;
+        Ok(events.into_iter().next().map(Event::from))
+    }
+
     /// The person's category rules (`classes` setting), `None` when none are set.
     pub fn categories(&self) -> Result<Option<Vec<CategorySpec>>> {
         let resp = self.request("GET", "settings/classes").call();

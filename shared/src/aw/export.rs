@@ -28,13 +28,17 @@ pub struct Export {
 impl Export {
     pub fn read(path: &Path) -> Result<Export> {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let mut de = serde_json::Deserializer::from_str(&text);
+        Export::parse(&text, &path.display().to_string())
+    }
+
+    /// An export's text; `name` (its file) prefixes errors.
+    pub fn parse(text: &str, name: &str) -> Result<Export> {
+        let mut de = serde_json::Deserializer::from_str(text);
         let file: ExportFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path_in = e.path().to_string();
             let inner = e.into_inner();
             anyhow!(
-                "{}:{}: not an ActivityWatch export (field `{path_in}`): {}",
-                path.display(),
+                "{name}:{}: not an ActivityWatch export (field `{path_in}`): {}",
                 inner.line(),
                 crate::jsonl::strip_position(&inner.to_string())
             )

@@ -5,6 +5,7 @@
 pub mod categories;
 pub mod client;
 pub mod export;
+pub mod now;
 pub mod transform;
 
 use crate::records::AppEvent;

@@ -6,7 +6,7 @@ use super::{store_time, Store};
 use crate::records::{Label, LabelKind};
 use anyhow::{Context, Result};
 use rusqlite::OptionalExtension;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// What adding a batch of labels did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -82,8 +82,22 @@ impl Store {
         Ok(latest_per_question(self.label_history()?))
     }
 
+    /// Which of these ids the store knows (as a video or a watched one).
+    pub fn known_video_ids<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Result<HashSet<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM videos WHERE video_id = ?1) OR EXISTS (SELECT 1 FROM watch_events WHERE video_id = ?1)",
+        )?;
+        let mut known = HashSet::new();
+        for id in ids {
+            if stmt.query_row([id], |r| r.get::<_, bool>(0))? {
+                known.insert(id.to_string());
+            }
+        }
+        Ok(known)
+    }
+
     /// Ids of videos with any label (skips included).
-    pub fn labelled_video_ids(&self) -> Result<std::collections::HashSet<String>> {
+    pub fn labelled_video_ids(&self) -> Result<HashSet<String>> {
         let mut stmt = self.conn.prepare_cached("SELECT DISTINCT video_id FROM labels")?;
         let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
         Ok(ids.collect::<rusqlite::Result<_>>()?)

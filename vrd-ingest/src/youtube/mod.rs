@@ -8,7 +8,7 @@
 
 mod api;
 mod oauth;
-mod parse;
+pub(crate) mod parse;
 
 use crate::secrets;
 use anyhow::{anyhow, Context, Result};

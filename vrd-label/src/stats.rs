@@ -1,0 +1,51 @@
+//! `vrd-label stats`: how many labels of each kind (given, and in effect after the latest
+//! per video and question wins), and how many were given each ISO week.
+
+use anyhow::Result;
+use chrono::Datelike;
+use clap::ValueEnum;
+use shared::records::Label;
+use shared::store::count_by_kind;
+use shared::time::Tz;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Tsv,
+}
+
+pub fn write<W: Write>(out: &mut W, history: &[Label], effective: &[Label], tz: &Tz, format: Format) -> Result<()> {
+    let given = count_by_kind(history);
+    let in_effect = count_by_kind(effective);
+    let mut weeks: BTreeMap<(i32, u32), usize> = BTreeMap::new();
+    for l in history {
+        let week = l.labelled_at.with_timezone(tz).iso_week();
+        *weeks.entry((week.year(), week.week())).or_default() += 1;
+    }
+    match format {
+        Format::Tsv => {
+            writeln!(out, "kind\tgiven\tin_effect")?;
+            for ((kind, g), (_, e)) in given.iter().zip(&in_effect) {
+                writeln!(out, "{kind}\t{g}\t{e}")?;
+            }
+            writeln!(out, "\nweek\tlabels")?;
+            for ((y, w), n) in &weeks {
+                writeln!(out, "{y}-W{w:02}\t{n}")?;
+            }
+        }
+        Format::Table => {
+            writeln!(out, "kind         given  in effect")?;
+            for ((kind, g), (_, e)) in given.iter().zip(&in_effect) {
+                writeln!(out, "{:<11} {g:>6} {e:>10}", kind.name())?;
+            }
+            writeln!(out, "{:<11} {:>6} {:>10}", "total", history.len(), effective.len())?;
+            writeln!(out, "\nweek       labels")?;
+            for ((y, w), n) in &weeks {
+                writeln!(out, "{y}-W{w:02}  {n:>6}  {}", "#".repeat((*n).min(60)))?;
+            }
+        }
+    }
+    Ok(())
+}
