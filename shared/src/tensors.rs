@@ -338,6 +338,11 @@ impl Embeddings {
         &self.data[i * self.meta.dim..(i + 1) * self.meta.dim]
     }
 
+    /// All rows, row-major.
+    pub fn data(&self) -> &[f32] {
+        &self.data
+    }
+
     /// Row number by video id (the first row wins if an id repeats).
     pub fn index(&self) -> HashMap<&str, usize> {
         index_ids(&self.meta.ids)

@@ -9,11 +9,15 @@
 
 pub mod bert;
 pub mod checkpoint;
+pub mod compressor;
 pub mod config;
+pub mod fast;
+pub mod heads;
 pub mod linear;
 pub mod model_dir;
 pub mod pooling;
 pub mod runtime;
+pub mod saved;
 pub mod sentence;
 pub mod version;
 pub mod xlm_roberta;

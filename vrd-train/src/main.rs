@@ -1,20 +1,223 @@
-//! vrd-train: fine-tunes the encoder with the activity-sequence model (the training issue).
-//!
-//! Only the shared command-line surface exists so far: `--version` reports the libtorch
-//! this build runs on. Running it without arguments explains that and exits 2.
+//! vrd-train: learns what interests the person and what fits the moment, from their labels,
+//! the videos' embeddings and the activity before each label; judges it on time-series
+//! folds against baselines; saves the model vrd-rank uses.
 
-use clap::Parser;
+mod data;
+mod evaluate;
+mod metrics;
+mod plot;
+mod simulate;
+mod train;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
 use shared::cli::UsageError;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use train::TrainOptions;
+use vrd_model::fast::FastConfig;
+use vrd_model::saved::{ModelCard, PerHead, SavedModel};
 
 #[derive(Parser)]
-#[command(name = "vrd-train", about = "Fine-tune the ranking model (not available yet)")]
-struct Cli {}
+#[command(name = "vrd-train", about = "Train and evaluate the ranking model")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Evaluates on time-series folds against baselines (the JSON report on stdout or
+    /// --report), then trains on every label and saves the model to --out.
+    Fit(FitArgs),
+    /// Writes a synthetic person (app events, a video catalogue, labels) as JSONL, for
+    /// tests and demos.
+    Simulate {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 42)]
+        days: i64,
+        #[arg(long, default_value_t = 250)]
+        videos: usize,
+        #[arg(long, default_value_t = 900)]
+        labels: usize,
+        #[arg(long, default_value_t = 0.05)]
+        noise: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Args)]
+struct FitArgs {
+    /// Labels (vrd-label export).
+    #[arg(long)]
+    labels: PathBuf,
+    /// Video records (for durations), e.g. from vrd-ingest.
+    #[arg(long)]
+    videos: PathBuf,
+    /// The videos' embeddings (vrd-encode media).
+    #[arg(long)]
+    media: PathBuf,
+    /// The activity before each label (vrd-encode context --labels, same labels file).
+    #[arg(long)]
+    context: PathBuf,
+    /// Where the trained model goes (a folder: model.safetensors + model.json).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Number of time-series folds (0: no evaluation).
+    #[arg(long, default_value_t = 4)]
+    folds: usize,
+    /// Write the evaluation report here instead of stdout.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Draw the per-fold metrics as SVG here.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    #[arg(long, default_value_t = 20)]
+    epochs: usize,
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    #[arg(long, default_value_t = 5e-4)]
+    lr: f64,
+    #[arg(long, default_value_t = 1)]
+    accumulation: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// cpu, cuda or auto.
+    #[arg(long, default_value = "auto")]
+    device: String,
+}
 
 fn main() -> ExitCode {
-    let _cli: Cli = vrd_model::version::parse_args_with_torch();
-    shared::cli::run("vrd-train", || {
-        Err(UsageError("this tool has no commands yet in this version; see README.md for what works today".into())
-            .into())
+    let cli: Cli = vrd_model::version::parse_args_with_torch();
+    shared::cli::run("vrd-train", || match cli.command {
+        Command::Simulate { out, days, videos, labels, noise, seed } => {
+            let person = simulate::simulate(&simulate::Options { days, videos, labels, seed, noise });
+            simulate::write(&person, &out)?;
+            eprintln!(
+                "vrd-train: {}: {} app events, {} videos, {} labels",
+                out.display(),
+                person.events.len(),
+                person.videos.len(),
+                person.labels.len()
+            );
+            Ok(())
+        }
+        Command::Fit(args) => fit(&args),
     })
+}
+
+fn fit(args: &FitArgs) -> Result<()> {
+    if args.out.is_none() && args.folds == 0 {
+        return Err(UsageError("nothing to do: give --out, or --folds above 0".into()).into());
+    }
+    let device = vrd_model::runtime::parse_device(&args.device).map_err(|e| UsageError(e.to_string()))?;
+    tch::manual_seed(args.seed as i64);
+    let data = data::load(&data::Sources {
+        labels: &args.labels,
+        videos: &args.videos,
+        media: &args.media,
+        context: &args.context,
+    })?;
+    let config = FastConfig::new(data.media_dim(), data.context_dim(), data.num_features());
+    let opts = TrainOptions {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        lr: args.lr,
+        accumulation: args.accumulation.max(1),
+        seed: args.seed,
+        ..Default::default()
+    };
+    let interest = data.rows.iter().filter(|r| r.interest != data::IGNORE).count();
+    eprintln!(
+        "vrd-train: {} rows ({interest} interest, {} right-time), media {}-d, activity {}-d × {} events, on {device:?}",
+        data.rows.len(),
+        data.rows.len() - interest,
+        data.media_dim(),
+        data.context_dim(),
+        data.context_text.size()[1],
+    );
+    let bar = shared::cli::progress_bar(2 * args.folds + usize::from(args.out.is_some()), "models");
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{prefix} [{bar:20}] {pos}/{len} {msg} {elapsed}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    if args.folds > 0 {
+        let report = evaluate::evaluate(&data, args.folds, &config, &opts, device, &bar)?;
+        let json = serde_json::to_string_pretty(&report)? + "\n";
+        match &args.report {
+            Some(path) => shared::output::write_atomic(path, |f| Ok(std::io::Write::write_all(f, json.as_bytes())?))?,
+            None => {
+                let mut out = shared::output::Output::open(None)?;
+                std::io::Write::write_all(&mut out, json.as_bytes())?;
+                out.finish()?;
+            }
+        }
+        if let Some(path) = &args.plot {
+            let svg = plot::svg(&report);
+            shared::output::write_atomic(path, |f| Ok(std::io::Write::write_all(f, svg.as_bytes())?))?;
+        }
+        print_summary(&report);
+    }
+    if let Some(out) = &args.out {
+        bar.set_prefix("final model");
+        let rows: Vec<&data::Row> = data.rows.iter().collect();
+        let trained = train::train(&data, &rows, &config, &opts, device, false, Some(&bar))?;
+        bar.inc(1);
+        let card = ModelCard {
+            format: vrd_model::saved::FORMAT.into(),
+            architecture: "fast".into(),
+            config: config.clone(),
+            duration_log1p_mean: trained.scale.mean,
+            duration_log1p_std: trained.scale.std,
+            thresholds: PerHead { interest: trained.thresholds[0], right_time: trained.thresholds[1] },
+            calibration: PerHead { interest: trained.calibration[0], right_time: trained.calibration[1] },
+            media_model: data.media_model.clone(),
+            context: data
+                .context_meta
+                .iter()
+                .filter(|(k, _)| !k.starts_with("anchor"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            training: serde_json::json!({
+                "options": opts,
+                "rows": data.rows.len(),
+                "best_epoch": trained.best_epoch + 1,
+                "trained_at": shared::time::format_rfc3339(&chrono::Utc::now()),
+            }),
+        };
+        SavedModel::save(&trained.vs, &card, out).with_context(|| format!("saving the model to {}", out.display()))?;
+        eprintln!("vrd-train: model saved to {} (best epoch {})", out.display(), trained.best_epoch + 1);
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// The headline numbers on stderr: mean F1 and ROC-AUC per method and question.
+fn print_summary(report: &evaluate::Report) {
+    eprintln!("vrd-train: {} folds, mean over folds:", report.folds.len());
+    eprintln!(
+        "  {:<20} {:>12} {:>12} {:>14} {:>14}",
+        "method", "interest F1", "interest AUC", "right-time F1", "right-time AUC"
+    );
+    for method in evaluate::METHODS {
+        let get = |head: &str, metric: &str| {
+            report
+                .summary
+                .get(method)
+                .and_then(|h| h.get(head))
+                .and_then(|m| m.get(metric))
+                .map_or("-".to_string(), |s| format!("{:.3}±{:.3}", s.mean, s.std))
+        };
+        eprintln!(
+            "  {:<20} {:>12} {:>12} {:>14} {:>14}",
+            method,
+            get("interest", "f1"),
+            get("interest", "roc_auc"),
+            get("right_time", "f1"),
+            get("right_time", "roc_auc")
+        );
+    }
 }

@@ -1,0 +1,204 @@
+//! Training rows from the other tools' outputs: labels (vrd-label export) joined with the
+//! videos (their durations), the media embeddings (vrd-encode media) and the activity
+//! windows (vrd-encode context run on the same labels), with polars doing the joins.
+//!
+//! One row per label: a (video, moment) pair with an answer to one question; the other
+//! question's target is -100 (ignored). Rows are in time order, which the folds rely on.
+
+use anyhow::{anyhow, bail, Context, Result};
+use polars::prelude::{DataFrame, DataFrameJoinOps, IntoColumn, NamedFrom, Series};
+use shared::jsonl::JsonlReader;
+use shared::records::{Label, Video};
+use shared::tensors::{read_metadata, Embeddings};
+use shared::time::{format_rfc3339, Timestamp};
+use std::collections::HashMap;
+use std::path::Path;
+use tch::{Device, Kind, Tensor};
+
+/// "Not labelled for this question".
+pub const IGNORE: i64 = -100;
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub at: Timestamp,
+    pub interest: i64,
+    pub right_time: i64,
+    /// Row of the media embedding tensor.
+    pub media: usize,
+    /// Row of the context tensors.
+    pub context: usize,
+    /// log1p of the video's duration in seconds (0 when unknown).
+    pub duration_log1p: f64,
+}
+
+/// Everything training reads, on the CPU.
+pub struct Dataset {
+    pub rows: Vec<Row>,
+    pub media: Tensor,
+    pub context_text: Tensor,
+    pub context_num: Tensor,
+    pub context_mask: Tensor,
+    pub media_model: String,
+    pub context_meta: HashMap<String, String>,
+}
+
+impl Dataset {
+    pub fn media_dim(&self) -> i64 {
+        self.media.size()[1]
+    }
+    pub fn context_dim(&self) -> i64 {
+        self.context_text.size()[2]
+    }
+    pub fn num_features(&self) -> i64 {
+        self.context_num.size()[2]
+    }
+    /// The window length the context tensors were cut with (the folds' embargo).
+    pub fn window(&self) -> chrono::Duration {
+        let s = self.context_meta.get("window_s").and_then(|w| w.parse().ok()).unwrap_or(6 * 3600);
+        chrono::Duration::seconds(s)
+    }
+}
+
+pub struct Sources<'a> {
+    pub labels: &'a Path,
+    pub videos: &'a Path,
+    pub media: &'a Path,
+    pub context: &'a Path,
+}
+
+pub fn load(src: &Sources) -> Result<Dataset> {
+    let labels: Vec<Label> = JsonlReader::open(Some(src.labels))?.read_all()?;
+    let videos: Vec<Video> = JsonlReader::open(Some(src.videos))?.read_all()?;
+    let media = Embeddings::read(src.media)?;
+    let context_meta = read_metadata(src.context)?;
+    let anchor_ids: Vec<String> = serde_json::from_str(
+        context_meta
+            .get("anchor_ids")
+            .ok_or_else(|| anyhow!("{}: no anchor_ids: not a vrd-encode context file", src.context.display()))?,
+    )?;
+    let context_index: HashMap<&str, usize> = anchor_ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+
+    let media_index = media.index();
+    let joined = join_durations(&labels, &videos)?;
+    let mut rows = Vec::new();
+    let (mut no_media, mut no_context) = (0, 0);
+    for (label, duration) in labels.iter().zip(joined) {
+        let Some(head) = label.kind.head() else { continue };
+        let Some(&media_row) = media_index.get(label.video_id.as_str()) else {
+            no_media += 1;
+            continue;
+        };
+        let anchor = format!("{}@{}", label.video_id, format_rfc3339(&label.labelled_at));
+        let Some(&context_row) = context_index.get(anchor.as_str()) else {
+            no_context += 1;
+            continue;
+        };
+        let answer = i64::from(label.kind.is_positive());
+        rows.push(Row {
+            at: label.labelled_at,
+            interest: if head == "interest" { answer } else { IGNORE },
+            right_time: if head == "right-time" { answer } else { IGNORE },
+            media: media_row,
+            context: context_row,
+            duration_log1p: duration.map_or(0.0, |d| d.max(0.0).ln_1p()),
+        });
+    }
+    if no_media + no_context > 0 {
+        eprintln!(
+            "vrd-train: left out {no_media} labels without a media embedding and {no_context} without an activity window \
+             (run vrd-encode media on the videos and vrd-encode context --labels on these labels)"
+        );
+    }
+    if rows.is_empty() {
+        bail!("no usable labels: none has both a media embedding and an activity window");
+    }
+    rows.sort_by_key(|r| r.at);
+
+    let d = media.meta.dim;
+    let media_tensor = Tensor::from_slice(media.data()).view([media.meta.rows() as i64, d as i64]);
+    let mut named: HashMap<String, Tensor> = Tensor::read_safetensors(src.context)
+        .with_context(|| format!("{}: cannot read", src.context.display()))?
+        .into_iter()
+        .collect();
+    let mut take =
+        |name: &str| named.remove(name).ok_or_else(|| anyhow!("{}: no tensor `{name}`", src.context.display()));
+    Ok(Dataset {
+        rows,
+        media: media_tensor,
+        context_text: take("emb")?.to_kind(Kind::Float),
+        context_num: take("num")?.to_kind(Kind::Float),
+        context_mask: take("mask")?.to_kind(Kind::Int64),
+        media_model: media.meta.model_id.clone(),
+        context_meta,
+    })
+}
+
+/// Each label's video duration (seconds), through a polars left join on the video id.
+fn join_durations(labels: &[Label], videos: &[Video]) -> Result<Vec<Option<f64>>> {
+    let left = DataFrame::new_infer_height(vec![
+        Series::new("video_id".into(), labels.iter().map(|l| l.video_id.as_str()).collect::<Vec<_>>()).into_column(),
+        Series::new("order".into(), (0..labels.len() as u64).collect::<Vec<_>>()).into_column(),
+    ])?;
+    let right = DataFrame::new_infer_height(vec![
+        Series::new("video_id".into(), videos.iter().map(|v| v.video_id.as_str()).collect::<Vec<_>>()).into_column(),
+        Series::new("duration_s".into(), videos.iter().map(|v| v.duration_s).collect::<Vec<_>>()).into_column(),
+    ])?;
+    let right = right.unique_stable(Some(&["video_id".into()]), polars::prelude::UniqueKeepStrategy::First, None)?;
+    let joined = left.left_join(&right, ["video_id"], ["video_id"])?;
+    let joined = joined.sort(["order"], Default::default())?;
+    let durations = joined.column("duration_s")?.f64()?.clone();
+    Ok((0..joined.height()).map(|i| durations.get(i)).collect())
+}
+
+/// Gathers a batch's tensors.
+pub struct Batch {
+    pub media: Tensor,
+    pub context_text: Tensor,
+    pub context_num: Tensor,
+    pub context_mask: Tensor,
+    pub duration_z: Tensor,
+    pub interest: Tensor,
+    pub right_time: Tensor,
+}
+
+/// Duration statistics, fitted on a training part only and saved with the model.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct DurationScale {
+    pub mean: f64,
+    pub std: f64,
+}
+
+impl DurationScale {
+    pub fn fit(rows: &[&Row]) -> DurationScale {
+        let n = rows.len().max(1) as f64;
+        let mean = rows.iter().map(|r| r.duration_log1p).sum::<f64>() / n;
+        let var = rows.iter().map(|r| (r.duration_log1p - mean).powi(2)).sum::<f64>() / n;
+        DurationScale { mean, std: var.sqrt().max(1e-6) }
+    }
+    pub fn z(&self, log1p: f64) -> f64 {
+        (log1p - self.mean) / self.std
+    }
+}
+
+impl Dataset {
+    /// Interest rows see no activity (the question is about the person, not the moment):
+    /// their context is the empty sequence, which the compressor maps to the zero token.
+    pub fn batch(&self, rows: &[&Row], scale: &DurationScale, device: Device) -> Batch {
+        let idx = |f: &dyn Fn(&Row) -> usize| Tensor::from_slice(&rows.iter().map(|r| f(r) as i64).collect::<Vec<_>>());
+        let media_idx = idx(&|r| r.media);
+        let ctx_idx = idx(&|r| r.context);
+        let keep_context: Vec<i64> = rows.iter().map(|r| i64::from(r.right_time != IGNORE)).collect();
+        let keep = Tensor::from_slice(&keep_context).unsqueeze(1);
+        let targets = |f: &dyn Fn(&Row) -> i64| Tensor::from_slice(&rows.iter().map(|r| f(r)).collect::<Vec<_>>());
+        let dz: Vec<f32> = rows.iter().map(|r| scale.z(r.duration_log1p) as f32).collect();
+        Batch {
+            media: self.media.index_select(0, &media_idx).to_device(device),
+            context_text: self.context_text.index_select(0, &ctx_idx).to_device(device),
+            context_num: self.context_num.index_select(0, &ctx_idx).to_device(device),
+            context_mask: (self.context_mask.index_select(0, &ctx_idx) * keep).to_device(device),
+            duration_z: Tensor::from_slice(&dz).to_device(device),
+            interest: targets(&|r| r.interest).to_device(device),
+            right_time: targets(&|r| r.right_time).to_device(device),
+        }
+    }
+}

