@@ -181,6 +181,9 @@ pub struct FeedItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     pub url: String,
+    /// Why it ranks where it does, in a few words (`vrd-rank --explain`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
 }
 
 /// The canonical watch URL of a YouTube video.

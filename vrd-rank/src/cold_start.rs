@@ -61,6 +61,7 @@ pub fn rank(
             title: v.title.clone(),
             channel: v.channel.clone(),
             url: youtube_url(&v.video_id),
+            reasons: Vec::new(),
         })
         .collect())
 }

@@ -11,6 +11,10 @@ pub enum FeedFormat {
     Jsonl,
     Tsv,
     Table,
+    /// One URL per line, for a player (`mpv --playlist=-`).
+    Urls,
+    /// A standalone page with thumbnails and links that a browser opens with no server.
+    Html,
 }
 
 pub fn write_feed<W: Write>(out: &mut W, feed: &[FeedItem], format: FeedFormat) -> Result<()> {
@@ -51,8 +55,46 @@ pub fn write_feed<W: Write>(out: &mut W, feed: &[FeedItem], format: FeedFormat) 
                 )?;
             }
         }
+        FeedFormat::Urls => {
+            for i in feed {
+                writeln!(out, "{}", i.url)?;
+            }
+        }
+        FeedFormat::Html => write_html(out, feed)?,
     }
     Ok(())
+}
+
+fn write_html<W: Write>(out: &mut W, feed: &[FeedItem]) -> Result<()> {
+    writeln!(out, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>vrd feed</title>")?;
+    writeln!(
+        out,
+        "<style>body{{font-family:sans-serif;max-width:900px;margin:2em auto;background:#fafafa}}\
+         li{{display:flex;gap:1em;margin:0 0 1em;list-style:none;background:white;padding:.5em;border-radius:6px}}\
+         img{{width:240px;height:135px;object-fit:cover;border-radius:4px}}a{{color:#1a0dab;font-weight:bold;text-decoration:none}}\
+         .meta{{color:#555;font-size:.9em}}</style></head><body><h1>Your feed</h1><ol>"
+    )?;
+    for i in feed {
+        let id = escape(&i.video_id);
+        writeln!(
+            out,
+            "<li><a href=\"{url}\"><img src=\"https://i.ytimg.com/vi/{id}/mqdefault.jpg\" alt=\"\" loading=\"lazy\"></a>\
+             <div><a href=\"{url}\">{rank}. {title}</a><div class=\"meta\">{channel} · score {score:.3}</div>\
+             <div class=\"meta\">{reasons}</div></div></li>",
+            url = escape(&i.url),
+            rank = i.rank,
+            title = escape(&i.title),
+            channel = escape(i.channel.as_deref().unwrap_or("")),
+            score = i.score,
+            reasons = escape(&i.reasons.join(" · ")),
+        )?;
+    }
+    writeln!(out, "</ol></body></html>")?;
+    Ok(())
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// Tabs and line breaks inside a value would break the columns.
@@ -90,7 +132,21 @@ mod tests {
             title: "A\ttitle\nwith breaks".into(),
             channel: Some("Chan".into()),
             url: "https://www.youtube.com/watch?v=abc".into(),
+            reasons: vec!["fits now <b>".into()],
         }
+    }
+
+    #[test]
+    fn urls_and_a_standalone_html_page() {
+        let mut out = Vec::new();
+        write_feed(&mut out, &[item(), item()], FeedFormat::Urls).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "https://www.youtube.com/watch?v=abc\n".repeat(2));
+        let mut out = Vec::new();
+        write_feed(&mut out, &[item()], FeedFormat::Html).unwrap();
+        let html = String::from_utf8(out).unwrap();
+        assert!(html.starts_with("<!doctype html>") && html.trim_end().ends_with("</html>"));
+        assert!(html.contains(r#"<img src="https://i.ytimg.com/vi/abc/mqdefault.jpg""#));
+        assert!(html.contains("A\ttitle\nwith breaks") && html.contains("fits now &lt;b&gt;"), "escaped: {html}");
     }
 
     #[test]

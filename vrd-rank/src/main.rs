@@ -2,6 +2,8 @@
 
 mod cold_start;
 mod feed_format;
+mod model_rank;
+mod ordering;
 
 use anyhow::Result;
 use clap::Parser;
@@ -19,11 +21,45 @@ use std::process::ExitCode;
 struct Cli {
     /// Rank by similarity to what the person watched recently (needs no labels and no
     /// trained model).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "model", required_unless_present = "model")]
     cold_start: bool,
-    /// Watch-event JSONL (vrd-ingest output).
+    /// A model folder from vrd-train: rank by calibrated interest and right-time
+    /// probabilities for the current activity.
     #[arg(long)]
-    history: PathBuf,
+    model: Option<PathBuf>,
+    /// Watch-event JSONL (vrd-ingest output); watched videos are left out.
+    #[arg(long, required_unless_present = "model")]
+    history: Option<PathBuf>,
+    /// App-event JSONL (vrd-ingest aw) to cut "now" from, for a reproducible run;
+    /// default: the ActivityWatch server.
+    #[arg(long, conflicts_with = "aw_server")]
+    events: Option<PathBuf>,
+    /// The ActivityWatch server asked for the current activity.
+    #[arg(long, default_value = shared::aw::client::DEFAULT_SERVER)]
+    aw_server: String,
+    /// The moment to rank for (RFC 3339 with a zone); default now.
+    #[arg(long, value_parser = parse_time)]
+    at: Option<shared::time::Timestamp>,
+    /// The sentence-encoder folder for activity texts (default: the packaged model); it
+    /// must be the one the model was trained with.
+    #[arg(long)]
+    context_model: Option<PathBuf>,
+    /// focus, balanced or explore: how interest and the moment are weighed, and how much
+    /// variety.
+    #[arg(long, value_enum, default_value = "balanced")]
+    mode: ordering::Mode,
+    /// Explicit weights `INTEREST,RIGHT_TIME` instead of the mode's.
+    #[arg(long, value_parser = parse_weights)]
+    weights: Option<(f64, f64)>,
+    /// At most this many videos of one channel.
+    #[arg(long, default_value_t = 3)]
+    per_channel: usize,
+    /// Half-life of a video's freshness, in days since publication (model ranking).
+    #[arg(long, default_value_t = 30.0)]
+    fresh_half_life_days: f64,
+    /// Add the main reasons for each item.
+    #[arg(long)]
+    explain: bool,
     /// Candidate video JSONL (`-` for stdin).
     #[arg(long)]
     candidates: PathBuf,
@@ -55,17 +91,33 @@ fn main() -> ExitCode {
     shared::cli::run("vrd-rank", || rank(&cli))
 }
 
+fn parse_time(s: &str) -> Result<shared::time::Timestamp, String> {
+    shared::time::parse_rfc3339(s).map_err(|e| e.to_string())
+}
+
+fn parse_weights(s: &str) -> Result<(f64, f64), String> {
+    let (a, b) = s.split_once(',').ok_or("weights are INTEREST,RIGHT_TIME")?;
+    let parse = |x: &str| x.trim().parse::<f64>().map_err(|_| format!("{x:?} is not a number"));
+    let (a, b) = (parse(a)?, parse(b)?);
+    if a < 0.0 || b < 0.0 || a + b == 0.0 {
+        return Err("weights must be non-negative and not both zero".into());
+    }
+    Ok((a / (a + b), b / (a + b)))
+}
+
 fn rank(cli: &Cli) -> Result<()> {
-    if !cli.cold_start {
-        return Err(UsageError(
-            "no trained model is given: pass --cold-start to rank by similarity to the watch history".into(),
-        )
-        .into());
+    if cli.half_life_days.is_nan()
+        || cli.half_life_days <= 0.0
+        || cli.fresh_half_life_days.is_nan()
+        || cli.fresh_half_life_days <= 0.0
+    {
+        return Err(UsageError("half-lives must be positive".into()).into());
     }
-    if cli.half_life_days.is_nan() || cli.half_life_days <= 0.0 {
-        return Err(UsageError("--half-life-days must be positive".into()).into());
+    if let Some(model) = &cli.model {
+        return rank_with_model(cli, model);
     }
-    let history: Vec<WatchEvent> = JsonlReader::open(Some(&cli.history))?.read_all()?;
+    let history_path = cli.history.as_ref().expect("clap requires --history with --cold-start");
+    let history: Vec<WatchEvent> = JsonlReader::open(Some(history_path))?.read_all()?;
     let candidates: Vec<Video> = JsonlReader::open(Some(&cli.candidates))?.read_all()?;
     let embeddings = Embeddings::read(&cli.embeddings)?;
     let settings = cold_start::Settings {
@@ -75,6 +127,53 @@ fn rank(cli: &Cli) -> Result<()> {
         top: cli.top,
     };
     let feed = cold_start::rank(&history, &candidates, &embeddings, &settings)?;
+    let mut out = Output::open(cli.output.as_deref())?;
+    feed_format::write_feed(&mut out, &feed, cli.format)?;
+    out.finish()
+}
+
+fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
+    let saved = vrd_model::saved::SavedModel::load(model, tch::Device::Cpu)?;
+    let history: Vec<WatchEvent> = match &cli.history {
+        Some(p) => JsonlReader::open(Some(p))?.read_all()?,
+        None => Vec::new(),
+    };
+    let candidates: Vec<Video> = JsonlReader::open(Some(&cli.candidates))?.read_all()?;
+    let embeddings = Embeddings::read(&cli.embeddings)?;
+    let at = cli.at.unwrap_or_else(chrono::Utc::now);
+    let window_s: i64 = model_rank::card_value(&saved, "window_s")?.parse()?;
+    let since = at - chrono::Duration::seconds(window_s) - chrono::Duration::days(1);
+    let (events, name) = match &cli.events {
+        Some(path) => {
+            let events: Vec<shared::records::AppEvent> = JsonlReader::open(Some(path))?.read_all()?;
+            (events, path.display().to_string())
+        }
+        None => {
+            let client = shared::aw::client::Client::new(&cli.aw_server, std::env::var("VRD_AW_API_KEY").ok());
+            let events = shared::aw::now::recent_app_events(&client, since, at).map_err(|e| {
+                e.context("cannot get the current activity; pass --events FILE --at TIME, or rank with --cold-start")
+            })?;
+            (events, cli.aw_server.clone())
+        }
+    };
+    let timeline = model_rank::timeline(events, &name)?;
+    let encoder_dir = vrd_model::model_dir::resolve_model_dir(cli.context_model.as_deref())?;
+    let encoder = vrd_model::SentenceEncoder::load(&encoder_dir, &Default::default())?;
+    let now = model_rank::now_context(&saved, &timeline, at, &encoder)?;
+    let mut blend = cli.mode.blend();
+    if let Some((i, r)) = cli.weights {
+        (blend.interest, blend.right_time) = (i, r);
+    }
+    let settings = model_rank::Settings {
+        at,
+        blend,
+        top: cli.top,
+        per_channel: cli.per_channel.max(1),
+        half_life_days: cli.fresh_half_life_days,
+        keep_watched: cli.keep_watched,
+        explain: cli.explain,
+    };
+    let feed = model_rank::rank(&saved, &now, &candidates, &history, &embeddings, &settings)?;
     let mut out = Output::open(cli.output.as_deref())?;
     feed_format::write_feed(&mut out, &feed, cli.format)?;
     out.finish()

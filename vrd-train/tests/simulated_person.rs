@@ -8,11 +8,15 @@ use std::process::Command;
 
 const TRAIN: &str = env!("CARGO_BIN_EXE_vrd-train");
 
-/// vrd-encode, built beside vrd-train by the workspace build (`make test`).
-fn encode_bin() -> PathBuf {
-    let bin = Path::new(TRAIN).with_file_name("vrd-encode");
+/// A sibling tool, built beside vrd-train by the workspace build (`make test`).
+fn sibling(name: &str) -> PathBuf {
+    let bin = Path::new(TRAIN).with_file_name(name);
     assert!(bin.is_file(), "{} is built with the workspace (cargo test --release at the root)", bin.display());
     bin
+}
+
+fn encode_bin() -> PathBuf {
+    sibling("vrd-encode")
 }
 
 fn run(cmd: &mut Command) -> String {
@@ -88,4 +92,64 @@ fn the_context_aware_model_beats_the_baselines_on_held_out_time() {
     assert_eq!(card["context"]["window_s"], "3600");
     let calibration = card["calibration"]["right_time"]["a"].as_f64().unwrap();
     assert!(calibration > 0.0);
+
+    // Ranking with it: the same catalogue after a work morning and after a leisure evening.
+    let rank = |at: &str, extra: &[&str]| {
+        let out = Command::new(sibling("vrd-rank"))
+            .args(["--model", &d("model"), "--candidates", &d("videos.jsonl"), "--embeddings", &d("media.safetensors")])
+            .args(["--events", &d("app-events.jsonl"), "--at", at])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let mean_right_time = |feed: &str| {
+        let items: Vec<serde_json::Value> = feed.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        items.iter().map(|i| i["scores"]["right_time"].as_f64().unwrap()).sum::<f64>() / items.len() as f64
+    };
+    let work = rank("2026-09-15T10:30:00Z", &["-n", "30", "--per-channel", "30", "--mode", "focus"]);
+    let evening = rank("2026-09-15T21:30:00Z", &["-n", "30", "--per-channel", "30", "--mode", "focus", "--explain"]);
+    assert!(mean_right_time(&evening) > mean_right_time(&work) + 0.3, "work {work}\nevening {evening}");
+    assert!(evening.contains("\"reasons\":[") && evening.contains("after Media"), "{evening}");
+    let capped = rank("2026-09-15T21:30:00Z", &["-n", "12", "--per-channel", "1", "--format", "tsv"]);
+    let channels: Vec<&str> = capped.lines().skip(1).map(|l| l.split('\t').nth(4).unwrap()).collect();
+    let distinct: std::collections::HashSet<&&str> = channels.iter().collect();
+    assert_eq!(distinct.len(), channels.len(), "one per channel: {channels:?}");
+    let urls = rank("2026-09-15T21:30:00Z", &["-n", "5", "--format", "urls"]);
+    assert!(urls.lines().count() == 5 && urls.lines().all(|l| l.starts_with("https://www.youtube.com/watch?v=sim")));
+
+    // Inputs that do not fit the model are refused.
+    let other = dir.path().join("other.safetensors");
+    let bad = Command::new(sibling("vrd-encode"))
+        .args(["media", &d("videos.jsonl"), "-o", other.to_str().unwrap(), "--pooling", "cls"])
+        .output()
+        .unwrap();
+    assert!(bad.status.success());
+    let out = Command::new(sibling("vrd-rank"))
+        .args(["--model", &d("model"), "--candidates", &d("videos.jsonl"), "--embeddings", other.to_str().unwrap()])
+        .args(["--events", &d("app-events.jsonl"), "--at", "2026-09-15T21:30:00Z"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the model was trained on"));
+    let out = Command::new(sibling("vrd-rank"))
+        .args(["--model", &d("model"), "--candidates", &d("videos.jsonl"), "--embeddings", &d("media.safetensors")])
+        .args(["--aw-server", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--cold-start"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(sibling("vrd-rank"))
+        .args([
+            "--model",
+            &d("report.json"),
+            "--candidates",
+            &d("videos.jsonl"),
+            "--embeddings",
+            &d("media.safetensors"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "not a model folder");
 }

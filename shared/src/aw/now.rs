@@ -29,3 +29,19 @@ pub fn summary(client: &Client) -> Result<String> {
     };
     Ok(format!("{category} · {} — {} · {state}", text("app"), text("title")))
 }
+
+/// The categorised "active window while not AFK" timeline of `[since, until)` from a
+/// running server, as app events (what vrd-rank cuts "now" from).
+pub fn recent_app_events(
+    client: &Client,
+    since: crate::time::Timestamp,
+    until: crate::time::Timestamp,
+) -> Result<Vec<crate::records::AppEvent>> {
+    let host = client.hostname()?;
+    let (window, afk) = find_host_buckets(&client.buckets()?, &host)?;
+    let rules = client.categories()?.unwrap_or_else(default_rules);
+    let period = (crate::time::format_rfc3339(&since), crate::time::format_rfc3339(&until));
+    let mut events = client.canonical_timeline(&window, &afk, (&period.0, &period.1))?;
+    Categorizer::new(&rules)?.categorize(&mut events);
+    Ok(super::to_app_events(&events, &window))
+}

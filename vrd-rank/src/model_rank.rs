@@ -1,0 +1,242 @@
+//! Ranking with a trained model (vrd-train's fast architecture): the activity before "now"
+//! is cut and encoded exactly as training cut it (window, features, statistics, text
+//! model: all read from the model card), compressed once per candidate's duration
+//! condition, and every candidate gets calibrated probabilities of interest (asked
+//! without the moment, as trained) and right-time (asked with it).
+
+use crate::ordering::{self, Blend, Candidate};
+use anyhow::{anyhow, bail, Result};
+use shared::context::{event_features, event_text, windows, Anchor, DurationStats, WindowEvent, WindowSpec};
+use shared::records::{youtube_url, AppEvent, FeedItem, Video, WatchEvent};
+use shared::tensors::Embeddings;
+use shared::time::{Timestamp, Tz};
+use std::collections::{BTreeMap, HashSet};
+use tch::{Device, Kind, Tensor};
+use vrd_model::saved::SavedModel;
+use vrd_model::SentenceEncoder;
+
+pub struct Settings {
+    pub at: Timestamp,
+    pub blend: Blend,
+    pub top: usize,
+    pub per_channel: usize,
+    pub half_life_days: f64,
+    pub keep_watched: bool,
+    pub explain: bool,
+}
+
+/// The activity window before `at`, as the model card says to cut it.
+pub struct Now {
+    pub events: Vec<WindowEvent>,
+    pub text: Tensor,
+    pub num: Tensor,
+    pub mask: Tensor,
+}
+
+pub fn card_value<'a>(saved: &'a SavedModel, key: &str) -> Result<&'a str> {
+    saved.card.context.get(key).map(String::as_str).ok_or_else(|| anyhow!("the model card has no context `{key}`"))
+}
+
+pub fn now_context(saved: &SavedModel, timeline: &[AppEvent], at: Timestamp, encoder: &SentenceEncoder) -> Result<Now> {
+    let expected = card_value(saved, "model_id")?;
+    if encoder.model_id() != expected {
+        bail!(
+            "the activity text model is {}, the model was trained with {expected}; pass --context-model",
+            encoder.model_id()
+        );
+    }
+    let window_s: i64 = card_value(saved, "window_s")?.parse()?;
+    let max_events: usize = card_value(saved, "max_events")?.parse()?;
+    let tz: Tz =
+        card_value(saved, "timezone")?.parse().map_err(|_| anyhow!("the model card's time zone is unknown"))?;
+    let stats = DurationStats {
+        mean: card_value(saved, "duration_log1p_mean")?.parse()?,
+        std: card_value(saved, "duration_log1p_std")?.parse()?,
+    };
+    let prefix = saved.card.context.get("text_prefix").cloned().unwrap_or_default();
+    let spec = WindowSpec { length: chrono::Duration::seconds(window_s), max_events };
+    let window = windows(timeline, &[Anchor { id: "now".into(), at }], &spec)?.pop().unwrap_or_default();
+    let texts: Vec<String> = window.iter().map(|e| format!("{prefix}{}", event_text(e))).collect();
+    let vectors = encoder.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>(), 32)?;
+    let (l, d, f) = (max_events as i64, encoder.dim() as i64, shared::context::FEATURES.len() as i64);
+    let mut emb = vec![0f32; (l * d) as usize];
+    let mut num = vec![0f32; (l * f) as usize];
+    let mut mask = vec![0i64; l as usize];
+    for (i, (e, v)) in window.iter().zip(&vectors).enumerate() {
+        emb[i * d as usize..(i + 1) * d as usize].copy_from_slice(v);
+        num[i * f as usize..(i + 1) * f as usize].copy_from_slice(&event_features(e, &tz, &stats));
+        mask[i] = 1;
+    }
+    Ok(Now {
+        events: window,
+        text: Tensor::from_slice(&emb).view([1, l, d]),
+        num: Tensor::from_slice(&num).view([1, l, f]),
+        mask: Tensor::from_slice(&mask).view([1, l]),
+    })
+}
+
+pub fn rank(
+    saved: &SavedModel,
+    now: &Now,
+    candidates: &[Video],
+    history: &[WatchEvent],
+    embeddings: &Embeddings,
+    s: &Settings,
+) -> Result<Vec<FeedItem>> {
+    if embeddings.meta.model_id != saved.card.media_model {
+        bail!(
+            "the embeddings were made by {}, the model was trained on {}: re-run vrd-encode media with that model",
+            embeddings.meta.model_id,
+            saved.card.media_model
+        );
+    }
+    let index = embeddings.index();
+    let watched: HashSet<&str> = history.iter().map(|e| e.video_id.as_str()).collect();
+    let mut seen = HashSet::new();
+    let mut pool: Vec<(&Video, usize)> = Vec::new();
+    let mut missing = 0;
+    for v in candidates {
+        if !seen.insert(v.video_id.as_str()) || (!s.keep_watched && watched.contains(v.video_id.as_str())) {
+            continue;
+        }
+        match index.get(v.video_id.as_str()) {
+            Some(&row) => pool.push((v, row)),
+            None => missing += 1,
+        }
+    }
+    if missing > 0 {
+        eprintln!(
+            "vrd-rank: {missing} candidates have no embedding and are left out (run vrd-encode media --previous)"
+        );
+    }
+    if pool.is_empty() {
+        return Ok(Vec::new());
+    }
+    let [interest, right_time] = probabilities(saved, now, &pool, embeddings);
+    let dim = embeddings.meta.dim;
+    let scored: Vec<(f64, f64)> = pool
+        .iter()
+        .enumerate()
+        .map(|(i, (v, _))| {
+            let fresh = ordering::freshness(v.published_at, s.at, s.half_life_days);
+            ((s.blend.interest * interest[i] + s.blend.right_time * right_time[i]) * fresh, fresh)
+        })
+        .collect();
+    let cands: Vec<Candidate> = pool
+        .iter()
+        .zip(&scored)
+        .map(|((v, row), (score, _))| Candidate {
+            score: *score,
+            channel: v.channel.as_deref(),
+            embedding: &embeddings.data()[row * dim..(row + 1) * dim],
+        })
+        .collect();
+    let order = ordering::select(&cands, s.top, s.blend.lambda, s.per_channel);
+    let activity = s.explain.then(|| activity_summary(&now.events));
+    Ok(order
+        .into_iter()
+        .enumerate()
+        .map(|(rank, i)| {
+            let v = pool[i].0;
+            let mut scores = BTreeMap::new();
+            scores.insert("interest".to_string(), interest[i]);
+            scores.insert("right_time".to_string(), right_time[i]);
+            scores.insert("freshness".to_string(), scored[i].1);
+            let reasons = match &activity {
+                Some(a) => explain(interest[i], right_time[i], scored[i].1, saved, a),
+                None => Vec::new(),
+            };
+            FeedItem {
+                rank: rank + 1,
+                video_id: v.video_id.clone(),
+                score: scored[i].0,
+                scores,
+                title: v.title.clone(),
+                channel: v.channel.clone(),
+                url: youtube_url(&v.video_id),
+                reasons,
+            }
+        })
+        .collect())
+}
+
+/// Calibrated probabilities of both heads for every candidate, in batches.
+fn probabilities(saved: &SavedModel, now: &Now, pool: &[(&Video, usize)], emb: &Embeddings) -> [Vec<f64>; 2] {
+    let card = &saved.card;
+    let dim = emb.meta.dim;
+    let mut out = [Vec::with_capacity(pool.len()), Vec::with_capacity(pool.len())];
+    tch::no_grad(|| {
+        for chunk in pool.chunks(2048) {
+            let n = chunk.len() as i64;
+            let mut media = Vec::with_capacity(chunk.len() * dim);
+            for (_, row) in chunk {
+                media.extend_from_slice(&emb.data()[row * dim..(row + 1) * dim]);
+            }
+            let media = Tensor::from_slice(&media).view([n, dim as i64]);
+            let dz: Vec<f32> = chunk
+                .iter()
+                .map(|(v, _)| {
+                    let log1p = v.duration_s.map_or(0.0, |d| d.max(0.0).ln_1p());
+                    ((log1p - card.duration_log1p_mean) / card.duration_log1p_std) as f32
+                })
+                .collect();
+            let dz = Tensor::from_slice(&dz);
+            let input = vrd_model::fast::FastInput {
+                media: &media,
+                context_text: &now.text.expand([n, -1, -1], false),
+                context_num: &now.num.expand([n, -1, -1], false),
+                context_mask: &now.mask.expand([n, -1], false),
+                duration_z: &dz,
+            };
+            let token = saved.model.context_token(&input, false);
+            let with_now = saved.model.forward_with_token(&media, &token, &dz, false);
+            let without = saved.model.forward_with_token(&media, &token.zeros_like(), &dz, false);
+            let margin = |l: &Tensor| -> Vec<f64> {
+                let m = (l.select(1, 1) - l.select(1, 0)).to_kind(Kind::Double).to_device(Device::Cpu);
+                Vec::<f64>::try_from(&m).unwrap_or_default()
+            };
+            out[0].extend(margin(&without.interest).into_iter().map(|m| card.calibration.interest.apply(m)));
+            out[1].extend(margin(&with_now.right_time).into_iter().map(|m| card.calibration.right_time.apply(m)));
+        }
+    });
+    out
+}
+
+/// The categories that filled the window, longest first: `Work > Programming 42 min`.
+fn activity_summary(events: &[WindowEvent]) -> String {
+    let mut by: BTreeMap<String, f64> = BTreeMap::new();
+    for e in events {
+        let name = if e.category.is_empty() { e.app.clone() } else { e.category.join(" > ") };
+        *by.entry(name).or_default() += e.duration_s;
+    }
+    let mut parts: Vec<(String, f64)> = by.into_iter().collect();
+    parts.sort_by(|a, b| b.1.total_cmp(&a.1));
+    if parts.is_empty() {
+        return "no recent activity".into();
+    }
+    parts.iter().take(2).map(|(n, s)| format!("{n} {} min", (s / 60.0).round())).collect::<Vec<_>>().join(", ")
+}
+
+fn explain(interest: f64, right_time: f64, fresh: f64, saved: &SavedModel, activity: &str) -> Vec<String> {
+    let mut reasons = Vec::new();
+    let t = &saved.card.thresholds;
+    reasons.push(if interest >= t.interest {
+        format!("interests you ({interest:.2})")
+    } else {
+        format!("weak interest ({interest:.2})")
+    });
+    reasons.push(if right_time >= t.right_time {
+        format!("fits now ({right_time:.2}) after {activity}")
+    } else {
+        format!("not for now ({right_time:.2}) after {activity}")
+    });
+    if fresh < 0.5 {
+        reasons.push(format!("older (freshness {fresh:.2})"));
+    }
+    reasons
+}
+
+/// The app events for "now": from a file or the store, in time order.
+pub fn timeline(events: Vec<AppEvent>, name: &str) -> Result<Vec<AppEvent>> {
+    shared::context::prepare_timeline(events, |i| format!("{name}: app event {}", i + 1))
+}
