@@ -21,8 +21,11 @@ setup:
 build: setup
 	@$(CARGO) build --release --workspace
 
-# The pipeline on the shipped fixtures: Takeout history → watch events → embeddings →
-# a cold-start feed on stdout (progress and summaries go to stderr).
+# The pipeline on the shipped fixtures, feeds on stdout (progress and summaries go to
+# stderr): first a new user (Takeout history → watch events → embeddings → a cold-start
+# feed), then a person with labels and an activity timeline (fixtures/person, made by
+# `vrd-train simulate`): embeddings and activity windows → a model evaluated on
+# time-series folds → the feed for a weekday evening after some gaming.
 demo: build
 	@mkdir -p $(DEMO_DIR)
 	@echo "== vrd-ingest takeout fixtures/takeout/watch-history.json" >&2
@@ -33,6 +36,19 @@ demo: build
 	@echo "== vrd-rank --cold-start: the feed" >&2
 	@$(BIN)/vrd-rank --cold-start --history $(DEMO_DIR)/watch.jsonl --candidates fixtures/candidates.jsonl \
 	    --embeddings $(DEMO_DIR)/embeddings.safetensors -n 10 --format table
+	@echo "== vrd-encode media + context (fixtures/person: 250 videos, 900 labels, 2008 app events)" >&2
+	@$(BIN)/vrd-encode media fixtures/person/videos.jsonl -o $(DEMO_DIR)/person-media.safetensors \
+	    --previous $(DEMO_DIR)/person-media.safetensors
+	@$(BIN)/vrd-encode context --labels fixtures/person/labels.jsonl --events fixtures/person/app-events.jsonl \
+	    --window 1h --timezone UTC -o $(DEMO_DIR)/person-context.safetensors
+	@echo "== vrd-train fit (3 time-series folds against baselines, then the final model)" >&2
+	@$(BIN)/vrd-train fit --labels fixtures/person/labels.jsonl --videos fixtures/person/videos.jsonl \
+	    --media $(DEMO_DIR)/person-media.safetensors --context $(DEMO_DIR)/person-context.safetensors \
+	    --folds 3 --report $(DEMO_DIR)/report.json --plot $(DEMO_DIR)/folds.svg --out $(DEMO_DIR)/model
+	@echo "== vrd-rank --model: the feed for 2026-09-15 21:30 UTC" >&2
+	@$(BIN)/vrd-rank --model $(DEMO_DIR)/model --candidates fixtures/person/videos.jsonl \
+	    --embeddings $(DEMO_DIR)/person-media.safetensors --events fixtures/person/app-events.jsonl \
+	    --at 2026-09-15T21:30:00Z -n 10 --format table
 
 # Everything runs against release builds: the encoder is too slow unoptimised, and one
 # profile means one libtorch wrapper build.

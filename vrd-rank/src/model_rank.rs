@@ -119,19 +119,23 @@ pub fn rank(
         .enumerate()
         .map(|(i, (v, _))| {
             let fresh = ordering::freshness(v.published_at, s.at, s.half_life_days);
-            ((s.blend.interest * interest[i] + s.blend.right_time * right_time[i]) * fresh, fresh)
+            (s.blend.combine(interest[i], right_time[i]) * fresh, fresh)
         })
         .collect();
-    let cands: Vec<Candidate> = pool
+    // Diversity only reorders what is relevant: MMR runs over the best few hundred.
+    let mut shortlist: Vec<usize> = (0..pool.len()).collect();
+    shortlist.sort_by(|&a, &b| scored[b].0.total_cmp(&scored[a].0).then(a.cmp(&b)));
+    shortlist.truncate((s.top * 20).max(500));
+    let cands: Vec<Candidate> = shortlist
         .iter()
-        .zip(&scored)
-        .map(|((v, row), (score, _))| Candidate {
-            score: *score,
-            channel: v.channel.as_deref(),
-            embedding: &embeddings.data()[row * dim..(row + 1) * dim],
+        .map(|&i| Candidate {
+            score: scored[i].0,
+            channel: pool[i].0.channel.as_deref(),
+            embedding: &embeddings.data()[pool[i].1 * dim..(pool[i].1 + 1) * dim],
         })
         .collect();
-    let order = ordering::select(&cands, s.top, s.blend.lambda, s.per_channel);
+    let order: Vec<usize> =
+        ordering::select(&cands, s.top, s.blend.lambda, s.per_channel).into_iter().map(|k| shortlist[k]).collect();
     let activity = s.explain.then(|| activity_summary(&now.events));
     Ok(order
         .into_iter()
@@ -161,34 +165,45 @@ pub fn rank(
 }
 
 /// Calibrated probabilities of both heads for every candidate, in batches.
+///
+/// The activity token depends on the candidate only through its duration condition, so it
+/// is computed once per distinct duration z-score (rounded to 0.01, far below what moves a
+/// probability) rather than once per candidate: ten thousand candidates need a few hundred
+/// compressor passes.
 fn probabilities(saved: &SavedModel, now: &Now, pool: &[(&Video, usize)], emb: &Embeddings) -> [Vec<f64>; 2] {
     let card = &saved.card;
     let dim = emb.meta.dim;
+    let dz_of = |v: &Video| {
+        let log1p = v.duration_s.map_or(0.0, |d| d.max(0.0).ln_1p());
+        (((log1p - card.duration_log1p_mean) / card.duration_log1p_std) * 100.0).round() / 100.0
+    };
+    let mut conditions: Vec<f64> = pool.iter().map(|(v, _)| dz_of(v)).collect();
+    conditions.sort_by(f64::total_cmp);
+    conditions.dedup();
     let mut out = [Vec::with_capacity(pool.len()), Vec::with_capacity(pool.len())];
     tch::no_grad(|| {
-        for chunk in pool.chunks(2048) {
+        let u = conditions.len() as i64;
+        let cond = Tensor::from_slice(&conditions.iter().map(|c| *c as f32).collect::<Vec<_>>());
+        let media_dim = card.config.media_dim;
+        let input = vrd_model::fast::FastInput {
+            media: &Tensor::zeros([u, media_dim], (Kind::Float, Device::Cpu)),
+            context_text: &now.text.expand([u, -1, -1], false),
+            context_num: &now.num.expand([u, -1, -1], false),
+            context_mask: &now.mask.expand([u, -1], false),
+            duration_z: &cond,
+        };
+        let tokens = saved.model.context_token(&input, false);
+        for chunk in pool.chunks(4096) {
             let n = chunk.len() as i64;
             let mut media = Vec::with_capacity(chunk.len() * dim);
             for (_, row) in chunk {
                 media.extend_from_slice(&emb.data()[row * dim..(row + 1) * dim]);
             }
             let media = Tensor::from_slice(&media).view([n, dim as i64]);
-            let dz: Vec<f32> = chunk
-                .iter()
-                .map(|(v, _)| {
-                    let log1p = v.duration_s.map_or(0.0, |d| d.max(0.0).ln_1p());
-                    ((log1p - card.duration_log1p_mean) / card.duration_log1p_std) as f32
-                })
-                .collect();
-            let dz = Tensor::from_slice(&dz);
-            let input = vrd_model::fast::FastInput {
-                media: &media,
-                context_text: &now.text.expand([n, -1, -1], false),
-                context_num: &now.num.expand([n, -1, -1], false),
-                context_mask: &now.mask.expand([n, -1], false),
-                duration_z: &dz,
-            };
-            let token = saved.model.context_token(&input, false);
+            let dz: Vec<f64> = chunk.iter().map(|(v, _)| dz_of(v)).collect();
+            let which: Vec<i64> = dz.iter().map(|z| conditions.partition_point(|c| c < z) as i64).collect();
+            let token = tokens.index_select(0, &Tensor::from_slice(&which));
+            let dz = Tensor::from_slice(&dz.iter().map(|z| *z as f32).collect::<Vec<_>>());
             let with_now = saved.model.forward_with_token(&media, &token, &dz, false);
             let without = saved.model.forward_with_token(&media, &token.zeros_like(), &dz, false);
             let margin = |l: &Tensor| -> Vec<f64> {

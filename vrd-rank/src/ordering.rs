@@ -22,6 +22,17 @@ pub struct Blend {
     pub lambda: f64,
 }
 
+impl Blend {
+    /// The weighted geometric mean of the two probabilities: a video needs both, so one
+    /// that does not interest the person stays down however well it fits the moment (a
+    /// weighted sum would let "fits now" alone carry it).
+    pub fn combine(&self, interest: f64, right_time: f64) -> f64 {
+        let total = (self.interest + self.right_time).max(f64::EPSILON);
+        let (wi, wr) = (self.interest / total, self.right_time / total);
+        (wi * interest.max(1e-9).ln() + wr * right_time.max(1e-9).ln()).exp()
+    }
+}
+
 impl Mode {
     pub fn blend(self) -> Blend {
         match self {
@@ -91,6 +102,14 @@ fn dot(a: &[f32], b: &[f32]) -> f64 {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn both_probabilities_are_needed() {
+        let b = Mode::Balanced.blend();
+        assert!((b.combine(0.8, 0.8) - 0.8).abs() < 1e-12);
+        assert!(b.combine(0.01, 1.0) < 0.11, "uninteresting stays down when it fits the moment");
+        assert!(Mode::Focus.blend().combine(0.6, 0.9) > Mode::Explore.blend().combine(0.6, 0.9));
+    }
 
     #[test]
     fn freshness_halves_every_half_life() {
