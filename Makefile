@@ -11,7 +11,7 @@ CARGO := scripts/cargo
 BIN := target/release
 DEMO_DIR := target/demo
 
-.PHONY: all setup build demo test lint fmt clean bench goldens
+.PHONY: all setup build demo feed test lint fmt clean bench goldens
 
 all: build
 
@@ -49,6 +49,10 @@ demo: build
 	@$(BIN)/vrd-rank --model $(DEMO_DIR)/model --candidates fixtures/person/videos.jsonl \
 	    --embeddings $(DEMO_DIR)/person-media.safetensors --events fixtures/person/app-events.jsonl \
 	    --at 2026-09-15T21:30:00Z -n 10 --format table
+
+# The cron job by hand: ingest → encode → rank into $VRD_HOME (see scripts/crontab.example).
+feed: build
+	@scripts/cron-feed --format table
 
 # Everything runs against release builds: the encoder is too slow unoptimised, and one
 # profile means one libtorch wrapper build.

@@ -21,7 +21,7 @@ pub struct AwArgs {
     #[arg(long)]
     export: Option<PathBuf>,
     /// Whose buckets (default: the server's own host, or the export's only host).
-    #[arg(long)]
+    #[arg(long, env = "VRD_AW_HOSTNAME")]
     hostname: Option<String>,
     /// Start of the period (RFC 3339). Default: where the store's timeline ends (with
     /// --db), else the export's first event, else 30 days before --until.

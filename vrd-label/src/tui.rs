@@ -35,6 +35,10 @@ pub struct TuiArgs {
     /// The source recorded with each label.
     #[arg(long, default_value = "tui")]
     source: String,
+    /// Active learning: offer first the candidates the model is least sure about (a feed
+    /// from `vrd-rank --model` carries its probabilities), so each label teaches it most.
+    #[arg(long, requires = "from")]
+    uncertain_first: bool,
 }
 
 /// What is shown of a candidate.
@@ -46,14 +50,20 @@ struct Candidate {
     duration_s: Option<f64>,
     published_at: Option<Timestamp>,
     url: String,
+    /// How sure the model is: the distance of its nearest probability to 0.5 (a feed
+    /// from vrd-rank --model); `None` without scores.
+    certainty: Option<f64>,
 }
 
 pub fn run(db: &Path, args: TuiArgs) -> Result<()> {
     let mut store = Store::open(db)?;
-    let candidates = match &args.from {
+    let mut candidates = match &args.from {
         Some(path) => read_candidates(path)?,
         None => store_candidates(&store)?,
     };
+    if args.uncertain_first {
+        uncertain_first(&mut candidates);
+    }
     if candidates.is_empty() {
         eprintln!("vrd-label: nothing to label: no unlabelled candidates");
         return Ok(());
@@ -303,6 +313,17 @@ fn format_duration(seconds: f64) -> String {
     }
 }
 
+/// Least certain first (stable: equally certain ones keep the feed's order; candidates
+/// without probabilities go last).
+fn uncertain_first(candidates: &mut [Candidate]) {
+    candidates.sort_by(|a, b| match (a.certainty, b.certainty) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+}
+
 /// The store's videos nobody has labelled yet, newest first.
 fn store_candidates(store: &Store) -> Result<Vec<Candidate>> {
     let labelled = store.labelled_video_ids()?;
@@ -317,6 +338,7 @@ fn store_candidates(store: &Store) -> Result<Vec<Candidate>> {
             channel: v.channel,
             duration_s: v.duration_s,
             published_at: v.published_at,
+            certainty: None,
         })
         .collect())
 }
@@ -349,6 +371,11 @@ fn read_candidates(path: &Path) -> Result<Vec<Candidate>> {
             channel: text("channel"),
             duration_s: v.get("duration_s").and_then(|d| d.as_f64()),
             published_at,
+            certainty: ["interest", "right_time"]
+                .iter()
+                .filter_map(|k| v.pointer(&format!("/scores/{k}")).and_then(|p| p.as_f64()))
+                .map(|p| (p - 0.5).abs())
+                .reduce(f64::min),
             video_id,
         });
     }
@@ -358,6 +385,27 @@ fn read_candidates(path: &Path) -> Result<Vec<Candidate>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_least_certain_come_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let feed = dir.path().join("feed.jsonl");
+        std::fs::write(
+            &feed,
+            [
+                r#"{"video_id":"sure","title":"a","scores":{"interest":0.99,"right_time":0.95}}"#,
+                r#"{"video_id":"plain","title":"b"}"#,
+                r#"{"video_id":"torn","title":"c","scores":{"interest":0.9,"right_time":0.55}}"#,
+                r#"{"video_id":"half","title":"d","scores":{"interest":0.3,"right_time":0.8}}"#,
+            ]
+            .join("\n"),
+        )
+        .unwrap();
+        let mut c = read_candidates(&feed).unwrap();
+        uncertain_first(&mut c);
+        let order: Vec<&str> = c.iter().map(|c| c.video_id.as_str()).collect();
+        assert_eq!(order, ["torn", "half", "sure", "plain"]);
+    }
 
     #[test]
     fn durations_read_like_a_player() {

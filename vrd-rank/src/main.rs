@@ -60,6 +60,12 @@ struct Cli {
     /// Add the main reasons for each item.
     #[arg(long)]
     explain: bool,
+    /// Also store the feed, under the moment it was ranked for, in this vrd store.
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// No warnings on stderr (errors still go there), for cron.
+    #[arg(long, short)]
+    quiet: bool,
     /// Candidate video JSONL (`-` for stdin).
     #[arg(long)]
     candidates: PathBuf,
@@ -127,6 +133,9 @@ fn rank(cli: &Cli) -> Result<()> {
         top: cli.top,
     };
     let feed = cold_start::rank(&history, &candidates, &embeddings, &settings)?;
+    if let Some(db) = &cli.db {
+        shared::store::Store::open(db)?.save_feed(&chrono::Utc::now(), &feed)?;
+    }
     let mut out = Output::open(cli.output.as_deref())?;
     feed_format::write_feed(&mut out, &feed, cli.format)?;
     out.finish()
@@ -173,7 +182,10 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
         keep_watched: cli.keep_watched,
         explain: cli.explain,
     };
-    let feed = model_rank::rank(&saved, &now, &candidates, &history, &embeddings, &settings)?;
+    let feed = model_rank::rank(&saved, &now, &candidates, &history, &embeddings, &settings, cli.quiet)?;
+    if let Some(db) = &cli.db {
+        shared::store::Store::open(db)?.save_feed(&at, &feed)?;
+    }
     let mut out = Output::open(cli.output.as_deref())?;
     feed_format::write_feed(&mut out, &feed, cli.format)?;
     out.finish()

@@ -82,6 +82,7 @@ pub fn rank(
     history: &[WatchEvent],
     embeddings: &Embeddings,
     s: &Settings,
+    quiet: bool,
 ) -> Result<Vec<FeedItem>> {
     if embeddings.meta.model_id != saved.card.media_model {
         bail!(
@@ -104,7 +105,7 @@ pub fn rank(
             None => missing += 1,
         }
     }
-    if missing > 0 {
+    if missing > 0 && !quiet {
         eprintln!(
             "vrd-rank: {missing} candidates have no embedding and are left out (run vrd-encode media --previous)"
         );

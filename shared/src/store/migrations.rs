@@ -36,6 +36,14 @@ const STEPS: &[&str] = &[
         UNIQUE (video_id, kind, labelled_at, source)
      );
      CREATE INDEX labels_video ON labels (video_id);",
+    // 3: the feeds vrd-rank printed, each under the moment it was ranked for.
+    "CREATE TABLE feeds (
+        ranked_at TEXT NOT NULL,
+        rank INTEGER NOT NULL,
+        video_id TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (ranked_at, rank)
+     ) WITHOUT ROWID;",
 ];
 
 pub const LATEST: i64 = STEPS.len() as i64;

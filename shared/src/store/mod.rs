@@ -98,6 +98,32 @@ impl Store {
         self.upsert(&APP_EVENTS, rows, replace)
     }
 
+    /// Stores a feed under the moment it was ranked for, replacing an earlier feed for the
+    /// same moment (one transaction).
+    pub fn save_feed(&mut self, ranked_at: &Timestamp, feed: &[crate::records::FeedItem]) -> Result<()> {
+        let at = store_time(ranked_at);
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM feeds WHERE ranked_at = ?1", [&at])?;
+        {
+            let mut insert =
+                tx.prepare_cached("INSERT INTO feeds (ranked_at, rank, video_id, record) VALUES (?1, ?2, ?3, ?4)")?;
+            for item in feed {
+                insert.execute((&at, item.rank as i64, &item.video_id, serde_json::to_string(item)?))?;
+            }
+        }
+        tx.commit().with_context(|| format!("{}: writing the feed", self.path.display()))?;
+        Ok(())
+    }
+
+    /// The latest stored feed and the moment it was ranked for.
+    pub fn latest_feed(&self) -> Result<Option<(String, Vec<crate::records::FeedItem>)>> {
+        let at: Option<String> =
+            self.conn.query_row("SELECT max(ranked_at) FROM feeds", [], |r| r.get(0)).optional()?.flatten();
+        let Some(at) = at else { return Ok(None) };
+        let items = self.records("SELECT record FROM feeds WHERE ranked_at = ?1 ORDER BY rank", &[&at])?;
+        Ok(Some((at, items)))
+    }
+
     /// The stored video records of these ids (those the store has).
     pub fn videos_by_id(&self, ids: &[String]) -> Result<Vec<Video>> {
         let mut out = Vec::new();
