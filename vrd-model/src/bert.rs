@@ -86,10 +86,10 @@ impl SelfAttention {
         let s = &p / "self";
         let o = &p / "output";
         SelfAttention {
-            query: Linear::new(&s / "query", h, h),
-            key: Linear::new(&s / "key", h, h),
-            value: Linear::new(&s / "value", h, h),
-            output: Linear::new(&o / "dense", h, h),
+            query: Linear::with_lora(&s / "query", h, h, cfg.lora),
+            key: Linear::with_lora(&s / "key", h, h, cfg.lora),
+            value: Linear::with_lora(&s / "value", h, h, cfg.lora),
+            output: Linear::with_lora(&o / "dense", h, h, cfg.lora),
             output_norm: layer_norm(&o / "LayerNorm", cfg),
             heads: cfg.num_attention_heads,
             head_dim: h / cfg.num_attention_heads,
@@ -154,8 +154,13 @@ impl Layer {
     fn new(p: nn::Path, cfg: &EncoderConfig) -> Layer {
         Layer {
             attention: SelfAttention::new(&p / "attention", cfg),
-            intermediate: Linear::new(&p / "intermediate" / "dense", cfg.hidden_size, cfg.intermediate_size),
-            output: Linear::new(&p / "output" / "dense", cfg.intermediate_size, cfg.hidden_size),
+            intermediate: Linear::with_lora(
+                &p / "intermediate" / "dense",
+                cfg.hidden_size,
+                cfg.intermediate_size,
+                cfg.lora,
+            ),
+            output: Linear::with_lora(&p / "output" / "dense", cfg.intermediate_size, cfg.hidden_size, cfg.lora),
             output_norm: layer_norm(&p / "output" / "LayerNorm", cfg),
             activation: Activation::from_config(&cfg.hidden_act),
             dropout: cfg.hidden_dropout_prob,

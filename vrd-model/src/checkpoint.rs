@@ -14,6 +14,17 @@ pub const ENCODER_PREFIXES: &[&str] = &["bert.", "roberta.", "model."];
 /// Names may carry one of `prefixes`; old-style LayerNorm `gamma`/`beta` are accepted.
 /// Tensors the model does not use (a pooler, a task head) are ignored.
 pub fn load_safetensors(vs: &VarStore, file: &Path, prefixes: &[&str]) -> Result<()> {
+    load_safetensors_where(vs, file, prefixes, |_| true)
+}
+
+/// As [`load_safetensors`], for the variables whose names pass `include` (a model that
+/// holds an encoder beside layers of its own loads the encoder's file into its part).
+pub fn load_safetensors_where(
+    vs: &VarStore,
+    file: &Path,
+    prefixes: &[&str],
+    include: impl Fn(&str) -> bool,
+) -> Result<()> {
     let tensors =
         Tensor::read_safetensors(file).map_err(|e| anyhow!("{}: cannot read weights: {e}", file.display()))?;
     let mut by_name: HashMap<String, Tensor> = HashMap::with_capacity(tensors.len());
@@ -21,11 +32,15 @@ pub fn load_safetensors(vs: &VarStore, file: &Path, prefixes: &[&str]) -> Result
         by_name.insert(normalize_name(&name, prefixes), t);
     }
     let vars = vs.variables();
-    let mut names: Vec<&String> = vars.keys().collect();
+    let mut names: Vec<&String> = vars.keys().filter(|n| include(n)).collect();
     names.sort();
     tch::no_grad(|| -> Result<()> {
         for name in names {
             let var = &vars[name];
+            // LoRA weights are not in a base checkpoint: they start at their own init.
+            if name.contains(".lora_") && !by_name.contains_key(name.as_str()) {
+                continue;
+            }
             let src =
                 by_name.get(name.as_str()).ok_or_else(|| anyhow!("{}: missing tensor `{name}`", file.display()))?;
             if src.size() != var.size() {

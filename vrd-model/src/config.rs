@@ -33,6 +33,9 @@ pub struct EncoderConfig {
     pub attention_probs_dropout_prob: f64,
     #[serde(default = "default_position_type")]
     pub position_embedding_type: String,
+    /// LoRA on every linear layer of the encoder (training only; not in HF configs).
+    #[serde(skip)]
+    pub lora: Option<crate::linear::LoraConfig>,
 }
 
 fn default_act() -> String {

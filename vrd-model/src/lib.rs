@@ -12,6 +12,7 @@ pub mod checkpoint;
 pub mod compressor;
 pub mod config;
 pub mod fast;
+pub mod fused;
 pub mod heads;
 pub mod linear;
 pub mod model_dir;

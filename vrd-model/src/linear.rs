@@ -5,13 +5,41 @@
 //! (BENCHMARKS.md). At inference, on CPU, in f32, with frozen weights, the layer therefore
 //! goes through oneDNN with its weights converted once. Training, other devices and other
 //! dtypes use the ordinary path. `VRD_CPU_MATMUL=mkl` turns the oneDNN path off.
+//!
+//! With LoRA (Hu et al. 2021) the layer also carries a low-rank update `B·A` (rank r,
+//! scaled by alpha/r, dropout on its input; A random, B zero so training starts from the
+//! base model): `y = W x + b + (alpha/r) · B A dropout(x)`. Its weights are named
+//! `lora_a`/`lora_b` under the layer and are the only trainable part when the base is
+//! frozen.
 
 use std::cell::OnceCell;
 use tch::nn::{self, Module};
 use tch::{Device, Kind, Tensor};
 
+/// LoRA's shape: rank, alpha, dropout (the reference: 8, 16, 0.1 on every linear layer).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LoraConfig {
+    pub rank: i64,
+    pub alpha: f64,
+    pub dropout: f64,
+}
+
+impl Default for LoraConfig {
+    fn default() -> Self {
+        LoraConfig { rank: 8, alpha: 16.0, dropout: 0.1 }
+    }
+}
+
+struct Lora {
+    a: Tensor,
+    b: Tensor,
+    scale: f64,
+    dropout: f64,
+}
+
 pub struct Linear {
     inner: nn::Linear,
+    lora: Option<Lora>,
     /// Weight and bias in oneDNN's layout, made on first use. Only built from frozen
     /// weights, which cannot change afterwards.
     onednn: OnceCell<(Tensor, Option<Tensor>)>,
@@ -19,10 +47,28 @@ pub struct Linear {
 
 impl Linear {
     pub fn new(p: nn::Path, in_dim: i64, out_dim: i64) -> Linear {
-        Linear { inner: nn::linear(p, in_dim, out_dim, Default::default()), onednn: OnceCell::new() }
+        Self::with_lora(p, in_dim, out_dim, None)
+    }
+
+    pub fn with_lora(p: nn::Path, in_dim: i64, out_dim: i64, lora: Option<LoraConfig>) -> Linear {
+        let lora = lora.map(|c| Lora {
+            a: p.var("lora_a", &[c.rank, in_dim], nn::Init::Randn { mean: 0.0, stdev: 1.0 / (in_dim as f64).sqrt() }),
+            b: p.zeros("lora_b", &[out_dim, c.rank]),
+            scale: c.alpha / c.rank as f64,
+            dropout: c.dropout,
+        });
+        Linear { inner: nn::linear(p, in_dim, out_dim, Default::default()), lora, onednn: OnceCell::new() }
     }
 
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Tensor {
+        let base = self.base_forward(x, train);
+        match &self.lora {
+            None => base,
+            Some(l) => base + x.dropout(l.dropout, train).matmul(&l.a.tr()).matmul(&l.b.tr()) * l.scale,
+        }
+    }
+
+    fn base_forward(&self, x: &Tensor, train: bool) -> Tensor {
         if !train && self.onednn_applies(x) {
             let (w, b) =
                 self.onednn.get_or_init(|| (self.inner.ws.to_mkldnn(), self.inner.bs.as_ref().map(|b| b.to_mkldnn())));

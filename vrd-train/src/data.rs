@@ -34,6 +34,10 @@ pub struct Row {
 /// Everything training reads, on the CPU.
 pub struct Dataset {
     pub rows: Vec<Row>,
+    /// Each media row's video text (title, channel, description), for the fusion model.
+    pub texts: Vec<String>,
+    /// Token ids per media row and the pad id, once [`Dataset::tokenize`] ran.
+    pub tokens: Option<(Vec<Vec<i64>>, i64)>,
     pub media: Tensor,
     pub context_text: Tensor,
     pub context_num: Tensor,
@@ -43,6 +47,29 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// Tokenizes every video text with the encoder folder's tokenizer (at most `max_len`
+    /// tokens each).
+    pub fn tokenize(&mut self, encoder_dir: &Path, max_len: usize) -> Result<()> {
+        let path = encoder_dir.join("tokenizer.json");
+        let mut tok = tokenizers::Tokenizer::from_file(&path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        let cfg = vrd_model::EncoderConfig::from_file(&encoder_dir.join("config.json"))?;
+        // One position is left for the activity token, which the encoder sees last.
+        let limit = match cfg.architecture()? {
+            vrd_model::Architecture::Bert => cfg.max_position_embeddings,
+            vrd_model::Architecture::XlmRoberta => vrd_model::xlm_roberta::XlmRobertaModel::max_tokens(&cfg),
+        } as usize;
+        let max_len = max_len.min(limit.saturating_sub(1)).max(2);
+        tok.with_truncation(Some(tokenizers::TruncationParams { max_length: max_len, ..Default::default() }))
+            .map_err(|e| anyhow!("{e}"))?;
+        tok.with_padding(None);
+        let encodings = tok
+            .encode_batch(self.texts.iter().map(String::as_str).collect::<Vec<_>>(), true)
+            .map_err(|e| anyhow!("tokenizer: {e}"))?;
+        let ids = encodings.iter().map(|e| e.get_ids().iter().map(|&i| i as i64).collect()).collect();
+        self.tokens = Some((ids, cfg.pad_token_id));
+        Ok(())
+    }
+
     pub fn media_dim(&self) -> i64 {
         self.media.size()[1]
     }
@@ -122,8 +149,29 @@ pub fn load(src: &Sources) -> Result<Dataset> {
         .collect();
     let mut take =
         |name: &str| named.remove(name).ok_or_else(|| anyhow!("{}: no tensor `{name}`", src.context.display()));
+    let template =
+        shared::text::TextTemplate::parse(shared::text::DEFAULT_TEMPLATE, shared::text::DEFAULT_DESCRIPTION_CHARS)?;
+    let by_id: HashMap<&str, &Video> = videos.iter().map(|v| (v.video_id.as_str(), v)).collect();
+    let texts = media
+        .meta
+        .ids
+        .iter()
+        .map(|id| {
+            by_id.get(id.as_str()).map_or_else(String::new, |v| {
+                template.render(&shared::records::MediaText {
+                    video_id: v.video_id.clone(),
+                    title: v.title.clone(),
+                    channel: v.channel.clone(),
+                    description: v.description.clone(),
+                    tags: v.tags.clone(),
+                })
+            })
+        })
+        .collect();
     Ok(Dataset {
         rows,
+        texts,
+        tokens: None,
         media: media_tensor,
         context_text: take("emb")?.to_kind(Kind::Float),
         context_num: take("num")?.to_kind(Kind::Float),
@@ -159,6 +207,8 @@ pub struct Batch {
     pub duration_z: Tensor,
     pub interest: Tensor,
     pub right_time: Tensor,
+    /// Token ids and attention mask `(B, T)`, right-padded (fusion model only).
+    pub tokens: Option<(Tensor, Tensor)>,
 }
 
 /// Duration statistics, fitted on a training part only and saved with the model.
@@ -199,6 +249,22 @@ impl Dataset {
             duration_z: Tensor::from_slice(&dz).to_device(device),
             interest: targets(&|r| r.interest).to_device(device),
             right_time: targets(&|r| r.right_time).to_device(device),
+            tokens: self.tokens.as_ref().map(|(ids, pad)| {
+                let width = rows.iter().map(|r| ids[r.media].len()).max().unwrap_or(1).max(1);
+                let mut flat = vec![*pad; rows.len() * width];
+                let mut mask = vec![0i64; rows.len() * width];
+                for (i, r) in rows.iter().enumerate() {
+                    for (j, &t) in ids[r.media].iter().enumerate() {
+                        flat[i * width + j] = t;
+                        mask[i * width + j] = 1;
+                    }
+                }
+                let shape = [rows.len() as i64, width as i64];
+                (
+                    Tensor::from_slice(&flat).view(shape).to_device(device),
+                    Tensor::from_slice(&mask).view(shape).to_device(device),
+                )
+            }),
         }
     }
 }

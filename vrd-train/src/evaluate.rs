@@ -10,13 +10,13 @@
 
 use crate::data::{Dataset, Row, IGNORE};
 use crate::metrics::{self, Scores};
+use crate::net::Arch;
 use crate::train::{self, TrainOptions};
 use anyhow::{bail, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use tch::nn::{self, Module, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
-use vrd_model::fast::FastConfig;
 
 pub const METHODS: [&str; 5] = ["model", "context_blind", "logistic_regression", "similarity", "prior"];
 
@@ -67,6 +67,8 @@ pub struct Summary {
 
 #[derive(Debug, Serialize)]
 pub struct Report {
+    /// The architecture "model" and "context_blind" are (fast or fusion).
+    pub architecture: String,
     pub rows: usize,
     pub folds: Vec<FoldReport>,
     /// method → head → metric → mean ± std over the folds that had it.
@@ -77,7 +79,7 @@ pub struct Report {
 pub fn evaluate(
     data: &Dataset,
     k: usize,
-    config: &FastConfig,
+    arch: &Arch,
     opts: &TrainOptions,
     device: Device,
     progress: &indicatif::ProgressBar,
@@ -99,7 +101,7 @@ pub fn evaluate(
                 folds.len(),
                 if blind { "context-blind" } else { "model" }
             ));
-            let trained = train::train(data, &train_rows, config, opts, device, blind, Some(progress))?;
+            let trained = train::train(data, &train_rows, arch, opts, device, blind, Some(progress))?;
             let probs = trained.probabilities(data, &test_rows);
             let name = if blind { "context_blind" } else { "model" };
             methods.insert(name.to_string(), score_heads(&test_rows, &probs, trained.thresholds));
@@ -118,7 +120,13 @@ pub fn evaluate(
         });
     }
     let summary = summarize(&reports);
-    Ok(Report { rows: data.rows.len(), folds: reports, summary, embargo_s: embargo.num_seconds() })
+    Ok(Report {
+        architecture: arch.name().to_string(),
+        rows: data.rows.len(),
+        folds: reports,
+        summary,
+        embargo_s: embargo.num_seconds(),
+    })
 }
 
 /// Scores of both heads on the rows labelled for each.

@@ -5,17 +5,18 @@
 mod data;
 mod evaluate;
 mod metrics;
+mod net;
 mod plot;
 mod simulate;
 mod train;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use net::{Arch, Net};
 use shared::cli::UsageError;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use train::TrainOptions;
-use vrd_model::fast::FastConfig;
 use vrd_model::saved::{ModelCard, PerHead, SavedModel};
 
 #[derive(Parser)]
@@ -29,7 +30,7 @@ struct Cli {
 enum Command {
     /// Evaluates on time-series folds against baselines (the JSON report on stdout or
     /// --report), then trains on every label and saves the model to --out.
-    Fit(FitArgs),
+    Fit(Box<FitArgs>),
     /// Writes a synthetic person (app events, a video catalogue, labels) as JSONL, for
     /// tests and demos.
     Simulate {
@@ -87,6 +88,33 @@ struct FitArgs {
     /// cpu, cuda or auto.
     #[arg(long, default_value = "auto")]
     device: String,
+    /// fast (cached media embeddings, the default) or fusion (the encoder fine-tuned over
+    /// the video text with the activity token appended; evaluation only for now).
+    #[arg(long, value_enum, default_value = "fast")]
+    arch: ArchName,
+    /// The encoder folder of the fusion model (default: the packaged model; BGE-M3 is a
+    /// local folder).
+    #[arg(long)]
+    encoder: Option<PathBuf>,
+    /// How the fusion model trains its encoder: lora, full or frozen.
+    #[arg(long, default_value = "lora", value_parser = parse_finetune)]
+    finetune: vrd_model::fused::Finetune,
+    /// The fusion model's encoder (or LoRA) learning rate.
+    #[arg(long, default_value_t = 5e-5)]
+    lr_encoder: f64,
+    /// Tokens of video text the fusion model reads.
+    #[arg(long, default_value_t = 256)]
+    max_length: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ArchName {
+    Fast,
+    Fusion,
+}
+
+fn parse_finetune(s: &str) -> Result<vrd_model::fused::Finetune, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| format!("{s:?}: lora, full or frozen"))
 }
 
 fn main() -> ExitCode {
@@ -114,17 +142,32 @@ fn fit(args: &FitArgs) -> Result<()> {
     }
     let device = vrd_model::runtime::parse_device(&args.device).map_err(|e| UsageError(e.to_string()))?;
     tch::manual_seed(args.seed as i64);
-    let data = data::load(&data::Sources {
+    let mut data = data::load(&data::Sources {
         labels: &args.labels,
         videos: &args.videos,
         media: &args.media,
         context: &args.context,
     })?;
-    let config = FastConfig::new(data.media_dim(), data.context_dim(), data.num_features());
+    let arch = match args.arch {
+        ArchName::Fast => Arch::Fast,
+        ArchName::Fusion => {
+            if args.out.is_some() {
+                return Err(UsageError(
+                    "the fusion architecture is evaluated only (--folds); saving it for vrd-rank is not built yet"
+                        .into(),
+                )
+                .into());
+            }
+            let encoder = vrd_model::model_dir::resolve_model_dir(args.encoder.as_deref())?;
+            data.tokenize(&encoder, args.max_length)?;
+            Arch::Fusion { encoder, finetune: args.finetune }
+        }
+    };
     let opts = TrainOptions {
         epochs: args.epochs,
         batch_size: args.batch_size,
         lr: args.lr,
+        lr_encoder: args.lr_encoder,
         accumulation: args.accumulation.max(1),
         seed: args.seed,
         ..Default::default()
@@ -145,7 +188,7 @@ fn fit(args: &FitArgs) -> Result<()> {
             .progress_chars("=> "),
     );
     if args.folds > 0 {
-        let report = evaluate::evaluate(&data, args.folds, &config, &opts, device, &bar)?;
+        let report = evaluate::evaluate(&data, args.folds, &arch, &opts, device, &bar)?;
         let json = serde_json::to_string_pretty(&report)? + "\n";
         match &args.report {
             Some(path) => shared::output::write_atomic(path, |f| Ok(std::io::Write::write_all(f, json.as_bytes())?))?,
@@ -164,12 +207,13 @@ fn fit(args: &FitArgs) -> Result<()> {
     if let Some(out) = &args.out {
         bar.set_prefix("final model");
         let rows: Vec<&data::Row> = data.rows.iter().collect();
-        let trained = train::train(&data, &rows, &config, &opts, device, false, Some(&bar))?;
+        let trained = train::train(&data, &rows, &arch, &opts, device, false, Some(&bar))?;
+        let Net::Fast(fast) = &trained.model else { unreachable!("only the fast model is saved") };
         bar.inc(1);
         let card = ModelCard {
             format: vrd_model::saved::FORMAT.into(),
             architecture: "fast".into(),
-            config: config.clone(),
+            config: fast.config.clone(),
             duration_log1p_mean: trained.scale.mean,
             duration_log1p_std: trained.scale.std,
             thresholds: PerHead { interest: trained.thresholds[0], right_time: trained.thresholds[1] },

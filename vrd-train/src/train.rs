@@ -3,13 +3,13 @@
 //! exponential moving average of the validation score), the decision thresholds and the
 //! probability calibration. Nothing here ever sees a test fold.
 
-use crate::data::{Batch, Dataset, DurationScale, Row, IGNORE};
+use crate::data::{Dataset, DurationScale, Row, IGNORE};
 use crate::metrics;
+use crate::net::{Arch, Net};
 use crate::simulate::Rng;
 use anyhow::Result;
 use tch::nn::{self, OptimizerConfig};
 use tch::{Device, Kind, Reduction, Tensor};
-use vrd_model::fast::{FastConfig, FastInput, FastModel};
 use vrd_model::saved::Calibration;
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -17,6 +17,8 @@ pub struct TrainOptions {
     pub epochs: usize,
     pub batch_size: usize,
     pub lr: f64,
+    /// The encoder's (or its LoRA adapters') learning rate in the fusion model.
+    pub lr_encoder: f64,
     pub weight_decay: f64,
     /// Share of the steps spent warming the learning rate up (then cosine decay).
     pub warmup: f64,
@@ -35,6 +37,7 @@ impl Default for TrainOptions {
             epochs: 20,
             batch_size: 32,
             lr: 5e-4,
+            lr_encoder: 5e-5,
             weight_decay: 0.01,
             warmup: 0.1,
             accumulation: 1,
@@ -90,7 +93,7 @@ pub fn fit_calibration(margins: &[f64], labels: &[bool]) -> Calibration {
 /// A trained model with what it needs to be used.
 pub struct Trained {
     pub vs: nn::VarStore,
-    pub model: FastModel,
+    pub model: Net,
     pub scale: DurationScale,
     pub thresholds: [f64; 2],
     pub calibration: [Calibration; 2],
@@ -119,18 +122,8 @@ impl Trained {
     }
 }
 
-fn input<'a>(b: &'a Batch) -> FastInput<'a> {
-    FastInput {
-        media: &b.media,
-        context_text: &b.context_text,
-        context_num: &b.context_num,
-        context_mask: &b.context_mask,
-        duration_z: &b.duration_z,
-    }
-}
-
 fn margins(
-    model: &FastModel,
+    model: &Net,
     data: &Dataset,
     rows: &[&Row],
     scale: &DurationScale,
@@ -141,7 +134,7 @@ fn margins(
     tch::no_grad(|| {
         for chunk in rows.chunks(256) {
             let b = data.batch(chunk, scale, device);
-            let logits = model.forward(&input(&b), false, context_blind);
+            let logits = model.forward(&b, false, context_blind).expect("batches carry what the model needs");
             let margin = |l: &Tensor| -> Vec<f64> {
                 let m = (l.select(1, 1) - l.select(1, 0)).to_kind(Kind::Double).to_device(Device::Cpu);
                 Vec::<f64>::try_from(&m).unwrap_or_default()
@@ -178,7 +171,7 @@ fn class_weights(targets: &[i64]) -> [f64; 2] {
 pub fn train(
     data: &Dataset,
     rows: &[&Row],
-    config: &FastConfig,
+    arch: &Arch,
     opts: &TrainOptions,
     device: Device,
     context_blind: bool,
@@ -195,8 +188,13 @@ pub fn train(
 
     tch::manual_seed(opts.seed as i64);
     let vs = nn::VarStore::new(device);
-    let model = FastModel::new(vs.root(), config.clone());
+    let model = Net::build(arch, &vs, data)?;
     let mut opt = nn::AdamW { wd: opts.weight_decay, ..Default::default() }.build(&vs, opts.lr)?;
+    // Group 0 is the fast model, or the fusion model's encoder; group 1 its new layers.
+    let group_lr = |factor: f64| match arch {
+        Arch::Fast => [opts.lr * factor, opts.lr * factor],
+        Arch::Fusion { .. } => [opts.lr_encoder * factor, opts.lr * factor],
+    };
     let mut rng = Rng::new(opts.seed);
     let sample_weights = mix_weights(&fit);
 
@@ -213,15 +211,18 @@ pub fn train(
             let batch_rows: Vec<&Row> =
                 (0..opts.batch_size).map(|_| fit[weighted_pick(&mut rng, &sample_weights)]).collect();
             let b = data.batch(&batch_rows, &scale, device);
-            let logits = model.forward(&input(&b), true, context_blind);
+            let logits = model.forward(&b, true, context_blind)?;
             let loss = head_loss(&logits.interest, &b.interest, &w_interest)
                 + head_loss(&logits.right_time, &b.right_time, &w_right);
             epoch_loss += loss.double_value(&[]);
             (loss / opts.accumulation as f64).backward();
             micro += 1;
             if micro % opts.accumulation == 0 {
-                let lr = schedule(opts.lr, step as f64, warmup, total_steps as f64);
-                opt.set_lr(lr);
+                let [g0, g1] = group_lr(schedule(1.0, step as f64, warmup, total_steps as f64));
+                opt.set_lr_group(0, g0);
+                if matches!(arch, Arch::Fusion { .. }) {
+                    opt.set_lr_group(1, g1);
+                }
                 opt.clip_grad_norm(1.0);
                 opt.step();
                 opt.zero_grad();
@@ -314,7 +315,7 @@ fn schedule(base: f64, step: f64, warmup: f64, total: f64) -> f64 {
 
 /// The mean ROC-AUC of the heads that have both classes in the validation slice.
 fn validation_score(
-    model: &FastModel,
+    model: &Net,
     data: &Dataset,
     val: &[&Row],
     scale: &DurationScale,

@@ -1,0 +1,77 @@
+//! The two architectures behind one interface, so training, evaluation and baselines treat
+//! them alike: the fast one (cached media embeddings) and the early-fusion one (the
+//! encoder fine-tuned over the video's text with the activity token appended).
+
+use crate::data::{Batch, Dataset};
+use anyhow::{anyhow, Result};
+use std::path::PathBuf;
+use tch::nn;
+use vrd_model::fast::{FastConfig, FastInput, FastModel};
+use vrd_model::fused::{Finetune, FusedConfig, FusedModel};
+use vrd_model::heads::HeadLogits;
+
+#[derive(Debug, Clone)]
+pub enum Arch {
+    Fast,
+    Fusion { encoder: PathBuf, finetune: Finetune },
+}
+
+impl Arch {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Arch::Fast => "fast",
+            Arch::Fusion { .. } => "fusion",
+        }
+    }
+}
+
+pub enum Net {
+    Fast(FastModel),
+    Fused(FusedModel),
+}
+
+impl Net {
+    /// Builds a fresh model of `arch` for this data in `vs` (new layers in optimiser
+    /// group 1 for the fusion model, whose encoder is group 0).
+    pub fn build(arch: &Arch, vs: &nn::VarStore, data: &Dataset) -> Result<Net> {
+        match arch {
+            Arch::Fast => {
+                let config = FastConfig::new(data.media_dim(), data.context_dim(), data.num_features());
+                Ok(Net::Fast(FastModel::new(vs.root(), config)))
+            }
+            Arch::Fusion { encoder, finetune } => {
+                let hidden = vrd_model::EncoderConfig::from_file(&encoder.join("config.json"))?.hidden_size;
+                let config = FusedConfig::new(hidden, data.context_dim(), data.num_features(), *finetune);
+                Ok(Net::Fused(FusedModel::load(vs, encoder, config)?))
+            }
+        }
+    }
+
+    pub fn forward(&self, b: &Batch, train: bool, context_blind: bool) -> Result<HeadLogits> {
+        match self {
+            Net::Fast(m) => {
+                let input = FastInput {
+                    media: &b.media,
+                    context_text: &b.context_text,
+                    context_num: &b.context_num,
+                    context_mask: &b.context_mask,
+                    duration_z: &b.duration_z,
+                };
+                Ok(m.forward(&input, train, context_blind))
+            }
+            Net::Fused(m) => {
+                let (ids, mask) = b.tokens.as_ref().ok_or_else(|| anyhow!("the fusion model needs tokenized texts"))?;
+                Ok(m.forward(
+                    ids,
+                    mask,
+                    &b.context_text,
+                    &b.context_num,
+                    &b.context_mask,
+                    &b.duration_z,
+                    train,
+                    context_blind,
+                ))
+            }
+        }
+    }
+}
