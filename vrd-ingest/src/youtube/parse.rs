@@ -217,6 +217,40 @@ mod tests {
         assert!(err.contains("video x: field `contentDetails.duration`"), "{err}");
     }
 
+    /// Every real response in ../shared/data/youtube-api (when present) parses, with the
+    /// record counts of each file.
+    #[test]
+    fn every_real_sample_parses() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/youtube-api");
+        let Ok(entries) = std::fs::read_dir(&dir) else { return };
+        let expected: HashMap<&str, usize> = HashMap::from([
+            ("apidata__videos__videos_info_multi.json", 2),
+            ("apidata__videos__videos_info_single.json", 1),
+            ("apidata__videos__videos_chart_paged_1.json", 5),
+            ("apidata__videos__videos_chart_paged_2.json", 3),
+            ("modeldata__videos__video_api_response.json", 1),
+            ("apidata__playlist_items__playlist_items_paged_1.json", 10),
+            ("apidata__playlist_items__playlist_items_paged_2.json", 3),
+        ]);
+        let mut seen = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let page: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
+            let items = page["items"].as_array().cloned().unwrap_or_default();
+            let parsed = match page["kind"].as_str() {
+                Some("youtube#videoListResponse") => items.iter().map(|i| video(i, &HashMap::new()).unwrap()).count(),
+                Some("youtube#playlistItemListResponse") => {
+                    items.iter().filter_map(|i| video_from_playlist_item(i).unwrap()).count()
+                }
+                _ => continue,
+            };
+            assert_eq!(Some(&parsed), expected.get(name.as_str()), "{name}");
+            seen += 1;
+        }
+        assert_eq!(seen, expected.len());
+    }
+
     #[test]
     fn private_playlist_entries_give_nothing() {
         let item = serde_json::json!({"snippet": {"title": "Private video", "resourceId": {"videoId": "p"}}});
