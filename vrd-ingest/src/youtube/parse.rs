@@ -239,7 +239,9 @@ mod tests {
                 serde_json::from_str(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
             let items = page["items"].as_array().cloned().unwrap_or_default();
             let parsed = match page["kind"].as_str() {
-                Some("youtube#videoListResponse") => items.iter().map(|i| video(i, &HashMap::new()).unwrap()).count(),
+                Some("youtube#videoListResponse") => {
+                    items.iter().map(|i| video(i, &HashMap::new()).unwrap()).collect::<Vec<_>>().len()
+                }
                 Some("youtube#playlistItemListResponse") => {
                     items.iter().filter_map(|i| video_from_playlist_item(i).unwrap()).count()
                 }
