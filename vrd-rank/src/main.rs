@@ -60,6 +60,10 @@ struct Cli {
     /// Add the main reasons for each item.
     #[arg(long)]
     explain: bool,
+    /// Your labels (vrd-label export), so that --explain names the liked video each item
+    /// is most like.
+    #[arg(long, requires = "explain")]
+    labels: Option<PathBuf>,
     /// Also store the feed, under the moment it was ranked for, in this vrd store.
     #[arg(long)]
     db: Option<PathBuf>,
@@ -181,8 +185,16 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
         half_life_days: cli.fresh_half_life_days,
         keep_watched: cli.keep_watched,
         explain: cli.explain,
+        quiet: cli.quiet,
     };
-    let feed = model_rank::rank(&saved, &now, &candidates, &history, &embeddings, &settings, cli.quiet)?;
+    let liked = match &cli.labels {
+        Some(path) => {
+            let labels: Vec<shared::records::Label> = JsonlReader::open(Some(path))?.read_all()?;
+            Some(model_rank::Liked::from_labels(&labels, &candidates, &embeddings))
+        }
+        None => None,
+    };
+    let feed = model_rank::rank(&saved, &now, &candidates, &history, &embeddings, &settings, liked.as_ref())?;
     if let Some(db) = &cli.db {
         shared::store::Store::open(db)?.save_feed(&at, &feed)?;
     }

@@ -23,6 +23,46 @@ pub struct Settings {
     pub half_life_days: f64,
     pub keep_watched: bool,
     pub explain: bool,
+    /// No warnings on stderr.
+    pub quiet: bool,
+}
+
+/// Videos the person said interest them, for `--explain`: the one most like each item is
+/// named.
+pub struct Liked {
+    pub titles: Vec<String>,
+    pub rows: Vec<usize>,
+}
+
+impl Liked {
+    /// The interest labels' videos that have an embedding (titles from `videos`).
+    pub fn from_labels(labels: &[shared::records::Label], videos: &[Video], embeddings: &Embeddings) -> Liked {
+        let index = embeddings.index();
+        let titles: std::collections::HashMap<&str, &str> =
+            videos.iter().map(|v| (v.video_id.as_str(), v.title.as_str())).collect();
+        let mut seen = HashSet::new();
+        let mut liked = Liked { titles: Vec::new(), rows: Vec::new() };
+        for l in labels.iter().filter(|l| l.kind == shared::records::LabelKind::Interest) {
+            if let (Some(&row), true) = (index.get(l.video_id.as_str()), seen.insert(l.video_id.as_str())) {
+                liked.titles.push(titles.get(l.video_id.as_str()).copied().unwrap_or(&l.video_id).to_string());
+                liked.rows.push(row);
+            }
+        }
+        liked
+    }
+
+    /// The liked video nearest to `embedding` (cosine, embeddings being unit length).
+    fn nearest(&self, embeddings: &Embeddings, embedding: &[f32], exclude_row: usize) -> Option<(&str, f64)> {
+        self.rows
+            .iter()
+            .zip(&self.titles)
+            .filter(|(row, _)| **row != exclude_row)
+            .map(|(row, title)| {
+                let sim: f64 = embeddings.row(*row).iter().zip(embedding).map(|(a, b)| (*a as f64) * (*b as f64)).sum();
+                (title.as_str(), sim)
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+    }
 }
 
 /// The activity window before `at`, as the model card says to cut it.
@@ -82,7 +122,7 @@ pub fn rank(
     history: &[WatchEvent],
     embeddings: &Embeddings,
     s: &Settings,
-    quiet: bool,
+    liked: Option<&Liked>,
 ) -> Result<Vec<FeedItem>> {
     if embeddings.meta.model_id != saved.card.media_model {
         bail!(
@@ -105,7 +145,7 @@ pub fn rank(
             None => missing += 1,
         }
     }
-    if missing > 0 && !quiet {
+    if missing > 0 && !s.quiet {
         eprintln!(
             "vrd-rank: {missing} candidates have no embedding and are left out (run vrd-encode media --previous)"
         );
@@ -147,10 +187,16 @@ pub fn rank(
             scores.insert("interest".to_string(), interest[i]);
             scores.insert("right_time".to_string(), right_time[i]);
             scores.insert("freshness".to_string(), scored[i].1);
-            let reasons = match &activity {
+            let mut reasons = match &activity {
                 Some(a) => explain(interest[i], right_time[i], scored[i].1, saved, a),
                 None => Vec::new(),
             };
+            let row = pool[i].1;
+            if let Some((title, sim)) =
+                liked.and_then(|l| l.nearest(embeddings, &embeddings.data()[row * dim..(row + 1) * dim], row))
+            {
+                reasons.push(format!("like \"{title}\" you liked ({sim:.2})"));
+            }
             FeedItem {
                 rank: rank + 1,
                 video_id: v.video_id.clone(),

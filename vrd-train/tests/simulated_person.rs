@@ -165,9 +165,14 @@ fn the_context_aware_model_beats_the_baselines_on_held_out_time() {
         items.iter().map(|i| i["scores"]["right_time"].as_f64().unwrap()).sum::<f64>() / items.len() as f64
     };
     let work = rank("2026-09-15T10:30:00Z", &["-n", "30", "--per-channel", "30", "--mode", "focus"]);
-    let evening = rank("2026-09-15T21:30:00Z", &["-n", "30", "--per-channel", "30", "--mode", "focus", "--explain"]);
+    let labels = d("labels.jsonl");
+    let evening = rank(
+        "2026-09-15T21:30:00Z",
+        &["-n", "30", "--per-channel", "30", "--mode", "focus", "--explain", "--labels", &labels],
+    );
     assert!(mean_right_time(&evening) > mean_right_time(&work) + 0.3, "work {work}\nevening {evening}");
     assert!(evening.contains("\"reasons\":[") && evening.contains("after Media"), "{evening}");
+    assert!(evening.contains("you liked ("), "the nearest liked video is named: {evening}");
     let capped = rank("2026-09-15T21:30:00Z", &["-n", "12", "--per-channel", "1", "--format", "tsv"]);
     let channels: Vec<&str> = capped.lines().skip(1).map(|l| l.split('\t').nth(4).unwrap()).collect();
     let distinct: std::collections::HashSet<&&str> = channels.iter().collect();
