@@ -6,8 +6,8 @@
 //! an error; it must never panic.
 //!
 //! `VRD_FUZZ_CASES` sets the cases per parser (default 1,500, a few seconds in the test
-//! suite); `VRD_FUZZ_SEED` picks another sequence. Crashes found become cases in
-//! `regressions` below.
+//! suite); `VRD_FUZZ_SEED` picks another sequence. Crashes found become
+//! their own named tests in this module (none so far).
 
 #![cfg(test)]
 
@@ -161,7 +161,7 @@ fn fuzz(name: &str, seeds: &[Vec<u8>], parse: impl Fn(&str)) {
     if let Some((i, text)) = crash {
         let path = std::env::temp_dir().join(format!("vrd-fuzz-{name}-{i}.txt"));
         std::fs::write(&path, &text).unwrap();
-        panic!("{name}: case {i} panicked; input saved to {} (add it to the regressions)", path.display());
+        panic!("{name}: case {i} panicked; input saved to {} (make it a named test here)", path.display());
     }
 }
 
@@ -222,24 +222,4 @@ fn feed_parsers_never_panic() {
 fn youtube_api_parsers_never_panic() {
     let s = seeds(&["fixtures/youtube-api", "../shared/data/youtube-api"], "json");
     fuzz("youtube-api", &s, api_response);
-}
-
-/// Inputs that once crashed a parser.
-#[test]
-fn regressions() {
-    let dir = repo().join("fixtures/fuzz");
-    let Ok(entries) = std::fs::read_dir(&dir) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let text = std::fs::read_to_string(&path).unwrap();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let parse: fn(&str) = match name.split('-').next() {
-            Some("takeout") => takeout,
-            Some("aw") => aw_export,
-            Some("feeds") => feed,
-            Some("youtube") => api_response,
-            _ => panic!("{}: name it takeout-/aw-/feeds-/youtube-…", path.display()),
-        };
-        parse(&text);
-    }
 }

@@ -50,6 +50,15 @@ pub struct HeadLogits {
     pub right_time: Tensor,
 }
 
+impl HeadLogits {
+    /// One head's logit margins `logit₁ − logit₀` per row, on the host: what calibration
+    /// and thresholds work on.
+    pub fn margins(logits: &Tensor) -> Vec<f64> {
+        let m = (logits.select(1, 1) - logits.select(1, 0)).to_kind(tch::Kind::Double).to_device(tch::Device::Cpu);
+        Vec::<f64>::try_from(&m).unwrap_or_default()
+    }
+}
+
 impl Heads {
     pub fn new(p: nn::Path, in_dim: i64, dropout: f64) -> Heads {
         Heads {

@@ -12,6 +12,7 @@ use shared::tensors::Embeddings;
 use shared::time::{Timestamp, Tz};
 use std::collections::{BTreeMap, HashSet};
 use tch::{Device, Kind, Tensor};
+use vrd_model::heads::HeadLogits;
 use vrd_model::saved::SavedModel;
 use vrd_model::SentenceEncoder;
 
@@ -253,12 +254,11 @@ fn probabilities(saved: &SavedModel, now: &Now, pool: &[(&Video, usize)], emb: &
             let dz = Tensor::from_slice(&dz.iter().map(|z| *z as f32).collect::<Vec<_>>());
             let with_now = saved.model.forward_with_token(&media, &token, &dz, false);
             let without = saved.model.forward_with_token(&media, &token.zeros_like(), &dz, false);
-            let margin = |l: &Tensor| -> Vec<f64> {
-                let m = (l.select(1, 1) - l.select(1, 0)).to_kind(Kind::Double).to_device(Device::Cpu);
-                Vec::<f64>::try_from(&m).unwrap_or_default()
-            };
-            out[0].extend(margin(&without.interest).into_iter().map(|m| card.calibration.interest.apply(m)));
-            out[1].extend(margin(&with_now.right_time).into_iter().map(|m| card.calibration.right_time.apply(m)));
+            out[0]
+                .extend(HeadLogits::margins(&without.interest).into_iter().map(|m| card.calibration.interest.apply(m)));
+            out[1].extend(
+                HeadLogits::margins(&with_now.right_time).into_iter().map(|m| card.calibration.right_time.apply(m)),
+            );
         }
     });
     out

@@ -10,6 +10,7 @@ use crate::simulate::Rng;
 use anyhow::Result;
 use tch::nn::{self, OptimizerConfig};
 use tch::{Device, Kind, Reduction, Tensor};
+use vrd_model::heads::HeadLogits;
 use vrd_model::saved::Calibration;
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -135,12 +136,8 @@ fn margins(
         for chunk in rows.chunks(256) {
             let b = data.batch(chunk, scale, device);
             let logits = model.forward(&b, false, context_blind).expect("batches carry what the model needs");
-            let margin = |l: &Tensor| -> Vec<f64> {
-                let m = (l.select(1, 1) - l.select(1, 0)).to_kind(Kind::Double).to_device(Device::Cpu);
-                Vec::<f64>::try_from(&m).unwrap_or_default()
-            };
-            out.interest.extend(margin(&logits.interest));
-            out.right_time.extend(margin(&logits.right_time));
+            out.interest.extend(HeadLogits::margins(&logits.interest));
+            out.right_time.extend(HeadLogits::margins(&logits.right_time));
         }
     });
     out
