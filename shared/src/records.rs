@@ -205,6 +205,30 @@ pub struct MediaText {
     pub tags: Vec<String>,
 }
 
+impl From<&WatchEvent> for MediaText {
+    fn from(w: &WatchEvent) -> MediaText {
+        MediaText {
+            video_id: w.video_id.clone(),
+            title: w.title.clone(),
+            channel: w.channel.clone(),
+            description: String::new(),
+            tags: Vec::new(),
+        }
+    }
+}
+
+impl From<&Video> for MediaText {
+    fn from(v: &Video) -> MediaText {
+        MediaText {
+            video_id: v.video_id.clone(),
+            title: v.title.clone(),
+            channel: v.channel.clone(),
+            description: v.description.clone(),
+            tags: v.tags.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -347,6 +347,31 @@ impl Embeddings {
     pub fn index(&self) -> HashMap<&str, usize> {
         index_ids(&self.meta.ids)
     }
+
+    /// Appends rows (`values` row-major, `dim` per row).
+    pub fn push_rows(&mut self, ids: Vec<String>, text_hashes: Vec<String>, values: &[f32]) -> Result<()> {
+        if ids.len() != text_hashes.len() || values.len() != ids.len() * self.meta.dim {
+            bail!(
+                "internal: {} ids, {} hashes, {} values of dim {}",
+                ids.len(),
+                text_hashes.len(),
+                values.len(),
+                self.meta.dim
+            );
+        }
+        self.meta.ids.extend(ids);
+        self.meta.text_hashes.extend(text_hashes);
+        self.data.extend_from_slice(values);
+        Ok(())
+    }
+
+    /// Writes the matrix as an embeddings file (complete, or nothing: see [`EmbeddingWriter`]).
+    pub fn write(&self, dest: &Path) -> Result<()> {
+        let mut writer = EmbeddingWriter::create(dest, &self.meta)?;
+        let rows: Vec<usize> = (0..self.meta.rows()).collect();
+        writer.write_rows(&rows, &self.data)?;
+        writer.finish()
+    }
 }
 
 #[cfg(test)]
@@ -381,6 +406,21 @@ mod tests {
         assert_eq!(row, [7.0, 8.0, 9.0]);
         std::fs::write(&path, &std::fs::read(&path).unwrap()[..60]).unwrap();
         assert!(EmbeddingReader::open(&path).is_err(), "a truncated file is refused");
+    }
+
+    #[test]
+    fn rows_pushed_in_memory_write_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.safetensors");
+        let meta = EmbeddingMeta { model_id: "m".into(), dim: 2, ids: vec!["a".into()], text_hashes: vec!["h".into()] };
+        let mut e = Embeddings::from_parts(meta, vec![1.0, 2.0]).unwrap();
+        assert!(e.push_rows(vec!["b".into()], vec![], &[3.0, 4.0]).is_err(), "a row without its hash is refused");
+        e.push_rows(vec!["b".into(), "c".into()], vec!["h2".into(), "h3".into()], &[3.0, 4.0, 5.0, 6.0]).unwrap();
+        e.write(&path).unwrap();
+        let back = Embeddings::read(&path).unwrap();
+        assert_eq!(back.meta.ids, ["a", "b", "c"]);
+        assert_eq!(back.meta.text_hashes, ["h", "h2", "h3"]);
+        assert_eq!(back.row(2), [5.0, 6.0]);
     }
 
     #[test]

@@ -25,6 +25,22 @@ pub fn load_safetensors_where(
     prefixes: &[&str],
     include: impl Fn(&str) -> bool,
 ) -> Result<()> {
+    load(vs, file, prefixes, include, true)
+}
+
+/// Strictly loads weights a training run saved (names as the model has them): every
+/// variable passing `include`, LoRA adapters included, must be in `file`.
+pub fn load_trained_where(vs: &VarStore, file: &Path, include: impl Fn(&str) -> bool) -> Result<()> {
+    load(vs, file, &[], include, false)
+}
+
+fn load(
+    vs: &VarStore,
+    file: &Path,
+    prefixes: &[&str],
+    include: impl Fn(&str) -> bool,
+    lora_optional: bool,
+) -> Result<()> {
     let tensors =
         Tensor::read_safetensors(file).map_err(|e| anyhow!("{}: cannot read weights: {e}", file.display()))?;
     let mut by_name: HashMap<String, Tensor> = HashMap::with_capacity(tensors.len());
@@ -38,7 +54,7 @@ pub fn load_safetensors_where(
         for name in names {
             let var = &vars[name];
             // LoRA weights are not in a base checkpoint: they start at their own init.
-            if name.contains(".lora_") && !by_name.contains_key(name.as_str()) {
+            if lora_optional && name.contains(".lora_") && !by_name.contains_key(name.as_str()) {
                 continue;
             }
             let src =

@@ -136,9 +136,9 @@ impl ResBlock {
         let pad = (self.kernel - 1) / 2;
         let out_lengths = (lengths + 2 * pad - self.kernel).floor_divide_scalar(self.stride) + 1;
         let out_lengths = out_lengths.clamp_min(0) * lengths.gt(0).to_kind(Kind::Int64);
-        let mask_in = length_mask(lengths, x.size()[2]);
+        let mask_in = length_mask(lengths, x.size()[2], x.kind());
         let h = self.conv1.forward(&(self.norm1.forward(x, cond).silu() * mask_in.unsqueeze(1)));
-        let mask_out = length_mask(&out_lengths, h.size()[2]);
+        let mask_out = length_mask(&out_lengths, h.size()[2], h.kind());
         let h = h.dropout(self.dropout, train);
         let h = self.conv2.forward(&(self.norm2.forward(&h, cond).silu() * mask_out.unsqueeze(1)));
         let h = self.se.forward(&(h * mask_out.unsqueeze(1)), &mask_out);
@@ -196,15 +196,16 @@ impl SequenceCompressor {
         for block in &self.blocks {
             (x, lengths) = block.forward(&x, &lengths, &cond, train);
         }
-        let final_mask = length_mask(&lengths, x.size()[2]);
+        let final_mask = length_mask(&lengths, x.size()[2], x.kind());
         masked_mean(&x, &final_mask)
     }
 }
 
-/// `(B, L)` 1.0 where the position is below the sample's length.
-fn length_mask(lengths: &Tensor, len: i64) -> Tensor {
+/// `(B, L)` 1 where the position is below the sample's length, in `kind` (the
+/// activations', so that bf16 stays bf16).
+fn length_mask(lengths: &Tensor, len: i64, kind: Kind) -> Tensor {
     let positions = Tensor::arange(len, (Kind::Int64, lengths.device())).unsqueeze(0);
-    positions.lt_tensor(&lengths.unsqueeze(1)).to_kind(Kind::Float)
+    positions.lt_tensor(&lengths.unsqueeze(1)).to_kind(kind)
 }
 
 /// Mean over length of `(B, C, L)` counting only masked-in positions; zero where none.

@@ -5,17 +5,17 @@
 //! on every linear layer, base frozen), fully, or not at all.
 
 use crate::bert::BertModel;
-use crate::checkpoint::{load_safetensors_where, ENCODER_PREFIXES};
+use crate::checkpoint::{load_safetensors_where, load_trained_where, ENCODER_PREFIXES};
 use crate::compressor::{CompressorConfig, SequenceCompressor};
 use crate::config::{Architecture, EncoderConfig};
 use crate::heads::{HeadLogits, Heads};
 use crate::linear::LoraConfig;
 use crate::xlm_roberta::XlmRobertaModel;
 use crate::TextEncoder;
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use tch::{nn, Kind, Tensor};
+use tch::{nn, Tensor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -57,7 +57,7 @@ pub struct FusedModel {
 }
 
 /// Names of the new layers (everything else in the store is the encoder's).
-fn is_new_layer(name: &str) -> bool {
+pub fn is_new_layer(name: &str) -> bool {
     name.starts_with("compressor.") || name.starts_with("heads.")
 }
 
@@ -65,7 +65,15 @@ impl FusedModel {
     /// Builds the model in `vs` with the encoder of the HF folder `dir` loaded from its
     /// weights, and marks what trains according to `config.finetune`.
     pub fn load(vs: &nn::VarStore, dir: &Path, config: FusedConfig) -> Result<FusedModel> {
-        let mut enc_cfg = EncoderConfig::from_file(&dir.join("config.json"))?;
+        let enc_cfg = EncoderConfig::from_file(&dir.join("config.json"))?;
+        let model = FusedModel::new(vs, enc_cfg, config)?;
+        load_safetensors_where(vs, &dir.join("model.safetensors"), ENCODER_PREFIXES, |n| !is_new_layer(n))?;
+        Ok(model)
+    }
+
+    /// The model with its encoder at its initial (random) weights: for benchmarks of the
+    /// training step at a given size (BGE-M3's config) without its 2 GB of weights.
+    pub fn new(vs: &nn::VarStore, mut enc_cfg: EncoderConfig, config: FusedConfig) -> Result<FusedModel> {
         if config.finetune == Finetune::Lora {
             enc_cfg.lora = Some(config.lora);
         }
@@ -87,7 +95,6 @@ impl FusedModel {
             heads: Heads::new(vs.root().set_group(1) / "heads", enc_cfg.hidden_size, config.head_dropout),
             config,
         };
-        load_safetensors_where(vs, &dir.join("model.safetensors"), ENCODER_PREFIXES, |n| !is_new_layer(n))?;
         for (name, var) in vs.variables() {
             let trains = is_new_layer(&name)
                 || match model.config.finetune {
@@ -114,22 +121,116 @@ impl FusedModel {
         train: bool,
         context_blind: bool,
     ) -> HeadLogits {
-        let text = self.encoder.embeddings(input_ids, None, train);
-        let token = self.compressor.forward(context_text, context_num, context_mask, duration_z, train);
+        let token = self.context_token(context_text, context_num, context_mask, duration_z, train);
         let token = if context_blind { token.zeros_like() } else { token };
-        let hidden = Tensor::cat(&[text, token.unsqueeze(1).to_kind(Kind::Float)], 1);
+        self.forward_with_token(input_ids, attention_mask, &token, train)
+    }
+
+    /// The compressed activity token `(B, H)`.
+    pub fn context_token(
+        &self,
+        context_text: &Tensor,
+        context_num: &Tensor,
+        context_mask: &Tensor,
+        duration_z: &Tensor,
+        train: bool,
+    ) -> Tensor {
+        self.compressor.forward(context_text, context_num, context_mask, duration_z, train)
+    }
+
+    /// The heads for given activity tokens `(B, H)`: ranking compresses "now" once per
+    /// duration condition and reuses the token for every candidate.
+    pub fn forward_with_token(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+        token: &Tensor,
+        train: bool,
+    ) -> HeadLogits {
+        let text = self.encoder.embeddings(input_ids, None, train);
+        let hidden = Tensor::cat(&[text.shallow_clone(), token.unsqueeze(1).to_kind(text.kind())], 1);
         let mask = Tensor::cat(&[attention_mask.shallow_clone(), attention_mask.ones_like().narrow(1, 0, 1)], 1);
         let out = self.encoder.encoder(&hidden, &mask, train);
-        let pooled = crate::pooling::Pooling::Mean.pool(&out, &mask);
+        // Pooling sums in f32; the heads take the activations' kind (bf16 when training so).
+        let pooled = crate::pooling::Pooling::Mean.pool(&out, &mask).to_kind(out.kind());
         self.heads.forward(&pooled, train)
     }
+
+    /// The variables a training run changes (adapters or the whole encoder, and the new
+    /// layers): what a saved model must hold. The frozen base is read from the encoder's
+    /// own folder instead of being copied into every model.
+    pub fn trained_variables(vs: &nn::VarStore) -> Vec<(String, Tensor)> {
+        let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().filter(|(_, v)| v.requires_grad()).collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        vars
+    }
+
+    /// A saved model: the encoder of `dir` with the trained weights of `trained` over it;
+    /// every trained variable must be in that file.
+    pub fn load_trained(vs: &nn::VarStore, dir: &Path, config: FusedConfig, trained: &Path) -> Result<FusedModel> {
+        let model = FusedModel::load(vs, dir, config)?;
+        let names: std::collections::HashSet<String> =
+            FusedModel::trained_variables(vs).into_iter().map(|(n, _)| n).collect();
+        load_trained_where(vs, trained, |n| names.contains(n))?;
+        vs.variables().values().for_each(|v| {
+            let _ = v.set_requires_grad(false);
+        });
+        Ok(model)
+    }
+}
+
+/// The fusion model's tokenizer: the encoder folder's, truncating the video text so that
+/// the activity token still has a position.
+pub struct FusedTokenizer {
+    tokenizer: tokenizers::Tokenizer,
+    pub pad_id: i64,
+    pub max_length: usize,
+}
+
+impl FusedTokenizer {
+    pub fn load(dir: &Path, max_length: usize) -> Result<FusedTokenizer> {
+        let path = dir.join("tokenizer.json");
+        let mut tokenizer = tokenizers::Tokenizer::from_file(&path)
+            .map_err(|e| anyhow!("{}: invalid tokenizer: {e}", path.display()))?;
+        let cfg = EncoderConfig::from_file(&dir.join("config.json"))?;
+        let limit = match cfg.architecture()? {
+            Architecture::Bert => cfg.max_position_embeddings,
+            Architecture::XlmRoberta => XlmRobertaModel::max_tokens(&cfg),
+        } as usize;
+        // One position is left for the activity token, which the encoder sees last.
+        let max_length = max_length.min(limit.saturating_sub(1)).max(2);
+        tokenizer
+            .with_truncation(Some(tokenizers::TruncationParams { max_length, ..Default::default() }))
+            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        tokenizer.with_padding(None);
+        Ok(FusedTokenizer { tokenizer, pad_id: cfg.pad_token_id, max_length })
+    }
+
+    /// Token ids of each text, special tokens included.
+    pub fn encode(&self, texts: &[&str]) -> Result<Vec<Vec<i64>>> {
+        let encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| anyhow!("tokenizer: {e}"))?;
+        Ok(encodings.iter().map(|e| e.get_ids().iter().map(|&i| i as i64).collect()).collect())
+    }
+}
+
+/// Right-padded ids and the attention mask, `(B, T)` with T the longest.
+pub fn pad_token_ids(ids: &[&[i64]], pad_id: i64) -> (Tensor, Tensor) {
+    let width = ids.iter().map(|t| t.len()).max().unwrap_or(1).max(1);
+    let mut flat = vec![pad_id; ids.len() * width];
+    let mut mask = vec![0i64; ids.len() * width];
+    for (i, t) in ids.iter().enumerate() {
+        flat[i * width..i * width + t.len()].copy_from_slice(t);
+        mask[i * width..i * width + t.len()].iter_mut().for_each(|m| *m = 1);
+    }
+    let shape = [ids.len() as i64, width as i64];
+    (Tensor::from_slice(&flat).view(shape), Tensor::from_slice(&mask).view(shape))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use tch::nn::OptimizerConfig;
-    use tch::Device;
+    use tch::{Device, Kind};
 
     fn tiny() -> std::path::PathBuf {
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/tiny-xlmr")
@@ -192,5 +293,65 @@ mod tests {
         };
         let diff = (run(None) - run(Some(LoraConfig::default()))).abs().max().double_value(&[]);
         assert!(diff < 1e-6, "B starts at zero: {diff}");
+    }
+
+    #[test]
+    fn a_saved_lora_model_loads_back_exactly_and_whole() {
+        tch::manual_seed(5);
+        let hidden = EncoderConfig::from_file(&tiny().join("config.json")).unwrap().hidden_size;
+        let config = FusedConfig::new(hidden, 8, 5, Finetune::Lora);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let model = FusedModel::load(&vs, &tiny(), config.clone()).unwrap();
+        // Move the adapters off their zero start so the comparison means something.
+        tch::no_grad(|| {
+            for (name, mut v) in vs.variables() {
+                if name.contains("lora_b") {
+                    v.copy_(&(Tensor::randn(v.size(), (Kind::Float, Device::Cpu)) * 0.1));
+                }
+            }
+        });
+        let trained = FusedModel::trained_variables(&vs);
+        assert!(trained.iter().all(|(n, _)| n.contains(".lora_") || is_new_layer(n)));
+        assert!(!trained.iter().any(|(n, _)| n == "encoder.layer.0.attention.self.query.weight"), "no frozen base");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("model.safetensors");
+        Tensor::write_safetensors(&trained, &file).unwrap();
+
+        let vs2 = nn::VarStore::new(Device::Cpu);
+        let loaded = FusedModel::load_trained(&vs2, &tiny(), config.clone(), &file).unwrap();
+        let [ids, mask, ct, cn, cm, dz] = inputs(3);
+        let a = model.forward(&ids, &mask, &ct, &cn, &cm, &dz, false, false).right_time;
+        let b = loaded.forward(&ids, &mask, &ct, &cn, &cm, &dz, false, false).right_time;
+        assert!((a - b).abs().max().double_value(&[]) < 1e-6);
+
+        // A file without one adapter is refused by name (the base checkpoint's leniency
+        // for missing adapters does not apply to a trained model).
+        let partial: Vec<(String, Tensor)> =
+            trained.into_iter().filter(|(n, _)| !n.ends_with("layer.0.attention.self.query.lora_a")).collect();
+        Tensor::write_safetensors(&partial, &file).unwrap();
+        let err = FusedModel::load_trained(&nn::VarStore::new(Device::Cpu), &tiny(), config, &file).err().unwrap();
+        assert!(err.to_string().contains("missing tensor `encoder.layer.0.attention.self.query.lora_a"), "{err}");
+    }
+
+    #[test]
+    fn bf16_runs_forward_and_backward_close_to_f32() {
+        tch::manual_seed(4);
+        let hidden = EncoderConfig::from_file(&tiny().join("config.json")).unwrap().hidden_size;
+        let mut vs = nn::VarStore::new(Device::Cpu);
+        let model = FusedModel::load(&vs, &tiny(), FusedConfig::new(hidden, 8, 5, Finetune::Lora)).unwrap();
+        let [ids, mask, ct, cn, cm, dz] = inputs(2);
+        let f32_logits = model.forward(&ids, &mask, &ct, &cn, &cm, &dz, false, false).right_time;
+        vs.bfloat16();
+        let bf = |t: &Tensor| t.to_kind(Kind::BFloat16);
+        let out = model.forward(&ids, &mask, &bf(&ct), &bf(&cn), &cm, &bf(&dz), true, false);
+        assert_eq!(out.right_time.kind(), Kind::BFloat16);
+        out.right_time.to_kind(Kind::Float).sum(Kind::Float).backward();
+        let vars = vs.variables();
+        for name in ["encoder.layer.0.attention.self.query.lora_a", "compressor.block1.conv1.weight"] {
+            assert!(vars[name].grad().defined(), "{name} gets a gradient");
+        }
+        let bf_logits = model.forward(&ids, &mask, &bf(&ct), &bf(&cn), &cm, &bf(&dz), false, false).right_time;
+        let diff = (bf_logits.to_kind(Kind::Float) - f32_logits).abs().max().double_value(&[]);
+        assert!(diff < 0.1, "{diff}");
     }
 }

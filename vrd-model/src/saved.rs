@@ -1,5 +1,6 @@
-//! A trained ranking model on disk: `model.safetensors` (every trained weight: projection,
-//! compressor, fusion, heads) and `model.json` (the architecture and its configuration,
+//! A trained ranking model on disk: `model.safetensors` (every trained weight: for the
+//! fast model all of them; for the fusion model the adapters or fine-tuned encoder, the
+//! compressor and the heads, over the encoder folder the card names) and `model.json` (the architecture and its configuration,
 //! the statistics fitted on the training data, the thresholds and probability calibration
 //! chosen on the validation slice, and the ids of the models that made its inputs).
 //! Loading checks that every weight is present with its shape (the reference saved only
@@ -7,11 +8,13 @@
 
 use crate::checkpoint::load_safetensors;
 use crate::fast::{FastConfig, FastModel};
+use crate::fused::{FusedConfig, FusedModel, FusedTokenizer};
+use crate::model_dir::fingerprint;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
-use tch::{nn, Device};
+use std::path::{Path, PathBuf};
+use tch::{nn, Device, Tensor};
 
 pub const FORMAT: &str = "vrd-model/1";
 pub const WEIGHTS: &str = "model.safetensors";
@@ -39,19 +42,43 @@ pub struct PerHead<T> {
     pub right_time: T,
 }
 
+/// The architecture and its configuration (`architecture` and `config` in the card).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "architecture", content = "config", rename_all = "kebab-case")]
+pub enum ArchCard {
+    /// Cached media embeddings + the activity token.
+    Fast(FastConfig),
+    /// The encoder fine-tuned over the video's text with the activity token appended.
+    Fusion(FusionCard),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FusionCard {
+    pub fused: FusedConfig,
+    /// The encoder folder it was fine-tuned from: its frozen weights are read from there
+    /// (a BGE-M3 copy in every model folder would be 2 GB).
+    pub encoder: PathBuf,
+    /// [`crate::model_dir::fingerprint`] of that folder: another encoder is refused.
+    pub encoder_fingerprint: String,
+    /// Tokens of video text read (the activity token comes on top).
+    pub max_length: usize,
+    /// How each video's text was made ([`shared::text::TextTemplate`]).
+    pub text_template: String,
+    pub description_chars: usize,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ModelCard {
     pub format: String,
-    /// `fast` (cached media embeddings + activity token); the early-fusion model will be
-    /// another value.
-    pub architecture: String,
-    pub config: FastConfig,
+    #[serde(flatten)]
+    pub arch: ArchCard,
     /// log1p(duration) mean and standard deviation over the training rows.
     pub duration_log1p_mean: f64,
     pub duration_log1p_std: f64,
     pub thresholds: PerHead<f64>,
     pub calibration: PerHead<Calibration>,
-    /// The media embeddings' model id (vrd-encode media): ranking must use the same.
+    /// The media embeddings' model id (vrd-encode media): the fast model must rank with
+    /// the same; ranking uses them for diversity and explanations with either model.
     pub media_model: String,
     /// The activity tensors' metadata (vrd-encode context): model id, window, features,
     /// duration statistics; ranking cuts "now" the same way.
@@ -60,10 +87,38 @@ pub struct ModelCard {
     pub training: serde_json::Value,
 }
 
+impl ModelCard {
+    pub fn architecture(&self) -> &'static str {
+        match self.arch {
+            ArchCard::Fast(_) => "fast",
+            ArchCard::Fusion(_) => "fusion",
+        }
+    }
+}
+
+/// The network of a saved model, ready to score.
+pub enum RankNet {
+    Fast(FastModel),
+    Fusion { model: FusedModel, tokenizer: Box<FusedTokenizer> },
+}
+
 pub struct SavedModel {
     pub card: ModelCard,
     pub vs: nn::VarStore,
-    pub model: FastModel,
+    pub net: RankNet,
+}
+
+/// What the architecture does not read back from anywhere else: every variable of the
+/// fast model; the trained ones of the fusion model.
+pub fn weights_to_save(card: &ModelCard, vs: &nn::VarStore) -> Vec<(String, Tensor)> {
+    match card.arch {
+        ArchCard::Fast(_) => {
+            let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+            vars.sort_by(|a, b| a.0.cmp(&b.0));
+            vars
+        }
+        ArchCard::Fusion(_) => FusedModel::trained_variables(vs),
+    }
 }
 
 impl SavedModel {
@@ -72,30 +127,66 @@ impl SavedModel {
     pub fn save(vs: &nn::VarStore, card: &ModelCard, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let weights = dir.join(WEIGHTS);
-        // tch picks the file format by the extension: the temporary name keeps it.
         let tmp = dir.join(format!(".tmp-{WEIGHTS}"));
-        vs.save(&tmp).map_err(|e| anyhow!("cannot write {}: {e}", tmp.display()))?;
+        let vars = weights_to_save(card, vs);
+        Tensor::write_safetensors(&vars, &tmp).map_err(|e| anyhow!("cannot write {}: {e}", tmp.display()))?;
         std::fs::rename(&tmp, &weights).with_context(|| format!("cannot write {}", weights.display()))?;
         let text = serde_json::to_string_pretty(card)? + "\n";
         shared::output::write_atomic(&dir.join(CARD), |f| Ok(std::io::Write::write_all(f, text.as_bytes())?))
     }
 
-    pub fn load(dir: &Path, device: Device) -> Result<SavedModel> {
+    pub fn read_card(dir: &Path) -> Result<ModelCard> {
         let card_path = dir.join(CARD);
         let text = std::fs::read_to_string(&card_path)
             .with_context(|| format!("cannot read {} (not a vrd-train model folder?)", card_path.display()))?;
-        let card: ModelCard =
+        let value: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| anyhow!("{}: not a vrd model card: {e}", card_path.display()))?;
-        if card.format != FORMAT {
-            bail!("{}: format {:?}, this vrd reads {FORMAT:?}", card_path.display(), card.format);
+        if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+            bail!(
+                "{}: format {}, this vrd reads {FORMAT:?}",
+                card_path.display(),
+                value.get("format").unwrap_or(&serde_json::Value::Null)
+            );
         }
-        if card.architecture != "fast" {
-            bail!("{}: architecture {:?} is not one this vrd-rank can run", card_path.display(), card.architecture);
+        match value.get("architecture").and_then(|a| a.as_str()) {
+            Some("fast" | "fusion") => {}
+            other => {
+                bail!("{}: architecture {other:?} is not one this vrd can run (fast, fusion)", card_path.display())
+            }
         }
+        serde_json::from_value(value).map_err(|e| anyhow!("{}: not a vrd model card: {e}", card_path.display()))
+    }
+
+    /// Loads a model folder. `encoder` overrides the fusion model's encoder folder (moved
+    /// since training); it must be the same weights.
+    pub fn load(dir: &Path, device: Device, encoder: Option<&Path>) -> Result<SavedModel> {
+        let card = SavedModel::read_card(dir)?;
         let vs = nn::VarStore::new(device);
-        let model = FastModel::new(vs.root(), card.config.clone());
-        load_safetensors(&vs, &dir.join(WEIGHTS), &[])?;
-        Ok(SavedModel { card, vs, model })
+        let net = match &card.arch {
+            ArchCard::Fast(config) => {
+                let model = FastModel::new(vs.root(), config.clone());
+                load_safetensors(&vs, &dir.join(WEIGHTS), &[])?;
+                RankNet::Fast(model)
+            }
+            ArchCard::Fusion(f) => {
+                let encoder_dir = encoder.unwrap_or(&f.encoder);
+                let found = fingerprint(encoder_dir).with_context(|| {
+                    format!("the model's encoder folder {} (pass --encoder DIR)", encoder_dir.display())
+                })?;
+                if found != f.encoder_fingerprint {
+                    bail!(
+                        "{}: the encoder in {} is not the one this model was fine-tuned from (fingerprint {found}, expected {}); pass --encoder with that folder",
+                        dir.display(),
+                        encoder_dir.display(),
+                        f.encoder_fingerprint
+                    );
+                }
+                let model = FusedModel::load_trained(&vs, encoder_dir, f.fused.clone(), &dir.join(WEIGHTS))?;
+                let tokenizer = FusedTokenizer::load(encoder_dir, f.max_length)?;
+                RankNet::Fusion { model, tokenizer: Box::new(tokenizer) }
+            }
+        };
+        Ok(SavedModel { card, vs, net })
     }
 }
 
@@ -106,8 +197,7 @@ mod tests {
     fn card(config: FastConfig) -> ModelCard {
         ModelCard {
             format: FORMAT.into(),
-            architecture: "fast".into(),
-            config,
+            arch: ArchCard::Fast(config),
             duration_log1p_mean: 6.0,
             duration_log1p_std: 1.0,
             thresholds: PerHead { interest: 0.5, right_time: 0.4 },
@@ -126,7 +216,7 @@ mod tests {
         let vs = nn::VarStore::new(Device::Cpu);
         let _model = FastModel::new(vs.root(), config.clone());
         SavedModel::save(&vs, &card(config.clone()), dir.path()).unwrap();
-        let loaded = SavedModel::load(dir.path(), Device::Cpu).unwrap();
+        let loaded = SavedModel::load(dir.path(), Device::Cpu, None).unwrap();
         assert_eq!(loaded.card, card(config.clone()));
         for (name, t) in vs.variables() {
             assert!(t.equal(&loaded.vs.variables()[&name]), "{name} round-trips");
@@ -138,7 +228,7 @@ mod tests {
         let vs2 = nn::VarStore::new(Device::Cpu);
         let _m2 = FastModel::new(vs2.root(), FastConfig::new(16, 8, 5));
         SavedModel::save(&vs2, &card(config.clone()), &other).unwrap();
-        let err = SavedModel::load(&other, Device::Cpu).err().unwrap().to_string();
+        let err = SavedModel::load(&other, Device::Cpu, None).err().unwrap().to_string();
         assert!(err.contains("has shape"), "{err}");
 
         // Heads missing (the reference's LoRA-only checkpoints) are refused by name.
@@ -146,7 +236,52 @@ mod tests {
         let vs3 = nn::VarStore::new(Device::Cpu);
         let _c = crate::compressor::SequenceCompressor::new(vs3.root() / "compressor", config.compressor);
         SavedModel::save(&vs3, &card(config), &partial).unwrap();
-        let err = SavedModel::load(&partial, Device::Cpu).err().unwrap().to_string();
+        let err = SavedModel::load(&partial, Device::Cpu, None).err().unwrap().to_string();
         assert!(err.contains("missing tensor `fuse_in.bias`") || err.contains("missing tensor"), "{err}");
+    }
+
+    #[test]
+    fn a_fusion_model_keeps_its_trained_weights_and_knows_its_encoder() {
+        let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/tiny-xlmr");
+        let hidden = crate::EncoderConfig::from_file(&tiny.join("config.json")).unwrap().hidden_size;
+        let fused = FusedConfig::new(hidden, 8, 5, crate::fused::Finetune::Lora);
+        tch::manual_seed(2);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let _model = FusedModel::load(&vs, &tiny, fused.clone()).unwrap();
+        let mut c = card(FastConfig::new(1, 8, 5));
+        c.arch = ArchCard::Fusion(FusionCard {
+            fused,
+            encoder: tiny.clone(),
+            encoder_fingerprint: fingerprint(&tiny).unwrap(),
+            max_length: 32,
+            text_template: shared::text::DEFAULT_TEMPLATE.into(),
+            description_chars: 300,
+        });
+        let dir = tempfile::tempdir().unwrap();
+        SavedModel::save(&vs, &c, dir.path()).unwrap();
+        let saved = Tensor::read_safetensors(dir.path().join(WEIGHTS)).unwrap();
+        assert!(saved
+            .iter()
+            .all(|(n, _)| n.contains(".lora_") || n.starts_with("compressor.") || n.starts_with("heads.")));
+        let text = std::fs::read_to_string(dir.path().join(CARD)).unwrap();
+        assert!(text.contains("\"architecture\": \"fusion\""), "{text}");
+        let loaded = SavedModel::load(dir.path(), Device::Cpu, None).unwrap();
+        assert_eq!(loaded.card, c);
+        assert!(matches!(loaded.net, RankNet::Fusion { .. }));
+
+        // Another encoder (here: the fingerprint of other weights) is refused.
+        let mut other = c.clone();
+        if let ArchCard::Fusion(f) = &mut other.arch {
+            f.encoder_fingerprint = "0000000000000000".into();
+        }
+        SavedModel::save(&vs, &other, dir.path()).unwrap();
+        let err = SavedModel::load(dir.path(), Device::Cpu, None).err().unwrap().to_string();
+        assert!(err.contains("is not the one this model was fine-tuned from"), "{err}");
+
+        // An architecture this vrd does not know is named.
+        let card_path = dir.path().join(CARD);
+        std::fs::write(&card_path, text.replace("\"fusion\"", "\"late-fusion\"")).unwrap();
+        let err = SavedModel::load(dir.path(), Device::Cpu, None).err().unwrap().to_string();
+        assert!(err.contains("architecture Some(\"late-fusion\") is not one this vrd can run"), "{err}");
     }
 }

@@ -2,6 +2,7 @@
 
 mod cold_start;
 mod feed_format;
+mod missing;
 mod model_rank;
 mod ordering;
 
@@ -11,7 +12,7 @@ use feed_format::FeedFormat;
 use shared::cli::UsageError;
 use shared::jsonl::JsonlReader;
 use shared::output::Output;
-use shared::records::{Video, WatchEvent};
+use shared::records::{MediaText, Video, WatchEvent};
 use shared::tensors::Embeddings;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,8 +28,9 @@ struct Cli {
     /// probabilities for the current activity.
     #[arg(long)]
     model: Option<PathBuf>,
-    /// Watch-event JSONL (vrd-ingest output); watched videos are left out.
-    #[arg(long, required_unless_present = "model")]
+    /// Watch-event JSONL (vrd-ingest output); watched videos are left out. Default: the
+    /// store's watch history (--db).
+    #[arg(long, required_unless_present_any = ["model", "db"])]
     history: Option<PathBuf>,
     /// App-event JSONL (vrd-ingest aw) to cut "now" from, for a reproducible run;
     /// default: the ActivityWatch server.
@@ -64,18 +66,31 @@ struct Cli {
     /// is most like.
     #[arg(long, requires = "explain")]
     labels: Option<PathBuf>,
-    /// Also store the feed, under the moment it was ranked for, in this vrd store.
+    /// A vrd store: the feed is saved in it under the moment it was ranked for; candidates
+    /// and history come from it when --candidates and --history are not given.
     #[arg(long)]
     db: Option<PathBuf>,
     /// No warnings on stderr (errors still go there), for cron.
     #[arg(long, short)]
     quiet: bool,
-    /// Candidate video JSONL (`-` for stdin).
-    #[arg(long)]
-    candidates: PathBuf,
-    /// Embeddings covering history and candidates (vrd-encode media output).
+    /// Candidate video JSONL (`-` for stdin). Default: every video in the store (--db).
+    #[arg(long, required_unless_present = "db")]
+    candidates: Option<PathBuf>,
+    /// Embeddings of history and candidates (vrd-encode media output): videos it lacks are
+    /// encoded with --media-model and added to it (a file that does not exist yet is
+    /// created).
     #[arg(long)]
     embeddings: PathBuf,
+    /// The model folder that made --embeddings, for candidates it lacks (default: VRD_MODEL,
+    /// then the packaged model).
+    #[arg(long)]
+    media_model: Option<PathBuf>,
+    /// Encode missing candidates for this run only; leave the --embeddings file as it is.
+    #[arg(long)]
+    no_cache_update: bool,
+    /// The encoder folder of a fusion model, if it moved since training (the same weights).
+    #[arg(long, requires = "model")]
+    encoder: Option<PathBuf>,
     /// How many items to print.
     #[arg(short = 'n', long, default_value_t = 20)]
     top: usize,
@@ -126,10 +141,10 @@ fn rank(cli: &Cli) -> Result<()> {
     if let Some(model) = &cli.model {
         return rank_with_model(cli, model);
     }
-    let history_path = cli.history.as_ref().expect("clap requires --history with --cold-start");
-    let history: Vec<WatchEvent> = JsonlReader::open(Some(history_path))?.read_all()?;
-    let candidates: Vec<Video> = JsonlReader::open(Some(&cli.candidates))?.read_all()?;
-    let embeddings = Embeddings::read(&cli.embeddings)?;
+    let (candidates, history) = read_inputs(cli)?;
+    let mut texts: Vec<MediaText> = candidates.iter().map(MediaText::from).collect();
+    texts.extend(history.iter().map(MediaText::from));
+    let (embeddings, added) = load_embeddings(cli, &texts)?;
     let settings = cold_start::Settings {
         recent: cli.recent,
         half_life_days: cli.half_life_days,
@@ -137,6 +152,7 @@ fn rank(cli: &Cli) -> Result<()> {
         top: cli.top,
     };
     let feed = cold_start::rank(&history, &candidates, &embeddings, &settings)?;
+    save_embeddings(cli, &embeddings, added)?;
     if let Some(db) = &cli.db {
         shared::store::Store::open(db)?.save_feed(&chrono::Utc::now(), &feed)?;
     }
@@ -146,13 +162,9 @@ fn rank(cli: &Cli) -> Result<()> {
 }
 
 fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
-    let saved = vrd_model::saved::SavedModel::load(model, tch::Device::Cpu)?;
-    let history: Vec<WatchEvent> = match &cli.history {
-        Some(p) => JsonlReader::open(Some(p))?.read_all()?,
-        None => Vec::new(),
-    };
-    let candidates: Vec<Video> = JsonlReader::open(Some(&cli.candidates))?.read_all()?;
-    let embeddings = Embeddings::read(&cli.embeddings)?;
+    let saved = vrd_model::saved::SavedModel::load(model, tch::Device::Cpu, cli.encoder.as_deref())?;
+    let (candidates, history) = read_inputs(cli)?;
+    let (embeddings, added) = load_embeddings(cli, &candidates.iter().map(MediaText::from).collect::<Vec<_>>())?;
     let at = cli.at.unwrap_or_else(chrono::Utc::now);
     let window_s: i64 = model_rank::card_value(&saved, "window_s")?.parse()?;
     let since = at - chrono::Duration::seconds(window_s) - chrono::Duration::days(1);
@@ -195,10 +207,56 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
         None => None,
     };
     let feed = model_rank::rank(&saved, &now, &candidates, &history, &embeddings, &settings, liked.as_ref())?;
+    save_embeddings(cli, &embeddings, added)?;
     if let Some(db) = &cli.db {
         shared::store::Store::open(db)?.save_feed(&at, &feed)?;
     }
     let mut out = Output::open(cli.output.as_deref())?;
     feed_format::write_feed(&mut out, &feed, cli.format)?;
     out.finish()
+}
+
+/// Candidates and watch history from the files given, else from the store (`--db`).
+fn read_inputs(cli: &Cli) -> Result<(Vec<Video>, Vec<WatchEvent>)> {
+    let store = match &cli.db {
+        Some(db) if cli.candidates.is_none() || cli.history.is_none() => Some(shared::store::Store::open(db)?),
+        _ => None,
+    };
+    let candidates = match (&cli.candidates, &store) {
+        (Some(path), _) => JsonlReader::open(Some(path))?.read_all()?,
+        (None, Some(store)) => store.videos()?,
+        (None, None) => return Err(UsageError("no candidates: pass --candidates FILE or --db STORE".into()).into()),
+    };
+    let history = match (&cli.history, &store) {
+        (Some(path), _) => JsonlReader::open(Some(path))?.read_all()?,
+        (None, Some(store)) => store.watch_events()?,
+        (None, None) => Vec::new(),
+    };
+    Ok((candidates, history))
+}
+
+/// The embeddings cache, with the videos it lacked encoded (and how many those were).
+fn load_embeddings(cli: &Cli, videos: &[MediaText]) -> Result<(Embeddings, usize)> {
+    let path = &cli.embeddings;
+    let cache = if path.exists() {
+        Some(Embeddings::read(path)?)
+    } else if path.parent().is_some_and(|d| !d.as_os_str().is_empty() && !d.is_dir()) {
+        anyhow::bail!("{}: no such file, and its folder does not exist", path.display());
+    } else {
+        None
+    };
+    let (embeddings, added) = missing::complete(cache, videos, cli.media_model.as_deref())?;
+    if added > 0 && !cli.quiet {
+        eprintln!("vrd-rank: encoded {added} videos that {} lacked", path.display());
+    }
+    Ok((embeddings, added))
+}
+
+/// Keeps what was encoded for the next run (once the feed is made: a failed run leaves
+/// the cache as it was).
+fn save_embeddings(cli: &Cli, embeddings: &Embeddings, added: usize) -> Result<()> {
+    if added > 0 && !cli.no_cache_update {
+        embeddings.write(&cli.embeddings)?;
+    }
+    Ok(())
 }

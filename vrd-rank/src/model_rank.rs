@@ -1,4 +1,4 @@
-//! Ranking with a trained model (vrd-train's fast architecture): the activity before "now"
+//! Ranking with a trained model (vrd-train's fast or early-fusion architecture): the activity before "now"
 //! is cut and encoded exactly as training cut it (window, features, statistics, text
 //! model: all read from the model card), compressed once per candidate's duration
 //! condition, and every candidate gets calibrated probabilities of interest (asked
@@ -7,13 +7,17 @@
 use crate::ordering::{self, Blend, Candidate};
 use anyhow::{anyhow, bail, Result};
 use shared::context::{event_features, event_text, windows, Anchor, DurationStats, WindowEvent, WindowSpec};
+use shared::records::MediaText;
 use shared::records::{youtube_url, AppEvent, FeedItem, Video, WatchEvent};
 use shared::tensors::Embeddings;
+use shared::text::TextTemplate;
 use shared::time::{Timestamp, Tz};
 use std::collections::{BTreeMap, HashSet};
 use tch::{Device, Kind, Tensor};
+use vrd_model::fast::FastModel;
+use vrd_model::fused::{pad_token_ids, FusedModel, FusedTokenizer};
 use vrd_model::heads::HeadLogits;
-use vrd_model::saved::SavedModel;
+use vrd_model::saved::{ArchCard, ModelCard, RankNet, SavedModel};
 use vrd_model::SentenceEncoder;
 
 pub struct Settings {
@@ -125,7 +129,8 @@ pub fn rank(
     s: &Settings,
     liked: Option<&Liked>,
 ) -> Result<Vec<FeedItem>> {
-    if embeddings.meta.model_id != saved.card.media_model {
+    let fast = matches!(saved.net, RankNet::Fast(_));
+    if fast && embeddings.meta.model_id != saved.card.media_model {
         bail!(
             "the embeddings were made by {}, the model was trained on {}: re-run vrd-encode media with that model",
             embeddings.meta.model_id,
@@ -154,7 +159,10 @@ pub fn rank(
     if pool.is_empty() {
         return Ok(Vec::new());
     }
-    let [interest, right_time] = probabilities(saved, now, &pool, embeddings);
+    let [interest, right_time] = match &saved.net {
+        RankNet::Fast(model) => fast_probabilities(model, &saved.card, now, &pool, embeddings),
+        RankNet::Fusion { model, tokenizer } => fusion_probabilities(model, tokenizer, &saved.card, now, &pool)?,
+    };
     let dim = embeddings.meta.dim;
     let scored: Vec<(f64, f64)> = pool
         .iter()
@@ -212,57 +220,124 @@ pub fn rank(
         .collect())
 }
 
-/// Calibrated probabilities of both heads for every candidate, in batches.
-///
-/// The activity token depends on the candidate only through its duration condition, so it
-/// is computed once per distinct duration z-score (rounded to 0.01, far below what moves a
-/// probability) rather than once per candidate: ten thousand candidates need a few hundred
-/// compressor passes.
-fn probabilities(saved: &SavedModel, now: &Now, pool: &[(&Video, usize)], emb: &Embeddings) -> [Vec<f64>; 2] {
-    let card = &saved.card;
-    let dim = emb.meta.dim;
+/// Each candidate's duration condition (its duration z-score, rounded to 0.01, far below
+/// what moves a probability): the distinct values, sorted, and each candidate's index
+/// into them. The activity token depends on a candidate only through this condition, so
+/// it is computed once per distinct value rather than once per candidate: ten thousand
+/// candidates need a few hundred compressor passes.
+fn duration_conditions(card: &ModelCard, pool: &[(&Video, usize)]) -> (Vec<f64>, Vec<i64>) {
     let dz_of = |v: &Video| {
         let log1p = v.duration_s.map_or(0.0, |d| d.max(0.0).ln_1p());
         (((log1p - card.duration_log1p_mean) / card.duration_log1p_std) * 100.0).round() / 100.0
     };
-    let mut conditions: Vec<f64> = pool.iter().map(|(v, _)| dz_of(v)).collect();
+    let per_candidate: Vec<f64> = pool.iter().map(|(v, _)| dz_of(v)).collect();
+    let mut conditions = per_candidate.clone();
     conditions.sort_by(f64::total_cmp);
     conditions.dedup();
+    let which = per_candidate.iter().map(|z| conditions.partition_point(|c| c < z) as i64).collect();
+    (conditions, which)
+}
+
+/// "Now" repeated once per condition, as a batch for the compressor.
+fn now_batch(now: &Now, conditions: &[f64]) -> [Tensor; 4] {
+    let u = conditions.len() as i64;
+    [
+        now.text.expand([u, -1, -1], false),
+        now.num.expand([u, -1, -1], false),
+        now.mask.expand([u, -1], false),
+        Tensor::from_slice(&conditions.iter().map(|c| *c as f32).collect::<Vec<_>>()),
+    ]
+}
+
+fn calibrated(card: &ModelCard, without_now: &HeadLogits, with_now: &HeadLogits) -> [Vec<f64>; 2] {
+    [
+        HeadLogits::margins(&without_now.interest).into_iter().map(|m| card.calibration.interest.apply(m)).collect(),
+        HeadLogits::margins(&with_now.right_time).into_iter().map(|m| card.calibration.right_time.apply(m)).collect(),
+    ]
+}
+
+/// Calibrated probabilities of both heads for every candidate, in batches: interest asked
+/// without the moment (as trained), right-time with it.
+fn fast_probabilities(
+    model: &FastModel,
+    card: &ModelCard,
+    now: &Now,
+    pool: &[(&Video, usize)],
+    emb: &Embeddings,
+) -> [Vec<f64>; 2] {
+    let dim = emb.meta.dim;
+    let (conditions, which) = duration_conditions(card, pool);
     let mut out = [Vec::with_capacity(pool.len()), Vec::with_capacity(pool.len())];
     tch::no_grad(|| {
-        let u = conditions.len() as i64;
-        let cond = Tensor::from_slice(&conditions.iter().map(|c| *c as f32).collect::<Vec<_>>());
-        let media_dim = card.config.media_dim;
+        let [text, num, mask, cond] = now_batch(now, &conditions);
         let input = vrd_model::fast::FastInput {
-            media: &Tensor::zeros([u, media_dim], (Kind::Float, Device::Cpu)),
-            context_text: &now.text.expand([u, -1, -1], false),
-            context_num: &now.num.expand([u, -1, -1], false),
-            context_mask: &now.mask.expand([u, -1], false),
+            media: &Tensor::zeros([conditions.len() as i64, model.config.media_dim], (Kind::Float, Device::Cpu)),
+            context_text: &text,
+            context_num: &num,
+            context_mask: &mask,
             duration_z: &cond,
         };
-        let tokens = saved.model.context_token(&input, false);
-        for chunk in pool.chunks(4096) {
+        let tokens = model.context_token(&input, false);
+        for (chunk, which) in pool.chunks(4096).zip(which.chunks(4096)) {
             let n = chunk.len() as i64;
             let mut media = Vec::with_capacity(chunk.len() * dim);
             for (_, row) in chunk {
                 media.extend_from_slice(&emb.data()[row * dim..(row + 1) * dim]);
             }
             let media = Tensor::from_slice(&media).view([n, dim as i64]);
-            let dz: Vec<f64> = chunk.iter().map(|(v, _)| dz_of(v)).collect();
-            let which: Vec<i64> = dz.iter().map(|z| conditions.partition_point(|c| c < z) as i64).collect();
-            let token = tokens.index_select(0, &Tensor::from_slice(&which));
-            let dz = Tensor::from_slice(&dz.iter().map(|z| *z as f32).collect::<Vec<_>>());
-            let with_now = saved.model.forward_with_token(&media, &token, &dz, false);
-            let without = saved.model.forward_with_token(&media, &token.zeros_like(), &dz, false);
-            out[0]
-                .extend(HeadLogits::margins(&without.interest).into_iter().map(|m| card.calibration.interest.apply(m)));
-            out[1].extend(
-                HeadLogits::margins(&with_now.right_time).into_iter().map(|m| card.calibration.right_time.apply(m)),
-            );
+            let which = Tensor::from_slice(which);
+            let token = tokens.index_select(0, &which);
+            let dz = cond.index_select(0, &which);
+            let with_now = model.forward_with_token(&media, &token, &dz, false);
+            let without = model.forward_with_token(&media, &token.zeros_like(), &dz, false);
+            let [i, r] = calibrated(card, &without, &with_now);
+            out[0].extend(i);
+            out[1].extend(r);
         }
     });
     out
 }
+
+/// The same for the early-fusion model: every candidate's text runs through the encoder
+/// twice (with the activity token of "now", and with the zero token interest was trained
+/// with), in batches of similar length so little of each pass is padding.
+fn fusion_probabilities(
+    model: &FusedModel,
+    tokenizer: &FusedTokenizer,
+    card: &ModelCard,
+    now: &Now,
+    pool: &[(&Video, usize)],
+) -> Result<[Vec<f64>; 2]> {
+    let ArchCard::Fusion(f) = &card.arch else { bail!("internal: not a fusion model card") };
+    let template = TextTemplate::parse(&f.text_template, f.description_chars)?;
+    let texts: Vec<String> = pool.iter().map(|(v, _)| template.render(&MediaText::from(*v))).collect();
+    let ids = tokenizer.encode(&texts.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let (conditions, which) = duration_conditions(card, pool);
+    let mut order: Vec<usize> = (0..pool.len()).collect();
+    order.sort_by_key(|&i| ids[i].len());
+    let mut out = [vec![0.0; pool.len()], vec![0.0; pool.len()]];
+    tch::no_grad(|| {
+        let [text, num, mask, cond] = now_batch(now, &conditions);
+        let tokens = model.context_token(&text, &num, &mask, &cond, false);
+        for batch in order.chunks(FUSION_BATCH) {
+            let rows: Vec<&[i64]> = batch.iter().map(|&i| ids[i].as_slice()).collect();
+            let (input_ids, attention) = pad_token_ids(&rows, tokenizer.pad_id);
+            let which = Tensor::from_slice(&batch.iter().map(|&i| which[i]).collect::<Vec<_>>());
+            let token = tokens.index_select(0, &which);
+            let with_now = model.forward_with_token(&input_ids, &attention, &token, false);
+            let without = model.forward_with_token(&input_ids, &attention, &token.zeros_like(), false);
+            let [i, r] = calibrated(card, &without, &with_now);
+            for (k, &row) in batch.iter().enumerate() {
+                out[0][row] = i[k];
+                out[1][row] = r[k];
+            }
+        }
+    });
+    Ok(out)
+}
+
+/// Candidates per encoder pass in the fusion model.
+const FUSION_BATCH: usize = 64;
 
 /// The categories that filled the window, longest first: `Work > Programming 42 min`.
 fn activity_summary(events: &[WindowEvent]) -> String {

@@ -165,17 +165,22 @@ fn failures_exit_with_the_right_code_and_leave_no_file() {
     let out = p.rank(&["--format", "xml"]);
     assert_eq!(out.status.code(), Some(2));
 
-    // Candidates the embeddings do not cover.
+    // Candidates the embeddings do not cover, with a media model that did not make them:
+    // refused, and neither the feed nor the cache is written.
     let extra = p.dir.path().join("more.jsonl");
     std::fs::write(&extra, "{\"video_id\":\"unseen00001\",\"title\":\"New\",\"source\":\"t\"}\n").unwrap();
     let mut args = p.rank_args();
     args[4] = extra.to_string_lossy().into_owned();
     let dest = p.dir.path().join("feed.jsonl");
     args.extend(["-o".to_string(), dest.to_string_lossy().into_owned()]);
-    let out = Command::new(RANK).args(&args).output().unwrap();
+    let cache = std::fs::read(p.dir.path().join("emb.safetensors")).unwrap();
+    let tiny = repo().join("fixtures/tiny-xlmr");
+    let out = Command::new(RANK).args(&args).args(["--media-model", tiny.to_str().unwrap()]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unseen00001"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 videos have no embedding, and the media model tiny-xlmr"), "{stderr}");
     assert!(!dest.exists());
+    assert_eq!(std::fs::read(p.dir.path().join("emb.safetensors")).unwrap(), cache);
 
     // A malformed candidate line.
     std::fs::write(&extra, "{\"video_id\":\"a\",\"title\":\"A\",\"source\":\"t\"}\n{\"video_id\":\"b\",\"title\":\"B\",\"published_at\":\"soon\",\"source\":\"t\"}\n").unwrap();
@@ -191,6 +196,118 @@ fn failures_exit_with_the_right_code_and_leave_no_file() {
     let out = Command::new(RANK).args(&args).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/emb.safetensors"));
+}
+
+#[test]
+fn candidates_the_cache_lacks_are_encoded_and_kept_for_the_next_run() {
+    let p = Pipeline::new();
+    let full = p.rank(&["-n", "8"]);
+    assert!(full.status.success());
+    // A cache made before the last ten unwatched candidates arrived.
+    let watch = p.dir.path().join("watch.jsonl");
+    let watched: std::collections::HashSet<String> = std::fs::read_to_string(&watch)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["video_id"].as_str().unwrap().to_string())
+        .collect();
+    let lines: Vec<String> =
+        std::fs::read_to_string(Pipeline::candidates()).unwrap().lines().map(String::from).collect();
+    let unwatched: Vec<usize> =
+        (0..lines.len()).filter(|&i| !watched.iter().any(|w| lines[i].contains(w.as_str()))).collect();
+    let late: std::collections::HashSet<usize> = unwatched[unwatched.len() - 10..].iter().copied().collect();
+    let early = p.dir.path().join("early.jsonl");
+    let kept: Vec<&str> = (0..lines.len()).filter(|i| !late.contains(i)).map(|i| lines[i].as_str()).collect();
+    std::fs::write(&early, kept.join("\n") + "\n").unwrap();
+    let partial = p.dir.path().join("partial.safetensors");
+    run(
+        &tool("vrd-encode"),
+        &["media", watch.to_str().unwrap(), early.to_str().unwrap(), "-o", partial.to_str().unwrap()],
+    );
+    let rows = |path: &Path| shared::tensors::Embeddings::read(path).unwrap().meta.rows();
+    let before = rows(&partial);
+    let mut args = p.rank_args();
+    args[6] = partial.to_string_lossy().into_owned();
+    args.extend(["-n".into(), "8".into()]);
+
+    // --no-cache-update: the same feed, the file untouched.
+    let bytes = std::fs::read(&partial).unwrap();
+    let once = Command::new(RANK).args(&args).arg("--no-cache-update").output().unwrap();
+    assert!(once.status.success(), "{}", String::from_utf8_lossy(&once.stderr));
+    assert_eq!(std::fs::read(&partial).unwrap(), bytes);
+
+    let out = Command::new(RANK).args(&args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let candidates: std::collections::HashSet<String> = std::fs::read_to_string(Pipeline::candidates())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["video_id"].as_str().unwrap().to_string())
+        .collect();
+    let cached = shared::tensors::Embeddings::read(&partial).unwrap();
+    let added = cached.meta.rows() - before;
+    assert!(added == 10 && stderr.contains("encoded 10 videos that"), "{stderr}");
+    assert!(candidates.iter().all(|id| cached.index().contains_key(id.as_str())), "every candidate is now cached");
+    // The feed is the one a full vrd-encode run gives (same model, same text, same vectors).
+    let ids = |o: &Output| -> Vec<String> {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["video_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&out), ids(&full));
+    assert_eq!(ids(&once), ids(&full));
+    // The next run finds them all: nothing encoded, and vrd-encode --previous reuses the rows.
+    let again = Command::new(RANK).args(&args).output().unwrap();
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("encoded"));
+    let reencoded = p.dir.path().join("re.safetensors");
+    let out = run(
+        &tool("vrd-encode"),
+        &[
+            "media",
+            watch.to_str().unwrap(),
+            Pipeline::candidates().to_str().unwrap(),
+            "-o",
+            reencoded.to_str().unwrap(),
+            "--previous",
+            partial.to_str().unwrap(),
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("0 encoded"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_store_alone_is_enough_for_a_cold_start_feed() {
+    // What the cron job does: ingest into the store, rank from it, with no JSONL in between
+    // and no embeddings yet (the cache is created).
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vrd.db");
+    let db = db.to_str().unwrap();
+    let takeout = repo().join("fixtures/takeout/watch-history.json");
+    run(&tool("vrd-ingest"), &["takeout", takeout.to_str().unwrap(), "--db", db]);
+    let feed = repo().join("fixtures/rss/channel-feed.xml");
+    run(&tool("vrd-ingest"), &["rss", feed.to_str().unwrap(), "--db", db]);
+    let cache = dir.path().join("media.safetensors");
+    let args = ["--cold-start", "--db", db, "--embeddings", cache.to_str().unwrap(), "-n", "5", "--keep-watched"];
+    let out = run(Path::new(RANK), &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let store = shared::store::Store::open(Path::new(db)).unwrap();
+    let (videos, watched) = (store.videos().unwrap(), store.watch_events().unwrap());
+    let distinct: std::collections::HashSet<&str> =
+        videos.iter().map(|v| v.video_id.as_str()).chain(watched.iter().map(|w| w.video_id.as_str())).collect();
+    assert!(stderr.contains(&format!("encoded {} videos", distinct.len())), "{stderr}");
+    assert_eq!(shared::tensors::Embeddings::read(&cache).unwrap().meta.rows(), distinct.len());
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(videos.len() >= 2);
+    assert_eq!(lines.len(), videos.len().min(5), "every stored video is a candidate");
+    let ids: std::collections::HashSet<&str> = videos.iter().map(|v| v.video_id.as_str()).collect();
+    assert!(lines.iter().all(|l| ids.contains(l["video_id"].as_str().unwrap())), "candidates are the store's videos");
+    let (_, saved) = store.latest_feed().unwrap().expect("the feed is stored");
+    assert_eq!(saved.len(), lines.len());
+    // The next run encodes nothing.
+    let again = run(Path::new(RANK), &args);
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("encoded"));
+    assert_eq!(again.stdout, out.stdout);
 }
 
 #[test]

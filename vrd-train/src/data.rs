@@ -47,26 +47,10 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// Tokenizes every video text with the encoder folder's tokenizer (at most `max_len`
-    /// tokens each).
-    pub fn tokenize(&mut self, encoder_dir: &Path, max_len: usize) -> Result<()> {
-        let path = encoder_dir.join("tokenizer.json");
-        let mut tok = tokenizers::Tokenizer::from_file(&path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-        let cfg = vrd_model::EncoderConfig::from_file(&encoder_dir.join("config.json"))?;
-        // One position is left for the activity token, which the encoder sees last.
-        let limit = match cfg.architecture()? {
-            vrd_model::Architecture::Bert => cfg.max_position_embeddings,
-            vrd_model::Architecture::XlmRoberta => vrd_model::xlm_roberta::XlmRobertaModel::max_tokens(&cfg),
-        } as usize;
-        let max_len = max_len.min(limit.saturating_sub(1)).max(2);
-        tok.with_truncation(Some(tokenizers::TruncationParams { max_length: max_len, ..Default::default() }))
-            .map_err(|e| anyhow!("{e}"))?;
-        tok.with_padding(None);
-        let encodings = tok
-            .encode_batch(self.texts.iter().map(String::as_str).collect::<Vec<_>>(), true)
-            .map_err(|e| anyhow!("tokenizer: {e}"))?;
-        let ids = encodings.iter().map(|e| e.get_ids().iter().map(|&i| i as i64).collect()).collect();
-        self.tokens = Some((ids, cfg.pad_token_id));
+    /// Tokenizes every video text with the fusion model's tokenizer.
+    pub fn tokenize(&mut self, tokenizer: &vrd_model::fused::FusedTokenizer) -> Result<()> {
+        let ids = tokenizer.encode(&self.texts.iter().map(String::as_str).collect::<Vec<_>>())?;
+        self.tokens = Some((ids, tokenizer.pad_id));
         Ok(())
     }
 
@@ -233,7 +217,8 @@ impl DurationScale {
 impl Dataset {
     /// Interest rows see no activity (the question is about the person, not the moment):
     /// their context is the empty sequence, which the compressor maps to the zero token.
-    pub fn batch(&self, rows: &[&Row], scale: &DurationScale, device: Device) -> Batch {
+    /// Float inputs come in `kind` (the model's: f32, or bf16 when training in bf16).
+    pub fn batch(&self, rows: &[&Row], scale: &DurationScale, device: Device, kind: Kind) -> Batch {
         let idx = |f: &dyn Fn(&Row) -> usize| Tensor::from_slice(&rows.iter().map(|r| f(r) as i64).collect::<Vec<_>>());
         let media_idx = idx(&|r| r.media);
         let ctx_idx = idx(&|r| r.context);
@@ -242,28 +227,17 @@ impl Dataset {
         let targets = |f: &dyn Fn(&Row) -> i64| Tensor::from_slice(&rows.iter().map(|r| f(r)).collect::<Vec<_>>());
         let dz: Vec<f32> = rows.iter().map(|r| scale.z(r.duration_log1p) as f32).collect();
         Batch {
-            media: self.media.index_select(0, &media_idx).to_device(device),
-            context_text: self.context_text.index_select(0, &ctx_idx).to_device(device),
-            context_num: self.context_num.index_select(0, &ctx_idx).to_device(device),
+            media: self.media.index_select(0, &media_idx).to_device(device).to_kind(kind),
+            context_text: self.context_text.index_select(0, &ctx_idx).to_device(device).to_kind(kind),
+            context_num: self.context_num.index_select(0, &ctx_idx).to_device(device).to_kind(kind),
             context_mask: (self.context_mask.index_select(0, &ctx_idx) * keep).to_device(device),
-            duration_z: Tensor::from_slice(&dz).to_device(device),
+            duration_z: Tensor::from_slice(&dz).to_device(device).to_kind(kind),
             interest: targets(&|r| r.interest).to_device(device),
             right_time: targets(&|r| r.right_time).to_device(device),
             tokens: self.tokens.as_ref().map(|(ids, pad)| {
-                let width = rows.iter().map(|r| ids[r.media].len()).max().unwrap_or(1).max(1);
-                let mut flat = vec![*pad; rows.len() * width];
-                let mut mask = vec![0i64; rows.len() * width];
-                for (i, r) in rows.iter().enumerate() {
-                    for (j, &t) in ids[r.media].iter().enumerate() {
-                        flat[i * width + j] = t;
-                        mask[i * width + j] = 1;
-                    }
-                }
-                let shape = [rows.len() as i64, width as i64];
-                (
-                    Tensor::from_slice(&flat).view(shape).to_device(device),
-                    Tensor::from_slice(&mask).view(shape).to_device(device),
-                )
+                let ids: Vec<&[i64]> = rows.iter().map(|r| ids[r.media].as_slice()).collect();
+                let (ids, mask) = vrd_model::fused::pad_token_ids(&ids, *pad);
+                (ids.to_device(device), mask.to_device(device))
             }),
         }
     }

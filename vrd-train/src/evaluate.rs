@@ -83,6 +83,7 @@ pub fn evaluate(
     opts: &TrainOptions,
     device: Device,
     progress: &indicatif::ProgressBar,
+    checkpoints: Option<&crate::resume::Checkpoints>,
 ) -> Result<Report> {
     let embargo = data.window();
     let folds = time_series_folds(&data.rows, k, embargo);
@@ -101,7 +102,17 @@ pub fn evaluate(
                 folds.len(),
                 if blind { "context-blind" } else { "model" }
             ));
-            let trained = train::train(data, &train_rows, arch, opts, device, blind, Some(progress))?;
+            let job = format!("fold-{}-{}", i + 1, if blind { "context-blind" } else { "model" });
+            let trained = train::train(
+                data,
+                &train_rows,
+                arch,
+                opts,
+                device,
+                blind,
+                Some(progress),
+                checkpoints.map(|c| (c, job.as_str())),
+            )?;
             let probs = trained.probabilities(data, &test_rows);
             let name = if blind { "context_blind" } else { "model" };
             methods.insert(name.to_string(), score_heads(&test_rows, &probs, trained.thresholds));

@@ -2,11 +2,14 @@
 //! the videos' embeddings and the activity before each label; judges it on time-series
 //! folds against baselines; saves the model vrd-rank uses.
 
+mod bench;
 mod data;
 mod evaluate;
 mod metrics;
 mod net;
+mod optim;
 mod plot;
+mod resume;
 mod simulate;
 mod train;
 
@@ -17,7 +20,7 @@ use shared::cli::UsageError;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use train::TrainOptions;
-use vrd_model::saved::{ModelCard, PerHead, SavedModel};
+use vrd_model::saved::{ArchCard, FusionCard, ModelCard, PerHead, SavedModel};
 
 #[derive(Parser)]
 #[command(name = "vrd-train", about = "Train and evaluate the ranking model")]
@@ -31,6 +34,9 @@ enum Command {
     /// Evaluates on time-series folds against baselines (the JSON report on stdout or
     /// --report), then trains on every label and saves the model to --out.
     Fit(Box<FitArgs>),
+    /// Times training steps of the early-fusion model at a given encoder size (e.g.
+    /// fixtures/bge-m3/config.json, random weights) on synthetic inputs; JSON on stdout.
+    Bench(Box<bench::BenchArgs>),
     /// Writes a synthetic person (app events, a video catalogue, labels) as JSONL, for
     /// tests and demos.
     Simulate {
@@ -88,8 +94,12 @@ struct FitArgs {
     /// cpu, cuda or auto.
     #[arg(long, default_value = "auto")]
     device: String,
+    /// f32, bf16 (weights and activations in bf16 with f32 master weights), or auto: bf16
+    /// on CUDA, f32 on the CPU.
+    #[arg(long, value_enum, default_value = "auto")]
+    precision: Precision,
     /// fast (cached media embeddings, the default) or fusion (the encoder fine-tuned over
-    /// the video text with the activity token appended; evaluation only for now).
+    /// the video text with the activity token appended).
     #[arg(long, value_enum, default_value = "fast")]
     arch: ArchName,
     /// The encoder folder of the fusion model (default: the packaged model; BGE-M3 is a
@@ -105,6 +115,24 @@ struct FitArgs {
     /// Tokens of video text the fusion model reads.
     #[arg(long, default_value_t = 256)]
     max_length: usize,
+    /// Where the per-epoch checkpoints go (default: `checkpoints` in --out; removed when
+    /// the run completes).
+    #[arg(long)]
+    checkpoints: Option<PathBuf>,
+    /// Continue an interrupted run of the same command from its checkpoints.
+    #[arg(long)]
+    resume: bool,
+    /// Seconds between checkpoints within a model's training (each model's end is always
+    /// saved).
+    #[arg(long, default_value_t = 60)]
+    checkpoint_every: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Precision {
+    Auto,
+    F32,
+    Bf16,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -133,6 +161,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Fit(args) => fit(&args),
+        Command::Bench(args) => bench::run(&args),
     })
 }
 
@@ -141,6 +170,23 @@ fn fit(args: &FitArgs) -> Result<()> {
         return Err(UsageError("nothing to do: give --out, or --folds above 0".into()).into());
     }
     let device = vrd_model::runtime::parse_device(&args.device).map_err(|e| UsageError(e.to_string()))?;
+    let checkpoints = match (&args.checkpoints, &args.out) {
+        (Some(dir), _) => Some(dir.clone()),
+        (None, Some(out)) => Some(out.join("checkpoints")),
+        (None, None) => None,
+    }
+    .map(|dir| resume::Checkpoints {
+        dir,
+        resume: args.resume,
+        every: std::time::Duration::from_secs(args.checkpoint_every),
+    });
+    if args.resume && checkpoints.as_ref().is_none_or(|c| !c.dir.is_dir()) {
+        return Err(UsageError(match &checkpoints {
+            Some(c) => format!("--resume: no checkpoints in {}", c.dir.display()),
+            None => "--resume needs --out or --checkpoints (where the interrupted run saved them)".into(),
+        })
+        .into());
+    }
     tch::manual_seed(args.seed as i64);
     let mut data = data::load(&data::Sources {
         labels: &args.labels,
@@ -151,16 +197,10 @@ fn fit(args: &FitArgs) -> Result<()> {
     let arch = match args.arch {
         ArchName::Fast => Arch::Fast,
         ArchName::Fusion => {
-            if args.out.is_some() {
-                return Err(UsageError(
-                    "the fusion architecture is evaluated only (--folds); saving it for vrd-rank is not built yet"
-                        .into(),
-                )
-                .into());
-            }
             let encoder = vrd_model::model_dir::resolve_model_dir(args.encoder.as_deref())?;
-            data.tokenize(&encoder, args.max_length)?;
-            Arch::Fusion { encoder, finetune: args.finetune }
+            let tokenizer = vrd_model::fused::FusedTokenizer::load(&encoder, args.max_length)?;
+            data.tokenize(&tokenizer)?;
+            Arch::Fusion { encoder, finetune: args.finetune, max_length: tokenizer.max_length }
         }
     };
     let opts = TrainOptions {
@@ -170,6 +210,11 @@ fn fit(args: &FitArgs) -> Result<()> {
         lr_encoder: args.lr_encoder,
         accumulation: args.accumulation.max(1),
         seed: args.seed,
+        bf16: match args.precision {
+            Precision::Auto => device.is_cuda(),
+            Precision::F32 => false,
+            Precision::Bf16 => true,
+        },
         ..Default::default()
     };
     let interest = data.rows.iter().filter(|r| r.interest != data::IGNORE).count();
@@ -188,7 +233,7 @@ fn fit(args: &FitArgs) -> Result<()> {
             .progress_chars("=> "),
     );
     if args.folds > 0 {
-        let report = evaluate::evaluate(&data, args.folds, &arch, &opts, device, &bar)?;
+        let report = evaluate::evaluate(&data, args.folds, &arch, &opts, device, &bar, checkpoints.as_ref())?;
         let json = serde_json::to_string_pretty(&report)? + "\n";
         match &args.report {
             Some(path) => shared::output::write_atomic(path, |f| Ok(std::io::Write::write_all(f, json.as_bytes())?))?,
@@ -207,13 +252,20 @@ fn fit(args: &FitArgs) -> Result<()> {
     if let Some(out) = &args.out {
         bar.set_prefix("final model");
         let rows: Vec<&data::Row> = data.rows.iter().collect();
-        let trained = train::train(&data, &rows, &arch, &opts, device, false, Some(&bar))?;
-        let Net::Fast(fast) = &trained.model else { unreachable!("only the fast model is saved") };
+        let trained = train::train(
+            &data,
+            &rows,
+            &arch,
+            &opts,
+            device,
+            false,
+            Some(&bar),
+            checkpoints.as_ref().map(|c| (c, "final")),
+        )?;
         bar.inc(1);
         let card = ModelCard {
             format: vrd_model::saved::FORMAT.into(),
-            architecture: "fast".into(),
-            config: fast.config.clone(),
+            arch: arch_card(&arch, &trained.model)?,
             duration_log1p_mean: trained.scale.mean,
             duration_log1p_std: trained.scale.std,
             thresholds: PerHead { interest: trained.thresholds[0], right_time: trained.thresholds[1] },
@@ -235,8 +287,28 @@ fn fit(args: &FitArgs) -> Result<()> {
         SavedModel::save(&trained.vs, &card, out).with_context(|| format!("saving the model to {}", out.display()))?;
         eprintln!("vrd-train: model saved to {} (best epoch {})", out.display(), trained.best_epoch + 1);
     }
+    if let Some(c) = &checkpoints {
+        c.clear()?;
+    }
     bar.finish_and_clear();
     Ok(())
+}
+
+/// The card's description of the trained network: the fusion model names the encoder
+/// folder it reads its frozen weights from, and that folder's fingerprint.
+fn arch_card(arch: &Arch, net: &Net) -> Result<ArchCard> {
+    Ok(match (arch, net) {
+        (Arch::Fast, Net::Fast(m)) => ArchCard::Fast(m.config.clone()),
+        (Arch::Fusion { encoder, max_length, .. }, Net::Fused(m)) => ArchCard::Fusion(FusionCard {
+            fused: m.config.clone(),
+            encoder: encoder.canonicalize().with_context(|| format!("cannot resolve {}", encoder.display()))?,
+            encoder_fingerprint: vrd_model::model_dir::fingerprint(encoder)?,
+            max_length: *max_length,
+            text_template: shared::text::DEFAULT_TEMPLATE.into(),
+            description_chars: shared::text::DEFAULT_DESCRIPTION_CHARS,
+        }),
+        _ => unreachable!("the network is built from the architecture"),
+    })
 }
 
 /// The headline numbers on stderr: mean F1 and ROC-AUC per method and question.

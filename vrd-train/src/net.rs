@@ -13,7 +13,12 @@ use vrd_model::heads::HeadLogits;
 #[derive(Debug, Clone)]
 pub enum Arch {
     Fast,
-    Fusion { encoder: PathBuf, finetune: Finetune },
+    /// `max_length`: tokens of video text read.
+    Fusion {
+        encoder: PathBuf,
+        finetune: Finetune,
+        max_length: usize,
+    },
 }
 
 impl Arch {
@@ -39,11 +44,20 @@ impl Net {
                 let config = FastConfig::new(data.media_dim(), data.context_dim(), data.num_features());
                 Ok(Net::Fast(FastModel::new(vs.root(), config)))
             }
-            Arch::Fusion { encoder, finetune } => {
+            Arch::Fusion { encoder, finetune, .. } => {
                 let hidden = vrd_model::EncoderConfig::from_file(&encoder.join("config.json"))?.hidden_size;
                 let config = FusedConfig::new(hidden, data.context_dim(), data.num_features(), *finetune);
                 Ok(Net::Fused(FusedModel::load(vs, encoder, config)?))
             }
+        }
+    }
+
+    /// Whether a variable is one of the layers the fusion model adds to its encoder
+    /// (trained at the higher rate); every variable of the fast model is "new".
+    pub fn is_new_layer(arch: &Arch, name: &str) -> bool {
+        match arch {
+            Arch::Fast => false,
+            Arch::Fusion { .. } => vrd_model::fused::is_new_layer(name),
         }
     }
 

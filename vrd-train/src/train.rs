@@ -1,4 +1,4 @@
-//! Training the fast architecture on a set of rows: a fit part and, carved from its end
+//! Training either architecture on a set of rows: a fit part and, carved from its end
 //! with an embargo gap, a validation slice that picks the best epoch (on a real
 //! exponential moving average of the validation score), the decision thresholds and the
 //! probability calibration. Nothing here ever sees a test fold.
@@ -6,9 +6,11 @@
 use crate::data::{Dataset, DurationScale, Row, IGNORE};
 use crate::metrics;
 use crate::net::{Arch, Net};
+use crate::optim::AdamW;
+use crate::resume::{self, with_prefix, Checkpoints, LoopState};
 use crate::simulate::Rng;
-use anyhow::Result;
-use tch::nn::{self, OptimizerConfig};
+use anyhow::{anyhow, Result};
+use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
 use vrd_model::heads::HeadLogits;
 use vrd_model::saved::Calibration;
@@ -30,6 +32,8 @@ pub struct TrainOptions {
     pub ema: f64,
     /// Share of the training rows (the latest) held out for validation.
     pub validation: f64,
+    /// Train in bf16 (with f32 master weights): the default on CUDA.
+    pub bf16: bool,
 }
 
 impl Default for TrainOptions {
@@ -45,6 +49,7 @@ impl Default for TrainOptions {
             seed: 42,
             ema: 0.5,
             validation: 0.2,
+            bf16: false,
         }
     }
 }
@@ -110,7 +115,7 @@ pub struct Margins {
 
 impl Trained {
     pub fn margins(&self, data: &Dataset, rows: &[&Row]) -> Margins {
-        margins(&self.model, data, rows, &self.scale, self.vs.device(), self.context_blind)
+        margins(&self.model, data, rows, &self.scale, (self.vs.device(), self.vs.kind()), self.context_blind)
     }
 
     /// Calibrated probabilities per head.
@@ -128,13 +133,13 @@ fn margins(
     data: &Dataset,
     rows: &[&Row],
     scale: &DurationScale,
-    device: Device,
+    (device, kind): (Device, Kind),
     context_blind: bool,
 ) -> Margins {
     let mut out = Margins { interest: Vec::new(), right_time: Vec::new() };
     tch::no_grad(|| {
         for chunk in rows.chunks(256) {
-            let b = data.batch(chunk, scale, device);
+            let b = data.batch(chunk, scale, device, kind);
             let logits = model.forward(&b, false, context_blind).expect("batches carry what the model needs");
             out.interest.extend(HeadLogits::margins(&logits.interest));
             out.right_time.extend(HeadLogits::margins(&logits.right_time));
@@ -165,6 +170,9 @@ fn class_weights(targets: &[i64]) -> [f64; 2] {
     [n / (2.0 * n0), n / (2.0 * n1)]
 }
 
+/// Trains one model on `rows`. With `checkpoint` (the folder and this model's job name),
+/// its state is saved after every epoch and, when resuming, picked up where it stopped.
+#[allow(clippy::too_many_arguments)]
 pub fn train(
     data: &Dataset,
     rows: &[&Row],
@@ -173,6 +181,7 @@ pub fn train(
     device: Device,
     context_blind: bool,
     progress: Option<&indicatif::ProgressBar>,
+    checkpoint: Option<(&Checkpoints, &str)>,
 ) -> Result<Trained> {
     let (fit, val) = carve_validation(rows, opts.validation, data.window());
     let fit = if fit.is_empty() { rows.to_vec() } else { fit };
@@ -184,10 +193,18 @@ pub fn train(
     let (w_interest, w_right) = (weights(|r| r.interest), weights(|r| r.right_time));
 
     tch::manual_seed(opts.seed as i64);
-    let vs = nn::VarStore::new(device);
+    let mut vs = nn::VarStore::new(device);
     let model = Net::build(arch, &vs, data)?;
-    let mut opt = nn::AdamW { wd: opts.weight_decay, ..Default::default() }.build(&vs, opts.lr)?;
+    // bf16 explicitly (tch's autocast knows only fp16): every weight and activation in
+    // bf16, the optimiser's f32 masters holding the trained weights, losses in f32.
+    let kind = if opts.bf16 {
+        vs.bfloat16();
+        Kind::BFloat16
+    } else {
+        Kind::Float
+    };
     // Group 0 is the fast model, or the fusion model's encoder; group 1 its new layers.
+    let mut opt = AdamW::new(&vs, 2, |name| usize::from(Net::is_new_layer(arch, name)), opts.weight_decay);
     let group_lr = |factor: f64| match arch {
         Arch::Fast => [opts.lr * factor, opts.lr * factor],
         Arch::Fusion { .. } => [opts.lr_encoder * factor, opts.lr * factor],
@@ -202,12 +219,33 @@ pub fn train(
     let mut micro = 0usize;
     let mut best: Option<(f64, usize, Weights)> = None;
     let mut ema: Option<f64> = None;
-    for epoch in 0..opts.epochs {
+    let mut start_epoch = 0;
+    let key = checkpoint.map(|(_, job)| run_key(data, rows, arch, opts, context_blind, job));
+    if let (Some((checkpoints, job)), Some(key)) = (checkpoint, &key) {
+        if let Some((state, saved)) = checkpoints.load(job, key)? {
+            restore(&vs, &named(&saved, "model."))?;
+            opt.load_state(&saved, state.steps as i64)?;
+            let best_weights: Weights = named(&saved, "best.");
+            best = Some((state.best_score, state.best_epoch, best_weights));
+            (start_epoch, step, ema) = (state.epochs_done, state.steps, state.ema);
+            rng = Rng::from_state(state.sampler);
+            let note = || eprintln!("vrd-train: {job}: resuming after epoch {start_epoch}");
+            match progress {
+                Some(bar) => bar.suspend(note),
+                None => note(),
+            }
+        }
+    }
+    let mut last_save = std::time::Instant::now();
+    for epoch in start_epoch..opts.epochs {
+        // Dropout draws from libtorch's generator: seeding it per epoch makes a resumed
+        // run draw what the uninterrupted one would have.
+        tch::manual_seed(opts.seed as i64 + 1 + epoch as i64);
         let mut epoch_loss = 0.0;
         for _ in 0..steps_per_epoch {
             let batch_rows: Vec<&Row> =
                 (0..opts.batch_size).map(|_| fit[weighted_pick(&mut rng, &sample_weights)]).collect();
-            let b = data.batch(&batch_rows, &scale, device);
+            let b = data.batch(&batch_rows, &scale, device, kind);
             let logits = model.forward(&b, true, context_blind)?;
             let loss = head_loss(&logits.interest, &b.interest, &w_interest)
                 + head_loss(&logits.right_time, &b.right_time, &w_right);
@@ -216,10 +254,8 @@ pub fn train(
             micro += 1;
             if micro % opts.accumulation == 0 {
                 let [g0, g1] = group_lr(schedule(1.0, step as f64, warmup, total_steps as f64));
-                opt.set_lr_group(0, g0);
-                if matches!(arch, Arch::Fusion { .. }) {
-                    opt.set_lr_group(1, g1);
-                }
+                opt.set_lr(0, g0);
+                opt.set_lr(1, g1);
                 opt.clip_grad_norm(1.0);
                 opt.step();
                 opt.zero_grad();
@@ -229,9 +265,9 @@ pub fn train(
         if micro % opts.accumulation != 0 {
             // No gradient carries over into the next epoch (the reference's leak).
             opt.zero_grad();
-            micro = 0;
         }
-        let score = validation_score(&model, data, &val, &scale, device, context_blind);
+        micro = 0;
+        let score = validation_score(&model, data, &val, &scale, (device, kind), context_blind);
         let smoothed = match ema {
             None => score,
             Some(prev) => opts.ema * prev + (1.0 - opts.ema) * score,
@@ -248,11 +284,35 @@ pub fn train(
                 score
             ));
         }
+        let due = |c: &Checkpoints| epoch + 1 == opts.epochs || last_save.elapsed() >= c.every;
+        if let (Some((checkpoints, job)), Some(key), Some((best_score, best_epoch, best_weights))) =
+            (checkpoint.filter(|(c, _)| due(c)), &key, &best)
+        {
+            let state = LoopState {
+                run_key: key.clone(),
+                epochs_done: epoch + 1,
+                steps: step,
+                sampler: rng.state(),
+                ema,
+                best_score: *best_score,
+                best_epoch: *best_epoch,
+                weights: String::new(),
+            };
+            let mut tensors: Vec<(String, Tensor)> =
+                snapshot(&vs).into_iter().map(|(n, t)| (format!("model.{n}"), t)).collect();
+            tensors.extend(best_weights.iter().map(|(n, t)| (format!("best.{n}"), t.shallow_clone())));
+            tensors.extend(opt.state());
+            checkpoints.save(job, state, &tensors)?;
+            last_save = std::time::Instant::now();
+        }
     }
     let (_, best_epoch, weights_at_best) = best.expect("at least one epoch");
-    restore(&vs, &weights_at_best);
+    restore(&vs, &weights_at_best)?;
+    // What is calibrated, evaluated and saved is the f32 model ranking will run.
+    vs.float();
+    let kind = Kind::Float;
 
-    let val_margins = margins(&model, data, &val, &scale, device, context_blind);
+    let val_margins = margins(&model, data, &val, &scale, (device, kind), context_blind);
     let pick = |m: &[f64], f: fn(&Row) -> i64| -> (Vec<f64>, Vec<bool>) {
         m.iter().zip(&val).filter(|(_, r)| f(r) != IGNORE).map(|(x, r)| (*x, f(r) == 1)).unzip()
     };
@@ -297,7 +357,13 @@ fn head_loss(logits: &Tensor, targets: &Tensor, weights: &Tensor) -> Tensor {
     if labelled == 0 {
         return logits.sum(Kind::Float) * 0.0;
     }
-    logits.cross_entropy_loss::<Tensor>(targets, Some(weights.shallow_clone()), Reduction::Mean, IGNORE, 0.0)
+    logits.to_kind(Kind::Float).cross_entropy_loss::<Tensor>(
+        targets,
+        Some(weights.shallow_clone()),
+        Reduction::Mean,
+        IGNORE,
+        0.0,
+    )
 }
 
 /// Linear warm-up, then cosine decay to zero.
@@ -316,13 +382,13 @@ fn validation_score(
     data: &Dataset,
     val: &[&Row],
     scale: &DurationScale,
-    device: Device,
+    on: (Device, Kind),
     context_blind: bool,
 ) -> f64 {
     if val.is_empty() {
         return 0.0;
     }
-    let m = margins(model, data, val, scale, device, context_blind);
+    let m = margins(model, data, val, scale, on, context_blind);
     let mut aucs = Vec::new();
     for (margins, f) in
         [(&m.interest, (|r: &Row| r.interest) as fn(&Row) -> i64), (&m.right_time, |r: &Row| r.right_time)]
@@ -340,20 +406,51 @@ fn validation_score(
     }
 }
 
-/// A copy of every variable, by name.
+/// A copy of every trained variable, by name (frozen ones never change).
 type Weights = Vec<(String, Tensor)>;
 
 fn snapshot(vs: &nn::VarStore) -> Weights {
-    vs.variables().into_iter().map(|(k, v)| (k, v.detach().copy())).collect()
+    let mut vars: Weights =
+        vs.variables().into_iter().filter(|(_, v)| v.requires_grad()).map(|(k, v)| (k, v.detach().copy())).collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    vars
 }
 
-fn restore(vs: &nn::VarStore, weights: &[(String, Tensor)]) {
+fn restore(vs: &nn::VarStore, weights: &[(String, Tensor)]) -> Result<()> {
     let vars = vs.variables();
     tch::no_grad(|| {
         for (name, value) in weights {
-            vars[name].shallow_clone().copy_(value);
+            let var =
+                vars.get(name).ok_or_else(|| anyhow!("the checkpoint has `{name}`, which this model does not"))?;
+            var.shallow_clone().copy_(value);
         }
-    });
+        Ok(())
+    })
+}
+
+/// The tensors saved under `prefix`, by variable name.
+fn named(saved: &std::collections::HashMap<String, Tensor>, prefix: &str) -> Weights {
+    let mut w: Weights =
+        with_prefix(saved, prefix).into_iter().map(|(n, t)| (n.to_string(), t.shallow_clone())).collect();
+    w.sort_by(|a, b| a.0.cmp(&b.0));
+    w
+}
+
+/// What makes a checkpoint this model's: the architecture, options, rows and job.
+fn run_key(data: &Dataset, rows: &[&Row], arch: &Arch, opts: &TrainOptions, blind: bool, job: &str) -> String {
+    let options = serde_json::to_string(opts).unwrap_or_default();
+    let rows_id: String = rows
+        .iter()
+        .map(|r| format!("{}:{}:{}:{}:{}", r.at.timestamp_millis(), r.interest, r.right_time, r.media, r.context))
+        .collect::<Vec<_>>()
+        .join(",");
+    let arch_id = match arch {
+        Arch::Fast => "fast".to_string(),
+        Arch::Fusion { encoder, finetune, max_length } => {
+            format!("fusion:{}:{finetune:?}:{max_length}", encoder.display())
+        }
+    };
+    resume::run_key(&[&arch_id, &options, &rows_id, &data.media_model, &blind.to_string(), job])
 }
 
 #[cfg(test)]

@@ -80,21 +80,93 @@ fn the_early_fusion_model_runs_on_the_tiny_xlm_r_and_uses_the_context() {
     assert_eq!(report["architecture"], "fusion");
     let auc = |method: &str| report["summary"][method]["right_time"]["roc_auc"]["mean"].as_f64().unwrap();
     assert!(auc("model") > auc("context_blind") + 0.1, "model {} blind {}", auc("model"), auc("context_blind"));
-    // Saving it for ranking is not built yet: said plainly, exit 2.
-    let out = Command::new(TRAIN)
+
+    // The saved fusion model holds the adapters, compressor and heads (not the frozen
+    // encoder, which it names), and ranks: evening leisure fits better after an evening.
+    run(Command::new(TRAIN)
         .args(["fit", "--arch", "fusion", "--encoder", tiny.to_str().unwrap(), "--labels", &d("labels.jsonl")])
+        .args(["--videos", &d("videos.jsonl"), "--media", &d("media.safetensors")])
+        .args(["--context", &d("context.safetensors"), "--folds", "0", "--epochs", "6", "--out", &d("model")]));
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d("model/model.json")).unwrap()).unwrap();
+    assert_eq!(card["architecture"], "fusion");
+    assert_eq!(card["config"]["fused"]["finetune"], "lora");
+    assert!(card["config"]["encoder"].as_str().unwrap().ends_with("tiny-xlmr"));
+    let weights = std::fs::read(d("model/model.safetensors")).unwrap();
+    let header =
+        String::from_utf8_lossy(&weights[8..8 + u64::from_le_bytes(weights[..8].try_into().unwrap()) as usize])
+            .into_owned();
+    assert!(header.contains("lora_a") && header.contains("heads.") && header.contains("compressor."));
+    assert!(!header.contains("\"embeddings.word_embeddings.weight\""), "the frozen encoder is not copied");
+    let rank = |at: &str, extra: &[&str]| {
+        let out = Command::new(sibling("vrd-rank"))
+            .args(["--model", &d("model"), "--candidates", &d("videos.jsonl"), "--embeddings", &d("media.safetensors")])
+            .args(["--events", &d("app-events.jsonl"), "--at", at, "-n", "30", "--per-channel", "30"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let feed = String::from_utf8(out.stdout).unwrap();
+        let items: Vec<serde_json::Value> = feed.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(items.len(), 30);
+        items.iter().map(|i| i["scores"]["right_time"].as_f64().unwrap()).sum::<f64>() / items.len() as f64
+    };
+    let (work, evening) = (rank("2026-09-15T10:30:00Z", &[]), rank("2026-09-15T21:30:00Z", &[]));
+    assert!(evening > work + 0.2, "right-time after work {work:.3}, after an evening {evening:.3}");
+
+    // bf16 training (the CUDA default; here forced on the CPU) saves an f32 model that ranks.
+    run(Command::new(TRAIN)
+        .args(["fit", "--arch", "fusion", "--encoder", tiny.to_str().unwrap(), "--labels", &d("labels.jsonl")])
+        .args(["--videos", &d("videos.jsonl"), "--media", &d("media.safetensors")])
+        .args(["--context", &d("context.safetensors"), "--folds", "0", "--epochs", "2", "--precision", "bf16"])
+        .args(["--out", &d("model-bf16")]));
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d("model-bf16/model.json")).unwrap()).unwrap();
+    assert_eq!(card["training"]["options"]["bf16"], true);
+    let weights = std::fs::read(d("model-bf16/model.safetensors")).unwrap();
+    let header =
+        String::from_utf8_lossy(&weights[8..8 + u64::from_le_bytes(weights[..8].try_into().unwrap()) as usize])
+            .into_owned();
+    assert!(header.contains("\"F32\"") && !header.contains("BF16"), "saved in f32");
+    let out = Command::new(sibling("vrd-rank"))
         .args([
-            "--videos",
+            "--model",
+            &d("model-bf16"),
+            "--candidates",
             &d("videos.jsonl"),
-            "--media",
+            "--embeddings",
             &d("media.safetensors"),
-            "--context",
-            &d("context.safetensors"),
         ])
-        .args(["--out", &d("model")])
+        .args(["--events", &d("app-events.jsonl"), "--at", "2026-09-15T21:30:00Z", "-n", "5"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).lines().count() == 5);
+
+    // Another encoder than the one it was tuned from is refused, naming the way out.
+    let moved = dir.path().join("other-encoder");
+    std::fs::create_dir(&moved).unwrap();
+    for f in ["config.json", "tokenizer.json"] {
+        std::fs::copy(tiny.join(f), moved.join(f)).unwrap();
+    }
+    let mut w = std::fs::read(tiny.join("model.safetensors")).unwrap();
+    let last = w.len() - 4;
+    w[last] ^= 0x40;
+    std::fs::write(moved.join("model.safetensors"), w).unwrap();
+    let out = Command::new(sibling("vrd-rank"))
+        .args(["--model", &d("model"), "--candidates", &d("videos.jsonl"), "--embeddings", &d("media.safetensors")])
+        .args([
+            "--events",
+            &d("app-events.jsonl"),
+            "--at",
+            "2026-09-15T21:30:00Z",
+            "--encoder",
+            moved.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not the one this model was fine-tuned from"));
+    assert!(out.stdout.is_empty());
 }
 
 #[test]
@@ -213,4 +285,54 @@ fn the_context_aware_model_beats_the_baselines_on_held_out_time() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "not a model folder");
+}
+
+#[test]
+fn an_interrupted_run_resumes_to_the_same_model() {
+    let dir = person(&["--labels", "400", "--videos", "100", "--days", "21"]);
+    let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let fit = |out: &str| {
+        let mut cmd = Command::new(TRAIN);
+        cmd.args(["fit", "--labels", &d("labels.jsonl"), "--videos", &d("videos.jsonl")])
+            .args(["--media", &d("media.safetensors"), "--context", &d("context.safetensors")])
+            .args(["--folds", "2", "--epochs", "12", "--device", "cpu", "--out", &d(out), "--checkpoint-every", "0"])
+            .args(["--report", &d(&format!("{out}.json"))]);
+        cmd
+    };
+    run(&mut fit("whole"));
+    assert!(!dir.path().join("whole/checkpoints").exists(), "checkpoints are removed once the run completes");
+
+    // The same run, killed once the first fold's model has finished and the next one has
+    // saved an epoch.
+    let mut child = fit("cut").stderr(std::process::Stdio::null()).spawn().unwrap();
+    let checkpoints = dir.path().join("cut/checkpoints");
+    let started = std::time::Instant::now();
+    while !checkpoints.join("fold-1-context-blind.json").is_file() {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be interrupted");
+        assert!(started.elapsed().as_secs() < 300);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!dir.path().join("cut/model.json").exists(), "killed before the end");
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(checkpoints.join("fold-1-model.json")).unwrap()).unwrap();
+    assert_eq!(state["epochs_done"], 12);
+
+    // Resumed with other options, the checkpoints are refused rather than mixed in.
+    let out = fit("cut").args(["--resume", "--lr", "1e-3"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("from another run"));
+
+    let stderr = run(fit("cut").arg("--resume"));
+    assert!(stderr.contains("fold-1-context-blind: resuming after epoch"), "{stderr}");
+    let read = |p: &str| std::fs::read(dir.path().join(p)).unwrap();
+    assert!(read("cut/model.safetensors") == read("whole/model.safetensors"), "the same weights, bit for bit");
+    let report = |p: &str| {
+        let mut r: serde_json::Value = serde_json::from_slice(&read(p)).unwrap();
+        r.as_object_mut().unwrap().remove("generated_at");
+        r
+    };
+    assert_eq!(report("cut.json")["summary"], report("whole.json")["summary"]);
+    assert!(!checkpoints.exists());
 }
