@@ -39,6 +39,9 @@ struct Cli {
     /// The ActivityWatch server asked for the current activity.
     #[arg(long, default_value = shared::aw::client::DEFAULT_SERVER)]
     aw_server: String,
+    /// The host whose window watcher is read (default: the server's own host name).
+    #[arg(long, env = "VRD_AW_HOSTNAME")]
+    aw_hostname: Option<String>,
     /// The moment to rank for (RFC 3339 with a zone); default now.
     #[arg(long, value_parser = parse_time)]
     at: Option<shared::time::Timestamp>,
@@ -175,9 +178,12 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
         }
         None => {
             let client = shared::aw::client::Client::new(&cli.aw_server, std::env::var("VRD_AW_API_KEY").ok());
-            let events = shared::aw::now::recent_app_events(&client, since, at).map_err(|e| {
-                e.context("cannot get the current activity; pass --events FILE --at TIME, or rank with --cold-start")
-            })?;
+            let events =
+                shared::aw::now::recent_app_events(&client, cli.aw_hostname.as_deref(), since, at).map_err(|e| {
+                    e.context(
+                        "cannot get the current activity; pass --events FILE --at TIME, or rank with --cold-start",
+                    )
+                })?;
             (events, cli.aw_server.clone())
         }
     };

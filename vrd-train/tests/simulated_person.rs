@@ -6,6 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "../../tests-common/aw_server.rs"]
+mod aw_server;
+
 const TRAIN: &str = env!("CARGO_BIN_EXE_vrd-train");
 
 /// A sibling tool, built beside vrd-train by the workspace build (`make test`).
@@ -251,6 +254,42 @@ fn the_context_aware_model_beats_the_baselines_on_held_out_time() {
     assert_eq!(distinct.len(), channels.len(), "one per channel: {channels:?}");
     let urls = rank("2026-09-15T21:30:00Z", &["-n", "5", "--format", "urls"]);
     assert!(urls.lines().count() == 5 && urls.lines().all(|l| l.starts_with("https://www.youtube.com/watch?v=sim")));
+
+    // "Now" from a running ActivityWatch server (a real aw-server on loopback holding the
+    // fixture export) gives exactly the feed that the same timeline from a file gives.
+    let export = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/activitywatch/aw-buckets-export.json");
+    let events = dir.path().join("aw-events.jsonl");
+    run(Command::new(sibling("vrd-ingest")).args([
+        "aw",
+        "--export",
+        export.to_str().unwrap(),
+        "--hostname",
+        "laptop",
+        "-o",
+        events.to_str().unwrap(),
+    ]));
+    let aw = aw_server::AwServer::start();
+    aw.import(&export);
+    let at = "2026-11-20T12:00:00Z";
+    let base = ["--model", &d("model"), "--candidates", &d("videos.jsonl"), "--embeddings", &d("media.safetensors")];
+    let feed = |source: &[&str]| {
+        let out = Command::new(sibling("vrd-rank"))
+            .args(base)
+            .args(["--at", at, "-n", "10", "--explain"])
+            .args(source)
+            .env_remove("VRD_AW_HOSTNAME")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let from_file = feed(&["--events", events.to_str().unwrap()]);
+    let from_server = feed(&["--aw-server", &aw.url, "--aw-hostname", "laptop"]);
+    assert_eq!(from_server, from_file);
+    assert!(
+        from_file.contains(" min\"") && from_file.contains("after ") && !from_file.contains("no recent activity"),
+        "the hour before 12:00 is in the reasons: {from_file}"
+    );
 
     // Inputs that do not fit the model are refused.
     let other = dir.path().join("other.safetensors");

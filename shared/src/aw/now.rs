@@ -34,10 +34,14 @@ pub fn summary(client: &Client) -> Result<String> {
 /// running server, as app events (what vrd-rank cuts "now" from).
 pub fn recent_app_events(
     client: &Client,
+    hostname: Option<&str>,
     since: crate::time::Timestamp,
     until: crate::time::Timestamp,
 ) -> Result<Vec<crate::records::AppEvent>> {
-    let host = client.hostname()?;
+    let host = match hostname {
+        Some(h) => h.to_string(),
+        None => client.hostname()?,
+    };
     let (window, afk) = find_host_buckets(&client.buckets()?, &host)?;
     let rules = client.categories()?.unwrap_or_else(default_rules);
     let period = (crate::time::format_rfc3339(&since), crate::time::format_rfc3339(&until));
