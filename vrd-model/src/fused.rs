@@ -354,4 +354,27 @@ mod tests {
         let diff = (bf_logits.to_kind(Kind::Float) - f32_logits).abs().max().double_value(&[]);
         assert!(diff < 0.1, "{diff}");
     }
+
+    #[test]
+    fn a_fully_fine_tuned_model_saves_and_loads_its_whole_encoder() {
+        tch::manual_seed(6);
+        let hidden = EncoderConfig::from_file(&tiny().join("config.json")).unwrap().hidden_size;
+        let config = FusedConfig::new(hidden, 8, 5, Finetune::Full);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let model = FusedModel::load(&vs, &tiny(), config.clone()).unwrap();
+        tch::no_grad(|| {
+            let mut q = vs.variables()["encoder.layer.0.attention.self.query.weight"].shallow_clone();
+            q += 0.05;
+        });
+        let trained = FusedModel::trained_variables(&vs);
+        assert_eq!(trained.len(), vs.variables().len(), "every weight trains");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("model.safetensors");
+        Tensor::write_safetensors(&trained, &file).unwrap();
+        let loaded = FusedModel::load_trained(&nn::VarStore::new(Device::Cpu), &tiny(), config, &file).unwrap();
+        let [ids, mask, ct, cn, cm, dz] = inputs(2);
+        let a = model.forward(&ids, &mask, &ct, &cn, &cm, &dz, false, false).interest;
+        let b = loaded.forward(&ids, &mask, &ct, &cn, &cm, &dz, false, false).interest;
+        assert!((a - b).abs().max().double_value(&[]) < 1e-6, "the fine-tuned encoder, not the base, is loaded");
+    }
 }
