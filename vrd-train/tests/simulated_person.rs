@@ -375,3 +375,28 @@ fn an_interrupted_run_resumes_to_the_same_model() {
     assert_eq!(report("cut.json")["summary"], report("whole.json")["summary"]);
     assert!(!checkpoints.exists());
 }
+
+#[test]
+fn the_training_step_benchmark_runs_the_real_model() {
+    let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/tiny-xlmr/config.json");
+    let bench = |finetune: &str, precision: &str| -> serde_json::Value {
+        let out = Command::new(TRAIN)
+            .args(["bench", "--config", tiny.to_str().unwrap(), "--batch-size", "2", "--length", "16"])
+            .args(["--events", "8", "--context-dim", "16", "--steps", "3", "--warmup-steps", "1", "--device", "cpu"])
+            .args(["--finetune", finetune, "--precision", precision])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let lora = bench("lora", "bf16");
+    let full = bench("full", "f32");
+    assert!(lora["steps_per_s"].as_f64().unwrap() > 0.0 && lora["last_loss"].as_f64().unwrap().is_finite());
+    let (trainable, total) = (lora["params_trainable"].as_i64().unwrap(), lora["params_total"].as_i64().unwrap());
+    assert!(trainable < total, "LoRA trains adapters and new layers only");
+    assert_eq!(full["params_trainable"], full["params_total"]);
+    // The adapters are what LoRA adds: rank 8 on every linear layer of the 2-layer encoder.
+    let adapters = total - full["params_total"].as_i64().unwrap();
+    let per_layer = 8 * ((32 + 32) * 4 + (32 + 64) + (64 + 32));
+    assert_eq!(adapters, 2 * per_layer);
+}
