@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use shared::aw::categories::{default_rules, Categorizer, CategorySpec};
 use shared::aw::client::{Client, DEFAULT_SERVER};
 use shared::aw::export::Export;
-use shared::aw::{canonical_timeline, find_host_buckets, only_host, to_app_events};
+use shared::aw::{find_host_buckets, to_app_events};
 use shared::cli::UsageError;
 use shared::store::Store;
 use shared::time::{format_rfc3339, Timestamp};
@@ -75,17 +75,13 @@ fn from_export(
     store: Option<&Store>,
 ) -> Result<(Vec<shared::aw::Event>, String, String)> {
     let export = Export::read(path)?;
-    let host = match &args.hostname {
-        Some(h) => h.clone(),
-        None => only_host(&export.buckets).with_context(|| path.display().to_string())?,
-    };
-    let (window, afk) = find_host_buckets(&export.buckets, &host).with_context(|| path.display().to_string())?;
+    let (window, afk) = export.host_buckets(args.hostname.as_deref()).with_context(|| path.display().to_string())?;
     let span = export.span(&[&window, &afk]);
     let until = args.until.map(|t| t.timestamp_micros()).or(span.map(|s| s.1)).unwrap_or(0);
     let since = resolve_since(args, store, &window)?.map(|t| t.timestamp_micros()).or(span.map(|s| s.0)).unwrap_or(0);
     check_period(since, until)?;
     let rules = Categorizer::new(&file_rules.unwrap_or_else(default_rules))?;
-    let events = canonical_timeline(export.events(&window), export.events(&afk), &rules, (since, until));
+    let events = export.timeline((&window, &afk), &rules, (since, until));
     Ok((events, window, path.display().to_string()))
 }
 

@@ -6,7 +6,7 @@ mod missing;
 mod model_rank;
 mod ordering;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Parser;
 use feed_format::FeedFormat;
 use shared::cli::UsageError;
@@ -36,6 +36,10 @@ struct Cli {
     /// default: the ActivityWatch server.
     #[arg(long, conflicts_with = "aw_server")]
     events: Option<PathBuf>,
+    /// An ActivityWatch export (aw-buckets-export.json) to cut "now" from instead of the
+    /// server (its timeline computed as the server would, with the default categories).
+    #[arg(long, conflicts_with_all = ["events", "aw_server"])]
+    aw: Option<PathBuf>,
     /// The ActivityWatch server asked for the current activity.
     #[arg(long, default_value = shared::aw::client::DEFAULT_SERVER)]
     aw_server: String,
@@ -171,12 +175,21 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     let at = cli.at.unwrap_or_else(chrono::Utc::now);
     let window_s: i64 = model_rank::card_value(&saved, "window_s")?.parse()?;
     let since = at - chrono::Duration::seconds(window_s) - chrono::Duration::days(1);
-    let (events, name) = match &cli.events {
-        Some(path) => {
+    let (events, name) = match (&cli.events, &cli.aw) {
+        (Some(path), _) => {
             let events: Vec<shared::records::AppEvent> = JsonlReader::open(Some(path))?.read_all()?;
             (events, path.display().to_string())
         }
-        None => {
+        (None, Some(path)) => {
+            let export = shared::aw::export::Export::read(path)?;
+            let (window, afk) = export
+                .host_buckets(cli.aw_hostname.as_deref())
+                .with_context(|| format!("{}: pass --aw-hostname", path.display()))?;
+            let rules = shared::aw::categories::Categorizer::new(&shared::aw::categories::default_rules())?;
+            let timeline = export.timeline((&window, &afk), &rules, (since.timestamp_micros(), at.timestamp_micros()));
+            (shared::aw::to_app_events(&timeline, &window), path.display().to_string())
+        }
+        (None, None) => {
             let client = shared::aw::client::Client::new(&cli.aw_server, std::env::var("VRD_AW_API_KEY").ok());
             let events =
                 shared::aw::now::recent_app_events(&client, cli.aw_hostname.as_deref(), since, at).map_err(|e| {

@@ -256,7 +256,8 @@ fn the_context_aware_model_beats_the_baselines_on_held_out_time() {
     assert!(urls.lines().count() == 5 && urls.lines().all(|l| l.starts_with("https://www.youtube.com/watch?v=sim")));
 
     // "Now" from a running ActivityWatch server (a real aw-server on loopback holding the
-    // fixture export) gives exactly the feed that the same timeline from a file gives.
+    // fixture export), or from the export file itself, gives exactly the feed that the same
+    // timeline as app-event JSONL gives.
     let export = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/activitywatch/aw-buckets-export.json");
     let events = dir.path().join("aw-events.jsonl");
     run(Command::new(sibling("vrd-ingest")).args([
@@ -286,6 +287,8 @@ fn the_context_aware_model_beats_the_baselines_on_held_out_time() {
     let from_file = feed(&["--events", events.to_str().unwrap()]);
     let from_server = feed(&["--aw-server", &aw.url, "--aw-hostname", "laptop"]);
     assert_eq!(from_server, from_file);
+    let from_export = feed(&["--aw", export.to_str().unwrap(), "--aw-hostname", "laptop"]);
+    assert_eq!(from_export, from_file);
     assert!(
         from_file.contains(" min\"") && from_file.contains("after ") && !from_file.contains("no recent activity"),
         "the hour before 12:00 is in the reasons: {from_file}"
