@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use shared::aw::categories::{default_rules, Categorizer, CategorySpec};
 use shared::aw::client::{Client, DEFAULT_SERVER};
 use shared::aw::export::Export;
-use shared::aw::{find_host_buckets, to_app_events};
+use shared::aw::to_app_events;
 use shared::cli::UsageError;
 use shared::store::Store;
 use shared::time::{format_rfc3339, Timestamp};
@@ -91,11 +91,7 @@ fn from_server(
     store: Option<&Store>,
 ) -> Result<(Vec<shared::aw::Event>, String, String)> {
     let client = Client::new(&args.server, api_key(args.api_key_file.as_deref())?);
-    let host = match &args.hostname {
-        Some(h) => h.clone(),
-        None => client.hostname()?,
-    };
-    let (window, afk) = find_host_buckets(&client.buckets()?, &host)?;
+    let (window, afk) = client.host_buckets(args.hostname.as_deref())?;
     let until = args.until.unwrap_or_else(chrono::Utc::now);
     let since = resolve_since(args, store, &window)?.unwrap_or(until - chrono::Duration::days(30));
     check_period(since.timestamp_micros(), until.timestamp_micros())?;

@@ -172,13 +172,12 @@ fn takeout(text: &str) {
 }
 
 fn aw_export(text: &str) {
-    use shared::aw::{canonical_timeline, categories::Categorizer, find_host_buckets, only_host, to_app_events};
+    use shared::aw::{categories::Categorizer, to_app_events};
     let Ok(export) = shared::aw::export::Export::parse(text, "fuzz") else { return };
-    let Ok(host) = only_host(&export.buckets) else { return };
-    let Ok((window, afk)) = find_host_buckets(&export.buckets, &host) else { return };
+    let Ok((window, afk)) = export.host_buckets(None) else { return };
     let Some(span) = export.span(&[&window, &afk]) else { return };
     let rules = Categorizer::new(&shared::aw::categories::default_rules()).unwrap();
-    let events = canonical_timeline(export.events(&window), export.events(&afk), &rules, span);
+    let events = export.timeline((&window, &afk), &rules, span);
     let _ = to_app_events(&events, &window);
 }
 

@@ -236,6 +236,24 @@ mod tests {
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/tiny-xlmr")
     }
 
+    /// The fusion config for the tiny XLM-R, activity events of 8-d text and 5 numbers.
+    fn tiny_config(finetune: Finetune) -> FusedConfig {
+        let hidden = EncoderConfig::from_file(&tiny().join("config.json")).unwrap().hidden_size;
+        FusedConfig::new(hidden, 8, 5, finetune)
+    }
+
+    /// Writes `trained` to `file`, loads it over the tiny encoder, and returns how far the
+    /// loaded model's logits (both heads) are from `model`'s.
+    fn reload_difference(model: &FusedModel, trained: &[(String, Tensor)], config: FusedConfig, file: &Path) -> f64 {
+        Tensor::write_safetensors(trained, file).unwrap();
+        let loaded = FusedModel::load_trained(&nn::VarStore::new(Device::Cpu), &tiny(), config, file).unwrap();
+        let [ids, mask, ct, cn, cm, dz] = inputs(3);
+        let a = model.forward(&ids, &mask, &ct, &cn, &cm, &dz, false, false);
+        let b = loaded.forward(&ids, &mask, &ct, &cn, &cm, &dz, false, false);
+        let diff = |x: Tensor, y: Tensor| (x - y).abs().max().double_value(&[]);
+        diff(a.interest, b.interest).max(diff(a.right_time, b.right_time))
+    }
+
     fn inputs(b: i64) -> [Tensor; 6] {
         let opts = (Kind::Float, Device::Cpu);
         [
@@ -252,8 +270,7 @@ mod tests {
     fn lora_trains_only_adapters_and_new_layers_and_learns() {
         tch::manual_seed(0);
         let vs = nn::VarStore::new(Device::Cpu);
-        let hidden = EncoderConfig::from_file(&tiny().join("config.json")).unwrap().hidden_size;
-        let model = FusedModel::load(&vs, &tiny(), FusedConfig::new(hidden, 8, 5, Finetune::Lora)).unwrap();
+        let model = FusedModel::load(&vs, &tiny(), tiny_config(Finetune::Lora)).unwrap();
         let vars = vs.variables();
         let trainable: Vec<&String> = vars.iter().filter(|(_, v)| v.requires_grad()).map(|(k, _)| k).collect();
         assert!(trainable.iter().any(|n| n.contains("lora_a")));
@@ -298,8 +315,7 @@ mod tests {
     #[test]
     fn a_saved_lora_model_loads_back_exactly_and_whole() {
         tch::manual_seed(5);
-        let hidden = EncoderConfig::from_file(&tiny().join("config.json")).unwrap().hidden_size;
-        let config = FusedConfig::new(hidden, 8, 5, Finetune::Lora);
+        let config = tiny_config(Finetune::Lora);
         let vs = nn::VarStore::new(Device::Cpu);
         let model = FusedModel::load(&vs, &tiny(), config.clone()).unwrap();
         // Move the adapters off their zero start so the comparison means something.
@@ -315,14 +331,7 @@ mod tests {
         assert!(!trained.iter().any(|(n, _)| n == "encoder.layer.0.attention.self.query.weight"), "no frozen base");
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("model.safetensors");
-        Tensor::write_safetensors(&trained, &file).unwrap();
-
-        let vs2 = nn::VarStore::new(Device::Cpu);
-        let loaded = FusedModel::load_trained(&vs2, &tiny(), config.clone(), &file).unwrap();
-        let [ids, mask, ct, cn, cm, dz] = inputs(3);
-        let a = model.forward(&ids, &mask, &ct, &cn, &cm, &dz, false, false).right_time;
-        let b = loaded.forward(&ids, &mask, &ct, &cn, &cm, &dz, false, false).right_time;
-        assert!((a - b).abs().max().double_value(&[]) < 1e-6);
+        assert!(reload_difference(&model, &trained, config.clone(), &file) < 1e-6);
 
         // A file without one adapter is refused by name (the base checkpoint's leniency
         // for missing adapters does not apply to a trained model).
@@ -336,9 +345,8 @@ mod tests {
     #[test]
     fn bf16_runs_forward_and_backward_close_to_f32() {
         tch::manual_seed(4);
-        let hidden = EncoderConfig::from_file(&tiny().join("config.json")).unwrap().hidden_size;
         let mut vs = nn::VarStore::new(Device::Cpu);
-        let model = FusedModel::load(&vs, &tiny(), FusedConfig::new(hidden, 8, 5, Finetune::Lora)).unwrap();
+        let model = FusedModel::load(&vs, &tiny(), tiny_config(Finetune::Lora)).unwrap();
         let [ids, mask, ct, cn, cm, dz] = inputs(2);
         let f32_logits = model.forward(&ids, &mask, &ct, &cn, &cm, &dz, false, false).right_time;
         vs.bfloat16();
@@ -358,8 +366,7 @@ mod tests {
     #[test]
     fn a_fully_fine_tuned_model_saves_and_loads_its_whole_encoder() {
         tch::manual_seed(6);
-        let hidden = EncoderConfig::from_file(&tiny().join("config.json")).unwrap().hidden_size;
-        let config = FusedConfig::new(hidden, 8, 5, Finetune::Full);
+        let config = tiny_config(Finetune::Full);
         let vs = nn::VarStore::new(Device::Cpu);
         let model = FusedModel::load(&vs, &tiny(), config.clone()).unwrap();
         tch::no_grad(|| {
@@ -370,11 +377,7 @@ mod tests {
         assert_eq!(trained.len(), vs.variables().len(), "every weight trains");
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("model.safetensors");
-        Tensor::write_safetensors(&trained, &file).unwrap();
-        let loaded = FusedModel::load_trained(&nn::VarStore::new(Device::Cpu), &tiny(), config, &file).unwrap();
-        let [ids, mask, ct, cn, cm, dz] = inputs(2);
-        let a = model.forward(&ids, &mask, &ct, &cn, &cm, &dz, false, false).interest;
-        let b = loaded.forward(&ids, &mask, &ct, &cn, &cm, &dz, false, false).interest;
-        assert!((a - b).abs().max().double_value(&[]) < 1e-6, "the fine-tuned encoder, not the base, is loaded");
+        let diff = reload_difference(&model, &trained, config, &file);
+        assert!(diff < 1e-6, "the fine-tuned encoder, not the base, is loaded: {diff}");
     }
 }

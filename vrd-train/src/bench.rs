@@ -7,6 +7,7 @@
 
 use crate::optim::AdamW;
 use anyhow::Result;
+use shared::cli::UsageError;
 use std::path::PathBuf;
 use std::time::Instant;
 use tch::{nn, Device, Kind, Reduction, Tensor};
@@ -39,18 +40,14 @@ pub struct BenchArgs {
     /// cpu, cuda or auto.
     #[arg(long, default_value = "auto")]
     device: String,
-    /// f32 or bf16.
-    #[arg(long, default_value = "bf16")]
-    precision: String,
+    /// f32, bf16, or auto: bf16 on CUDA, f32 on the CPU.
+    #[arg(long, value_enum, default_value = "auto")]
+    precision: crate::Precision,
 }
 
 pub fn run(args: &BenchArgs) -> Result<()> {
-    let device = vrd_model::runtime::parse_device(&args.device)?;
-    let bf16 = match args.precision.as_str() {
-        "bf16" => true,
-        "f32" => false,
-        other => anyhow::bail!("--precision {other:?}: f32 or bf16"),
-    };
+    let device = vrd_model::runtime::parse_device(&args.device).map_err(|e| UsageError(e.to_string()))?;
+    let bf16 = args.precision.bf16_on(device);
     let enc_cfg = EncoderConfig::from_file(&args.config)?;
     let features = shared::context::FEATURES.len() as i64;
     tch::manual_seed(0);
@@ -107,7 +104,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         "hidden_size": enc_cfg.hidden_size,
         "layers": enc_cfg.num_hidden_layers,
         "finetune": args.finetune,
-        "precision": args.precision,
+        "precision": if bf16 { "bf16" } else { "f32" },
         "device": format!("{device:?}"),
         "batch_size": b,
         "length": t,

@@ -141,15 +141,7 @@ pub fn load(src: &Sources) -> Result<Dataset> {
         .ids
         .iter()
         .map(|id| {
-            by_id.get(id.as_str()).map_or_else(String::new, |v| {
-                template.render(&shared::records::MediaText {
-                    video_id: v.video_id.clone(),
-                    title: v.title.clone(),
-                    channel: v.channel.clone(),
-                    description: v.description.clone(),
-                    tags: v.tags.clone(),
-                })
-            })
+            by_id.get(id.as_str()).map_or_else(String::new, |v| template.render(&shared::records::MediaText::from(*v)))
         })
         .collect();
     Ok(Dataset {

@@ -135,6 +135,17 @@ enum Precision {
     Bf16,
 }
 
+impl Precision {
+    /// Whether to train in bf16 on `device` (auto: on CUDA).
+    fn bf16_on(self, device: tch::Device) -> bool {
+        match self {
+            Precision::Auto => device.is_cuda(),
+            Precision::F32 => false,
+            Precision::Bf16 => true,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum ArchName {
     Fast,
@@ -210,11 +221,7 @@ fn fit(args: &FitArgs) -> Result<()> {
         lr_encoder: args.lr_encoder,
         accumulation: args.accumulation.max(1),
         seed: args.seed,
-        bf16: match args.precision {
-            Precision::Auto => device.is_cuda(),
-            Precision::F32 => false,
-            Precision::Bf16 => true,
-        },
+        bf16: args.precision.bf16_on(device),
         ..Default::default()
     };
     let interest = data.rows.iter().filter(|r| r.interest != data::IGNORE).count();

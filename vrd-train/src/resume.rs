@@ -108,9 +108,14 @@ pub fn run_key(parts: &[&str]) -> String {
     shared::text::text_hash(parts)
 }
 
-/// The tensors of `saved` named `<prefix><name>`, by name.
-pub fn with_prefix<'a>(saved: &'a HashMap<String, Tensor>, prefix: &str) -> HashMap<&'a str, &'a Tensor> {
-    saved.iter().filter_map(|(k, v)| k.strip_prefix(prefix).map(|name| (name, v))).collect()
+/// The tensors of `saved` named `<prefix><name>`, as `(name, tensor)` in name order.
+pub fn with_prefix(saved: &HashMap<String, Tensor>, prefix: &str) -> Vec<(String, Tensor)> {
+    let mut out: Vec<(String, Tensor)> = saved
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|name| (name.to_string(), v.shallow_clone())))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 #[cfg(test)]

@@ -223,9 +223,9 @@ pub fn train(
     let key = checkpoint.map(|(_, job)| run_key(data, rows, arch, opts, context_blind, job));
     if let (Some((checkpoints, job)), Some(key)) = (checkpoint, &key) {
         if let Some((state, saved)) = checkpoints.load(job, key)? {
-            restore(&vs, &named(&saved, "model."))?;
+            restore(&vs, &with_prefix(&saved, "model."))?;
             opt.load_state(&saved, state.steps as i64)?;
-            let best_weights: Weights = named(&saved, "best.");
+            let best_weights: Weights = with_prefix(&saved, "best.");
             best = Some((state.best_score, state.best_epoch, best_weights));
             (start_epoch, step, ema) = (state.epochs_done, state.steps, state.ema);
             rng = Rng::from_state(state.sampler);
@@ -426,14 +426,6 @@ fn restore(vs: &nn::VarStore, weights: &[(String, Tensor)]) -> Result<()> {
         }
         Ok(())
     })
-}
-
-/// The tensors saved under `prefix`, by variable name.
-fn named(saved: &std::collections::HashMap<String, Tensor>, prefix: &str) -> Weights {
-    let mut w: Weights =
-        with_prefix(saved, prefix).into_iter().map(|(n, t)| (n.to_string(), t.shallow_clone())).collect();
-    w.sort_by(|a, b| a.0.cmp(&b.0));
-    w
 }
 
 /// What makes a checkpoint this model's: the architecture, options, rows and job.

@@ -29,6 +29,26 @@ fn run(cmd: &mut Command) -> String {
     stderr
 }
 
+/// `vrd-train fit` over the person in `dir` (as made by [`person`]); the caller adds the rest.
+fn fit(dir: &Path) -> Command {
+    let d = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let mut cmd = Command::new(TRAIN);
+    cmd.args(["fit", "--labels", &d("labels.jsonl"), "--videos", &d("videos.jsonl")]).args([
+        "--media",
+        &d("media.safetensors"),
+        "--context",
+        &d("context.safetensors"),
+    ]);
+    cmd
+}
+
+/// The JSON header of a safetensors file (tensor names, dtypes, shapes).
+fn safetensors_header(path: &str) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    let len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    String::from_utf8_lossy(&bytes[8..8 + len]).into_owned()
+}
+
 /// A simulated person encoded as vrd-train reads it, in a temporary folder.
 fn person(extra: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -56,29 +76,12 @@ fn the_early_fusion_model_runs_on_the_tiny_xlm_r_and_uses_the_context() {
     let dir = person(&["--labels", "500", "--videos", "120", "--days", "28"]);
     let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
     let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/tiny-xlmr");
-    run(Command::new(TRAIN).args([
-        "fit",
-        "--arch",
-        "fusion",
-        "--encoder",
-        tiny.to_str().unwrap(),
-        "--labels",
-        &d("labels.jsonl"),
-        "--videos",
-        &d("videos.jsonl"),
-        "--media",
-        &d("media.safetensors"),
-        "--context",
-        &d("context.safetensors"),
-        "--folds",
-        "2",
-        "--epochs",
-        "6",
-        "--report",
-        &d("report.json"),
-        "--device",
-        "cpu",
-    ]));
+    let fusion = || {
+        let mut cmd = fit(dir.path());
+        cmd.args(["--arch", "fusion", "--encoder", tiny.to_str().unwrap(), "--device", "cpu"]);
+        cmd
+    };
+    run(fusion().args(["--folds", "2", "--epochs", "6", "--report", &d("report.json")]));
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d("report.json")).unwrap()).unwrap();
     assert_eq!(report["architecture"], "fusion");
     let auc = |method: &str| report["summary"][method]["right_time"]["roc_auc"]["mean"].as_f64().unwrap();
@@ -86,19 +89,13 @@ fn the_early_fusion_model_runs_on_the_tiny_xlm_r_and_uses_the_context() {
 
     // The saved fusion model holds the adapters, compressor and heads (not the frozen
     // encoder, which it names), and ranks: evening leisure fits better after an evening.
-    run(Command::new(TRAIN)
-        .args(["fit", "--arch", "fusion", "--encoder", tiny.to_str().unwrap(), "--labels", &d("labels.jsonl")])
-        .args(["--videos", &d("videos.jsonl"), "--media", &d("media.safetensors")])
-        .args(["--context", &d("context.safetensors"), "--folds", "0", "--epochs", "6", "--out", &d("model")]));
+    run(fusion().args(["--folds", "0", "--epochs", "6", "--out", &d("model")]));
     let card: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d("model/model.json")).unwrap()).unwrap();
     assert_eq!(card["architecture"], "fusion");
     assert_eq!(card["config"]["fused"]["finetune"], "lora");
     assert!(card["config"]["encoder"].as_str().unwrap().ends_with("tiny-xlmr"));
-    let weights = std::fs::read(d("model/model.safetensors")).unwrap();
-    let header =
-        String::from_utf8_lossy(&weights[8..8 + u64::from_le_bytes(weights[..8].try_into().unwrap()) as usize])
-            .into_owned();
+    let header = safetensors_header(&d("model/model.safetensors"));
     assert!(header.contains("lora_a") && header.contains("heads.") && header.contains("compressor."));
     assert!(!header.contains("\"embeddings.word_embeddings.weight\""), "the frozen encoder is not copied");
     let rank = |at: &str, extra: &[&str]| {
@@ -118,18 +115,11 @@ fn the_early_fusion_model_runs_on_the_tiny_xlm_r_and_uses_the_context() {
     assert!(evening > work + 0.2, "right-time after work {work:.3}, after an evening {evening:.3}");
 
     // bf16 training (the CUDA default; here forced on the CPU) saves an f32 model that ranks.
-    run(Command::new(TRAIN)
-        .args(["fit", "--arch", "fusion", "--encoder", tiny.to_str().unwrap(), "--labels", &d("labels.jsonl")])
-        .args(["--videos", &d("videos.jsonl"), "--media", &d("media.safetensors")])
-        .args(["--context", &d("context.safetensors"), "--folds", "0", "--epochs", "2", "--precision", "bf16"])
-        .args(["--out", &d("model-bf16")]));
+    run(fusion().args(["--folds", "0", "--epochs", "2", "--precision", "bf16", "--out", &d("model-bf16")]));
     let card: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d("model-bf16/model.json")).unwrap()).unwrap();
     assert_eq!(card["training"]["options"]["bf16"], true);
-    let weights = std::fs::read(d("model-bf16/model.safetensors")).unwrap();
-    let header =
-        String::from_utf8_lossy(&weights[8..8 + u64::from_le_bytes(weights[..8].try_into().unwrap()) as usize])
-            .into_owned();
+    let header = safetensors_header(&d("model-bf16/model.safetensors"));
     assert!(header.contains("\"F32\"") && !header.contains("BF16"), "saved in f32");
     let out = Command::new(sibling("vrd-rank"))
         .args([
@@ -176,16 +166,7 @@ fn the_early_fusion_model_runs_on_the_tiny_xlm_r_and_uses_the_context() {
 fn the_context_aware_model_beats_the_baselines_on_held_out_time() {
     let dir = person(&[]);
     let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
-    let stderr = run(Command::new(TRAIN).args([
-        "fit",
-        "--labels",
-        &d("labels.jsonl"),
-        "--videos",
-        &d("videos.jsonl"),
-        "--media",
-        &d("media.safetensors"),
-        "--context",
-        &d("context.safetensors"),
+    let stderr = run(fit(dir.path()).args([
         "--out",
         &d("model"),
         "--report",
@@ -334,32 +315,35 @@ fn an_interrupted_run_resumes_to_the_same_model() {
     let dir = person(&["--labels", "400", "--videos", "100", "--days", "21"]);
     let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
     let fit = |out: &str| {
-        let mut cmd = Command::new(TRAIN);
-        cmd.args(["fit", "--labels", &d("labels.jsonl"), "--videos", &d("videos.jsonl")])
-            .args(["--media", &d("media.safetensors"), "--context", &d("context.safetensors")])
-            .args(["--folds", "2", "--epochs", "12", "--device", "cpu", "--out", &d(out), "--checkpoint-every", "0"])
+        let mut cmd = fit(dir.path());
+        cmd.args(["--folds", "2", "--epochs", "12", "--device", "cpu", "--out", &d(out), "--checkpoint-every", "0"])
             .args(["--report", &d(&format!("{out}.json"))]);
         cmd
     };
     run(&mut fit("whole"));
     assert!(!dir.path().join("whole/checkpoints").exists(), "checkpoints are removed once the run completes");
 
-    // The same run, killed once the first fold's model has finished and the next one has
-    // saved an epoch.
+    // The same run, killed in the middle of the final model's training (the one whose
+    // weights are compared): the folds' models have finished, the final one has saved some
+    // but not all of its 12 epochs.
     let mut child = fit("cut").stderr(std::process::Stdio::null()).spawn().unwrap();
     let checkpoints = dir.path().join("cut/checkpoints");
+    let epochs_done = |job: &str| -> Option<u64> {
+        let text = std::fs::read_to_string(checkpoints.join(format!("{job}.json"))).ok()?;
+        serde_json::from_str::<serde_json::Value>(&text).ok()?["epochs_done"].as_u64()
+    };
     let started = std::time::Instant::now();
-    while !checkpoints.join("fold-1-context-blind.json").is_file() {
+    while epochs_done("final").is_none_or(|n| n >= 12) {
         assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be interrupted");
         assert!(started.elapsed().as_secs() < 300);
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::thread::sleep(std::time::Duration::from_millis(2));
     }
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!dir.path().join("cut/model.json").exists(), "killed before the end");
-    let state: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(checkpoints.join("fold-1-model.json")).unwrap()).unwrap();
-    assert_eq!(state["epochs_done"], 12);
+    assert_eq!(epochs_done("fold-2-context-blind"), Some(12));
+    let cut_at = epochs_done("final").unwrap();
+    assert!(cut_at < 12, "killed mid-model, so the resume continues its loop (moments, sampler, step)");
 
     // Resumed with other options, the checkpoints are refused rather than mixed in.
     let out = fit("cut").args(["--resume", "--lr", "1e-3"]).output().unwrap();
@@ -367,7 +351,11 @@ fn an_interrupted_run_resumes_to_the_same_model() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("from another run"));
 
     let stderr = run(fit("cut").arg("--resume"));
-    assert!(stderr.contains("fold-1-context-blind: resuming after epoch"), "{stderr}");
+    assert!(stderr.contains(&format!("final: resuming after epoch {cut_at}\n")), "{stderr}");
+    assert!(stderr.contains("fold-1-model: resuming after epoch 12"), "finished models are reloaded: {stderr}");
+    let card: serde_json::Value = serde_json::from_slice(&std::fs::read(d("whole/model.json")).unwrap()).unwrap();
+    let best = card["training"]["best_epoch"].as_u64().unwrap();
+    assert!(best > cut_at, "the kept weights come from after the cut (best epoch {best}, cut after {cut_at})");
     let read = |p: &str| std::fs::read(dir.path().join(p)).unwrap();
     assert!(read("cut/model.safetensors") == read("whole/model.safetensors"), "the same weights, bit for bit");
     let report = |p: &str| {

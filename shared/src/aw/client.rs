@@ -62,6 +62,15 @@ impl Client {
             .ok_or_else(|| anyhow!("{}: no hostname in the answer", self.url("info")))
     }
 
+    /// The window and AFK buckets of `host`, or of the server's own host.
+    pub fn host_buckets(&self, host: Option<&str>) -> Result<(String, String)> {
+        let host = match host {
+            Some(h) => h.to_string(),
+            None => self.hostname()?,
+        };
+        super::find_host_buckets(&self.buckets()?, &host)
+    }
+
     pub fn buckets(&self) -> Result<Vec<BucketInfo>> {
         let map: BTreeMap<String, BucketInfo> = serde_json::from_value(self.get("buckets/")?)?;
         Ok(map

@@ -3,13 +3,11 @@
 
 use super::categories::{default_rules, Categorizer};
 use super::client::Client;
-use super::find_host_buckets;
 use anyhow::Result;
 
 /// `Work > Programming · code — main.rs · active 12 min` (or `· away`).
 pub fn summary(client: &Client) -> Result<String> {
-    let host = client.hostname()?;
-    let (window, afk) = find_host_buckets(&client.buckets()?, &host)?;
+    let (window, afk) = client.host_buckets(None)?;
     let Some(mut current) = client.latest_event(&window)? else {
         return Ok("no window events yet".into());
     };
@@ -38,11 +36,7 @@ pub fn recent_app_events(
     since: crate::time::Timestamp,
     until: crate::time::Timestamp,
 ) -> Result<Vec<crate::records::AppEvent>> {
-    let host = match hostname {
-        Some(h) => h.to_string(),
-        None => client.hostname()?,
-    };
-    let (window, afk) = find_host_buckets(&client.buckets()?, &host)?;
+    let (window, afk) = client.host_buckets(hostname)?;
     let rules = client.categories()?.unwrap_or_else(default_rules);
     let period = (crate::time::format_rfc3339(&since), crate::time::format_rfc3339(&until));
     let mut events = client.canonical_timeline(&window, &afk, (&period.0, &period.1))?;
