@@ -11,7 +11,7 @@ CARGO := scripts/cargo
 BIN := target/release
 DEMO_DIR := target/demo
 
-.PHONY: all setup build demo feed test lint fmt clean bench goldens
+.PHONY: all setup build demo feed test lint fmt clean bench bench-quality goldens
 
 all: build
 
@@ -72,6 +72,11 @@ clean:
 # Throughput against the Python reference (needs the reference venv: scripts/setup-ref).
 bench: build
 	scripts/bench-encode
+
+# Interest quality on real people (MovieLens 100k in ../shared/data): the model against
+# its baselines on the same splits (BENCHMARKS.md).
+bench-quality: build
+	scripts/bench-quality
 
 # Regenerates fixtures/golden and fixtures/tiny-xlmr with the reference implementation.
 goldens:

@@ -14,7 +14,144 @@ pub use crate::time::{resolve_timezone, Tz};
 use anyhow::{anyhow, bail, Result};
 use chrono::{Datelike, Timelike};
 use polars::prelude::{_join_asof_dispatch, AsofStrategy, DataType, NamedFrom, Series};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 use std::f64::consts::TAU;
+
+/// The context file format (`vrd-encode context`): tensors `emb` [anchors, L, D], `num`
+/// [anchors, L, 5], `mask` [anchors, L], `app` and `category` [anchors, L] (hashed ids,
+/// 0 = padding), `seconds` [anchors, L]; metadata `format`, `spec` (a [`ContextSpec`] as
+/// JSON), `anchor_ids`, `anchor_times`.
+pub const FORMAT: &str = "vrd-context/2";
+
+/// Hash buckets for app and category identities. Unseen apps land in some bucket and share
+/// it; the names are hashed as bytes, so any script and package ids (`com.tencent.mm`) work.
+pub const APP_BUCKETS: usize = 256;
+
+/// How the activity before a moment was cut and described: written by `vrd-encode
+/// context`, copied into the model card by `vrd-train`, and what `vrd-rank` cuts "now" by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContextSpec {
+    /// The sentence encoder of the event texts.
+    pub model_id: String,
+    /// Put before every event text (e.g. "passage: " for e5 models).
+    pub text_prefix: String,
+    pub window_s: i64,
+    pub max_events: usize,
+    /// The person's IANA time zone of the time-of-day features.
+    pub timezone: String,
+    /// Names of the numeric features, in tensor order ([`FEATURES`]).
+    pub features: Vec<String>,
+    /// log1p(event seconds) statistics of the duration feature.
+    pub duration: DurationStats,
+    /// Buckets of the hashed app and category ids ([`app_bucket`]).
+    pub app_buckets: usize,
+}
+
+impl ContextSpec {
+    pub fn window(&self) -> chrono::Duration {
+        chrono::Duration::seconds(self.window_s)
+    }
+
+    pub fn window_spec(&self) -> WindowSpec {
+        WindowSpec { length: self.window(), max_events: self.max_events }
+    }
+
+    pub fn tz(&self) -> Result<Tz> {
+        self.timezone.parse().map_err(|_| anyhow!("unknown time zone {:?} in the context spec", self.timezone))
+    }
+
+    /// The safetensors metadata of a context file with these anchors.
+    pub fn to_metadata(&self, anchors: &[Anchor]) -> Result<BTreeMap<String, String>> {
+        let mut meta = BTreeMap::new();
+        meta.insert("format".to_string(), FORMAT.to_string());
+        meta.insert("spec".to_string(), serde_json::to_string(self)?);
+        meta.insert("anchor_ids".into(), serde_json::to_string(&anchors.iter().map(|a| &a.id).collect::<Vec<_>>())?);
+        meta.insert(
+            "anchor_times".into(),
+            serde_json::to_string(&anchors.iter().map(|a| crate::time::format_rfc3339(&a.at)).collect::<Vec<_>>())?,
+        );
+        Ok(meta)
+    }
+
+    /// Reads the spec and anchor ids of a context file's metadata; files of another
+    /// format version are refused by name (`name`: the file, for messages).
+    pub fn from_metadata(meta: &HashMap<String, String>, name: &str) -> Result<(ContextSpec, Vec<String>)> {
+        match meta.get("format").map(String::as_str) {
+            Some(FORMAT) => {}
+            Some(other) => {
+                bail!("{name}: context format {other:?}; this vrd reads {FORMAT:?} (run vrd-encode context again)")
+            }
+            None => bail!("{name}: not a vrd-encode context file (no `format` in its metadata)"),
+        }
+        let field = |k: &str| meta.get(k).ok_or_else(|| anyhow!("{name}: metadata `{k}` missing"));
+        let spec: ContextSpec =
+            serde_json::from_str(field("spec")?).map_err(|e| anyhow!("{name}: metadata `spec`: {e}"))?;
+        let ids: Vec<String> =
+            serde_json::from_str(field("anchor_ids")?).map_err(|e| anyhow!("{name}: metadata `anchor_ids`: {e}"))?;
+        Ok((spec, ids))
+    }
+}
+
+/// The anchor id of a label's moment: how training finds each label's window.
+pub fn label_anchor_id(video_id: &str, at: &Timestamp) -> String {
+    format!("{video_id}@{}", crate::time::format_rfc3339(at))
+}
+
+/// FNV-1a, stable across runs and platforms (the std hasher is seeded per process).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+fn bucket_of(key: &str, buckets: usize) -> i64 {
+    1 + (fnv1a(key.as_bytes()) % (buckets.max(2) as u64 - 1)) as i64
+}
+
+/// The bucket of an app name in `1..buckets` (0 is padding): case and surrounding space
+/// do not matter; `.exe` is dropped so that `Code.exe` and `code` are one app.
+pub fn app_bucket(app: &str, buckets: usize) -> i64 {
+    let name = app.trim().to_lowercase();
+    let name = name.strip_suffix(".exe").unwrap_or(&name);
+    bucket_of(&format!("app:{name}"), buckets)
+}
+
+/// The bucket of an event's top-level category (its own bucket when uncategorised).
+pub fn category_bucket(category: &[String], buckets: usize) -> i64 {
+    let top = category.first().map(|c| c.trim().to_lowercase()).unwrap_or_default();
+    bucket_of(&format!("category:{top}"), buckets)
+}
+
+/// One window as fixed-size arrays (padded to `max_events`): numeric features, app and
+/// category ids, seconds, mask. The event texts' embeddings are the caller's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowArrays {
+    pub num: Vec<f32>,
+    pub app: Vec<i64>,
+    pub category: Vec<i64>,
+    pub seconds: Vec<f32>,
+    pub mask: Vec<u8>,
+}
+
+impl WindowArrays {
+    pub fn new(window: &[WindowEvent], spec: &ContextSpec, tz: &Tz) -> WindowArrays {
+        let (l, f) = (spec.max_events, FEATURES.len());
+        let mut out = WindowArrays {
+            num: vec![0.0; l * f],
+            app: vec![0; l],
+            category: vec![0; l],
+            seconds: vec![0.0; l],
+            mask: vec![0; l],
+        };
+        for (i, e) in window.iter().take(l).enumerate() {
+            out.num[i * f..(i + 1) * f].copy_from_slice(&event_features(e, tz, &spec.duration));
+            out.app[i] = app_bucket(&e.app, spec.app_buckets);
+            out.category[i] = category_bucket(&e.category, spec.app_buckets);
+            out.seconds[i] = e.duration_s as f32;
+            out.mask[i] = 1;
+        }
+        out
+    }
+}
 
 /// A moment to describe, e.g. when a label was given, or now.
 #[derive(Debug, Clone, PartialEq)]
@@ -189,7 +326,7 @@ pub fn time_features(t: &Timestamp, tz: &Tz) -> [f64; 4] {
 
 /// Mean and standard deviation of log1p(duration seconds), fitted once on the training
 /// anchors' windows and reused as they are at ranking time.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DurationStats {
     pub mean: f64,
     pub std: f64,

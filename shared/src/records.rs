@@ -137,12 +137,11 @@ impl LabelKind {
         serde_json::from_value(serde_json::Value::String(text.to_string())).ok()
     }
 
-    /// Which of the model's two questions the label answers: `interest` or `right-time`
-    /// (none for `skip`).
-    pub fn head(self) -> Option<&'static str> {
+    /// Which of the model's two questions the label answers (none for `skip`).
+    pub fn head(self) -> Option<Head> {
         match self {
-            LabelKind::Interest | LabelKind::Uninterest => Some("interest"),
-            LabelKind::RightTime | LabelKind::NotNow => Some("right-time"),
+            LabelKind::Interest | LabelKind::Uninterest => Some(Head::Interest),
+            LabelKind::RightTime | LabelKind::NotNow => Some(Head::RightTime),
             LabelKind::Skip => None,
         }
     }
@@ -150,6 +149,73 @@ impl LabelKind {
     /// The positive class of its head.
     pub fn is_positive(self) -> bool {
         matches!(self, LabelKind::Interest | LabelKind::RightTime)
+    }
+}
+
+/// The model's two questions about a (video, moment) pair: does it interest the person,
+/// and does it fit the moment. Written `interest` / `right_time` (report keys, score names,
+/// tensor prefixes); labels name the positive answer of the second `right-time`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Head {
+    Interest,
+    RightTime,
+}
+
+impl Head {
+    pub const ALL: [Head; 2] = [Head::Interest, Head::RightTime];
+
+    /// The key in reports, scores and weight names.
+    pub fn key(self) -> &'static str {
+        match self {
+            Head::Interest => "interest",
+            Head::RightTime => "right_time",
+        }
+    }
+
+    /// Index in `[interest, right_time]` arrays.
+    pub fn index(self) -> usize {
+        match self {
+            Head::Interest => 0,
+            Head::RightTime => 1,
+        }
+    }
+}
+
+impl std::fmt::Display for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// One value per question.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct PerHead<T> {
+    pub interest: T,
+    pub right_time: T,
+}
+
+impl<T> PerHead<T> {
+    pub fn new(mut f: impl FnMut(Head) -> T) -> PerHead<T> {
+        PerHead { interest: f(Head::Interest), right_time: f(Head::RightTime) }
+    }
+
+    pub fn get(&self, head: Head) -> &T {
+        match head {
+            Head::Interest => &self.interest,
+            Head::RightTime => &self.right_time,
+        }
+    }
+
+    pub fn get_mut(&mut self, head: Head) -> &mut T {
+        match head {
+            Head::Interest => &mut self.interest,
+            Head::RightTime => &mut self.right_time,
+        }
+    }
+
+    pub fn map<U>(&self, mut f: impl FnMut(Head, &T) -> U) -> PerHead<U> {
+        PerHead { interest: f(Head::Interest, &self.interest), right_time: f(Head::RightTime, &self.right_time) }
     }
 }
 

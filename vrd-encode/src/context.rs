@@ -1,19 +1,21 @@
 //! `vrd-encode context`: for each anchor (a label's moment, listed times, or now), the app
 //! activity just before it as fixed-size tensors that vrd-train and vrd-rank read.
 //!
-//! Output (safetensors): `emb` [anchors, L, D] (f32, or f16 with `--half`), `num`
-//! [anchors, L, 5] (see `shared::context::FEATURES`), `mask` [anchors, L] (u8, 1 = event);
-//! events oldest first, padding at the end; an anchor without activity has an all-zero
-//! mask. Metadata: anchor ids and times, model id, window, time zone, feature names and
-//! the duration statistics (fitted here, or taken from `--stats`).
+//! Output (safetensors, the format `shared::context::FORMAT` describes): `emb` [anchors, L,
+//! D] (f32, or f16 with `--half`), `num` [anchors, L, 5] (see `shared::context::FEATURES`),
+//! `app` and `category` [anchors, L] (i64 hashed identities), `seconds` [anchors, L] (f32),
+//! `mask` [anchors, L] (u8, 1 = event); events oldest first, padding at the end; an anchor
+//! without activity has an all-zero mask. Metadata: the [`ContextSpec`] (model id, window,
+//! time zone, features, the duration statistics fitted here or taken from `--stats`) and
+//! the anchor ids and times.
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use safetensors::Dtype;
 use shared::cli::{progress_bar, UsageError};
 use shared::context::Tz;
 use shared::context::{
-    event_features, event_text, prepare_timeline, resolve_timezone, windows, Anchor, DurationStats, WindowEvent,
-    WindowSpec, FEATURES,
+    event_text, label_anchor_id, prepare_timeline, resolve_timezone, windows, Anchor, ContextSpec, DurationStats,
+    WindowArrays, WindowEvent, WindowSpec, APP_BUCKETS, FEATURES,
 };
 use shared::jsonl::JsonlReader;
 use shared::records::{AppEvent, Label};
@@ -28,8 +30,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use vrd_model::runtime::{parse_device, parse_dtype};
 use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
-
-pub const FORMAT: &str = "vrd-context/1";
 
 #[derive(clap::Args)]
 pub struct ContextArgs {
@@ -150,8 +150,7 @@ fn read_anchors(args: &ContextArgs) -> Result<Vec<Anchor>> {
     if let Some(path) = &args.labels {
         for label in JsonlReader::<Label>::open(Some(path))? {
             let label = label?;
-            let id = format!("{}@{}", label.video_id, format_rfc3339(&label.labelled_at));
-            anchors.push(Anchor { id, at: label.labelled_at });
+            anchors.push(Anchor { id: label_anchor_id(&label.video_id, &label.labelled_at), at: label.labelled_at });
         }
     }
     if let Some(path) = &args.times {
@@ -198,13 +197,9 @@ fn read_events(args: &ContextArgs, anchors: &[Anchor]) -> Result<Vec<AppEvent>> 
 
 fn stats_from(path: &Path) -> Result<DurationStats> {
     let meta = read_metadata(path)?;
-    if meta.get("format").map(String::as_str) != Some(FORMAT) {
-        bail!("{}: not a vrd context file (--stats wants an earlier `vrd-encode context` output)", path.display());
-    }
-    let get = |k: &str| -> Result<f64> {
-        meta.get(k).and_then(|v| v.parse().ok()).ok_or_else(|| anyhow!("{}: metadata `{k}` missing", path.display()))
-    };
-    Ok(DurationStats { mean: get("duration_log1p_mean")?, std: get("duration_log1p_std")? })
+    let (spec, _) = ContextSpec::from_metadata(&meta, &path.display().to_string())
+        .context("--stats wants an earlier `vrd-encode context` output")?;
+    Ok(spec.duration)
 }
 
 /// Encodes every distinct event text once (a window title seen in a thousand windows is
@@ -304,32 +299,30 @@ fn write_output(
     tz: &Tz,
 ) -> Result<()> {
     let (a, l, d, f) = (anchors.len(), args.max_events, encoder.dim(), FEATURES.len());
+    let spec = ContextSpec {
+        model_id: encoder.model_id().to_string(),
+        text_prefix: args.prefix.clone(),
+        window_s: args.window.num_seconds(),
+        max_events: l,
+        timezone: tz.name().to_string(),
+        features: FEATURES.iter().map(|f| f.to_string()).collect(),
+        duration: *stats,
+        app_buckets: APP_BUCKETS,
+    };
     let emb_dtype = if args.half { Dtype::F16 } else { Dtype::F32 };
     let specs = [
         TensorSpec::new("emb", emb_dtype, &[a, l, d]),
         TensorSpec::new("num", Dtype::F32, &[a, l, f]),
         TensorSpec::new("mask", Dtype::U8, &[a, l]),
+        TensorSpec::new("app", Dtype::I64, &[a, l]),
+        TensorSpec::new("category", Dtype::I64, &[a, l]),
+        TensorSpec::new("seconds", Dtype::F32, &[a, l]),
     ];
-    let mut meta = BTreeMap::new();
-    meta.insert("format".to_string(), FORMAT.to_string());
-    meta.insert("model_id".into(), encoder.model_id().to_string());
-    meta.insert("text_prefix".into(), args.prefix.clone());
-    meta.insert("window_s".into(), args.window.num_seconds().to_string());
-    meta.insert("max_events".into(), l.to_string());
-    meta.insert("timezone".into(), tz.name().to_string());
-    meta.insert("features".into(), serde_json::to_string(&FEATURES)?);
-    meta.insert("duration_log1p_mean".into(), stats.mean.to_string());
-    meta.insert("duration_log1p_std".into(), stats.std.to_string());
-    meta.insert("anchor_ids".into(), serde_json::to_string(&anchors.iter().map(|a| &a.id).collect::<Vec<_>>())?);
-    meta.insert(
-        "anchor_times".into(),
-        serde_json::to_string(&anchors.iter().map(|a| format_rfc3339(&a.at)).collect::<Vec<_>>())?,
-    );
-    let writer = SafetensorsWriter::create(&args.output, &specs, &meta)?;
+    let writer = SafetensorsWriter::create(&args.output, &specs, &spec.to_metadata(anchors)?)?;
     let elem = if args.half { 2 } else { 4 };
+    let i64_bytes = |v: &[i64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
     for (i, window) in windows.iter().enumerate() {
         let mut emb: Vec<u8> = Vec::with_capacity(window.len() * d * elem);
-        let mut num: Vec<f32> = Vec::with_capacity(window.len() * f);
         for e in window {
             let v = &vectors[&format!("{}{}", args.prefix, event_text(e))];
             if args.half {
@@ -337,12 +330,15 @@ fn write_output(
             } else {
                 emb.extend(f32_bytes(v));
             }
-            num.extend(event_features(e, tz, stats));
         }
-        // Padding rows stay zero (the file is created zero-filled).
+        let arrays = WindowArrays::new(window, &spec, tz);
+        // Padding rows of `emb` stay zero (the file is created zero-filled).
         writer.write(0, i * l * d * elem, &emb)?;
-        writer.write(1, i * l * f * 4, &f32_bytes(&num))?;
-        writer.write(2, i * l, &vec![1u8; window.len()])?;
+        writer.write(1, i * l * f * 4, &f32_bytes(&arrays.num))?;
+        writer.write(2, i * l, &arrays.mask)?;
+        writer.write(3, i * l * 8, &i64_bytes(&arrays.app))?;
+        writer.write(4, i * l * 8, &i64_bytes(&arrays.category))?;
+        writer.write(5, i * l * 4, &f32_bytes(&arrays.seconds))?;
     }
     writer.finish()?;
     let with_activity = windows.iter().filter(|w| !w.is_empty()).count();

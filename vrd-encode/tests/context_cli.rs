@@ -93,9 +93,11 @@ fn layout_and_window_contents_for_label_anchors() {
         }
         assert!((n..32).all(|i| row(i).iter().all(|&x| x == 0.0)));
     }
-    assert_eq!(ctx.meta["format"], "vrd-context/1");
-    assert_eq!(ctx.meta["timezone"], "Europe/Berlin");
-    assert_eq!(ctx.meta["window_s"], "21600");
+    assert_eq!(ctx.meta["format"], "vrd-context/2");
+    let spec: serde_json::Value = serde_json::from_str(&ctx.meta["spec"]).unwrap();
+    assert_eq!(spec["timezone"], "Europe/Berlin");
+    assert_eq!(spec["window_s"], 21600);
+    assert_eq!(spec["app_buckets"], 256);
     let ids: Vec<String> = serde_json::from_str(&ctx.meta["anchor_ids"]).unwrap();
     assert_eq!(ids[0], "lWaRokVH711@2026-11-20T17:05:00Z");
     let times: Vec<String> = serde_json::from_str(&ctx.meta["anchor_times"]).unwrap();
@@ -197,11 +199,10 @@ fn statistics_are_reused_and_time_zones_move_only_time_features() {
     let train = Ctx::read(Path::new(&p("train.safetensors")));
     let berlin = Ctx::read(Path::new(&p("berlin.safetensors")));
     let own = Ctx::read(Path::new(&p("own.safetensors")));
-    assert_eq!(berlin.meta["duration_log1p_mean"], train.meta["duration_log1p_mean"]);
-    assert_ne!(
-        own.meta["duration_log1p_mean"], train.meta["duration_log1p_mean"],
-        "fitted on its own anchors otherwise"
-    );
+    let mean =
+        |c: &Ctx| serde_json::from_str::<serde_json::Value>(&c.meta["spec"]).unwrap()["duration"]["mean"].clone();
+    assert_eq!(mean(&berlin), mean(&train));
+    assert_ne!(mean(&own), mean(&train), "fitted on its own anchors otherwise");
     let tokyo = Ctx::read(Path::new(&p("tokyo.safetensors")));
     let (b, t) = (berlin.f32s("num").1, tokyo.f32s("num").1);
     let n = berlin.mask().1.iter().filter(|&&m| m == 1).count();

@@ -133,7 +133,9 @@ fn takeout_time(text: &str) -> Result<Timestamp> {
 /// Interest needs no moment (a liked list rarely says when); right-time does.
 fn undated(kind: LabelKind, at: &str) -> Result<Timestamp> {
     match kind.head() {
-        Some("right-time") => bail!("{at}: field `labelled_at`: missing; a {kind} label is about a moment"),
+        Some(shared::records::Head::RightTime) => {
+            bail!("{at}: field `labelled_at`: missing; a {kind} label is about a moment")
+        }
         _ => Ok(chrono::Utc::now()),
     }
 }

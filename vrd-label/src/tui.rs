@@ -12,7 +12,7 @@ use crossterm::style::{Attribute, Print, SetAttribute};
 use crossterm::terminal::{self, ClearType};
 use crossterm::{cursor, queue};
 use shared::aw::client::{Client, DEFAULT_SERVER};
-use shared::records::{Label, LabelKind};
+use shared::records::{Head, Label, LabelKind};
 use shared::store::Store;
 use shared::time::Timestamp;
 use std::collections::HashMap;
@@ -158,8 +158,8 @@ impl Session {
         *self.counts.entry(kind).or_default() += 1;
         let answer = self.answers.entry(video_id).or_default();
         match kind.head() {
-            Some("interest") => answer.0 = Some(kind),
-            Some(_) => answer.1 = Some(kind),
+            Some(Head::Interest) => answer.0 = Some(kind),
+            Some(Head::RightTime) => answer.1 = Some(kind),
             None => {}
         }
         let done = kind == LabelKind::Skip || (answer.0.is_some() && answer.1.is_some());
@@ -180,8 +180,8 @@ impl Session {
         }
         if let Some(answer) = self.answers.get_mut(&label.video_id) {
             match label.kind.head() {
-                Some("interest") if answer.0 == Some(label.kind) => answer.0 = None,
-                Some("right-time") if answer.1 == Some(label.kind) => answer.1 = None,
+                Some(Head::Interest) if answer.0 == Some(label.kind) => answer.0 = None,
+                Some(Head::RightTime) if answer.1 == Some(label.kind) => answer.1 = None,
                 _ => {}
             }
         }

@@ -12,6 +12,7 @@
 //! pools average only real positions, and a sequence with no events at all gives the zero
 //! token (the reference fed a zero row, whose token then varied with the duration).
 
+use crate::activity::Activity;
 use tch::nn::{self, Module};
 use tch::{Kind, Tensor};
 
@@ -31,17 +32,41 @@ pub struct CompressorConfig {
     /// Width of the token (the encoder's hidden size, or the fusion width).
     pub out_dim: i64,
     pub dropout: f64,
+    /// Buckets of the hashed app and category ids (`shared::context::APP_BUCKETS`).
+    pub app_buckets: i64,
+    /// Width of the learned app (plus category) embedding beside each event's text: what
+    /// the app was says something even when it has no title and a name the text encoder
+    /// cannot read.
+    pub app_dim: i64,
 }
 
 impl CompressorConfig {
     /// The reference's shape for a given text width and token width.
-    pub fn new(text_dim: i64, num_features: i64, out_dim: i64) -> CompressorConfig {
-        CompressorConfig { text_dim, text_proj: None, num_features, num_dim: text_dim, out_dim, dropout: 0.3 }
+    pub fn new(text_dim: i64, num_features: i64, out_dim: i64, app_buckets: i64) -> CompressorConfig {
+        CompressorConfig {
+            text_dim,
+            text_proj: None,
+            num_features,
+            num_dim: text_dim,
+            out_dim,
+            dropout: 0.3,
+            app_buckets,
+            app_dim: 32,
+        }
     }
 
-    /// A small compressor: text projected to `width`, numbers to a quarter of it.
-    pub fn small(text_dim: i64, num_features: i64, width: i64, out_dim: i64) -> CompressorConfig {
-        CompressorConfig { text_dim, text_proj: Some(width), num_features, num_dim: width / 4, out_dim, dropout: 0.1 }
+    /// A small compressor: text projected to `width`, numbers and apps to a quarter of it.
+    pub fn small(text_dim: i64, num_features: i64, width: i64, out_dim: i64, app_buckets: i64) -> CompressorConfig {
+        CompressorConfig {
+            text_dim,
+            text_proj: Some(width),
+            num_features,
+            num_dim: width / 4,
+            out_dim,
+            dropout: 0.1,
+            app_buckets,
+            app_dim: width / 4,
+        }
     }
 }
 
@@ -155,13 +180,14 @@ impl ResBlock {
 pub struct SequenceCompressor {
     text_projector: Option<nn::Linear>,
     num_projector: nn::Linear,
+    app_embedding: nn::Embedding,
     blocks: Vec<ResBlock>,
     pub config: CompressorConfig,
 }
 
 impl SequenceCompressor {
     pub fn new(p: nn::Path, config: CompressorConfig) -> SequenceCompressor {
-        let c_in = config.text_proj.unwrap_or(config.text_dim) + config.num_dim;
+        let c_in = config.text_proj.unwrap_or(config.text_dim) + config.num_dim + config.app_dim;
         let out = config.out_dim;
         // The reference goes 768 → 894 → 1024 → 1024: the middle width halfway between.
         let mid = (c_in + out) / 2;
@@ -175,21 +201,30 @@ impl SequenceCompressor {
                 .text_proj
                 .map(|w| nn::linear(&p / "text_projector", config.text_dim, w, Default::default())),
             num_projector: nn::linear(&p / "num_projector", config.num_features, config.num_dim, Default::default()),
+            app_embedding: nn::embedding(
+                &p / "app_embedding",
+                config.app_buckets.max(1),
+                config.app_dim,
+                nn::EmbeddingConfig { ws_init: nn::Init::Randn { mean: 0.0, stdev: 0.1 }, ..Default::default() },
+            ),
             blocks,
             config,
         }
     }
 
-    /// `text` `(B, L, D_text)`, `num` `(B, L, F)`, `mask` `(B, L)` (1 = event, right
-    /// padded), `cond` `(B,)` the video's duration z-score → `(B, out_dim)`.
-    pub fn forward(&self, text: &Tensor, num: &Tensor, mask: &Tensor, cond: &Tensor, train: bool) -> Tensor {
-        let kind = text.kind();
+    /// The activity `(B, L, ·)` (right padded) and `cond` `(B,)` the video's duration
+    /// z-score → `(B, out_dim)`.
+    pub fn forward(&self, activity: &Activity, cond: &Tensor, train: bool) -> Tensor {
+        let (mask, kind) = (&activity.mask, activity.text.kind());
         let mask_f = mask.to_kind(kind);
         let text = match &self.text_projector {
-            Some(proj) => proj.forward(text),
-            None => text.shallow_clone(),
+            Some(proj) => proj.forward(&activity.text),
+            None => activity.text.shallow_clone(),
         };
-        let features = Tensor::cat(&[text, self.num_projector.forward(num)], 2);
+        let buckets = self.config.app_buckets.max(1) - 1;
+        let apps = self.app_embedding.forward(&activity.app.clamp(0, buckets))
+            + self.app_embedding.forward(&activity.category.clamp(0, buckets));
+        let features = Tensor::cat(&[text, self.num_projector.forward(&activity.num), apps.to_kind(kind)], 2);
         let mut x = (features * mask_f.unsqueeze(2)).transpose(1, 2);
         let mut lengths = mask.to_kind(Kind::Int64).sum_dim_intlist(1, false, Kind::Int64);
         let cond = cond.to_kind(kind).unsqueeze(1);
@@ -220,10 +255,23 @@ mod tests {
     use super::*;
     use tch::Device;
 
+    /// An activity batch of these texts and numbers, every event of app bucket 3.
+    fn activity(text: Tensor, num: Tensor, mask: Tensor) -> Activity {
+        let (b, l) = (mask.size()[0], mask.size()[1]);
+        Activity {
+            text,
+            num,
+            app: Tensor::full([b, l], 3, (Kind::Int64, Device::Cpu)),
+            category: Tensor::full([b, l], 5, (Kind::Int64, Device::Cpu)),
+            seconds: Tensor::full([b, l], 60.0, (Kind::Float, Device::Cpu)),
+            mask,
+        }
+    }
+
     fn compressor() -> (nn::VarStore, SequenceCompressor) {
         tch::manual_seed(7);
         let vs = nn::VarStore::new(Device::Cpu);
-        let c = SequenceCompressor::new(vs.root() / "compressor", CompressorConfig::new(16, 5, 24));
+        let c = SequenceCompressor::new(vs.root() / "compressor", CompressorConfig::new(16, 5, 24, 8));
         (vs, c)
     }
 
@@ -233,7 +281,8 @@ mod tests {
         let text = Tensor::randn([1, 9, 16], (Kind::Float, Device::Cpu));
         let num = Tensor::randn([1, 9, 5], (Kind::Float, Device::Cpu));
         let cond = Tensor::from_slice(&[0.7f32]);
-        let alone = c.forward(&text, &num, &Tensor::ones([1, 9], (Kind::Int64, Device::Cpu)), &cond, false);
+        let ones = Tensor::ones([1, 9], (Kind::Int64, Device::Cpu));
+        let alone = c.forward(&activity(text.shallow_clone(), num.shallow_clone(), ones), &cond, false);
         // The same sequence right-padded to 20 with garbage, in a batch with another one.
         let pad_text = Tensor::cat(&[text, Tensor::randn([1, 11, 16], (Kind::Float, Device::Cpu)) * 50.0], 1);
         let pad_num = Tensor::cat(&[num, Tensor::randn([1, 11, 5], (Kind::Float, Device::Cpu)) * 50.0], 1);
@@ -253,9 +302,7 @@ mod tests {
             0,
         );
         let batch = c.forward(
-            &Tensor::cat(&[pad_text, other_text], 0),
-            &Tensor::cat(&[pad_num, other_num], 0),
-            &mask,
+            &activity(Tensor::cat(&[pad_text, other_text], 0), Tensor::cat(&[pad_num, other_num], 0), mask),
             &Tensor::from_slice(&[0.7f32, -1.0]),
             false,
         );
@@ -268,9 +315,11 @@ mod tests {
         tch::manual_seed(1);
         let len = mask.size()[1];
         c.forward(
-            &Tensor::randn([1, len, 16], (Kind::Float, Device::Cpu)),
-            &Tensor::randn([1, len, 5], (Kind::Float, Device::Cpu)),
-            mask,
+            &activity(
+                Tensor::randn([1, len, 16], (Kind::Float, Device::Cpu)),
+                Tensor::randn([1, len, 5], (Kind::Float, Device::Cpu)),
+                mask.shallow_clone(),
+            ),
             &Tensor::from_slice(&[cond]),
             false,
         )

@@ -4,6 +4,7 @@
 //! heads. The encoder is fine-tuned with LoRA (the default: rank 8, alpha 16, dropout 0.1
 //! on every linear layer, base frozen), fully, or not at all.
 
+use crate::activity::Activity;
 use crate::bert::BertModel;
 use crate::checkpoint::{load_safetensors_where, load_trained_where, ENCODER_PREFIXES};
 use crate::compressor::{CompressorConfig, SequenceCompressor};
@@ -39,11 +40,11 @@ pub struct FusedConfig {
 impl FusedConfig {
     /// The reference's shape for an encoder of width `hidden` and activity events
     /// embedded at `context_dim` with `num_features` numbers.
-    pub fn new(hidden: i64, context_dim: i64, num_features: i64, finetune: Finetune) -> FusedConfig {
+    pub fn new(hidden: i64, context_dim: i64, num_features: i64, app_buckets: i64, finetune: Finetune) -> FusedConfig {
         FusedConfig {
             finetune,
             lora: LoraConfig::default(),
-            compressor: CompressorConfig::new(context_dim, num_features, hidden),
+            compressor: CompressorConfig::new(context_dim, num_features, hidden, app_buckets),
             head_dropout: 0.1,
         }
     }
@@ -109,33 +110,23 @@ impl FusedModel {
 
     /// `input_ids`/`attention_mask` `(B, T)` the video's text; the activity `(B, L, ·)`;
     /// `duration_z` `(B,)`. With `context_blind` the activity token is zeroed.
-    #[allow(clippy::too_many_arguments)]
     pub fn forward(
         &self,
         input_ids: &Tensor,
         attention_mask: &Tensor,
-        context_text: &Tensor,
-        context_num: &Tensor,
-        context_mask: &Tensor,
+        activity: &Activity,
         duration_z: &Tensor,
         train: bool,
         context_blind: bool,
     ) -> HeadLogits {
-        let token = self.context_token(context_text, context_num, context_mask, duration_z, train);
+        let token = self.context_token(activity, duration_z, train);
         let token = if context_blind { token.zeros_like() } else { token };
         self.forward_with_token(input_ids, attention_mask, &token, train)
     }
 
     /// The compressed activity token `(B, H)`.
-    pub fn context_token(
-        &self,
-        context_text: &Tensor,
-        context_num: &Tensor,
-        context_mask: &Tensor,
-        duration_z: &Tensor,
-        train: bool,
-    ) -> Tensor {
-        self.compressor.forward(context_text, context_num, context_mask, duration_z, train)
+    pub fn context_token(&self, activity: &Activity, duration_z: &Tensor, train: bool) -> Tensor {
+        self.compressor.forward(activity, duration_z, train)
     }
 
     /// The heads for given activity tokens `(B, H)`: ranking compresses "now" once per
@@ -239,7 +230,7 @@ mod tests {
     /// The fusion config for the tiny XLM-R, activity events of 8-d text and 5 numbers.
     fn tiny_config(finetune: Finetune) -> FusedConfig {
         let hidden = EncoderConfig::from_file(&tiny().join("config.json")).unwrap().hidden_size;
-        FusedConfig::new(hidden, 8, 5, finetune)
+        FusedConfig::new(hidden, 8, 5, 16, finetune)
     }
 
     /// Writes `trained` to `file`, loads it over the tiny encoder, and returns how far the
@@ -247,23 +238,29 @@ mod tests {
     fn reload_difference(model: &FusedModel, trained: &[(String, Tensor)], config: FusedConfig, file: &Path) -> f64 {
         Tensor::write_safetensors(trained, file).unwrap();
         let loaded = FusedModel::load_trained(&nn::VarStore::new(Device::Cpu), &tiny(), config, file).unwrap();
-        let [ids, mask, ct, cn, cm, dz] = inputs(3);
-        let a = model.forward(&ids, &mask, &ct, &cn, &cm, &dz, false, false);
-        let b = loaded.forward(&ids, &mask, &ct, &cn, &cm, &dz, false, false);
+        let (ids, mask, act, dz) = inputs(3);
+        let a = model.forward(&ids, &mask, &act, &dz, false, false);
+        let b = loaded.forward(&ids, &mask, &act, &dz, false, false);
         let diff = |x: Tensor, y: Tensor| (x - y).abs().max().double_value(&[]);
         diff(a.interest, b.interest).max(diff(a.right_time, b.right_time))
     }
 
-    fn inputs(b: i64) -> [Tensor; 6] {
+    fn inputs(b: i64) -> (Tensor, Tensor, Activity, Tensor) {
         let opts = (Kind::Float, Device::Cpu);
-        [
+        let activity = Activity {
+            text: Tensor::randn([b, 6, 8], opts),
+            num: Tensor::randn([b, 6, 5], opts),
+            mask: Tensor::ones([b, 6], (Kind::Int64, Device::Cpu)),
+            app: Tensor::randint_low(1, 16, [b, 6], (Kind::Int64, Device::Cpu)),
+            category: Tensor::randint_low(1, 16, [b, 6], (Kind::Int64, Device::Cpu)),
+            seconds: Tensor::full([b, 6], 120.0, opts),
+        };
+        (
             Tensor::from_slice(&[0i64, 10, 20, 30, 2]).view([1, 5]).repeat([b, 1]),
             Tensor::ones([b, 5], (Kind::Int64, Device::Cpu)),
-            Tensor::randn([b, 6, 8], opts),
-            Tensor::randn([b, 6, 5], opts),
-            Tensor::ones([b, 6], (Kind::Int64, Device::Cpu)),
+            activity,
             Tensor::randn([b], opts),
-        ]
+        )
     }
 
     #[test]
@@ -277,12 +274,12 @@ mod tests {
         assert!(trainable.iter().all(|n| n.contains(".lora_") || is_new_layer(n)), "{trainable:?}");
         assert!(vars.keys().any(|n| n.starts_with("embeddings.word_embeddings")), "HF names at the root");
 
-        let [ids, mask, ct, cn, cm, dz] = inputs(4);
+        let (ids, mask, act, dz) = inputs(4);
         let targets = Tensor::from_slice(&[0i64, 1, 0, 1]);
         let base_before = vars["encoder.layer.0.attention.self.query.weight"].copy();
         let mut opt = nn::AdamW::default().build(&vs, 1e-2).unwrap();
         let loss = |train| {
-            let out = model.forward(&ids, &mask, &ct, &cn, &cm, &dz, train, false);
+            let out = model.forward(&ids, &mask, &act, &dz, train, false);
             out.interest.cross_entropy_for_logits(&targets)
         };
         let first = loss(false).double_value(&[]);
@@ -291,7 +288,7 @@ mod tests {
         }
         assert!(loss(false).double_value(&[]) < first * 0.5, "it learns");
         assert!(vars["encoder.layer.0.attention.self.query.weight"].equal(&base_before), "the base stays frozen");
-        let blind = model.forward(&ids, &mask, &ct, &cn, &cm, &dz, false, true).interest;
+        let blind = model.forward(&ids, &mask, &act, &dz, false, true).interest;
         assert_eq!(blind.size(), [4, 2]);
     }
 
@@ -347,18 +344,19 @@ mod tests {
         tch::manual_seed(4);
         let mut vs = nn::VarStore::new(Device::Cpu);
         let model = FusedModel::load(&vs, &tiny(), tiny_config(Finetune::Lora)).unwrap();
-        let [ids, mask, ct, cn, cm, dz] = inputs(2);
-        let f32_logits = model.forward(&ids, &mask, &ct, &cn, &cm, &dz, false, false).right_time;
+        let (ids, mask, act, dz) = inputs(2);
+        let f32_logits = model.forward(&ids, &mask, &act, &dz, false, false).right_time;
         vs.bfloat16();
         let bf = |t: &Tensor| t.to_kind(Kind::BFloat16);
-        let out = model.forward(&ids, &mask, &bf(&ct), &bf(&cn), &cm, &bf(&dz), true, false);
+        let out = model.forward(&ids, &mask, &act.to(Device::Cpu, Kind::BFloat16), &bf(&dz), true, false);
         assert_eq!(out.right_time.kind(), Kind::BFloat16);
         out.right_time.to_kind(Kind::Float).sum(Kind::Float).backward();
         let vars = vs.variables();
         for name in ["encoder.layer.0.attention.self.query.lora_a", "compressor.block1.conv1.weight"] {
             assert!(vars[name].grad().defined(), "{name} gets a gradient");
         }
-        let bf_logits = model.forward(&ids, &mask, &bf(&ct), &bf(&cn), &cm, &bf(&dz), false, false).right_time;
+        let bf_logits =
+            model.forward(&ids, &mask, &act.to(Device::Cpu, Kind::BFloat16), &bf(&dz), false, false).right_time;
         let diff = (bf_logits.to_kind(Kind::Float) - f32_logits).abs().max().double_value(&[]);
         assert!(diff < 0.1, "{diff}");
     }

@@ -61,11 +61,22 @@ impl HeadLogits {
 
 impl Heads {
     pub fn new(p: nn::Path, in_dim: i64, dropout: f64) -> Heads {
+        Heads::with_output_init(p, in_dim, dropout, Default::default())
+    }
+
+    /// Heads whose output layers start at zero: beside a linear path, the model starts as
+    /// that linear model and the deep part has to earn its weight.
+    pub fn zero_output(p: nn::Path, in_dim: i64, dropout: f64) -> Heads {
+        let zero = nn::LinearConfig { ws_init: nn::Init::Const(0.0), bs_init: Some(nn::Init::Const(0.0)), bias: true };
+        Heads::with_output_init(p, in_dim, dropout, zero)
+    }
+
+    fn with_output_init(p: nn::Path, in_dim: i64, dropout: f64, out: nn::LinearConfig) -> Heads {
         Heads {
             interest_in: SwiGlu::new(&p / "interest" / "swiglu", in_dim, HEAD_WIDTH),
-            interest_out: nn::linear(&p / "interest" / "out", HEAD_WIDTH, 2, Default::default()),
+            interest_out: nn::linear(&p / "interest" / "out", HEAD_WIDTH, 2, out),
             right_time_in: nn::linear(&p / "right_time" / "hidden", in_dim, HEAD_WIDTH, Default::default()),
-            right_time_out: nn::linear(&p / "right_time" / "out", HEAD_WIDTH, 2, Default::default()),
+            right_time_out: nn::linear(&p / "right_time" / "out", HEAD_WIDTH, 2, out),
             dropout,
         }
     }

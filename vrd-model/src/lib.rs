@@ -7,6 +7,7 @@
 //! (vrd-ingest, vrd-label) neither link nor load libtorch: loading it costs about half a
 //! second at every start. The model knows no records, files or stores.
 
+pub mod activity;
 pub mod bert;
 pub mod checkpoint;
 pub mod compressor;
@@ -21,6 +22,7 @@ pub mod runtime;
 pub mod saved;
 pub mod sentence;
 pub mod version;
+pub mod wide;
 pub mod xlm_roberta;
 
 pub use config::{Architecture, EncoderConfig};

@@ -16,31 +16,28 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tch::{nn, Device, Tensor};
 
-pub const FORMAT: &str = "vrd-model/1";
+pub const FORMAT: &str = "vrd-model/2";
 pub const WEIGHTS: &str = "model.safetensors";
 pub const CARD: &str = "model.json";
 
-/// Platt scaling of one head: `p = sigmoid(a · (logit₁ − logit₀) + b)`.
+/// Platt scaling of one head, kept `floor` away from 0 and 1:
+/// `p = floor + (1 − 2·floor) · sigmoid(a · (logit₁ − logit₀) + b)`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Calibration {
     pub a: f64,
     pub b: f64,
+    pub floor: f64,
 }
 
 impl Calibration {
-    pub const IDENTITY: Calibration = Calibration { a: 1.0, b: 0.0 };
+    pub const IDENTITY: Calibration = Calibration { a: 1.0, b: 0.0, floor: 0.0 };
 
     pub fn apply(&self, margin: f64) -> f64 {
-        1.0 / (1.0 + (-(self.a * margin + self.b)).exp())
+        self.floor + (1.0 - 2.0 * self.floor) / (1.0 + (-(self.a * margin + self.b)).exp())
     }
 }
 
-/// Per question (interest, right-time).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PerHead<T> {
-    pub interest: T,
-    pub right_time: T,
-}
+pub use shared::records::PerHead;
 
 /// The architecture and its configuration (`architecture` and `config` in the card).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -80,9 +77,11 @@ pub struct ModelCard {
     /// The media embeddings' model id (vrd-encode media): the fast model must rank with
     /// the same; ranking uses them for diversity and explanations with either model.
     pub media_model: String,
-    /// The activity tensors' metadata (vrd-encode context): model id, window, features,
-    /// duration statistics; ranking cuts "now" the same way.
-    pub context: BTreeMap<String, String>,
+    /// How the training windows were cut (vrd-encode context); ranking cuts "now" the same way.
+    pub context: shared::context::ContextSpec,
+    /// Per question, the inner-validation ROC-AUC of the model and of each baseline it was
+    /// compared with; what won answers the question (`config.scorers`).
+    pub selection: PerHead<BTreeMap<String, f64>>,
     /// How it was trained (options, rows, best epoch, time).
     pub training: serde_json::Value,
 }
@@ -94,12 +93,20 @@ impl ModelCard {
             ArchCard::Fusion(_) => "fusion",
         }
     }
+
+    /// What answers each question.
+    pub fn scorers(&self) -> PerHead<crate::fast::Scorer> {
+        match &self.arch {
+            ArchCard::Fast(c) => c.scorers,
+            ArchCard::Fusion(_) => PerHead::default(),
+        }
+    }
 }
 
 /// The network of a saved model, ready to score.
 pub enum RankNet {
-    Fast(FastModel),
-    Fusion { model: FusedModel, tokenizer: Box<FusedTokenizer> },
+    Fast(Box<FastModel>),
+    Fusion { model: Box<FusedModel>, tokenizer: Box<FusedTokenizer> },
 }
 
 pub struct SavedModel {
@@ -166,7 +173,7 @@ impl SavedModel {
             ArchCard::Fast(config) => {
                 let model = FastModel::new(vs.root(), config.clone());
                 load_safetensors(&vs, &dir.join(WEIGHTS), &[])?;
-                RankNet::Fast(model)
+                RankNet::Fast(Box::new(model))
             }
             ArchCard::Fusion(f) => {
                 let encoder_dir = encoder.unwrap_or(&f.encoder);
@@ -183,7 +190,7 @@ impl SavedModel {
                 }
                 let model = FusedModel::load_trained(&vs, encoder_dir, f.fused.clone(), &dir.join(WEIGHTS))?;
                 let tokenizer = FusedTokenizer::load(encoder_dir, f.max_length)?;
-                RankNet::Fusion { model, tokenizer: Box::new(tokenizer) }
+                RankNet::Fusion { model: Box::new(model), tokenizer: Box::new(tokenizer) }
             }
         };
         Ok(SavedModel { card, vs, net })
@@ -201,9 +208,22 @@ mod tests {
             duration_log1p_mean: 6.0,
             duration_log1p_std: 1.0,
             thresholds: PerHead { interest: 0.5, right_time: 0.4 },
-            calibration: PerHead { interest: Calibration::IDENTITY, right_time: Calibration { a: 2.0, b: -0.5 } },
+            calibration: PerHead {
+                interest: Calibration::IDENTITY,
+                right_time: Calibration { a: 2.0, b: -0.5, floor: 0.01 },
+            },
             media_model: "m".into(),
-            context: BTreeMap::new(),
+            context: shared::context::ContextSpec {
+                model_id: "m".into(),
+                text_prefix: String::new(),
+                window_s: 3600,
+                max_events: 8,
+                timezone: "UTC".into(),
+                features: vec![],
+                duration: shared::context::DurationStats { mean: 0.0, std: 1.0 },
+                app_buckets: 16,
+            },
+            selection: PerHead::default(),
             training: serde_json::Value::Null,
         }
     }
@@ -211,7 +231,7 @@ mod tests {
     #[test]
     fn saved_models_load_whole_or_not_at_all() {
         let dir = tempfile::tempdir().unwrap();
-        let config = FastConfig::new(12, 8, 5);
+        let config = FastConfig::new(12, 8, 5, 16, 3600.0, vec![1, 2]);
         tch::manual_seed(1);
         let vs = nn::VarStore::new(Device::Cpu);
         let _model = FastModel::new(vs.root(), config.clone());
@@ -226,7 +246,7 @@ mod tests {
         // Weights of another shape (a model trained on other embeddings) are refused.
         let other = dir.path().join("other");
         let vs2 = nn::VarStore::new(Device::Cpu);
-        let _m2 = FastModel::new(vs2.root(), FastConfig::new(16, 8, 5));
+        let _m2 = FastModel::new(vs2.root(), FastConfig::new(16, 8, 5, 16, 3600.0, vec![1, 2]));
         SavedModel::save(&vs2, &card(config.clone()), &other).unwrap();
         let err = SavedModel::load(&other, Device::Cpu, None).err().unwrap().to_string();
         assert!(err.contains("has shape"), "{err}");
@@ -237,18 +257,18 @@ mod tests {
         let _c = crate::compressor::SequenceCompressor::new(vs3.root() / "compressor", config.compressor);
         SavedModel::save(&vs3, &card(config), &partial).unwrap();
         let err = SavedModel::load(&partial, Device::Cpu, None).err().unwrap().to_string();
-        assert!(err.contains("missing tensor `fuse_in.bias`") || err.contains("missing tensor"), "{err}");
+        assert!(err.contains("missing tensor `baseline.interest.bias`"), "the first missing name, sorted: {err}");
     }
 
     #[test]
     fn a_fusion_model_keeps_its_trained_weights_and_knows_its_encoder() {
         let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/tiny-xlmr");
         let hidden = crate::EncoderConfig::from_file(&tiny.join("config.json")).unwrap().hidden_size;
-        let fused = FusedConfig::new(hidden, 8, 5, crate::fused::Finetune::Lora);
+        let fused = FusedConfig::new(hidden, 8, 5, 16, crate::fused::Finetune::Lora);
         tch::manual_seed(2);
         let vs = nn::VarStore::new(Device::Cpu);
         let _model = FusedModel::load(&vs, &tiny, fused.clone()).unwrap();
-        let mut c = card(FastConfig::new(1, 8, 5));
+        let mut c = card(FastConfig::new(1, 8, 5, 16, 3600.0, vec![]));
         c.arch = ArchCard::Fusion(FusionCard {
             fused,
             encoder: tiny.clone(),

@@ -173,8 +173,7 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     let (candidates, history) = read_inputs(cli)?;
     let (embeddings, added) = load_embeddings(cli, &candidates.iter().map(MediaText::from).collect::<Vec<_>>())?;
     let at = cli.at.unwrap_or_else(chrono::Utc::now);
-    let window_s: i64 = model_rank::card_value(&saved, "window_s")?.parse()?;
-    let since = at - chrono::Duration::seconds(window_s) - chrono::Duration::days(1);
+    let since = at - saved.card.context.window() - chrono::Duration::days(1);
     let (events, name) = match (&cli.events, &cli.aw) {
         (Some(path), _) => {
             let events: Vec<shared::records::AppEvent> = JsonlReader::open(Some(path))?.read_all()?;

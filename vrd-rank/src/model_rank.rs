@@ -5,15 +5,16 @@
 //! without the moment, as trained) and right-time (asked with it).
 
 use crate::ordering::{self, Blend, Candidate};
-use anyhow::{anyhow, bail, Result};
-use shared::context::{event_features, event_text, windows, Anchor, DurationStats, WindowEvent, WindowSpec};
+use anyhow::{bail, Result};
+use shared::context::{event_text, windows, Anchor, WindowArrays, WindowEvent};
 use shared::records::MediaText;
 use shared::records::{youtube_url, AppEvent, FeedItem, Video, WatchEvent};
 use shared::tensors::Embeddings;
 use shared::text::TextTemplate;
-use shared::time::{Timestamp, Tz};
+use shared::time::Timestamp;
 use std::collections::{BTreeMap, HashSet};
 use tch::{Device, Kind, Tensor};
+use vrd_model::activity::Activity;
 use vrd_model::fast::FastModel;
 use vrd_model::fused::{pad_token_ids, FusedModel, FusedTokenizer};
 use vrd_model::heads::HeadLogits;
@@ -73,51 +74,38 @@ impl Liked {
 /// The activity window before `at`, as the model card says to cut it.
 pub struct Now {
     pub events: Vec<WindowEvent>,
-    pub text: Tensor,
-    pub num: Tensor,
-    pub mask: Tensor,
-}
-
-pub fn card_value<'a>(saved: &'a SavedModel, key: &str) -> Result<&'a str> {
-    saved.card.context.get(key).map(String::as_str).ok_or_else(|| anyhow!("the model card has no context `{key}`"))
+    /// The window as one batch row, as vrd-encode context writes a training anchor's.
+    pub activity: Activity,
 }
 
 pub fn now_context(saved: &SavedModel, timeline: &[AppEvent], at: Timestamp, encoder: &SentenceEncoder) -> Result<Now> {
-    let expected = card_value(saved, "model_id")?;
-    if encoder.model_id() != expected {
+    let spec = &saved.card.context;
+    if encoder.model_id() != spec.model_id {
         bail!(
-            "the activity text model is {}, the model was trained with {expected}; pass --context-model",
-            encoder.model_id()
+            "the activity text model is {}, the model was trained with {}; pass --context-model",
+            encoder.model_id(),
+            spec.model_id
         );
     }
-    let window_s: i64 = card_value(saved, "window_s")?.parse()?;
-    let max_events: usize = card_value(saved, "max_events")?.parse()?;
-    let tz: Tz =
-        card_value(saved, "timezone")?.parse().map_err(|_| anyhow!("the model card's time zone is unknown"))?;
-    let stats = DurationStats {
-        mean: card_value(saved, "duration_log1p_mean")?.parse()?,
-        std: card_value(saved, "duration_log1p_std")?.parse()?,
-    };
-    let prefix = saved.card.context.get("text_prefix").cloned().unwrap_or_default();
-    let spec = WindowSpec { length: chrono::Duration::seconds(window_s), max_events };
-    let window = windows(timeline, &[Anchor { id: "now".into(), at }], &spec)?.pop().unwrap_or_default();
-    let texts: Vec<String> = window.iter().map(|e| format!("{prefix}{}", event_text(e))).collect();
+    let tz = spec.tz()?;
+    let window = windows(timeline, &[Anchor { id: "now".into(), at }], &spec.window_spec())?.pop().unwrap_or_default();
+    let texts: Vec<String> = window.iter().map(|e| format!("{}{}", spec.text_prefix, event_text(e))).collect();
     let vectors = encoder.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>(), 32)?;
-    let (l, d, f) = (max_events as i64, encoder.dim() as i64, shared::context::FEATURES.len() as i64);
-    let mut emb = vec![0f32; (l * d) as usize];
-    let mut num = vec![0f32; (l * f) as usize];
-    let mut mask = vec![0i64; l as usize];
-    for (i, (e, v)) in window.iter().zip(&vectors).enumerate() {
-        emb[i * d as usize..(i + 1) * d as usize].copy_from_slice(v);
-        num[i * f as usize..(i + 1) * f as usize].copy_from_slice(&event_features(e, &tz, &stats));
-        mask[i] = 1;
+    let (l, d) = (spec.max_events as i64, encoder.dim());
+    let mut emb = vec![0f32; l as usize * d];
+    for (i, v) in vectors.iter().enumerate().take(l as usize) {
+        emb[i * d..(i + 1) * d].copy_from_slice(v);
     }
-    Ok(Now {
-        events: window,
-        text: Tensor::from_slice(&emb).view([1, l, d]),
-        num: Tensor::from_slice(&num).view([1, l, f]),
-        mask: Tensor::from_slice(&mask).view([1, l]),
-    })
+    let arrays = WindowArrays::new(&window, spec, &tz);
+    let activity = Activity {
+        text: Tensor::from_slice(&emb).view([1, l, d as i64]),
+        num: Tensor::from_slice(&arrays.num).view([1, l, -1]),
+        mask: Tensor::from_slice(&arrays.mask.iter().map(|m| i64::from(*m)).collect::<Vec<_>>()).view([1, l]),
+        app: Tensor::from_slice(&arrays.app).view([1, l]),
+        category: Tensor::from_slice(&arrays.category).view([1, l]),
+        seconds: Tensor::from_slice(&arrays.seconds).view([1, l]),
+    };
+    Ok(Now { events: window, activity })
 }
 
 pub fn rank(
@@ -238,15 +226,10 @@ fn duration_conditions(card: &ModelCard, pool: &[(&Video, usize)]) -> (Vec<f64>,
     (conditions, which)
 }
 
-/// "Now" repeated once per condition, as a batch for the compressor.
-fn now_batch(now: &Now, conditions: &[f64]) -> [Tensor; 4] {
-    let u = conditions.len() as i64;
-    [
-        now.text.expand([u, -1, -1], false),
-        now.num.expand([u, -1, -1], false),
-        now.mask.expand([u, -1], false),
-        Tensor::from_slice(&conditions.iter().map(|c| *c as f32).collect::<Vec<_>>()),
-    ]
+/// "Now" repeated once per condition, as a batch for the compressor, with the conditions.
+fn now_batch(now: &Now, conditions: &[f64]) -> (Activity, Tensor) {
+    let index = Tensor::zeros([conditions.len() as i64], (Kind::Int64, Device::Cpu));
+    (now.activity.index_select(&index), Tensor::from_slice(&conditions.iter().map(|c| *c as f32).collect::<Vec<_>>()))
 }
 
 fn calibrated(card: &ModelCard, without_now: &HeadLogits, with_now: &HeadLogits) -> [Vec<f64>; 2] {
@@ -268,16 +251,16 @@ fn fast_probabilities(
     let dim = emb.meta.dim;
     let (conditions, which) = duration_conditions(card, pool);
     let mut out = [Vec::with_capacity(pool.len()), Vec::with_capacity(pool.len())];
+    let scorers = card.scorers();
     tch::no_grad(|| {
-        let [text, num, mask, cond] = now_batch(now, &conditions);
+        let (activity, cond) = now_batch(now, &conditions);
         let input = vrd_model::fast::FastInput {
             media: &Tensor::zeros([conditions.len() as i64, model.config.media_dim], (Kind::Float, Device::Cpu)),
-            context_text: &text,
-            context_num: &num,
-            context_mask: &mask,
+            activity: &activity,
             duration_z: &cond,
         };
         let tokens = model.context_token(&input, false);
+        let window = model.summary(&now.activity);
         for (chunk, which) in pool.chunks(4096).zip(which.chunks(4096)) {
             let n = chunk.len() as i64;
             let mut media = Vec::with_capacity(chunk.len() * dim);
@@ -288,8 +271,10 @@ fn fast_probabilities(
             let which = Tensor::from_slice(which);
             let token = tokens.index_select(0, &which);
             let dz = cond.index_select(0, &which);
-            let with_now = model.forward_with_token(&media, &token, &dz, false);
-            let without = model.forward_with_token(&media, &token.zeros_like(), &dz, false);
+            let window = window.index_select(&Tensor::zeros([n], (Kind::Int64, Device::Cpu)));
+            let with_now = model.forward_with_token(&media, &token, &window, &dz, false, &scorers);
+            let without =
+                model.forward_with_token(&media, &token.zeros_like(), &window.zeros_like(), &dz, false, &scorers);
             let [i, r] = calibrated(card, &without, &with_now);
             out[0].extend(i);
             out[1].extend(r);
@@ -317,8 +302,8 @@ fn fusion_probabilities(
     order.sort_by_key(|&i| ids[i].len());
     let mut out = [vec![0.0; pool.len()], vec![0.0; pool.len()]];
     tch::no_grad(|| {
-        let [text, num, mask, cond] = now_batch(now, &conditions);
-        let tokens = model.context_token(&text, &num, &mask, &cond, false);
+        let (activity, cond) = now_batch(now, &conditions);
+        let tokens = model.context_token(&activity, &cond, false);
         for batch in order.chunks(FUSION_BATCH) {
             let rows: Vec<&[i64]> = batch.iter().map(|&i| ids[i].as_slice()).collect();
             let (input_ids, attention) = pad_token_ids(&rows, tokenizer.pad_id);

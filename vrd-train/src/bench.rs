@@ -50,9 +50,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let bf16 = args.precision.bf16_on(device);
     let enc_cfg = EncoderConfig::from_file(&args.config)?;
     let features = shared::context::FEATURES.len() as i64;
+    let buckets = shared::context::APP_BUCKETS as i64;
     tch::manual_seed(0);
     let mut vs = nn::VarStore::new(device);
-    let config = FusedConfig::new(enc_cfg.hidden_size, args.context_dim, features, args.finetune);
+    let config = FusedConfig::new(enc_cfg.hidden_size, args.context_dim, features, buckets, args.finetune);
     let model = FusedModel::new(&vs, enc_cfg.clone(), config)?;
     let kind = if bf16 {
         vs.bfloat16();
@@ -70,13 +71,18 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let (b, t, l) = (args.batch_size, args.length, args.events);
     let ids = Tensor::randint_low(5, enc_cfg.vocab_size, [b, t], (Kind::Int64, device));
     let mask = Tensor::ones([b, t], (Kind::Int64, device));
-    let context_text = Tensor::randn([b, l, args.context_dim], (kind, device));
-    let context_num = Tensor::randn([b, l, features], (kind, device));
-    let context_mask = Tensor::ones([b, l], (Kind::Int64, device));
+    let activity = vrd_model::activity::Activity {
+        text: Tensor::randn([b, l, args.context_dim], (kind, device)),
+        num: Tensor::randn([b, l, features], (kind, device)),
+        mask: Tensor::ones([b, l], (Kind::Int64, device)),
+        app: Tensor::randint_low(1, buckets, [b, l], (Kind::Int64, device)),
+        category: Tensor::randint_low(1, buckets, [b, l], (Kind::Int64, device)),
+        seconds: Tensor::full([b, l], 60.0, (kind, device)),
+    };
     let duration_z = Tensor::randn([b], (kind, device));
     let targets = Tensor::randint(2, [b], (Kind::Int64, device));
     let mut step = || {
-        let out = model.forward(&ids, &mask, &context_text, &context_num, &context_mask, &duration_z, true, false);
+        let out = model.forward(&ids, &mask, &activity, &duration_z, true, false);
         let ce = |x: &Tensor| {
             x.to_kind(Kind::Float).cross_entropy_loss::<Tensor>(&targets, None, Reduction::Mean, -100, 0.0)
         };

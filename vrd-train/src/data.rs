@@ -7,13 +7,15 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use polars::prelude::{DataFrame, DataFrameJoinOps, IntoColumn, NamedFrom, Series};
+use shared::context::{label_anchor_id, ContextSpec};
 use shared::jsonl::JsonlReader;
-use shared::records::{Label, Video};
+use shared::records::{Head, Label, Video};
 use shared::tensors::{read_metadata, Embeddings};
-use shared::time::{format_rfc3339, Timestamp};
+use shared::time::Timestamp;
 use std::collections::HashMap;
 use std::path::Path;
 use tch::{Device, Kind, Tensor};
+use vrd_model::activity::Activity;
 
 /// "Not labelled for this question".
 pub const IGNORE: i64 = -100;
@@ -31,6 +33,32 @@ pub struct Row {
     pub duration_log1p: f64,
 }
 
+impl Row {
+    /// The answer to `head` (or [`IGNORE`]).
+    pub fn target(&self, head: Head) -> i64 {
+        match head {
+            Head::Interest => self.interest,
+            Head::RightTime => self.right_time,
+        }
+    }
+
+    /// Whether the row's question is about its moment, so that it sees the activity window.
+    pub fn sees_activity(&self) -> bool {
+        self.right_time != IGNORE
+    }
+
+    /// Whether this row may train a model tested on rows from `first` on: earlier, and a
+    /// row with an activity window by more than `embargo` (the window length), so that its
+    /// window and a test row's never overlap.
+    pub fn before(&self, first: Timestamp, embargo: chrono::Duration) -> bool {
+        if self.sees_activity() {
+            self.at < first - embargo
+        } else {
+            self.at < first
+        }
+    }
+}
+
 /// Everything training reads, on the CPU.
 pub struct Dataset {
     pub rows: Vec<Row>,
@@ -39,11 +67,11 @@ pub struct Dataset {
     /// Token ids per media row and the pad id, once [`Dataset::tokenize`] ran.
     pub tokens: Option<(Vec<Vec<i64>>, i64)>,
     pub media: Tensor,
-    pub context_text: Tensor,
-    pub context_num: Tensor,
-    pub context_mask: Tensor,
+    /// Every anchor's activity window `(anchors, L, ·)`.
+    pub context: Activity,
     pub media_model: String,
-    pub context_meta: HashMap<String, String>,
+    /// How the windows were cut (the model card keeps it for ranking).
+    pub spec: ContextSpec,
 }
 
 impl Dataset {
@@ -58,15 +86,18 @@ impl Dataset {
         self.media.size()[1]
     }
     pub fn context_dim(&self) -> i64 {
-        self.context_text.size()[2]
+        self.context.text.size()[2]
     }
     pub fn num_features(&self) -> i64 {
-        self.context_num.size()[2]
+        self.context.num.size()[2]
     }
-    /// The window length the context tensors were cut with (the folds' embargo).
+    pub fn max_events(&self) -> i64 {
+        self.context.mask.size()[1]
+    }
+    /// The window length the context tensors were cut with (the embargo of rows that
+    /// share activity).
     pub fn window(&self) -> chrono::Duration {
-        let s = self.context_meta.get("window_s").and_then(|w| w.parse().ok()).unwrap_or(6 * 3600);
-        chrono::Duration::seconds(s)
+        self.spec.window()
     }
 }
 
@@ -81,12 +112,8 @@ pub fn load(src: &Sources) -> Result<Dataset> {
     let labels: Vec<Label> = JsonlReader::open(Some(src.labels))?.read_all()?;
     let videos: Vec<Video> = JsonlReader::open(Some(src.videos))?.read_all()?;
     let media = Embeddings::read(src.media)?;
-    let context_meta = read_metadata(src.context)?;
-    let anchor_ids: Vec<String> = serde_json::from_str(
-        context_meta
-            .get("anchor_ids")
-            .ok_or_else(|| anyhow!("{}: no anchor_ids: not a vrd-encode context file", src.context.display()))?,
-    )?;
+    let (spec, anchor_ids) =
+        ContextSpec::from_metadata(&read_metadata(src.context)?, &src.context.display().to_string())?;
     let context_index: HashMap<&str, usize> = anchor_ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
 
     let media_index = media.index();
@@ -99,7 +126,7 @@ pub fn load(src: &Sources) -> Result<Dataset> {
             no_media += 1;
             continue;
         };
-        let anchor = format!("{}@{}", label.video_id, format_rfc3339(&label.labelled_at));
+        let anchor = label_anchor_id(&label.video_id, &label.labelled_at);
         let Some(&context_row) = context_index.get(anchor.as_str()) else {
             no_context += 1;
             continue;
@@ -107,8 +134,8 @@ pub fn load(src: &Sources) -> Result<Dataset> {
         let answer = i64::from(label.kind.is_positive());
         rows.push(Row {
             at: label.labelled_at,
-            interest: if head == "interest" { answer } else { IGNORE },
-            right_time: if head == "right-time" { answer } else { IGNORE },
+            interest: if head == Head::Interest { answer } else { IGNORE },
+            right_time: if head == Head::RightTime { answer } else { IGNORE },
             media: media_row,
             context: context_row,
             duration_log1p: duration.map_or(0.0, |d| d.max(0.0).ln_1p()),
@@ -149,11 +176,16 @@ pub fn load(src: &Sources) -> Result<Dataset> {
         texts,
         tokens: None,
         media: media_tensor,
-        context_text: take("emb")?.to_kind(Kind::Float),
-        context_num: take("num")?.to_kind(Kind::Float),
-        context_mask: take("mask")?.to_kind(Kind::Int64),
+        context: Activity {
+            text: take("emb")?.to_kind(Kind::Float),
+            num: take("num")?.to_kind(Kind::Float),
+            mask: take("mask")?.to_kind(Kind::Int64),
+            app: take("app")?.to_kind(Kind::Int64),
+            category: take("category")?.to_kind(Kind::Int64),
+            seconds: take("seconds")?.to_kind(Kind::Float),
+        },
         media_model: media.meta.model_id.clone(),
-        context_meta,
+        spec,
     })
 }
 
@@ -177,9 +209,8 @@ fn join_durations(labels: &[Label], videos: &[Video]) -> Result<Vec<Option<f64>>
 /// Gathers a batch's tensors.
 pub struct Batch {
     pub media: Tensor,
-    pub context_text: Tensor,
-    pub context_num: Tensor,
-    pub context_mask: Tensor,
+    /// Each row's window; empty for interest rows.
+    pub activity: Activity,
     pub duration_z: Tensor,
     pub interest: Tensor,
     pub right_time: Tensor,
@@ -215,14 +246,12 @@ impl Dataset {
         let media_idx = idx(&|r| r.media);
         let ctx_idx = idx(&|r| r.context);
         let keep_context: Vec<i64> = rows.iter().map(|r| i64::from(r.right_time != IGNORE)).collect();
-        let keep = Tensor::from_slice(&keep_context).unsqueeze(1);
+        let keep = Tensor::from_slice(&keep_context);
         let targets = |f: &dyn Fn(&Row) -> i64| Tensor::from_slice(&rows.iter().map(|r| f(r)).collect::<Vec<_>>());
         let dz: Vec<f32> = rows.iter().map(|r| scale.z(r.duration_log1p) as f32).collect();
         Batch {
             media: self.media.index_select(0, &media_idx).to_device(device).to_kind(kind),
-            context_text: self.context_text.index_select(0, &ctx_idx).to_device(device).to_kind(kind),
-            context_num: self.context_num.index_select(0, &ctx_idx).to_device(device).to_kind(kind),
-            context_mask: (self.context_mask.index_select(0, &ctx_idx) * keep).to_device(device),
+            activity: self.context.index_select(&ctx_idx).keep_rows(&keep).to(device, kind),
             duration_z: Tensor::from_slice(&dz).to_device(device).to_kind(kind),
             interest: targets(&|r| r.interest).to_device(device),
             right_time: targets(&|r| r.right_time).to_device(device),

@@ -3,22 +3,25 @@
 //! block (no test window overlaps a training window), and the model compared with
 //! baselines on the very same folds.
 //!
-//! Baselines: the class prior; logistic regression on the frozen embeddings (the video's
-//! for interest; the video's and the mean activity embedding for right-time); similarity
-//! to the positively labelled history; and the model itself with its activity token
-//! zeroed (context-blind), which shows what the context is worth.
+//! Methods: the model itself; what ships ("chosen": per question the model or the linear
+//! baseline that won on the training side's inner validation); the class prior; logistic
+//! regression and similarity to the positive answers on the frozen wide features (the
+//! video's embedding for interest; with the window's app time shares and their crossing
+//! with the embedding's principal components for right-time), both fitted inside each
+//! training run; and the model with its activity emptied (context-blind), which shows
+//! what the context is worth.
 
 use crate::data::{Dataset, Row, IGNORE};
 use crate::metrics::{self, Scores};
 use crate::net::Arch;
-use crate::train::{self, TrainOptions};
-use anyhow::{bail, Result};
+use crate::train::{self, Method, TrainOptions, Trained};
+use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
+use shared::records::{Head, PerHead};
 use std::collections::BTreeMap;
-use tch::nn::{self, Module, OptimizerConfig};
-use tch::{Device, Kind, Tensor};
+use tch::Device;
 
-pub const METHODS: [&str; 5] = ["model", "context_blind", "logistic_regression", "similarity", "prior"];
+pub const METHODS: [&str; 6] = ["model", "chosen", "context_blind", "logistic_regression", "similarity", "prior"];
 
 /// Rows (indices into the time-ordered rows) of each fold.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,8 +30,9 @@ pub struct Fold {
     pub test: Vec<usize>,
 }
 
-/// `k` test blocks of equal size after a first training block; each trains on every row
-/// before its test block that ends more than `embargo` before the block's first row.
+/// `k` test blocks of equal size after a first training block; each trains on the rows
+/// before its test block that may train it ([`Row::before`]: rows with an activity window
+/// end more than `embargo` before the block's first row).
 pub fn time_series_folds(rows: &[Row], k: usize, embargo: chrono::Duration) -> Vec<Fold> {
     let n = rows.len();
     let block = n / (k + 1);
@@ -37,10 +41,30 @@ pub fn time_series_folds(rows: &[Row], k: usize, embargo: chrono::Duration) -> V
             let start = (i + 1) * block;
             let end = if i + 1 == k { n } else { start + block };
             let first = rows.get(start)?.at;
-            let train: Vec<usize> = (0..start).filter(|&j| rows[j].at < first - embargo).collect();
+            let train: Vec<usize> = (0..start).filter(|&j| rows[j].before(first, embargo)).collect();
             (!train.is_empty() && end > start).then(|| Fold { train, test: (start..end).collect() })
         })
         .collect()
+}
+
+/// Why no folds could be cut, in the labels' terms.
+fn no_folds(rows: &[Row], k: usize, embargo: chrono::Duration) -> anyhow::Error {
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return anyhow!("no labels to evaluate on");
+    };
+    let span = last.at - first.at;
+    let minutes = |d: chrono::Duration| format!("{:.1} min", d.num_seconds() as f64 / 60.0);
+    if rows.len() < k + 1 {
+        return anyhow!("{k} time-series folds need at least {} labels; there are {}", k + 1, rows.len());
+    }
+    anyhow!(
+        "cannot cut {k} time-series folds from {} labels given within {}: the right-time labels before each test \
+         block must end {} (the activity window) before it, and none does; label over a longer span, pass fewer \
+         --folds, or cut shorter windows (vrd-encode context --window)",
+        rows.len(),
+        minutes(span),
+        minutes(embargo)
+    )
 }
 
 #[derive(Debug, Serialize)]
@@ -57,6 +81,28 @@ pub struct FoldReport {
     pub test_from: String,
     pub test_to: String,
     pub methods: BTreeMap<String, HeadResult>,
+    /// What answered each question in `chosen`, and the inner-validation ROC-AUC of every
+    /// candidate it was chosen from.
+    pub choice: PerHead<ChoiceReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChoiceReport {
+    pub scorer: String,
+    pub validation_roc_auc: BTreeMap<String, f64>,
+    /// The logistic regression's L2 strength chosen on the inner validation slice.
+    pub logistic_l2: f64,
+}
+
+impl ChoiceReport {
+    pub fn of(trained: &Trained, head: Head) -> ChoiceReport {
+        let c = trained.chosen.get(head);
+        ChoiceReport {
+            scorer: c.scorer.name().to_string(),
+            validation_roc_auc: c.validation.clone(),
+            logistic_l2: trained.baselines.get(head).l2,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -76,26 +122,48 @@ pub struct Report {
     pub embargo_s: i64,
 }
 
+/// The folds of `data`'s rows for `k` (an error that says why when none can be cut).
+pub fn folds(data: &Dataset, k: usize) -> Result<Vec<Fold>> {
+    let folds = time_series_folds(&data.rows, k, data.window());
+    if folds.is_empty() {
+        return Err(no_folds(&data.rows, k, data.window()));
+    }
+    Ok(folds)
+}
+
+/// One split at `from`: train on what may train it, test on every row from then on.
+pub fn holdout(data: &Dataset, from: shared::time::Timestamp) -> Result<Vec<Fold>> {
+    let test: Vec<usize> = (0..data.rows.len()).filter(|&i| data.rows[i].at >= from).collect();
+    let train: Vec<usize> = (0..data.rows.len()).filter(|&i| data.rows[i].before(from, data.window())).collect();
+    if test.is_empty() || train.is_empty() {
+        bail!(
+            "--test-from {}: {} labels to train on and {} to test on; both need some",
+            shared::time::format_rfc3339(&from),
+            train.len(),
+            test.len()
+        );
+    }
+    Ok(vec![Fold { train, test }])
+}
+
 pub fn evaluate(
     data: &Dataset,
-    k: usize,
+    folds: &[Fold],
     arch: &Arch,
     opts: &TrainOptions,
     device: Device,
     progress: &indicatif::ProgressBar,
     checkpoints: Option<&crate::resume::Checkpoints>,
 ) -> Result<Report> {
-    let embargo = data.window();
-    let folds = time_series_folds(&data.rows, k, embargo);
-    if folds.is_empty() {
-        bail!("too few labels for {k} time-series folds ({} rows)", data.rows.len());
-    }
     let mut reports = Vec::new();
     for (i, fold) in folds.iter().enumerate() {
         let train_rows: Vec<&Row> = fold.train.iter().map(|&j| &data.rows[j]).collect();
         let test_rows: Vec<&Row> = fold.test.iter().map(|&j| &data.rows[j]).collect();
         let mut methods = BTreeMap::new();
-        for blind in [false, true] {
+        let mut choice = None;
+        // Without right-time answers the activity is never seen: no context-blind twin.
+        let twins: &[bool] = if train_rows.iter().any(|r| r.sees_activity()) { &[false, true] } else { &[false] };
+        for &blind in twins {
             progress.set_prefix(format!(
                 "fold {}/{} {}",
                 i + 1,
@@ -113,14 +181,23 @@ pub fn evaluate(
                 Some(progress),
                 checkpoints.map(|c| (c, job.as_str())),
             )?;
-            let probs = trained.probabilities(data, &test_rows);
-            let name = if blind { "context_blind" } else { "model" };
-            methods.insert(name.to_string(), score_heads(&test_rows, &probs, trained.thresholds));
+            let mut score = |name: &str, method: Method| {
+                let probs = trained.probabilities(data, &test_rows, method);
+                let thresholds = PerHead::new(|head| threshold_of(&trained, head, method));
+                methods.insert(name.to_string(), score_heads(&test_rows, &probs, &thresholds));
+            };
+            if blind {
+                score("context_blind", Method::Model);
+            } else {
+                score("model", Method::Model);
+                score("chosen", Method::Chosen);
+                score("logistic_regression", Method::LogisticRegression);
+                score("similarity", Method::Similarity);
+                choice = Some(PerHead::new(|head| ChoiceReport::of(&trained, head)));
+            }
             progress.inc(1);
         }
         methods.insert("prior".into(), prior(&train_rows, &test_rows));
-        methods.insert("logistic_regression".into(), logistic(data, &train_rows, &test_rows, device)?);
-        methods.insert("similarity".into(), similarity(data, &train_rows, &test_rows));
         reports.push(FoldReport {
             fold: i + 1,
             train_rows: train_rows.len(),
@@ -128,6 +205,7 @@ pub fn evaluate(
             test_from: shared::time::format_rfc3339(&test_rows[0].at),
             test_to: shared::time::format_rfc3339(&test_rows[test_rows.len() - 1].at),
             methods,
+            choice: choice.expect("the model is trained in every fold"),
         });
     }
     let summary = summarize(&reports);
@@ -136,114 +214,44 @@ pub fn evaluate(
         rows: data.rows.len(),
         folds: reports,
         summary,
-        embargo_s: embargo.num_seconds(),
+        embargo_s: data.window().num_seconds(),
     })
 }
 
-/// Scores of both heads on the rows labelled for each.
-fn score_heads(rows: &[&Row], probs: &[Vec<f64>; 2], thresholds: [f64; 2]) -> HeadResult {
-    let head = |h: usize, f: fn(&Row) -> i64| {
-        let (p, y): (Vec<f64>, Vec<bool>) =
-            probs[h].iter().zip(rows).filter(|(_, r)| f(r) != IGNORE).map(|(p, r)| (*p, f(r) == 1)).unzip();
-        metrics::score(&p, &y, thresholds[h])
-    };
-    HeadResult { interest: head(0, |r| r.interest), right_time: head(1, |r| r.right_time) }
+fn threshold_of(trained: &Trained, head: Head, method: Method) -> f64 {
+    let b = trained.baselines.get(head);
+    match method {
+        Method::Model => trained.own.get(head).threshold,
+        Method::Chosen => trained.chosen.get(head).calibrated.threshold,
+        Method::LogisticRegression => b.logistic_calibrated.threshold,
+        Method::Similarity => b.similarity_calibrated.threshold,
+    }
 }
 
-fn positive_rate(rows: &[&Row], f: fn(&Row) -> i64) -> f64 {
-    let labelled: Vec<i64> = rows.iter().map(|r| f(r)).filter(|t| *t != IGNORE).collect();
+/// Scores of both heads on the rows labelled for each.
+fn score_heads(rows: &[&Row], probs: &PerHead<Vec<f64>>, thresholds: &PerHead<f64>) -> HeadResult {
+    let head = |h: Head| {
+        let (p, y): (Vec<f64>, Vec<bool>) = probs
+            .get(h)
+            .iter()
+            .zip(rows)
+            .filter(|(_, r)| r.target(h) != IGNORE)
+            .map(|(p, r)| (*p, r.target(h) == 1))
+            .unzip();
+        metrics::score(&p, &y, *thresholds.get(h))
+    };
+    HeadResult { interest: head(Head::Interest), right_time: head(Head::RightTime) }
+}
+
+fn positive_rate(rows: &[&Row], head: Head) -> f64 {
+    let labelled: Vec<i64> = rows.iter().map(|r| r.target(head)).filter(|t| *t != IGNORE).collect();
     labelled.iter().filter(|t| **t == 1).count() as f64 / labelled.len().max(1) as f64
 }
 
 /// Every row gets the training side's positive rate.
 fn prior(train: &[&Row], test: &[&Row]) -> HeadResult {
-    let rates = [positive_rate(train, |r| r.interest), positive_rate(train, |r| r.right_time)];
-    let probs = [vec![rates[0]; test.len()], vec![rates[1]; test.len()]];
-    score_heads(test, &probs, [0.5, 0.5])
-}
-
-/// Frozen features: the video's embedding; for right-time also the mean activity text
-/// embedding of the window and its mean numeric features.
-fn features(data: &Dataset, rows: &[&Row], with_context: bool) -> Tensor {
-    let media_idx = Tensor::from_slice(&rows.iter().map(|r| r.media as i64).collect::<Vec<_>>());
-    let media = data.media.index_select(0, &media_idx);
-    if !with_context {
-        return media;
-    }
-    let ctx_idx = Tensor::from_slice(&rows.iter().map(|r| r.context as i64).collect::<Vec<_>>());
-    let mask = data.context_mask.index_select(0, &ctx_idx).to_kind(Kind::Float).unsqueeze(2);
-    let count = mask.sum_dim_intlist(1, false, Kind::Float).clamp_min(1.0);
-    let text = (data.context_text.index_select(0, &ctx_idx) * &mask).sum_dim_intlist(1, false, Kind::Float) / &count;
-    let num = (data.context_num.index_select(0, &ctx_idx) * &mask).sum_dim_intlist(1, false, Kind::Float) / &count;
-    Tensor::cat(&[media, text, num], 1)
-}
-
-fn logistic(data: &Dataset, train: &[&Row], test: &[&Row], device: Device) -> Result<HeadResult> {
-    let mut probs = [vec![0.5; test.len()], vec![0.5; test.len()]];
-    let mut thresholds = [0.5, 0.5];
-    for (h, f) in [(0usize, (|r: &Row| r.interest) as fn(&Row) -> i64), (1, |r: &Row| r.right_time)] {
-        let labelled: Vec<&Row> = train.iter().copied().filter(|r| f(r) != IGNORE).collect();
-        let y: Vec<f32> = labelled.iter().map(|r| f(r) as f32).collect();
-        if y.iter().all(|v| *v == 1.0) || y.iter().all(|v| *v == 0.0) {
-            probs[h] = vec![positive_rate(train, f); test.len()];
-            continue;
-        }
-        let x = features(data, &labelled, h == 1).to_device(device);
-        let (mean, std) = (x.mean_dim(0, true, Kind::Float), x.std_dim(0, true, true).clamp_min(1e-6));
-        let norm = |t: &Tensor| (t - &mean) / &std;
-        let xn = norm(&x);
-        let target = Tensor::from_slice(&y).to_device(device);
-        let pos = y.iter().filter(|v| **v == 1.0).count() as f64;
-        let pos_weight = Tensor::from_slice(&[((y.len() as f64 - pos) / pos) as f32]).to_device(device);
-        tch::manual_seed(0);
-        let vs = nn::VarStore::new(device);
-        let linear = nn::linear(vs.root(), x.size()[1], 1, Default::default());
-        let mut opt = nn::AdamW { wd: 0.05, ..Default::default() }.build(&vs, 0.05)?;
-        for _ in 0..300 {
-            let logits = linear.forward(&xn).squeeze_dim(1);
-            let loss = logits.binary_cross_entropy_with_logits::<Tensor>(
-                &target,
-                None,
-                Some(pos_weight.shallow_clone()),
-                tch::Reduction::Mean,
-            );
-            opt.backward_step(&loss);
-        }
-        let predict = |rows: &[&Row]| -> Vec<f64> {
-            tch::no_grad(|| {
-                let p = linear.forward(&norm(&features(data, rows, h == 1).to_device(device))).sigmoid().squeeze_dim(1);
-                Vec::<f64>::try_from(&p.to_kind(Kind::Double).to_device(Device::Cpu)).unwrap_or_default()
-            })
-        };
-        let train_probs = predict(&labelled);
-        thresholds[h] = metrics::best_threshold(&train_probs, &y.iter().map(|v| *v == 1.0).collect::<Vec<_>>());
-        probs[h] = predict(test);
-    }
-    Ok(score_heads(test, &probs, thresholds))
-}
-
-/// Cosine similarity to the mean of the positively labelled training rows' features,
-/// mapped to [0, 1]; the threshold is the training side's best.
-fn similarity(data: &Dataset, train: &[&Row], test: &[&Row]) -> HeadResult {
-    let mut probs = [vec![0.5; test.len()], vec![0.5; test.len()]];
-    let mut thresholds = [0.5, 0.5];
-    for (h, f) in [(0usize, (|r: &Row| r.interest) as fn(&Row) -> i64), (1, |r: &Row| r.right_time)] {
-        let positives: Vec<&Row> = train.iter().copied().filter(|r| f(r) == 1).collect();
-        if positives.is_empty() {
-            continue;
-        }
-        let centre = features(data, &positives, h == 1).mean_dim(0, true, Kind::Float);
-        let sim = |rows: &[&Row]| -> Vec<f64> {
-            let x = features(data, rows, h == 1);
-            let cos = Tensor::cosine_similarity(&x, &centre, 1, 1e-8);
-            Vec::<f64>::try_from(&((cos + 1.0) / 2.0).to_kind(Kind::Double)).unwrap_or_default()
-        };
-        let labelled: Vec<&Row> = train.iter().copied().filter(|r| f(r) != IGNORE).collect();
-        let train_y: Vec<bool> = labelled.iter().map(|r| f(r) == 1).collect();
-        thresholds[h] = metrics::best_threshold(&sim(&labelled), &train_y);
-        probs[h] = sim(test);
-    }
-    score_heads(test, &probs, thresholds)
+    let probs = PerHead::new(|head| vec![positive_rate(train, head); test.len()]);
+    score_heads(test, &probs, &PerHead::new(|_| 0.5))
 }
 
 fn summarize(reports: &[FoldReport]) -> BTreeMap<String, BTreeMap<String, BTreeMap<String, Summary>>> {
@@ -252,7 +260,7 @@ fn summarize(reports: &[FoldReport]) -> BTreeMap<String, BTreeMap<String, BTreeM
         let mut heads = BTreeMap::new();
         for head in ["interest", "right_time"] {
             let mut metrics_out = BTreeMap::new();
-            for metric in ["f1", "precision", "recall", "roc_auc", "pr_auc", "ndcg_at_10"] {
+            for metric in ["f1", "precision", "recall", "roc_auc", "pr_auc", "ndcg_at_10", "log_loss", "brier", "ece"] {
                 let values: Vec<f64> = reports
                     .iter()
                     .filter_map(|r| r.methods.get(method))
@@ -264,6 +272,9 @@ fn summarize(reports: &[FoldReport]) -> BTreeMap<String, BTreeMap<String, BTreeM
                             "recall" => (s.n > 0).then_some(s.recall),
                             "roc_auc" => s.roc_auc,
                             "pr_auc" => s.pr_auc,
+                            "log_loss" => s.log_loss,
+                            "brier" => s.brier,
+                            "ece" => s.ece,
                             _ => s.ndcg_at_10,
                         }
                     })
@@ -287,13 +298,14 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn rows(n: usize) -> Vec<Row> {
+    /// Rows every `step_s` seconds, right-time labels (they see activity) unless `interest`.
+    fn rows(n: usize, step_s: i64, interest: bool) -> Vec<Row> {
         (0..n)
             .map(|i| Row {
                 at: chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
-                    + chrono::Duration::minutes(30 * i as i64),
-                interest: 1,
-                right_time: IGNORE,
+                    + chrono::Duration::seconds(step_s * i as i64),
+                interest: if interest { 1 } else { IGNORE },
+                right_time: if interest { IGNORE } else { 1 },
                 media: i,
                 context: i,
                 duration_log1p: 0.0,
@@ -302,8 +314,8 @@ mod tests {
     }
 
     #[test]
-    fn folds_expand_and_keep_the_embargo() {
-        let r = rows(60);
+    fn folds_expand_and_keep_the_embargo_for_rows_with_activity() {
+        let r = rows(60, 1800, false);
         let folds = time_series_folds(&r, 5, chrono::Duration::hours(2));
         assert_eq!(folds.len(), 5);
         for (i, f) in folds.iter().enumerate() {
@@ -313,5 +325,20 @@ mod tests {
             assert_eq!(f.train.len(), f.test[0] - 4, "rows within two hours (four half-hour steps) left out");
         }
         assert_eq!(*folds[4].test.last().unwrap(), 59, "the last block takes the remainder");
+    }
+
+    #[test]
+    fn interest_answers_in_one_sitting_still_fold() {
+        // 407 answers in 23 minutes (a MovieLens rater, or an imported liked list): interest
+        // rows see no activity, so no embargo applies to them.
+        let r = rows(407, 3, true);
+        let folds = time_series_folds(&r, 3, chrono::Duration::hours(1));
+        assert_eq!(folds.len(), 3);
+        assert!(folds.iter().all(|f| f.train.len() == f.test[0]), "every earlier row trains");
+        // The same sitting as right-time answers cannot fold; the error says why.
+        let rt = rows(407, 3, false);
+        assert!(time_series_folds(&rt, 3, chrono::Duration::hours(1)).is_empty());
+        let msg = no_folds(&rt, 3, chrono::Duration::hours(1)).to_string();
+        assert!(msg.contains("407 labels given within 20.3 min") && msg.contains("60.0 min"), "{msg}");
     }
 }

@@ -3,8 +3,10 @@
 //! folds against baselines; saves the model vrd-rank uses.
 
 mod bench;
+mod calibrate;
 mod data;
 mod evaluate;
+mod linear;
 mod metrics;
 mod net;
 mod optim;
@@ -17,10 +19,12 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use net::{Arch, Net};
 use shared::cli::UsageError;
+use shared::records::Head;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use train::TrainOptions;
-use vrd_model::saved::{ArchCard, FusionCard, ModelCard, PerHead, SavedModel};
+use vrd_model::fast::Scorer;
+use vrd_model::saved::{ArchCard, FusionCard, ModelCard, SavedModel};
 
 #[derive(Parser)]
 #[command(name = "vrd-train", about = "Train and evaluate the ranking model")]
@@ -75,6 +79,10 @@ struct FitArgs {
     /// Number of time-series folds (0: no evaluation).
     #[arg(long, default_value_t = 4)]
     folds: usize,
+    /// Evaluate on one split instead of folds: train on the labels before this moment
+    /// (RFC 3339), test on the rest.
+    #[arg(long, value_parser = parse_time, conflicts_with = "folds")]
+    test_from: Option<shared::time::Timestamp>,
     /// Write the evaluation report here instead of stdout.
     #[arg(long)]
     report: Option<PathBuf>,
@@ -152,6 +160,10 @@ enum ArchName {
     Fusion,
 }
 
+fn parse_time(s: &str) -> Result<shared::time::Timestamp, String> {
+    shared::time::parse_rfc3339(s).map_err(|e| e.to_string())
+}
+
 fn parse_finetune(s: &str) -> Result<vrd_model::fused::Finetune, String> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| format!("{s:?}: lora, full or frozen"))
 }
@@ -177,7 +189,7 @@ fn main() -> ExitCode {
 }
 
 fn fit(args: &FitArgs) -> Result<()> {
-    if args.out.is_none() && args.folds == 0 {
+    if args.out.is_none() && args.folds == 0 && args.test_from.is_none() {
         return Err(UsageError("nothing to do: give --out, or --folds above 0".into()).into());
     }
     let device = vrd_model::runtime::parse_device(&args.device).map_err(|e| UsageError(e.to_string()))?;
@@ -231,16 +243,21 @@ fn fit(args: &FitArgs) -> Result<()> {
         data.rows.len() - interest,
         data.media_dim(),
         data.context_dim(),
-        data.context_text.size()[1],
+        data.max_events(),
     );
-    let bar = shared::cli::progress_bar(2 * args.folds + usize::from(args.out.is_some()), "models");
+    let folds = match (args.test_from, args.folds) {
+        (Some(from), _) => evaluate::holdout(&data, from)?,
+        (None, 0) => Vec::new(),
+        (None, k) => evaluate::folds(&data, k)?,
+    };
+    let bar = shared::cli::progress_bar(2 * folds.len() + usize::from(args.out.is_some()), "models");
     bar.set_style(
         indicatif::ProgressStyle::with_template("{prefix} [{bar:20}] {pos}/{len} {msg} {elapsed}")
             .expect("valid template")
             .progress_chars("=> "),
     );
-    if args.folds > 0 {
-        let report = evaluate::evaluate(&data, args.folds, &arch, &opts, device, &bar, checkpoints.as_ref())?;
+    if !folds.is_empty() {
+        let report = evaluate::evaluate(&data, &folds, &arch, &opts, device, &bar, checkpoints.as_ref())?;
         let json = serde_json::to_string_pretty(&report)? + "\n";
         match &args.report {
             Some(path) => shared::output::write_atomic(path, |f| Ok(std::io::Write::write_all(f, json.as_bytes())?))?,
@@ -275,30 +292,47 @@ fn fit(args: &FitArgs) -> Result<()> {
             arch: arch_card(&arch, &trained.model)?,
             duration_log1p_mean: trained.scale.mean,
             duration_log1p_std: trained.scale.std,
-            thresholds: PerHead { interest: trained.thresholds[0], right_time: trained.thresholds[1] },
-            calibration: PerHead { interest: trained.calibration[0], right_time: trained.calibration[1] },
+            thresholds: trained.chosen.map(|_, c| c.calibrated.threshold),
+            calibration: trained.chosen.map(|_, c| c.calibrated.calibration),
             media_model: data.media_model.clone(),
-            context: data
-                .context_meta
-                .iter()
-                .filter(|(k, _)| !k.starts_with("anchor"))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
+            context: data.spec.clone(),
+            selection: trained.chosen.map(|_, c| c.validation.clone()),
             training: serde_json::json!({
                 "options": opts,
                 "rows": data.rows.len(),
-                "best_epoch": trained.best_epoch + 1,
+                "best_epoch": trained.best_epoch,
+                "logistic_l2": trained.baselines.map(|_, b| b.l2),
                 "trained_at": shared::time::format_rfc3339(&chrono::Utc::now()),
             }),
         };
+        bar.suspend(|| report_choice(&trained));
         SavedModel::save(&trained.vs, &card, out).with_context(|| format!("saving the model to {}", out.display()))?;
-        eprintln!("vrd-train: model saved to {} (best epoch {})", out.display(), trained.best_epoch + 1);
+        eprintln!("vrd-train: model saved to {} (best epoch {})", out.display(), trained.best_epoch);
     }
     if let Some(c) = &checkpoints {
         c.clear()?;
     }
     bar.finish_and_clear();
     Ok(())
+}
+
+/// Says on stderr what answers each question when it is not the model, and by how much
+/// it beat the model on the inner validation slice.
+fn report_choice(trained: &train::Trained) {
+    for head in Head::ALL {
+        let c = trained.chosen.get(head);
+        if c.scorer == Scorer::Model {
+            continue;
+        }
+        let auc = |name: &str| c.validation.get(name).copied().unwrap_or(f64::NAN);
+        eprintln!(
+            "vrd-train: {head}: the {} baseline ranks the validation slice at least as well as the model (ROC-AUC {:.3} vs {:.3}, {:+.3}); the saved model answers {head} with it",
+            c.scorer.name().replace('_', " "),
+            auc(c.scorer.name()),
+            auc("model"),
+            auc(c.scorer.name()) - auc("model")
+        );
+    }
 }
 
 /// The card's description of the trained network: the fusion model names the encoder
@@ -341,6 +375,12 @@ fn print_summary(report: &evaluate::Report) {
             get("interest", "roc_auc"),
             get("right_time", "f1"),
             get("right_time", "roc_auc")
+        );
+    }
+    for fold in &report.folds {
+        eprintln!(
+            "  fold {}: chosen for interest {}, for right time {}",
+            fold.fold, fold.choice.interest.scorer, fold.choice.right_time.scorer
         );
     }
 }

@@ -1,6 +1,7 @@
 //! Binary classification and ranking metrics on predicted probabilities: precision,
 //! recall, F1 at a threshold, ROC-AUC (ties counted half), PR-AUC (average precision),
-//! NDCG@k, and the F1-best threshold (chosen on training-side data only).
+//! NDCG@k, the F1-best threshold (chosen on training-side data only), and how honest the
+//! probabilities are: log loss, Brier score, expected calibration error.
 
 use serde::Serialize;
 
@@ -15,6 +16,12 @@ pub struct Scores {
     pub roc_auc: Option<f64>,
     pub pr_auc: Option<f64>,
     pub ndcg_at_10: Option<f64>,
+    /// Mean negative log-likelihood (probabilities clipped to [1e-15, 1 − 1e-15]).
+    pub log_loss: Option<f64>,
+    /// Mean squared error of the probabilities.
+    pub brier: Option<f64>,
+    /// Expected calibration error over 10 equal-width probability bins.
+    pub ece: Option<f64>,
 }
 
 pub fn score(probs: &[f64], labels: &[bool], threshold: f64) -> Scores {
@@ -41,7 +48,42 @@ pub fn score(probs: &[f64], labels: &[bool], threshold: f64) -> Scores {
         roc_auc: both.then(|| roc_auc(probs, labels)),
         pr_auc: both.then(|| average_precision(probs, labels)),
         ndcg_at_10: (positives > 0).then(|| ndcg_at(probs, labels, 10)),
+        log_loss: (!labels.is_empty()).then(|| log_loss(probs, labels)),
+        brier: (!labels.is_empty()).then(|| brier(probs, labels)),
+        ece: (!labels.is_empty()).then(|| expected_calibration_error(probs, labels, 10)),
     }
+}
+
+pub fn log_loss(probs: &[f64], labels: &[bool]) -> f64 {
+    let total: f64 = probs
+        .iter()
+        .zip(labels)
+        .map(|(p, &y)| {
+            let p = p.clamp(1e-15, 1.0 - 1e-15);
+            -(if y { p.ln() } else { (1.0 - p).ln() })
+        })
+        .sum();
+    total / labels.len().max(1) as f64
+}
+
+pub fn brier(probs: &[f64], labels: &[bool]) -> f64 {
+    let total: f64 = probs.iter().zip(labels).map(|(p, &y)| (p - f64::from(u8::from(y))).powi(2)).sum();
+    total / labels.len().max(1) as f64
+}
+
+/// Σ over bins of (bin share) × |mean probability − positive rate| in the bin.
+pub fn expected_calibration_error(probs: &[f64], labels: &[bool], bins: usize) -> f64 {
+    let mut sum_p = vec![0.0; bins];
+    let mut sum_y = vec![0.0; bins];
+    let mut count = vec![0usize; bins];
+    for (p, &y) in probs.iter().zip(labels) {
+        let b = ((p * bins as f64) as usize).min(bins - 1);
+        sum_p[b] += p;
+        sum_y[b] += f64::from(u8::from(y));
+        count[b] += 1;
+    }
+    let n = labels.len().max(1) as f64;
+    (0..bins).filter(|&b| count[b] > 0).map(|b| (sum_p[b] - sum_y[b]).abs() / n).sum()
 }
 
 /// The probability that a random positive outranks a random negative (ties half).
@@ -134,5 +176,16 @@ mod tests {
         assert!((ndcg_at(&p, &y, 10) - (1.0 + 1.0 / 4f64.log2()) / ideal).abs() < 1e-12);
         assert_eq!(best_threshold(&p, &y), 0.7);
         assert_eq!(score(&p, &[false; 5], 0.5).roc_auc, None);
+    }
+
+    #[test]
+    fn calibration_metrics() {
+        let y = [true, false, true, false];
+        assert!((log_loss(&[0.5; 4], &y) - 2f64.ln()).abs() < 1e-12);
+        assert!((brier(&[1.0, 0.0, 0.5, 0.5], &y) - 0.125).abs() < 1e-12);
+        // Perfect rates per bin: no calibration error; all 0.9 for half positives: 0.4.
+        assert!(expected_calibration_error(&[0.95, 0.05, 0.95, 0.05], &[true, false, true, false], 10) < 0.051);
+        assert!((expected_calibration_error(&[0.9; 4], &y, 10) - 0.4).abs() < 1e-12);
+        assert!(log_loss(&[0.0], &[true]).is_finite(), "clipped");
     }
 }

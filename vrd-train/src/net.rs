@@ -4,9 +4,10 @@
 
 use crate::data::{Batch, Dataset};
 use anyhow::{anyhow, Result};
+use shared::records::PerHead;
 use std::path::PathBuf;
 use tch::nn;
-use vrd_model::fast::{FastConfig, FastInput, FastModel};
+use vrd_model::fast::{FastConfig, FastInput, FastModel, Scorer};
 use vrd_model::fused::{Finetune, FusedConfig, FusedModel};
 use vrd_model::heads::HeadLogits;
 
@@ -31,23 +32,32 @@ impl Arch {
 }
 
 pub enum Net {
-    Fast(FastModel),
-    Fused(FusedModel),
+    Fast(Box<FastModel>),
+    Fused(Box<FusedModel>),
 }
 
 impl Net {
     /// Builds a fresh model of `arch` for this data in `vs` (new layers in optimiser
-    /// group 1 for the fusion model, whose encoder is group 0).
-    pub fn build(arch: &Arch, vs: &nn::VarStore, data: &Dataset) -> Result<Net> {
+    /// group 1 for the fusion model, whose encoder is group 0); `share_buckets`: the apps
+    /// whose time shares are wide features of the fast model.
+    pub fn build(arch: &Arch, vs: &nn::VarStore, data: &Dataset, share_buckets: Vec<i64>) -> Result<Net> {
+        let buckets = data.spec.app_buckets as i64;
         match arch {
             Arch::Fast => {
-                let config = FastConfig::new(data.media_dim(), data.context_dim(), data.num_features());
-                Ok(Net::Fast(FastModel::new(vs.root(), config)))
+                let config = FastConfig::new(
+                    data.media_dim(),
+                    data.context_dim(),
+                    data.num_features(),
+                    buckets,
+                    data.spec.window_s as f64,
+                    share_buckets,
+                );
+                Ok(Net::Fast(Box::new(FastModel::new(vs.root(), config))))
             }
             Arch::Fusion { encoder, finetune, .. } => {
                 let hidden = vrd_model::EncoderConfig::from_file(&encoder.join("config.json"))?.hidden_size;
-                let config = FusedConfig::new(hidden, data.context_dim(), data.num_features(), *finetune);
-                Ok(Net::Fused(FusedModel::load(vs, encoder, config)?))
+                let config = FusedConfig::new(hidden, data.context_dim(), data.num_features(), buckets, *finetune);
+                Ok(Net::Fused(Box::new(FusedModel::load(vs, encoder, config)?)))
             }
         }
     }
@@ -61,30 +71,16 @@ impl Net {
         }
     }
 
+    /// Logits of the model itself (its deep and wide paths; not a chosen baseline).
     pub fn forward(&self, b: &Batch, train: bool, context_blind: bool) -> Result<HeadLogits> {
         match self {
             Net::Fast(m) => {
-                let input = FastInput {
-                    media: &b.media,
-                    context_text: &b.context_text,
-                    context_num: &b.context_num,
-                    context_mask: &b.context_mask,
-                    duration_z: &b.duration_z,
-                };
-                Ok(m.forward(&input, train, context_blind))
+                let input = FastInput { media: &b.media, activity: &b.activity, duration_z: &b.duration_z };
+                Ok(m.forward_as(&input, train, context_blind, &PerHead::new(|_| Scorer::Model)))
             }
             Net::Fused(m) => {
                 let (ids, mask) = b.tokens.as_ref().ok_or_else(|| anyhow!("the fusion model needs tokenized texts"))?;
-                Ok(m.forward(
-                    ids,
-                    mask,
-                    &b.context_text,
-                    &b.context_num,
-                    &b.context_mask,
-                    &b.duration_z,
-                    train,
-                    context_blind,
-                ))
+                Ok(m.forward(ids, mask, &b.activity, &b.duration_z, train, context_blind))
             }
         }
     }

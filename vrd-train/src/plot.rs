@@ -4,7 +4,7 @@
 use crate::evaluate::{Report, METHODS};
 use std::fmt::Write;
 
-const COLOURS: [&str; 5] = ["#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#7f7f7f"];
+const COLOURS: [&str; METHODS.len()] = ["#d62728", "#9467bd", "#ff7f0e", "#1f77b4", "#2ca02c", "#7f7f7f"];
 
 pub fn svg(report: &Report) -> String {
     let (panel_w, panel_h, margin) = (420.0, 220.0, 50.0);

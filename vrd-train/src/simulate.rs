@@ -304,7 +304,7 @@ mod tests {
         assert_eq!(p.labels.len(), simulate(&o).labels.len());
         assert!(p.labels.len() > 250, "{}", p.labels.len());
         // Right-time answers follow the hour before.
-        for l in p.labels.iter().filter(|l| l.kind.head() == Some("right-time")) {
+        for l in p.labels.iter().filter(|l| l.kind.head() == Some(shared::records::Head::RightTime)) {
             let work = work_share(&p.events, l.labelled_at).unwrap();
             let v = p.videos.iter().find(|v| v.video_id == l.video_id).unwrap();
             let brk = topic_of(v).name == "rust" && v.duration_s.unwrap() < 600.0;

@@ -1,19 +1,27 @@
 //! Training either architecture on a set of rows: a fit part and, carved from its end
-//! with an embargo gap, a validation slice that picks the best epoch (on a real
-//! exponential moving average of the validation score), the decision thresholds and the
-//! probability calibration. Nothing here ever sees a test fold.
+//! with an embargo gap, a validation slice whose two interleaved halves do separate jobs:
+//! one picks the best epoch (on an exponential moving average of the validation score)
+//! and what answers each question (the model or a linear baseline fitted beside it), the
+//! other fits the probability calibration and decision thresholds on margins nothing was
+//! chosen on. Nothing here ever sees a test fold.
 
+use crate::calibrate;
 use crate::data::{Dataset, DurationScale, Row, IGNORE};
+use crate::linear::{self, LinearScorer};
 use crate::metrics;
 use crate::net::{Arch, Net};
 use crate::optim::AdamW;
 use crate::resume::{self, with_prefix, Checkpoints, LoopState};
 use crate::simulate::Rng;
 use anyhow::{anyhow, Result};
+use shared::records::{Head, PerHead};
+use std::collections::BTreeMap;
 use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
+use vrd_model::fast::Scorer;
 use vrd_model::heads::HeadLogits;
 use vrd_model::saved::Calibration;
+use vrd_model::wide::{main_buckets, WideConfig, WideFeatures};
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TrainOptions {
@@ -54,46 +62,30 @@ impl Default for TrainOptions {
     }
 }
 
-/// Platt scaling fitted by Newton's method on the log loss (with Platt's smoothed
-/// targets), on validation margins.
-pub fn fit_calibration(margins: &[f64], labels: &[bool]) -> Calibration {
-    let pos = labels.iter().filter(|y| **y).count() as f64;
-    let neg = labels.len() as f64 - pos;
-    if pos == 0.0 || neg == 0.0 {
-        return Calibration::IDENTITY;
-    }
-    let (hi, lo) = ((pos + 1.0) / (pos + 2.0), 1.0 / (neg + 2.0));
-    let (mut a, mut b) = (1.0, 0.0);
-    for _ in 0..50 {
-        let (mut g_a, mut g_b, mut h_aa, mut h_ab, mut h_bb) = (0.0, 0.0, 1e-9, 0.0, 1e-9);
-        for (m, &y) in margins.iter().zip(labels) {
-            let t = if y { hi } else { lo };
-            let p = 1.0 / (1.0 + (-(a * m + b)).exp());
-            let (d, w) = (p - t, p * (1.0 - p));
-            g_a += d * m;
-            g_b += d;
-            h_aa += w * m * m;
-            h_ab += w * m;
-            h_bb += w;
-        }
-        let det = h_aa * h_bb - h_ab * h_ab;
-        if det.abs() < 1e-12 {
-            break;
-        }
-        let (da, db) = ((h_bb * g_a - h_ab * g_b) / det, (h_aa * g_b - h_ab * g_a) / det);
-        a -= da;
-        b -= db;
-        if da.abs() + db.abs() < 1e-10 {
-            break;
-        }
-    }
-    // A slope at or below zero says the validation slice is too small or noisy to
-    // calibrate on; flipping the model's ranking would be worse than not calibrating.
-    if a > 0.0 && a.is_finite() && b.is_finite() {
-        Calibration { a, b }
-    } else {
-        Calibration::IDENTITY
-    }
+/// A calibrated way of answering one question, with its decision threshold.
+#[derive(Debug, Clone, Copy)]
+pub struct Calibrated {
+    pub calibration: Calibration,
+    pub threshold: f64,
+}
+
+/// What answers one question, why, and how its margins become probabilities.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub scorer: Scorer,
+    pub calibrated: Calibrated,
+    /// ROC-AUC of each candidate on the inner validation slice the choice was made on.
+    pub validation: BTreeMap<String, f64>,
+}
+
+/// The linear baselines of one question, fitted on the training run's fit part.
+pub struct Baselines {
+    pub logistic: LinearScorer,
+    /// The L2 strength chosen on the inner validation slice.
+    pub l2: f64,
+    pub logistic_calibrated: Calibrated,
+    pub similarity: LinearScorer,
+    pub similarity_calibrated: Calibrated,
 }
 
 /// A trained model with what it needs to be used.
@@ -101,30 +93,63 @@ pub struct Trained {
     pub vs: nn::VarStore,
     pub model: Net,
     pub scale: DurationScale,
-    pub thresholds: [f64; 2],
-    pub calibration: [Calibration; 2],
+    /// Epochs of training behind the kept weights (0: the linear start won).
     pub best_epoch: usize,
     pub context_blind: bool,
+    /// The model's own calibration per question.
+    pub own: PerHead<Calibrated>,
+    /// What ships per question.
+    pub chosen: PerHead<Choice>,
+    pub baselines: PerHead<Baselines>,
+    features: WideFeatures,
 }
 
-/// Raw logit margins per head (`logit₁ − logit₀`).
-pub struct Margins {
-    pub interest: Vec<f64>,
-    pub right_time: Vec<f64>,
+/// Whose probabilities to compute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The model itself.
+    Model,
+    /// What was chosen per question (the model or a baseline).
+    Chosen,
+    LogisticRegression,
+    Similarity,
 }
 
 impl Trained {
-    pub fn margins(&self, data: &Dataset, rows: &[&Row]) -> Margins {
-        margins(&self.model, data, rows, &self.scale, (self.vs.device(), self.vs.kind()), self.context_blind)
+    /// Calibrated probabilities per question of `method` on `rows`.
+    pub fn probabilities(&self, data: &Dataset, rows: &[&Row], method: Method) -> PerHead<Vec<f64>> {
+        let model = self.margins(data, rows);
+        PerHead::new(|head| {
+            let scorer = match method {
+                Method::Model => Scorer::Model,
+                Method::Chosen => self.chosen.get(head).scorer,
+                Method::LogisticRegression => Scorer::LogisticRegression,
+                Method::Similarity => Scorer::Similarity,
+            };
+            let (margins, calibrated) = match scorer {
+                Scorer::Model => (model.get(head).clone(), *self.own.get(head)),
+                Scorer::LogisticRegression => {
+                    let b = self.baselines.get(head);
+                    (
+                        b.logistic.margins(&wide_matrix(&self.features, data, rows, head, self.context_blind)),
+                        b.logistic_calibrated,
+                    )
+                }
+                Scorer::Similarity => {
+                    let b = self.baselines.get(head);
+                    (
+                        b.similarity.margins(&wide_matrix(&self.features, data, rows, head, self.context_blind)),
+                        b.similarity_calibrated,
+                    )
+                }
+            };
+            margins.iter().map(|m| calibrated.calibration.apply(*m)).collect()
+        })
     }
 
-    /// Calibrated probabilities per head.
-    pub fn probabilities(&self, data: &Dataset, rows: &[&Row]) -> [Vec<f64>; 2] {
-        let m = self.margins(data, rows);
-        [
-            m.interest.iter().map(|x| self.calibration[0].apply(*x)).collect(),
-            m.right_time.iter().map(|x| self.calibration[1].apply(*x)).collect(),
-        ]
+    /// The model's own margins per question.
+    pub fn margins(&self, data: &Dataset, rows: &[&Row]) -> PerHead<Vec<f64>> {
+        margins(&self.model, data, rows, &self.scale, (self.vs.device(), self.vs.kind()), self.context_blind)
     }
 }
 
@@ -135,8 +160,8 @@ fn margins(
     scale: &DurationScale,
     (device, kind): (Device, Kind),
     context_blind: bool,
-) -> Margins {
-    let mut out = Margins { interest: Vec::new(), right_time: Vec::new() };
+) -> PerHead<Vec<f64>> {
+    let mut out = PerHead::<Vec<f64>>::default();
     tch::no_grad(|| {
         for chunk in rows.chunks(256) {
             let b = data.batch(chunk, scale, device, kind);
@@ -148,15 +173,53 @@ fn margins(
     out
 }
 
-/// Splits time-ordered rows into a fit part and a later validation slice, with no row of
-/// the fit part within `embargo` before the first validation row.
+/// The wide features of `head` for `rows` `(N, F)` (on the CPU; the activity emptied for
+/// the context-blind twin).
+pub fn wide_matrix(features: &WideFeatures, data: &Dataset, rows: &[&Row], head: Head, blind: bool) -> Tensor {
+    let index = |f: fn(&Row) -> usize| Tensor::from_slice(&rows.iter().map(|r| f(r) as i64).collect::<Vec<_>>());
+    let media = data.media.index_select(0, &index(|r| r.media));
+    match head {
+        Head::Interest => features.interest(&media),
+        Head::RightTime => {
+            // Only what the shares need is gathered (not the windows' text embeddings).
+            let ctx = index(|r| r.context);
+            let keep: Vec<i64> = rows.iter().map(|r| i64::from(r.sees_activity() && !blind)).collect();
+            let window = data
+                .context
+                .index_select(&ctx)
+                .keep_rows(&Tensor::from_slice(&keep))
+                .summary(features.config.app_buckets, features.config.window_s);
+            features.right_time(&media, &window)
+        }
+    }
+}
+
+/// Rows labelled for `head` and their answers.
+fn labelled<'a>(rows: &[&'a Row], head: Head) -> (Vec<&'a Row>, Vec<bool>) {
+    rows.iter().filter(|r| r.target(head) != IGNORE).map(|r| (*r, r.target(head) == 1)).unzip()
+}
+
+/// Splits time-ordered rows into a fit part and a later validation slice. A fit row that
+/// sees activity keeps `embargo` (the window length) before the first validation row, so
+/// no two windows overlap across the split; rows that see none only need to be earlier.
 pub fn carve_validation<'a>(rows: &[&'a Row], share: f64, embargo: chrono::Duration) -> (Vec<&'a Row>, Vec<&'a Row>) {
     let n_val = ((rows.len() as f64) * share).round() as usize;
     let start = rows.len().saturating_sub(n_val.max(1));
     let val: Vec<&Row> = rows[start..].to_vec();
-    let cutoff = val.first().map(|r| r.at - embargo);
-    let fit: Vec<&Row> = rows[..start].iter().copied().filter(|r| cutoff.is_none_or(|c| r.at < c)).collect();
+    let first = val.first().map(|r| r.at);
+    let fit: Vec<&Row> = rows[..start].iter().copied().filter(|r| first.is_none_or(|f| r.before(f, embargo))).collect();
     (fit, val)
+}
+
+/// The validation slice as two interleaved halves: one picks the epoch and the scorer,
+/// the other calibrates, so the probabilities are fitted on margins nothing was chosen on.
+fn split_validation<'a>(val: &[&'a Row]) -> (Vec<&'a Row>, Vec<&'a Row>) {
+    if val.len() < 8 {
+        return (val.to_vec(), val.to_vec());
+    }
+    let select = val.iter().step_by(2).copied().collect();
+    let calibrate = val.iter().skip(1).step_by(2).copied().collect();
+    (select, calibrate)
 }
 
 /// Class weights `n / (2 n_c)` over the rows labelled for a head (1 where a class is absent).
@@ -168,6 +231,57 @@ fn class_weights(targets: &[i64]) -> [f64; 2] {
         return [1.0, 1.0];
     }
     [n / (2.0 * n0), n / (2.0 * n1)]
+}
+
+/// The margins of the rows answering `head`, with the answers.
+fn answered(margins: &[f64], rows: &[&Row], head: Head) -> (Vec<f64>, Vec<bool>) {
+    margins.iter().zip(rows).filter(|(_, r)| r.target(head) != IGNORE).map(|(m, r)| (*m, r.target(head) == 1)).unzip()
+}
+
+/// Calibration and threshold of `margins` over `rows`' answers to `head`.
+fn calibrate_on(margins: &[f64], rows: &[&Row], head: Head) -> Calibrated {
+    let (m, y) = answered(margins, rows, head);
+    let calibration = calibrate::fit(&m, &y);
+    let probs: Vec<f64> = m.iter().map(|x| calibration.apply(*x)).collect();
+    Calibrated { calibration, threshold: metrics::best_threshold(&probs, &y) }
+}
+
+/// ROC-AUC of `margins` on the rows labelled for `head` (None with one class).
+fn auc_on(margins: &[f64], rows: &[&Row], head: Head) -> Option<f64> {
+    let (m, y) = answered(margins, rows, head);
+    (y.iter().any(|v| *v) && y.iter().any(|v| !*v)).then(|| metrics::roc_auc(&m, &y))
+}
+
+/// The linear baselines of `head` on the fit part, tuned on `select`, calibrated on
+/// `calibrate`.
+fn fit_baselines(
+    features: &WideFeatures,
+    data: &Dataset,
+    (fit, select, calibrate): (&[&Row], &[&Row], &[&Row]),
+    head: Head,
+    blind: bool,
+) -> Baselines {
+    let (fit_rows, fit_y) = labelled(fit, head);
+    let (sel_rows, sel_y) = labelled(select, head);
+    let x_fit = wide_matrix(features, data, &fit_rows, head, blind);
+    let x_sel = wide_matrix(features, data, &sel_rows, head, blind);
+    let (logistic, l2) = if fit_y.iter().any(|v| *v) && fit_y.iter().any(|v| !*v) {
+        linear::logistic_tuned((&x_fit, &fit_y), (&x_sel, &sel_y))
+    } else {
+        let dim = x_fit.size()[1];
+        let rate = fit_y.iter().filter(|v| **v).count() as f64 / fit_y.len().max(1) as f64;
+        let bias = (rate.clamp(0.01, 0.99) / (1.0 - rate.clamp(0.01, 0.99))).ln();
+        (LinearScorer { weight: Tensor::zeros([dim], (Kind::Double, Device::Cpu)), bias }, 0.0)
+    };
+    let similarity = linear::similarity(&x_fit, &fit_y);
+    let x_cal = wide_matrix(features, data, calibrate, head, blind);
+    Baselines {
+        logistic_calibrated: calibrate_on(&logistic.margins(&x_cal), calibrate, head),
+        similarity_calibrated: calibrate_on(&similarity.margins(&x_cal), calibrate, head),
+        logistic,
+        l2,
+        similarity,
+    }
 }
 
 /// Trains one model on `rows`. With `checkpoint` (the folder and this model's job name),
@@ -185,6 +299,7 @@ pub fn train(
 ) -> Result<Trained> {
     let (fit, val) = carve_validation(rows, opts.validation, data.window());
     let fit = if fit.is_empty() { rows.to_vec() } else { fit };
+    let (select, calibrate) = split_validation(&val);
     let scale = DurationScale::fit(&fit);
     let weights = |f: fn(&Row) -> i64| {
         let w = class_weights(&fit.iter().map(|r| f(r)).collect::<Vec<_>>());
@@ -192,9 +307,31 @@ pub fn train(
     };
     let (w_interest, w_right) = (weights(|r| r.interest), weights(|r| r.right_time));
 
+    // The wide features' fixed parts come from the fit part alone: the main apps of its
+    // windows and the principal axes of its videos.
+    let fit_idx = Tensor::from_slice(&fit.iter().map(|r| r.context as i64).collect::<Vec<_>>());
+    let share_buckets = main_buckets(&data.context.index_select(&fit_idx), data.spec.app_buckets as i64, MAIN_APPS);
+    let features_vs = nn::VarStore::new(Device::Cpu);
+    let features = WideFeatures::new(features_vs.root(), wide_config(data, share_buckets.clone()));
+    let media_idx = Tensor::from_slice(&fit.iter().map(|r| r.media as i64).collect::<Vec<_>>());
+    features.fit_pca(&data.media.index_select(0, &media_idx));
+    let baselines =
+        PerHead::new(|head| fit_baselines(&features, data, (&fit, &select, &calibrate), head, context_blind));
+
     tch::manual_seed(opts.seed as i64);
     let mut vs = nn::VarStore::new(device);
-    let model = Net::build(arch, &vs, data)?;
+    let mut model = Net::build(arch, &vs, data, share_buckets)?;
+    if let Net::Fast(m) = &model {
+        // The wide path starts as the tuned logistic regression, the deep heads at zero.
+        tch::no_grad(|| {
+            m.features.pca.shallow_clone().copy_(&features.pca);
+            m.features.pca_mean.shallow_clone().copy_(&features.pca_mean);
+        });
+        for head in Head::ALL {
+            let b = baselines.get(head);
+            m.set_linear(head, true, &b.logistic.weight, b.logistic.bias);
+        }
+    }
     // bf16 explicitly (tch's autocast knows only fp16): every weight and activation in
     // bf16, the optimiser's f32 masters holding the trained weights, losses in f32.
     let kind = if opts.bf16 {
@@ -217,7 +354,9 @@ pub fn train(
     let warmup = ((total_steps as f64) * opts.warmup).ceil().max(1.0);
     let mut step = 0usize;
     let mut micro = 0usize;
-    let mut best: Option<(f64, usize, Weights)> = None;
+    // Epochs compete among themselves; the linear model the wide path starts from competes
+    // afterwards, as the logistic-regression candidate of each question.
+    let mut best: (f64, usize, Weights) = (f64::NEG_INFINITY, 0, Vec::new());
     let mut ema: Option<f64> = None;
     let mut start_epoch = 0;
     let key = checkpoint.map(|(_, job)| run_key(data, rows, arch, opts, context_blind, job));
@@ -225,8 +364,7 @@ pub fn train(
         if let Some((state, saved)) = checkpoints.load(job, key)? {
             restore(&vs, &with_prefix(&saved, "model."))?;
             opt.load_state(&saved, state.steps as i64)?;
-            let best_weights: Weights = with_prefix(&saved, "best.");
-            best = Some((state.best_score, state.best_epoch, best_weights));
+            best = (state.best_score, state.best_epoch, with_prefix(&saved, "best."));
             (start_epoch, step, ema) = (state.epochs_done, state.steps, state.ema);
             rng = Rng::from_state(state.sampler);
             let note = || eprintln!("vrd-train: {job}: resuming after epoch {start_epoch}");
@@ -267,14 +405,14 @@ pub fn train(
             opt.zero_grad();
         }
         micro = 0;
-        let score = validation_score(&model, data, &val, &scale, (device, kind), context_blind);
+        let score = validation_score(&model, data, &select, &scale, (device, kind), context_blind);
         let smoothed = match ema {
             None => score,
             Some(prev) => opts.ema * prev + (1.0 - opts.ema) * score,
         };
         ema = Some(smoothed);
-        if best.as_ref().is_none_or(|(s, _, _)| smoothed > *s) {
-            best = Some((smoothed, epoch, snapshot(&vs)));
+        if smoothed > best.0 || best.2.is_empty() {
+            best = (smoothed, epoch + 1, snapshot(&vs));
         }
         if let Some(bar) = progress {
             bar.set_message(format!(
@@ -285,45 +423,100 @@ pub fn train(
             ));
         }
         let due = |c: &Checkpoints| epoch + 1 == opts.epochs || last_save.elapsed() >= c.every;
-        if let (Some((checkpoints, job)), Some(key), Some((best_score, best_epoch, best_weights))) =
-            (checkpoint.filter(|(c, _)| due(c)), &key, &best)
-        {
+        if let (Some((checkpoints, job)), Some(key)) = (checkpoint.filter(|(c, _)| due(c)), &key) {
             let state = LoopState {
                 run_key: key.clone(),
                 epochs_done: epoch + 1,
                 steps: step,
                 sampler: rng.state(),
                 ema,
-                best_score: *best_score,
-                best_epoch: *best_epoch,
+                best_score: best.0,
+                best_epoch: best.1,
                 weights: String::new(),
             };
             let mut tensors: Vec<(String, Tensor)> =
                 snapshot(&vs).into_iter().map(|(n, t)| (format!("model.{n}"), t)).collect();
-            tensors.extend(best_weights.iter().map(|(n, t)| (format!("best.{n}"), t.shallow_clone())));
+            tensors.extend(best.2.iter().map(|(n, t)| (format!("best.{n}"), t.shallow_clone())));
             tensors.extend(opt.state());
             checkpoints.save(job, state, &tensors)?;
             last_save = std::time::Instant::now();
         }
     }
-    let (_, best_epoch, weights_at_best) = best.expect("at least one epoch");
+    let (_, best_epoch, weights_at_best) = best;
     restore(&vs, &weights_at_best)?;
     // What is calibrated, evaluated and saved is the f32 model ranking will run.
     vs.float();
-    let kind = Kind::Float;
+    let on = (device, Kind::Float);
 
-    let val_margins = margins(&model, data, &val, &scale, (device, kind), context_blind);
-    let pick = |m: &[f64], f: fn(&Row) -> i64| -> (Vec<f64>, Vec<bool>) {
-        m.iter().zip(&val).filter(|(_, r)| f(r) != IGNORE).map(|(x, r)| (*x, f(r) == 1)).unzip()
-    };
-    let (mi, yi) = pick(&val_margins.interest, |r| r.interest);
-    let (mr, yr) = pick(&val_margins.right_time, |r| r.right_time);
-    let calibration = [fit_calibration(&mi, &yi), fit_calibration(&mr, &yr)];
-    let thresholds = [
-        metrics::best_threshold(&mi.iter().map(|x| calibration[0].apply(*x)).collect::<Vec<_>>(), &yi),
-        metrics::best_threshold(&mr.iter().map(|x| calibration[1].apply(*x)).collect::<Vec<_>>(), &yr),
+    let own_select = margins(&model, data, &select, &scale, on, context_blind);
+    let own_calibrate = margins(&model, data, &calibrate, &scale, on, context_blind);
+    let own = PerHead::new(|head| calibrate_on(own_calibrate.get(head), &calibrate, head));
+    let chosen = PerHead::new(|head| {
+        choose(head, arch, &baselines, own_select.get(head), *own.get(head), &features, data, &select, context_blind)
+    });
+    if let Net::Fast(m) = &mut model {
+        for head in Head::ALL {
+            let choice = chosen.get(head);
+            let b = baselines.get(head);
+            match choice.scorer {
+                Scorer::Model => {}
+                Scorer::LogisticRegression => m.set_linear(head, false, &b.logistic.weight, b.logistic.bias),
+                Scorer::Similarity => m.set_linear(head, false, &b.similarity.weight, b.similarity.bias),
+            }
+            *m.config.scorers.get_mut(head) = choice.scorer;
+        }
+    }
+    Ok(Trained { vs, model, scale, best_epoch, context_blind, own, chosen, baselines, features })
+}
+
+/// How many apps get a time-share feature of their own.
+const MAIN_APPS: usize = 16;
+
+fn wide_config(data: &Dataset, share_buckets: Vec<i64>) -> WideConfig {
+    WideConfig {
+        media_dim: data.media_dim(),
+        context_dim: data.context_dim(),
+        share_buckets,
+        app_buckets: data.spec.app_buckets as i64,
+        window_s: data.spec.window_s as f64,
+        components: 8,
+    }
+}
+
+/// Picks what answers `head`: the model, unless a baseline ranks the inner validation
+/// slice at least as well (the simpler wins ties). The fusion model cannot carry a
+/// baseline and always answers itself.
+#[allow(clippy::too_many_arguments)]
+fn choose(
+    head: Head,
+    arch: &Arch,
+    baselines: &PerHead<Baselines>,
+    own_margins: &[f64],
+    own: Calibrated,
+    features: &WideFeatures,
+    data: &Dataset,
+    select: &[&Row],
+    blind: bool,
+) -> Choice {
+    let b = baselines.get(head);
+    let x = wide_matrix(features, data, select, head, blind);
+    let mut validation = BTreeMap::new();
+    let candidates = [
+        (Scorer::LogisticRegression, auc_on(&b.logistic.margins(&x), select, head), b.logistic_calibrated),
+        (Scorer::Similarity, auc_on(&b.similarity.margins(&x), select, head), b.similarity_calibrated),
+        (Scorer::Model, auc_on(own_margins, select, head), own),
     ];
-    Ok(Trained { vs, model, scale, thresholds, calibration, best_epoch, context_blind })
+    let mut pick = (Scorer::Model, f64::NEG_INFINITY, own);
+    for (scorer, auc, calibrated) in candidates {
+        if let Some(auc) = auc {
+            validation.insert(scorer.name().to_string(), auc);
+            let allowed = scorer == Scorer::Model || matches!(arch, Arch::Fast);
+            if allowed && auc > pick.1 + 1e-12 {
+                pick = (scorer, auc, calibrated);
+            }
+        }
+    }
+    Choice { scorer: pick.0, calibrated: pick.2, validation }
 }
 
 /// Sampling weights that give interest rows and right-time rows half the draws each.
@@ -389,16 +582,7 @@ fn validation_score(
         return 0.0;
     }
     let m = margins(model, data, val, scale, on, context_blind);
-    let mut aucs = Vec::new();
-    for (margins, f) in
-        [(&m.interest, (|r: &Row| r.interest) as fn(&Row) -> i64), (&m.right_time, |r: &Row| r.right_time)]
-    {
-        let (x, y): (Vec<f64>, Vec<bool>) =
-            margins.iter().zip(val).filter(|(_, r)| f(r) != IGNORE).map(|(x, r)| (*x, f(r) == 1)).unzip();
-        if y.iter().any(|v| *v) && y.iter().any(|v| !*v) {
-            aucs.push(metrics::roc_auc(&x, &y));
-        }
-    }
+    let aucs: Vec<f64> = Head::ALL.iter().filter_map(|&head| auc_on(m.get(head), val, head)).collect();
     if aucs.is_empty() {
         0.0
     } else {
@@ -448,21 +632,6 @@ fn run_key(data: &Dataset, rows: &[&Row], arch: &Arch, opts: &TrainOptions, blin
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn platt_scaling_recovers_a_known_slope() {
-        // Labels drawn from p = sigmoid(2m - 1).
-        let mut rng = Rng::new(5);
-        let mut m = Vec::new();
-        let mut y = Vec::new();
-        for _ in 0..4000 {
-            let x = rng.uniform() * 6.0 - 3.0;
-            m.push(x);
-            y.push(rng.uniform() < 1.0 / (1.0 + (-(2.0 * x - 1.0)).exp()));
-        }
-        let c = fit_calibration(&m, &y);
-        assert!((c.a - 2.0).abs() < 0.25 && (c.b + 1.0).abs() < 0.2, "{c:?}");
-    }
 
     #[test]
     fn warmup_then_cosine() {

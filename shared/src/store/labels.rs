@@ -106,7 +106,7 @@ impl Store {
 
 /// The latest label (by when it was given, then insertion order) per video and question.
 pub fn latest_per_question(history: Vec<Label>) -> Vec<Label> {
-    let mut latest: HashMap<(String, &'static str), (usize, Label)> = HashMap::new();
+    let mut latest: HashMap<(String, crate::records::Head), (usize, Label)> = HashMap::new();
     for (order, label) in history.into_iter().enumerate() {
         let Some(head) = label.kind.head() else { continue };
         let key = (label.video_id.clone(), head);
