@@ -73,10 +73,12 @@ clean:
 bench: build
 	scripts/bench-encode
 
-# Interest quality on real people (MovieLens 100k in ../shared/data): the model against
-# its baselines on the same splits (BENCHMARKS.md).
+# Quality on real people (../shared/data): interest on MovieLens 100k, right time on the
+# real ActivityWatch exports; the model against its baselines on the same splits
+# (BENCHMARKS.md).
 bench-quality: build
 	scripts/bench-quality
+	scripts/bench-right-time
 
 # Regenerates fixtures/golden and fixtures/tiny-xlmr with the reference implementation.
 goldens:

@@ -93,7 +93,7 @@ pub struct Trained {
     pub vs: nn::VarStore,
     pub model: Net,
     pub scale: DurationScale,
-    /// Epochs of training behind the kept weights (0: the linear start won).
+    /// Epochs of training behind the kept weights.
     pub best_epoch: usize,
     pub context_blind: bool,
     /// The model's own calibration per question.
@@ -118,7 +118,8 @@ pub enum Method {
 impl Trained {
     /// Calibrated probabilities per question of `method` on `rows`.
     pub fn probabilities(&self, data: &Dataset, rows: &[&Row], method: Method) -> PerHead<Vec<f64>> {
-        let model = self.margins(data, rows);
+        // The network runs only when one of the questions is answered by it.
+        let model = std::cell::OnceCell::new();
         PerHead::new(|head| {
             let scorer = match method {
                 Method::Model => Scorer::Model,
@@ -127,7 +128,9 @@ impl Trained {
                 Method::Similarity => Scorer::Similarity,
             };
             let (margins, calibrated) = match scorer {
-                Scorer::Model => (model.get(head).clone(), *self.own.get(head)),
+                Scorer::Model => {
+                    (model.get_or_init(|| self.margins(data, rows)).get(head).clone(), *self.own.get(head))
+                }
                 Scorer::LogisticRegression => {
                     let b = self.baselines.get(head);
                     (
@@ -211,15 +214,24 @@ pub fn carve_validation<'a>(rows: &[&'a Row], share: f64, embargo: chrono::Durat
     (fit, val)
 }
 
-/// The validation slice as two interleaved halves: one picks the epoch and the scorer,
-/// the other calibrates, so the probabilities are fitted on margins nothing was chosen on.
-fn split_validation<'a>(val: &[&'a Row]) -> (Vec<&'a Row>, Vec<&'a Row>) {
-    if val.len() < 8 {
-        return (val.to_vec(), val.to_vec());
+/// The latest labels of a training run as two interleaved halves: one picks the epoch
+/// and the scorer, the other calibrates, so the probabilities are fitted on margins nothing
+/// was chosen on. Decision thresholds only cut the ranking and take the whole slice.
+struct Validation<'a> {
+    all: Vec<&'a Row>,
+    select: Vec<&'a Row>,
+    calibrate: Vec<&'a Row>,
+}
+
+impl<'a> Validation<'a> {
+    fn split(all: Vec<&'a Row>) -> Validation<'a> {
+        if all.len() < 8 {
+            return Validation { select: all.clone(), calibrate: all.clone(), all };
+        }
+        let select = all.iter().step_by(2).copied().collect();
+        let calibrate = all.iter().skip(1).step_by(2).copied().collect();
+        Validation { all, select, calibrate }
     }
-    let select = val.iter().step_by(2).copied().collect();
-    let calibrate = val.iter().skip(1).step_by(2).copied().collect();
-    (select, calibrate)
 }
 
 /// Class weights `n / (2 n_c)` over the rows labelled for a head (1 where a class is absent).
@@ -238,10 +250,12 @@ fn answered(margins: &[f64], rows: &[&Row], head: Head) -> (Vec<f64>, Vec<bool>)
     margins.iter().zip(rows).filter(|(_, r)| r.target(head) != IGNORE).map(|(m, r)| (*m, r.target(head) == 1)).unzip()
 }
 
-/// Calibration and threshold of `margins` over `rows`' answers to `head`.
-fn calibrate_on(margins: &[f64], rows: &[&Row], head: Head) -> Calibrated {
-    let (m, y) = answered(margins, rows, head);
+/// The calibration of a scorer's margins (`margins_of` some rows) for `head`, fitted on
+/// the calibration half, and its F1-best threshold over the whole validation slice.
+fn calibrate_on(val: &Validation, head: Head, margins_of: impl Fn(&[&Row]) -> Vec<f64>) -> Calibrated {
+    let (m, y) = answered(&margins_of(&val.calibrate), &val.calibrate, head);
     let calibration = calibrate::fit(&m, &y);
+    let (m, y) = answered(&margins_of(&val.all), &val.all, head);
     let probs: Vec<f64> = m.iter().map(|x| calibration.apply(*x)).collect();
     Calibrated { calibration, threshold: metrics::best_threshold(&probs, &y) }
 }
@@ -252,17 +266,17 @@ fn auc_on(margins: &[f64], rows: &[&Row], head: Head) -> Option<f64> {
     (y.iter().any(|v| *v) && y.iter().any(|v| !*v)).then(|| metrics::roc_auc(&m, &y))
 }
 
-/// The linear baselines of `head` on the fit part, tuned on `select`, calibrated on
-/// `calibrate`.
+/// The linear baselines of `head` on the fit part, tuned on the selection half and
+/// calibrated on the other.
 fn fit_baselines(
     features: &WideFeatures,
     data: &Dataset,
-    (fit, select, calibrate): (&[&Row], &[&Row], &[&Row]),
+    (fit, val): (&[&Row], &Validation),
     head: Head,
     blind: bool,
 ) -> Baselines {
     let (fit_rows, fit_y) = labelled(fit, head);
-    let (sel_rows, sel_y) = labelled(select, head);
+    let (sel_rows, sel_y) = labelled(&val.select, head);
     let x_fit = wide_matrix(features, data, &fit_rows, head, blind);
     let x_sel = wide_matrix(features, data, &sel_rows, head, blind);
     let (logistic, l2) = if fit_y.iter().any(|v| *v) && fit_y.iter().any(|v| !*v) {
@@ -274,10 +288,10 @@ fn fit_baselines(
         (LinearScorer { weight: Tensor::zeros([dim], (Kind::Double, Device::Cpu)), bias }, 0.0)
     };
     let similarity = linear::similarity(&x_fit, &fit_y);
-    let x_cal = wide_matrix(features, data, calibrate, head, blind);
+    let x = |rows: &[&Row]| wide_matrix(features, data, rows, head, blind);
     Baselines {
-        logistic_calibrated: calibrate_on(&logistic.margins(&x_cal), calibrate, head),
-        similarity_calibrated: calibrate_on(&similarity.margins(&x_cal), calibrate, head),
+        logistic_calibrated: calibrate_on(val, head, |rows| logistic.margins(&x(rows))),
+        similarity_calibrated: calibrate_on(val, head, |rows| similarity.margins(&x(rows))),
         logistic,
         l2,
         similarity,
@@ -299,7 +313,7 @@ pub fn train(
 ) -> Result<Trained> {
     let (fit, val) = carve_validation(rows, opts.validation, data.window());
     let fit = if fit.is_empty() { rows.to_vec() } else { fit };
-    let (select, calibrate) = split_validation(&val);
+    let val = Validation::split(val);
     let scale = DurationScale::fit(&fit);
     let weights = |f: fn(&Row) -> i64| {
         let w = class_weights(&fit.iter().map(|r| f(r)).collect::<Vec<_>>());
@@ -315,8 +329,7 @@ pub fn train(
     let features = WideFeatures::new(features_vs.root(), wide_config(data, share_buckets.clone()));
     let media_idx = Tensor::from_slice(&fit.iter().map(|r| r.media as i64).collect::<Vec<_>>());
     features.fit_pca(&data.media.index_select(0, &media_idx));
-    let baselines =
-        PerHead::new(|head| fit_baselines(&features, data, (&fit, &select, &calibrate), head, context_blind));
+    let baselines = PerHead::new(|head| fit_baselines(&features, data, (&fit, &val), head, context_blind));
 
     tch::manual_seed(opts.seed as i64);
     let mut vs = nn::VarStore::new(device);
@@ -405,7 +418,7 @@ pub fn train(
             opt.zero_grad();
         }
         micro = 0;
-        let score = validation_score(&model, data, &select, &scale, (device, kind), context_blind);
+        let score = validation_score(&model, data, &val.select, &scale, (device, kind), context_blind);
         let smoothed = match ema {
             None => score,
             Some(prev) => opts.ema * prev + (1.0 - opts.ema) * score,
@@ -448,11 +461,22 @@ pub fn train(
     vs.float();
     let on = (device, Kind::Float);
 
-    let own_select = margins(&model, data, &select, &scale, on, context_blind);
-    let own_calibrate = margins(&model, data, &calibrate, &scale, on, context_blind);
-    let own = PerHead::new(|head| calibrate_on(own_calibrate.get(head), &calibrate, head));
+    let own_select = margins(&model, data, &val.select, &scale, on, context_blind);
+    let own = PerHead::new(|head| {
+        calibrate_on(&val, head, |rows| margins(&model, data, rows, &scale, on, context_blind).get(head).clone())
+    });
     let chosen = PerHead::new(|head| {
-        choose(head, arch, &baselines, own_select.get(head), *own.get(head), &features, data, &select, context_blind)
+        choose(
+            head,
+            arch,
+            &baselines,
+            own_select.get(head),
+            *own.get(head),
+            &features,
+            data,
+            &val.select,
+            context_blind,
+        )
     });
     if let Net::Fast(m) = &mut model {
         for head in Head::ALL {
