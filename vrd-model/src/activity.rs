@@ -77,16 +77,11 @@ impl Activity {
     /// `(B, buckets)`: the share of the window each app bucket filled (seconds over the
     /// window length; padding counts nowhere).
     pub fn app_shares(&self, buckets: i64, window_s: f64) -> Tensor {
-        app_shares(&self.app, &self.seconds, &self.mask, buckets, window_s)
+        let (b, device, kind) = (self.app.size()[0], self.app.device(), self.seconds.kind());
+        let seconds = &self.seconds * self.mask.to_kind(kind);
+        let shares = Tensor::zeros([b, buckets], (kind, device));
+        shares.scatter_add(1, &self.app.clamp(0, buckets - 1), &seconds) / window_s.max(1.0)
     }
-}
-
-/// [`Activity::app_shares`] from the three tensors it needs, `(B, L)` each.
-pub fn app_shares(app: &Tensor, seconds: &Tensor, mask: &Tensor, buckets: i64, window_s: f64) -> Tensor {
-    let (b, device, kind) = (app.size()[0], app.device(), seconds.kind());
-    let seconds = seconds * mask.to_kind(kind);
-    let shares = Tensor::zeros([b, buckets], (kind, device));
-    shares.scatter_add(1, &app.clamp(0, buckets - 1), &seconds) / window_s.max(1.0)
 }
 
 /// What a window amounts to as flat features: the time share of every app bucket and

@@ -83,37 +83,20 @@ pub struct FastInput<'a> {
     pub duration_z: &'a Tensor,
 }
 
-/// A linear scorer's margin layer per question.
-#[derive(Debug)]
-struct LinearPair {
-    interest: nn::Linear,
-    right_time: nn::Linear,
-}
-
-impl LinearPair {
-    fn new(p: nn::Path, wide: &WideConfig, trains: bool) -> LinearPair {
-        let zero = nn::LinearConfig { ws_init: nn::Init::Const(0.0), bs_init: Some(nn::Init::Const(0.0)), bias: true };
-        let pair = LinearPair {
-            interest: nn::linear(&p / "interest", wide.interest_dim(), 1, zero),
-            right_time: nn::linear(&p / "right_time", wide.right_time_dim(), 1, zero),
-        };
+/// A margin layer `(F_head → 1)` per question over its wide features; fixed (not
+/// trained) unless `trains`.
+fn linear_per_head(p: nn::Path, wide: &WideConfig, trains: bool) -> PerHead<nn::Linear> {
+    let dims = PerHead { interest: wide.interest_dim(), right_time: wide.right_time_dim() };
+    dims.map(|head, &dim| {
+        let layer = nn::linear(&p / head.key(), dim, 1, crate::heads::zero_init());
         if !trains {
-            for l in [&pair.interest, &pair.right_time] {
-                let _ = l.ws.set_requires_grad(false);
-                if let Some(b) = &l.bs {
-                    let _ = b.set_requires_grad(false);
-                }
+            let _ = layer.ws.set_requires_grad(false);
+            if let Some(b) = &layer.bs {
+                let _ = b.set_requires_grad(false);
             }
         }
-        pair
-    }
-
-    fn get(&self, head: Head) -> &nn::Linear {
-        match head {
-            Head::Interest => &self.interest,
-            Head::RightTime => &self.right_time,
-        }
-    }
+        layer
+    })
 }
 
 #[derive(Debug)]
@@ -125,25 +108,10 @@ pub struct FastModel {
     heads: Heads,
     pub features: WideFeatures,
     /// The wide path, trained with the rest.
-    wide: LinearPair,
+    wide: PerHead<nn::Linear>,
     /// The linear baseline chosen for a question (fixed; zero when none is).
-    baseline: LinearPair,
+    baseline: PerHead<nn::Linear>,
     pub config: FastConfig,
-}
-
-/// Wide features of both questions for a batch, `(B, F_head)`.
-pub struct WideInputs {
-    pub interest: Tensor,
-    pub right_time: Tensor,
-}
-
-impl WideInputs {
-    pub fn get(&self, head: Head) -> &Tensor {
-        match head {
-            Head::Interest => &self.interest,
-            Head::RightTime => &self.right_time,
-        }
-    }
 }
 
 impl FastModel {
@@ -163,8 +131,8 @@ impl FastModel {
             fuse_out: nn::linear(&p / "fuse_out", config.hidden, config.hidden, Default::default()),
             heads: Heads::zero_output(&p / "heads", config.hidden, config.dropout),
             features: WideFeatures::new(&p / "features", config.wide.clone()),
-            wide: LinearPair::new(&p / "wide", &config.wide, true),
-            baseline: LinearPair::new(&p / "baseline", &config.wide, false),
+            wide: linear_per_head(&p / "wide", &config.wide, true),
+            baseline: linear_per_head(&p / "baseline", &config.wide, false),
             config,
         }
     }
@@ -180,8 +148,8 @@ impl FastModel {
     }
 
     /// The wide features of both questions; interest never sees the activity.
-    pub fn wide_inputs(&self, media: &Tensor, window: &WindowSummary) -> WideInputs {
-        WideInputs { interest: self.features.interest(media), right_time: self.features.right_time(media, window) }
+    pub fn wide_inputs(&self, media: &Tensor, window: &WindowSummary) -> PerHead<Tensor> {
+        PerHead { interest: self.features.interest(media), right_time: self.features.right_time(media, window) }
     }
 
     /// Logits with each question answered by the configured scorer; with `context_blind`

@@ -7,6 +7,12 @@ use tch::Tensor;
 
 pub const HEAD_WIDTH: i64 = 256;
 
+/// A linear layer that starts at zero, weights and bias: a path that adds nothing until
+/// trained (or set).
+pub fn zero_init() -> nn::LinearConfig {
+    nn::LinearConfig { ws_init: nn::Init::Const(0.0), bs_init: Some(nn::Init::Const(0.0)), bias: true }
+}
+
 /// SwiGLU: one bias-free projection split into a gate and a value, `silu(gate) * value`,
 /// projected down (Shazeer 2020).
 #[derive(Debug)]
@@ -67,8 +73,7 @@ impl Heads {
     /// Heads whose output layers start at zero: beside a linear path, the model starts as
     /// that linear model and the deep part has to earn its weight.
     pub fn zero_output(p: nn::Path, in_dim: i64, dropout: f64) -> Heads {
-        let zero = nn::LinearConfig { ws_init: nn::Init::Const(0.0), bs_init: Some(nn::Init::Const(0.0)), bias: true };
-        Heads::with_output_init(p, in_dim, dropout, zero)
+        Heads::with_output_init(p, in_dim, dropout, zero_init())
     }
 
     fn with_output_init(p: nn::Path, in_dim: i64, dropout: f64, out: nn::LinearConfig) -> Heads {
