@@ -1,6 +1,7 @@
 //! The activity before a moment as the models read it: per event its text embedding,
 //! numeric features, hashed app and category ids and seconds, with a mask; and the
-//! window's time share per app bucket derived from them.
+//! window's summary derived from them: how much of it was active, and the share of that
+//! active time per app bucket.
 
 use tch::{Device, Kind, Tensor};
 
@@ -74,22 +75,27 @@ impl Activity {
         }
     }
 
-    /// `(B, buckets)`: the share of the window each app bucket filled (seconds over the
-    /// window length; padding counts nowhere).
-    pub fn app_shares(&self, buckets: i64, window_s: f64) -> Tensor {
+    /// `(B, buckets)`: the seconds each app bucket filled in the window (padding counts
+    /// nowhere).
+    pub fn app_seconds(&self, buckets: i64) -> Tensor {
         let (b, device, kind) = (self.app.size()[0], self.app.device(), self.seconds.kind());
         let seconds = &self.seconds * self.mask.to_kind(kind);
-        let shares = Tensor::zeros([b, buckets], (kind, device));
-        shares.scatter_add(1, &self.app.clamp(0, buckets - 1), &seconds) / window_s.max(1.0)
+        let totals = Tensor::zeros([b, buckets], (kind, device));
+        totals.scatter_add(1, &self.app.clamp(0, buckets - 1), &seconds)
     }
 }
 
-/// What a window amounts to as flat features: the time share of every app bucket and
-/// the mean embedding of its events' texts (zero for an empty window).
+/// What a window amounts to as flat features: how much of it was active, what share of
+/// that active time each app bucket took, and the mean embedding of its events' texts.
+/// The shares are of the active time, not of the clock: a phone is used a few minutes an
+/// hour, and "mostly chat" should read the same whether the hour held five minutes of use
+/// or fifty; how much was used is `active`, a feature of its own.
 #[derive(Debug)]
 pub struct WindowSummary {
-    /// `(B, buckets)`.
+    /// `(B, buckets)`, each row summing to 1 (0 for an empty window).
     pub shares: Tensor,
+    /// `(B, 1)` active seconds over the window length.
+    pub active: Tensor,
     /// `(B, D)`.
     pub mean_text: Tensor,
 }
@@ -97,12 +103,20 @@ pub struct WindowSummary {
 impl WindowSummary {
     /// Row `index` `(N,)` of every summary, e.g. "now" repeated for N candidates.
     pub fn index_select(&self, index: &Tensor) -> WindowSummary {
-        WindowSummary { shares: self.shares.index_select(0, index), mean_text: self.mean_text.index_select(0, index) }
+        WindowSummary {
+            shares: self.shares.index_select(0, index),
+            active: self.active.index_select(0, index),
+            mean_text: self.mean_text.index_select(0, index),
+        }
     }
 
     /// The summary of empty windows (interest, the context-blind baseline).
     pub fn zeros_like(&self) -> WindowSummary {
-        WindowSummary { shares: self.shares.zeros_like(), mean_text: self.mean_text.zeros_like() }
+        WindowSummary {
+            shares: self.shares.zeros_like(),
+            active: self.active.zeros_like(),
+            mean_text: self.mean_text.zeros_like(),
+        }
     }
 }
 
@@ -111,8 +125,12 @@ impl Activity {
         let kind = self.text.kind();
         let mask = self.mask.to_kind(kind).unsqueeze(2);
         let count = mask.sum_dim_intlist(1, false, kind).clamp_min(1.0);
+        let seconds = self.app_seconds(buckets);
+        let total = seconds.sum_dim_intlist(1, true, seconds.kind());
         WindowSummary {
-            shares: self.app_shares(buckets, window_s),
+            // Below a second of activity there is nothing to share out.
+            shares: &seconds / total.clamp_min(1.0),
+            active: (total / window_s.max(1.0)).to_kind(kind),
             mean_text: (&self.text * &mask).sum_dim_intlist(1, false, kind) / count,
         }
     }
@@ -123,7 +141,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn shares_sum_seconds_per_bucket_over_the_window() {
+    fn shares_are_of_the_active_time_and_active_of_the_window() {
         let f = (Kind::Float, Device::Cpu);
         let a = Activity {
             text: Tensor::zeros([2, 3, 4], f),
@@ -133,13 +151,13 @@ mod tests {
             category: Tensor::zeros([2, 3], (Kind::Int64, Device::Cpu)),
             seconds: Tensor::from_slice2(&[[600f32, 1200.0, 600.0], [1800.0, 999.0, 0.0]]),
         };
-        let s = a.app_shares(4, 3600.0);
-        let v: Vec<Vec<f32>> = Vec::<Vec<f32>>::try_from(&s).unwrap();
-        assert_eq!(
-            v,
-            vec![vec![0.0, 0.0, 1.0 / 3.0, 1.0 / 3.0], vec![0.0, 0.0, 0.0, 0.5]],
-            "masked seconds count nowhere"
-        );
-        assert_eq!(a.emptied().app_shares(4, 3600.0).abs().sum(Kind::Float).double_value(&[]), 0.0);
+        let s = a.summary(4, 3600.0);
+        let shares: Vec<Vec<f32>> = Vec::<Vec<f32>>::try_from(&s.shares).unwrap();
+        assert_eq!(shares, vec![vec![0.0, 0.0, 0.5, 0.5], vec![0.0, 0.0, 0.0, 1.0]], "masked seconds count nowhere");
+        let active: Vec<Vec<f32>> = Vec::<Vec<f32>>::try_from(&s.active).unwrap();
+        assert_eq!(active, vec![vec![2400.0 / 3600.0], vec![0.5]]);
+        let empty = a.emptied().summary(4, 3600.0);
+        assert_eq!(empty.shares.abs().sum(Kind::Float).double_value(&[]), 0.0, "an empty window shares nothing");
+        assert_eq!(empty.active.abs().sum(Kind::Float).double_value(&[]), 0.0);
     }
 }

@@ -120,10 +120,11 @@ impl FastModel {
         let buckets = config.compressor.app_buckets;
         FastModel {
             compressor: SequenceCompressor::new(&p / "compressor", config.compressor),
-            // The media vector, the token, the app shares and the duration side by side.
+            // The media vector, the token, the app shares, the active fraction and the
+            // duration side by side.
             fuse_in: nn::linear(
                 &p / "fuse_in",
-                config.media_dim + token + buckets + 1,
+                config.media_dim + token + buckets + 2,
                 config.hidden,
                 Default::default(),
             ),
@@ -142,7 +143,7 @@ impl FastModel {
         self.compressor.forward(input.activity, input.duration_z, train)
     }
 
-    /// The windows' flat summary (app shares, mean text).
+    /// The windows' flat summary (active fraction, app shares, mean text).
     pub fn summary(&self, activity: &Activity) -> WindowSummary {
         activity.summary(self.config.compressor.app_buckets, self.config.wide.window_s)
     }
@@ -189,9 +190,15 @@ impl FastModel {
         train: bool,
         scorers: &PerHead<Scorer>,
     ) -> HeadLogits {
-        let shares = window.shares.to_kind(media.kind());
+        let kind = media.kind();
         let joined = Tensor::cat(
-            &[media.shallow_clone(), token.shallow_clone(), shares.shallow_clone(), duration_z.unsqueeze(1)],
+            &[
+                media.shallow_clone(),
+                token.shallow_clone(),
+                window.shares.to_kind(kind),
+                window.active.to_kind(kind),
+                duration_z.unsqueeze(1),
+            ],
             1,
         );
         let h = self.fuse_norm.forward(&self.fuse_in.forward(&joined)).gelu("none").dropout(self.config.dropout, train);

@@ -16,7 +16,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tch::{nn, Device, Tensor};
 
-pub const FORMAT: &str = "vrd-model/2";
+/// The card format; `/3` reads windows as active fraction + shares of the active time and
+/// crosses them with whitened components (a `/2` model's wide weights mean other things).
+pub const FORMAT: &str = "vrd-model/3";
 pub const WEIGHTS: &str = "model.safetensors";
 pub const CARD: &str = "model.json";
 

@@ -1,9 +1,12 @@
 //! The linear ("wide") features of each question, computed inside the model so that a
 //! linear scorer trained on them ranks with nothing else: for interest the video's
-//! embedding; for right-time the embedding, the window's time share of the person's main
-//! apps (and of all others), and each share times a few principal components of the
-//! embedding (which videos fit after which apps), and the window's mean event-text
-//! embedding.
+//! embedding; for right-time the embedding, the window's mean event-text embedding, its
+//! active fraction, the share of its active time of the person's main apps (and of all
+//! others), and each share times a few whitened principal components of the embedding
+//! (which videos fit after which apps). The features keep their natural scales (unit-length
+//! embeddings, shares in [0, 1], components of unit variance), which the linear scorers'
+//! single L2 penalty relies on: standardising every column alike would make each of the
+//! hundreds of embedding dimensions as cheap as an app share.
 
 use crate::activity::{Activity, WindowSummary};
 use serde::{Deserialize, Serialize};
@@ -32,14 +35,15 @@ impl WideConfig {
 
     pub fn right_time_dim(&self) -> i64 {
         let shares = self.share_buckets.len() as i64 + 1;
-        self.media_dim + self.context_dim + shares + shares * self.components
+        self.media_dim + self.context_dim + 1 + shares + shares * self.components
     }
 }
 
 /// The fixed (untrained) parts: the principal axes, fitted on the training videos.
 #[derive(Debug)]
 pub struct WideFeatures {
-    /// `(media_dim, components)`.
+    /// `(media_dim, components)`: the principal axes, each divided by its component's
+    /// standard deviation (so the components have unit variance over the fitted videos).
     pub pca: Tensor,
     /// `(media_dim,)` the mean the axes were fitted around.
     pub pca_mean: Tensor,
@@ -60,15 +64,19 @@ impl WideFeatures {
         }
     }
 
-    /// Fits the principal axes on `media` `(N, D)` (training videos).
+    /// Fits the whitened principal axes on `media` `(N, D)` (training videos).
     pub fn fit_pca(&self, media: &Tensor) {
         let media = media.to_kind(Kind::Float).to_device(self.pca.device());
+        let n = media.size()[0];
         let mean = media.mean_dim(0, false, Kind::Float);
         let centred = &media - &mean;
-        let k = self.config.components.min(centred.size()[0]).min(self.config.media_dim);
+        let k = self.config.components.min(n).min(self.config.media_dim);
         // `svd` (not `linalg_svd`, whose driver argument is CUDA-only) gives V's columns.
-        let (_, _, v) = centred.svd(true, true);
-        let axes = v.narrow(1, 0, k); // (D, k)
+        let (_, singular, v) = centred.svd(true, true);
+        // A component's standard deviation is its singular value over √(n − 1); one of
+        // (numerically) no spread stays unscaled rather than blowing up.
+        let std = (singular.narrow(0, 0, k) / ((n - 1).max(1) as f64).sqrt()).clamp_min(1e-4);
+        let axes = v.narrow(1, 0, k) / std.unsqueeze(0); // (D, k)
         tch::no_grad(|| {
             let _ = self.pca.shallow_clone().zero_();
             self.pca.shallow_clone().narrow(1, 0, k).copy_(&axes);
@@ -95,17 +103,70 @@ impl WideFeatures {
         };
         let pcs = (media - self.pca_mean.to_kind(kind)).matmul(&self.pca.to_kind(kind)); // (B, k)
         let crossed = shares.unsqueeze(2) * pcs.unsqueeze(1); // (B, S, k)
-        Tensor::cat(&[media.shallow_clone(), window.mean_text.to_kind(kind), shares, crossed.flatten(1, 2)], 1)
+        Tensor::cat(
+            &[
+                media.shallow_clone(),
+                window.mean_text.to_kind(kind),
+                window.active.to_kind(kind),
+                shares,
+                crossed.flatten(1, 2),
+            ],
+            1,
+        )
     }
 }
 
 /// The main apps of some windows: the `k` buckets that filled the most time.
 pub fn main_buckets(activity: &Activity, buckets: i64, k: usize) -> Vec<i64> {
-    let totals = activity.app_shares(buckets, 1.0).sum_dim_intlist(0, false, Kind::Double);
+    let totals = activity.app_seconds(buckets).sum_dim_intlist(0, false, Kind::Double);
     let totals = Vec::<f64>::try_from(&totals.to_device(tch::Device::Cpu)).unwrap_or_default();
     let mut order: Vec<usize> = (1..totals.len()).filter(|&b| totals[b] > 0.0).collect();
     order.sort_by(|&a, &b| totals[b].total_cmp(&totals[a]).then(a.cmp(&b)));
     let mut main: Vec<i64> = order.into_iter().take(k).map(|b| b as i64).collect();
     main.sort_unstable();
     main
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Device;
+
+    fn config(share_buckets: Vec<i64>) -> WideConfig {
+        WideConfig { media_dim: 6, context_dim: 3, share_buckets, app_buckets: 8, window_s: 3600.0, components: 2 }
+    }
+
+    #[test]
+    fn components_are_whitened_over_the_fitted_videos() {
+        tch::manual_seed(5);
+        // Two directions of very different spread: both components come out at unit variance.
+        let scales = Tensor::from_slice(&[10.0f32, 0.1, 0.01, 0.01, 0.01, 0.01]);
+        let media = Tensor::randn([200, 6], (Kind::Float, Device::Cpu)) * scales.unsqueeze(0);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let w = WideFeatures::new(vs.root(), config(vec![]));
+        w.fit_pca(&media);
+        let pcs = (&media - &w.pca_mean).matmul(&w.pca);
+        let std = Vec::<f64>::try_from(pcs.std_dim(0, true, false).to_kind(Kind::Double)).unwrap();
+        assert!(std.iter().all(|s| (s - 1.0).abs() < 1e-3), "{std:?}");
+    }
+
+    #[test]
+    fn right_time_features_are_media_text_active_shares_and_crossings() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let w = WideFeatures::new(vs.root(), config(vec![2, 5]));
+        let media = Tensor::ones([1, 6], (Kind::Float, Device::Cpu));
+        // Bucket 2 took half the active time, bucket 7 (not a main app) the rest.
+        let shares = Tensor::from_slice(&[0.0f32, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.5]).view([1, 8]);
+        let window = WindowSummary {
+            shares,
+            active: Tensor::from_slice(&[0.25f32]).view([1, 1]),
+            mean_text: Tensor::from_slice(&[0.1f32, 0.2, 0.3]).view([1, 3]),
+        };
+        let x = w.right_time(&media, &window);
+        assert_eq!(x.size(), vec![1, w.config.right_time_dim()]);
+        let v = Vec::<f32>::try_from(x.view([-1])).unwrap();
+        assert_eq!(&v[6..9], &[0.1, 0.2, 0.3], "mean event text");
+        assert_eq!(v[9], 0.25, "active fraction");
+        assert_eq!(&v[10..13], &[0.5, 0.0, 0.5], "main apps, then all other apps");
+    }
 }

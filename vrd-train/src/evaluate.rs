@@ -33,7 +33,8 @@ pub struct Fold {
 /// `k` test blocks of equal size after a first training block; each trains on the rows
 /// before its test block that may train it ([`Row::before`]: rows with an activity window
 /// end more than `embargo` before the block's first row).
-pub fn time_series_folds(rows: &[Row], k: usize, embargo: chrono::Duration) -> Vec<Fold> {
+pub fn time_series_folds<R: std::borrow::Borrow<Row>>(rows: &[R], k: usize, embargo: chrono::Duration) -> Vec<Fold> {
+    let rows: Vec<&Row> = rows.iter().map(|r| r.borrow()).collect();
     let n = rows.len();
     let block = n / (k + 1);
     (0..k)
@@ -90,7 +91,10 @@ pub struct FoldReport {
 pub struct ChoiceReport {
     pub scorer: String,
     pub validation_roc_auc: BTreeMap<String, f64>,
-    /// The logistic regression's L2 strength chosen on the inner validation slice.
+    /// The baselines' mean ROC-AUC over the inner time-series splits of the fit part,
+    /// which settle the baseline that competes with the model.
+    pub inner_roc_auc: BTreeMap<String, f64>,
+    /// The logistic regression's L2 strength chosen on those splits.
     pub logistic_l2: f64,
 }
 
@@ -100,6 +104,7 @@ impl ChoiceReport {
         ChoiceReport {
             scorer: c.scorer.name().to_string(),
             validation_roc_auc: c.validation.clone(),
+            inner_roc_auc: trained.baselines.get(head).inner_roc_auc.clone(),
             logistic_l2: trained.baselines.get(head).l2,
         }
     }

@@ -316,8 +316,8 @@ fn fit(args: &FitArgs) -> Result<()> {
     Ok(())
 }
 
-/// Says on stderr what answers each question when it is not the model, and by how much
-/// it beat the model on the inner validation slice.
+/// Says on stderr what answers each question when it is not the model, and the two
+/// scores on the held-out validation half the choice was made on.
 fn report_choice(trained: &train::Trained) {
     for head in Head::ALL {
         let c = trained.chosen.get(head);
@@ -326,7 +326,7 @@ fn report_choice(trained: &train::Trained) {
         }
         let auc = |name: &str| c.validation.get(name).copied().unwrap_or(f64::NAN);
         eprintln!(
-            "vrd-train: {head}: the {} baseline ranks the validation slice at least as well as the model (ROC-AUC {:.3} vs {:.3}, {:+.3}); the saved model answers {head} with it",
+            "vrd-train: {head}: the model does not rank the held-out validation labels better than the {} baseline by more than a standard error (ROC-AUC: baseline {:.3}, model {:.3}, {:+.3}); the saved model answers {head} with the baseline",
             c.scorer.name().replace('_', " "),
             auc(c.scorer.name()),
             auc("model"),

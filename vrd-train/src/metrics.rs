@@ -86,6 +86,18 @@ pub fn expected_calibration_error(probs: &[f64], labels: &[bool], bins: usize) -
     (0..bins).filter(|&b| count[b] > 0).map(|b| (sum_p[b] - sum_y[b]).abs() / n).sum()
 }
 
+/// The standard error of a ROC-AUC `auc` measured on `pos` positives and `neg`
+/// negatives (Hanley & McNeil 1982; 0.5 with a class missing).
+pub fn roc_auc_standard_error(auc: f64, pos: usize, neg: usize) -> f64 {
+    if pos == 0 || neg == 0 {
+        return 0.5;
+    }
+    let (a, p, n) = (auc.clamp(0.0, 1.0), pos as f64, neg as f64);
+    let q1 = a / (2.0 - a);
+    let q2 = 2.0 * a * a / (1.0 + a);
+    ((a * (1.0 - a) + (p - 1.0) * (q1 - a * a) + (n - 1.0) * (q2 - a * a)) / (p * n)).max(0.0).sqrt()
+}
+
 /// The probability that a random positive outranks a random negative (ties half).
 pub fn roc_auc(probs: &[f64], labels: &[bool]) -> f64 {
     let mut order: Vec<usize> = (0..probs.len()).collect();
@@ -160,6 +172,15 @@ pub fn best_threshold(probs: &[f64], labels: &[bool]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roc_auc_standard_error_matches_hanley_mcneil() {
+        // By hand from Hanley & McNeil's formula (Q1 = A/(2−A), Q2 = 2A²/(1+A)).
+        assert!((roc_auc_standard_error(0.5, 12, 12) - 0.120_281).abs() < 1e-5);
+        assert!((roc_auc_standard_error(0.9, 40, 60) - 0.034_907).abs() < 1e-5);
+        assert!(roc_auc_standard_error(0.7, 400, 400) < roc_auc_standard_error(0.7, 20, 20) / 4.0);
+        assert_eq!(roc_auc_standard_error(0.7, 0, 9), 0.5);
+    }
 
     #[test]
     fn known_values() {
