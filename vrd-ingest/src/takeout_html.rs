@@ -11,7 +11,8 @@
 //! the zone abbreviation is the one in force when the file was *exported*, not when the
 //! video was watched, so with `--timezone` the wall time is read in that IANA zone (DST
 //! applied per entry) and the abbreviation ignored; without it the abbreviation's fixed
-//! offset is used.
+//! offset is used (TRT, AEDT, EST… each name one), and an abbreviation several zones
+//! share (IST, CST, BST, AST, AMT) asks for `--timezone`, naming the zones it could be.
 
 use crate::takeout::{strip_verb, RawEntry};
 use anyhow::{anyhow, bail, Result};
@@ -170,10 +171,15 @@ fn parse_date(text: &str, tz: Option<&Tz>) -> Result<Timestamp> {
             .map(|t| t.with_timezone(&Utc))
             .ok_or_else(|| anyhow!("date {text:?} does not exist in {}", tz.name()));
     }
-    let offset = match zone {
+    let offset = match zone.as_deref().map(zone_offset) {
         None => FixedOffset::east_opt(0).unwrap(),
-        Some(z) => {
-            zone_offset(&z).ok_or_else(|| anyhow!("unknown time zone {z:?} in date {text:?}: pass --timezone"))?
+        Some(Zone::Fixed(offset)) => offset,
+        Some(Zone::Ambiguous(places)) => bail!(
+            "ambiguous time zone {:?} in date {text:?} ({places}): pass --timezone with your IANA zone",
+            zone.as_deref().unwrap_or_default()
+        ),
+        Some(Zone::Unknown) => {
+            bail!("unknown time zone {:?} in date {text:?}: pass --timezone", zone.as_deref().unwrap_or_default())
         }
     };
     offset
@@ -183,52 +189,84 @@ fn parse_date(text: &str, tz: Option<&Tz>) -> Result<Timestamp> {
         .ok_or_else(|| anyhow!("unreadable date {text:?}"))
 }
 
-/// Fixed offsets of the abbreviations Takeout writes (and `GMT+5`, `UTC-03:30`).
-fn zone_offset(zone: &str) -> Option<FixedOffset> {
+/// What a zone abbreviation in a date says about its offset.
+#[derive(Debug, PartialEq)]
+enum Zone {
+    Fixed(FixedOffset),
+    /// Several zones write it (the places and their offsets, to name in the error).
+    Ambiguous(&'static str),
+    Unknown,
+}
+
+/// The zone a date's trailing abbreviation (or `GMT+5`, `UTC-03:30`) names. Most
+/// abbreviations stand for one fixed offset; the few that several populous zones share
+/// (IST, CST, BST, AST, AMT) cannot be read without the person's zone.
+fn zone_offset(zone: &str) -> Zone {
     for prefix in ["GMT", "UTC"] {
         if let Some(rest) = zone.strip_prefix(prefix) {
-            if rest.is_empty() {
-                return FixedOffset::east_opt(0);
-            }
-            let (sign, digits) = rest.split_at(1);
-            let sign = match sign {
-                "+" => 1,
-                "-" => -1,
-                _ => return None,
-            };
-            let (h, m) = digits.split_once(':').unwrap_or((digits, "0"));
-            let secs = h.parse::<i32>().ok()? * 3600 + m.parse::<i32>().ok()? * 60;
-            return FixedOffset::east_opt(sign * secs);
+            return gmt_offset(rest).map_or(Zone::Unknown, Zone::Fixed);
         }
+    }
+    let ambiguous = match zone {
+        "IST" => Some("India +05:30, Israel +02:00 or Ireland +01:00"),
+        "CST" => Some("US Central −06:00, China +08:00 or Cuba −05:00"),
+        "BST" => Some("British Summer +01:00 or Bangladesh +06:00"),
+        "AST" => Some("Atlantic −04:00 or Arabia +03:00"),
+        "AMT" => Some("Amazon −04:00 or Armenia +04:00"),
+        _ => None,
+    };
+    if let Some(places) = ambiguous {
+        return Zone::Ambiguous(places);
     }
     let hours: f64 = match zone {
         "Z" | "WET" => 0.0,
-        "BST" | "CET" | "WEST" | "WAT" => 1.0,
-        // India; Irish summer time also writes IST but is rarer in Takeout exports.
-        "IST" => 5.5,
-        "CEST" | "EET" | "SAST" => 2.0,
-        "EEST" | "MSK" => 3.0,
-        "PKT" => 5.0,
+        "CET" | "MEZ" | "WEST" | "WAT" => 1.0,
+        "CEST" | "MESZ" | "EET" | "OEZ" | "SAST" | "CAT" => 2.0,
+        "EEST" | "OESZ" | "MSK" | "TRT" | "EAT" => 3.0,
+        "IRST" => 3.5,
+        "GST" | "AZT" | "GET" => 4.0,
+        "AFT" | "IRDT" => 4.5,
+        "PKT" | "UZT" => 5.0,
+        "NPT" => 5.75,
+        "MMT" => 6.5,
         "ICT" | "WIB" => 7.0,
-        "HKT" | "SGT" | "AWST" | "PHT" | "WITA" => 8.0,
-        "JST" | "KST" => 9.0,
+        "HKT" | "SGT" | "AWST" | "PHT" | "WITA" | "MYT" => 8.0,
+        "JST" | "KST" | "WIT" => 9.0,
         "ACST" => 9.5,
-        "AEST" => 10.0,
+        "AEST" | "ChST" => 10.0,
         "ACDT" => 10.5,
         "AEDT" => 11.0,
         "NZST" => 12.0,
         "NZDT" => 13.0,
-        "ADT" => -3.0,
-        "AST" | "EDT" => -4.0,
-        "EST" | "CDT" => -5.0,
-        "CST" | "MDT" => -6.0,
+        "NDT" => -2.5,
+        "ADT" | "ART" | "BRT" | "UYT" | "CLST" => -3.0,
+        "NST" => -3.5,
+        "EDT" | "CLT" | "VET" | "BOT" | "PYT" => -4.0,
+        "EST" | "CDT" | "COT" | "PET" | "ECT" => -5.0,
+        "MDT" => -6.0,
         "MST" | "PDT" => -7.0,
         "PST" | "AKDT" => -8.0,
-        "AKST" => -9.0,
+        "AKST" | "HDT" => -9.0,
         "HST" => -10.0,
+        _ => return Zone::Unknown,
+    };
+    FixedOffset::east_opt((hours * 3600.0) as i32).map_or(Zone::Unknown, Zone::Fixed)
+}
+
+/// The offset after `GMT`/`UTC`: empty, or a signed hour with optional `:MM`.
+fn gmt_offset(rest: &str) -> Option<FixedOffset> {
+    if rest.is_empty() {
+        return FixedOffset::east_opt(0);
+    }
+    let (sign, digits) = rest.split_at(1);
+    let sign = match sign {
+        "+" => 1,
+        "-" => -1,
         _ => return None,
     };
-    FixedOffset::east_opt((hours * 3600.0) as i32)
+    let (h, m) = digits.split_once(':').unwrap_or((digits, "0"));
+    let secs = h.parse::<i32>().ok()? * 3600 + m.parse::<i32>().ok()? * 60;
+    FixedOffset::east_opt(sign * secs)
 }
 
 #[cfg(test)]
@@ -293,6 +331,29 @@ mod tests {
             cell("YouTube", "Watched\u{a0}<a href=\"https://youtu.be/x\">x</a><br>9 Jun 2021, 20:15:00 XYZT", "");
         let err = entries(&html, None).unwrap_err().to_string();
         assert!(err.contains("unknown time zone \"XYZT\"") && err.contains("--timezone"), "{err}");
+        let err = parse_date("9 Jun 2021, 20:15:00 IST", None).unwrap_err().to_string();
+        assert!(err.contains("ambiguous time zone \"IST\"") && err.contains("India +05:30"), "{err}");
+        assert!(err.contains("--timezone"), "{err}");
+        let kolkata: Tz = "Asia/Kolkata".parse().unwrap();
+        let read = parse_date("9 Jun 2021, 20:15:00 IST", Some(&kolkata)).unwrap();
+        assert_eq!(read, parse_rfc3339("2021-06-09T14:45:00Z").unwrap(), "with the zone given it reads");
+    }
+
+    #[test]
+    fn unambiguous_abbreviations_need_no_zone() {
+        // A Turkish export's time, an Australian, a US Eastern, and GMT offsets.
+        let cases = [
+            ("Nov 19, 2023, 4:16:16 PM TRT", "2023-11-19T13:16:16Z"),
+            ("19 Nov 2023, 16:16:16 AEDT", "2023-11-19T05:16:16Z"),
+            ("Nov 19, 2023, 4:16:16 PM EST", "2023-11-19T21:16:16Z"),
+            ("19 Nov 2023, 16:16:16 NPT", "2023-11-19T10:31:16Z"),
+            ("19 Nov 2023, 16:16:16 GMT+05:30", "2023-11-19T10:46:16Z"),
+            ("19 Nov 2023, 16:16:16 GMT-3", "2023-11-19T19:16:16Z"),
+            ("19 Nov 2023, 16:16:16 UTC", "2023-11-19T16:16:16Z"),
+        ];
+        for (text, utc) in cases {
+            assert_eq!(parse_date(text, None).unwrap(), parse_rfc3339(utc).unwrap(), "{text}");
+        }
     }
 
     #[test]
