@@ -18,8 +18,17 @@ pub struct WatchEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<String>,
     pub watched_at: Timestamp,
-    /// Where the event came from, e.g. `takeout-json`.
+    /// Where the event came from, e.g. `takeout-json` ([`HAND_WRITTEN`] when a line has none).
+    #[serde(default = "hand_written")]
     pub source: String,
+}
+
+/// The source of a record whose line names none: one written by hand or by another tool.
+/// Every reader accepts such lines alike (vrd-encode always did; vrd-rank refused them).
+pub const HAND_WRITTEN: &str = "hand-written";
+
+fn hand_written() -> String {
+    HAND_WRITTEN.to_string()
 }
 
 /// A video's metadata: a candidate for the feed, or the details of something watched.
@@ -49,6 +58,7 @@ pub struct Video {
     /// A YouTube Short (a `/shorts/` link, or short and tagged so), when the source tells.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub short: Option<bool>,
+    #[serde(default = "hand_written")]
     pub source: String,
 }
 
@@ -230,6 +240,7 @@ pub struct Label {
     pub video_id: String,
     pub kind: LabelKind,
     pub labelled_at: Timestamp,
+    #[serde(default = "hand_written")]
     pub source: String,
 }
 
@@ -342,6 +353,19 @@ mod tests {
         assert_eq!((merged.description.as_str(), merged.duration_s), ("long", Some(61.0)));
         assert_eq!((merged.tags.len(), merged.category.as_deref(), merged.short), (1, Some("Education"), Some(false)));
         assert_eq!(merged.source, "youtube-api");
+    }
+
+    #[test]
+    fn lines_without_a_source_are_hand_written() {
+        let v: Video = serde_json::from_str(r#"{"video_id":"v","title":"t"}"#).unwrap();
+        assert_eq!(v.source, HAND_WRITTEN);
+        let w: WatchEvent =
+            serde_json::from_str(r#"{"video_id":"a","title":"t","watched_at":"2024-01-01T00:00:00Z"}"#).unwrap();
+        assert_eq!(w.source, HAND_WRITTEN);
+        let l: Label =
+            serde_json::from_str(r#"{"video_id":"a","kind":"interest","labelled_at":"2024-01-01T00:00:00Z"}"#).unwrap();
+        assert_eq!(l.source, HAND_WRITTEN);
+        assert!(serde_json::to_string(&v).unwrap().contains(r#""source":"hand-written""#), "written out named");
     }
 
     #[test]

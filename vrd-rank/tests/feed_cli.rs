@@ -199,6 +199,30 @@ fn failures_exit_with_the_right_code_and_leave_no_file() {
 }
 
 #[test]
+fn hand_written_candidates_need_no_source_field() {
+    // The same candidates as lines without `source` (written by hand or by another tool),
+    // which vrd-encode media accepts: vrd-rank gives the same feed.
+    let p = Pipeline::new();
+    let bare = p.dir.path().join("bare.jsonl");
+    let lines: Vec<String> = std::fs::read_to_string(Pipeline::candidates())
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v.as_object_mut().unwrap().remove("source");
+            v.to_string()
+        })
+        .collect();
+    assert!(lines.iter().all(|l| !l.contains("\"source\"")));
+    std::fs::write(&bare, lines.join("\n") + "\n").unwrap();
+    let mut args = p.rank_args();
+    args[4] = bare.to_string_lossy().into_owned();
+    let out = Command::new(RANK).args(&args).args(["-n", "8"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.stdout, p.rank(&["-n", "8"]).stdout);
+}
+
+#[test]
 fn candidates_the_cache_lacks_are_encoded_and_kept_for_the_next_run() {
     let p = Pipeline::new();
     let full = p.rank(&["-n", "8"]);
