@@ -130,6 +130,42 @@ fn missing_file_and_unknown_flag() {
 }
 
 #[test]
+fn writers_at_once_all_succeed_on_a_new_store_and_an_existing_one() {
+    // Three ingests into one store at the same moment (a manual import beside the cron
+    // job): none may fail with "database is locked", and the watches are stored once.
+    let fixture = repo().join("fixtures/takeout/watch-history.json");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vrd.sqlite");
+    for round in ["new", "existing"] {
+        let children: Vec<_> = (0..3)
+            .map(|_| {
+                Command::new(BIN)
+                    .args(["takeout", fixture.to_str().unwrap(), "--db", db.to_str().unwrap()])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut new_total = 0;
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{round} store: {stderr}");
+            let new: usize = stderr
+                .split("watch events ")
+                .nth(1)
+                .and_then(|rest| rest.split(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("{stderr}"));
+            new_total += new;
+        }
+        assert_eq!(new_total, if round == "new" { 27 } else { 0 }, "{round} store: each watch stored once");
+    }
+    assert_eq!(shared::store::Store::open(&db).unwrap().watch_events().unwrap().len(), 27);
+}
+
+#[test]
 fn the_store_takes_each_watch_once() {
     let fixture = repo().join("fixtures/takeout/watch-history.json");
     let dir = tempfile::tempdir().unwrap();

@@ -27,7 +27,7 @@ impl Store {
     /// video already has that kind from that source counts as present: ratings re-read
     /// from YouTube every day are not new judgments.
     pub fn add_labels(&mut self, labels: &[Label], once_per_source: bool) -> Result<LabelCounts> {
-        let tx = self.conn.transaction()?;
+        let tx = super::write_transaction(&mut self.conn)?;
         let mut counts = LabelCounts::default();
         {
             let mut seen =
@@ -57,7 +57,7 @@ impl Store {
 
     /// Removes the most recent label (of `source`, when given) and returns it.
     pub fn undo_last_label(&mut self, source: Option<&str>) -> Result<Option<Label>> {
-        let tx = self.conn.transaction()?;
+        let tx = super::write_transaction(&mut self.conn)?;
         let last: Option<(i64, String)> = tx
             .query_row(
                 "SELECT id, record FROM labels WHERE ?1 IS NULL OR source = ?1 ORDER BY id DESC LIMIT 1",

@@ -48,13 +48,24 @@ const STEPS: &[&str] = &[
 
 pub const LATEST: i64 = STEPS.len() as i64;
 
+/// Brings the schema to [`LATEST`]. Each step reads the version inside its own write
+/// transaction, so two tools opening a new store at once do not both apply a step: the
+/// second waits for the first and finds the step done.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
-    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let version =
+        |c: &Connection| -> rusqlite::Result<i64> { c.pragma_query_value(None, "user_version", |r| r.get(0)) };
+    let current = version(conn)?;
     if current > LATEST {
         bail!("the store has schema version {current}, newer than this vrd understands ({LATEST}); upgrade vrd");
     }
-    for (i, sql) in STEPS.iter().enumerate().skip(current as usize) {
-        let tx = conn.transaction()?;
+    if current == LATEST {
+        return Ok(());
+    }
+    for (i, sql) in STEPS.iter().enumerate() {
+        let tx = super::write_transaction(conn)?;
+        if version(&tx)? > i as i64 {
+            continue;
+        }
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;

@@ -51,13 +51,40 @@ const WATCH_EVENTS: Table = Table { name: "watch_events", keys: &["video_id", "w
 const VIDEOS: Table = Table { name: "videos", keys: &["video_id"] };
 const APP_EVENTS: Table = Table { name: "app_events", keys: &["bucket", "start"] };
 
+/// How long a writer waits for another (a cron ingest beside a manual import) to finish.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Switches to WAL. On a store another process is creating at the same moment the switch
+/// can meet a lock that SQLite does not wait on (no busy handler for it), so it is retried
+/// for as long as a writer would wait.
+fn journal_mode_wal(conn: &Connection) -> rusqlite::Result<String> {
+    let started = std::time::Instant::now();
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A write transaction that takes the write lock at `BEGIN` (`BEGIN IMMEDIATE`). A deferred
+/// one starts as a reader and upgrades at its first write; when another writer committed
+/// in between, SQLite cannot wait (the reader's snapshot is stale) and fails at once with
+/// "database is locked", whatever the busy timeout. Taken at the start, the lock is waited
+/// for like any other.
+pub(crate) fn write_transaction(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+}
+
 impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         let conn = Connection::open(path).with_context(|| format!("cannot open store {}", path.display()))?;
-        conn.busy_timeout(Duration::from_secs(30))?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .with_context(|| format!("{}: not an SQLite database?", path.display()))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mode = journal_mode_wal(&conn).with_context(|| format!("{}: not an SQLite database?", path.display()))?;
         if !mode.eq_ignore_ascii_case("wal") {
             anyhow::bail!("{}: cannot switch to WAL mode (got {mode})", path.display());
         }
@@ -102,7 +129,7 @@ impl Store {
     /// same moment (one transaction).
     pub fn save_feed(&mut self, ranked_at: &Timestamp, feed: &[crate::records::FeedItem]) -> Result<()> {
         let at = store_time(ranked_at);
-        let tx = self.conn.transaction()?;
+        let tx = write_transaction(&mut self.conn)?;
         tx.execute("DELETE FROM feeds WHERE ranked_at = ?1", [&at])?;
         {
             let mut insert =
@@ -186,7 +213,7 @@ impl Store {
             "INSERT INTO {} ({key_cols}, record) VALUES ({placeholders}) ON CONFLICT ({key_cols}) DO UPDATE SET record = excluded.record",
             table.name
         );
-        let tx = self.conn.transaction()?;
+        let tx = write_transaction(&mut self.conn)?;
         let mut counts = UpsertCounts::default();
         {
             let mut select = tx.prepare_cached(&select)?;
