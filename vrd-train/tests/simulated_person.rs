@@ -383,7 +383,9 @@ fn an_interrupted_run_resumes_to_the_same_model() {
     let started = std::time::Instant::now();
     while epochs_done("final").is_none_or(|n| n >= 12) {
         assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be interrupted");
-        assert!(started.elapsed().as_secs() < 300);
+        // A bound against hanging, not a speed test: on a loaded 2-core machine the four
+        // fold models before the final one took over 300 s.
+        assert!(started.elapsed().as_secs() < 1200, "the final model never started");
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
     child.kill().unwrap();
