@@ -192,10 +192,49 @@ fn micros(t: &Timestamp) -> i64 {
     t.timestamp_micros()
 }
 
-/// Validates one timeline: sorted by start, non-negative durations, no overlaps beyond
-/// [`OVERLAP_TOLERANCE_S`] (smaller ones are trimmed off the earlier event). `location`
-/// names event `i` in messages (file and line).
-pub fn prepare_timeline(mut events: Vec<AppEvent>, location: impl Fn(usize) -> String) -> Result<Vec<AppEvent>> {
+/// The person's activity: one timeline per device (the events' `host`; events without one
+/// are one device), each in time order without overlaps. Two devices in use at once
+/// overlap each other, and that is kept: the windows take events from every device.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Timeline {
+    hosts: Vec<Vec<AppEvent>>,
+}
+
+impl Timeline {
+    /// Every device's timeline.
+    pub fn hosts(&self) -> &[Vec<AppEvent>] {
+        &self.hosts
+    }
+
+    /// Events over all devices.
+    pub fn len(&self) -> usize {
+        self.hosts.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Validates the timeline of each device: sorted by start, non-negative durations, no
+/// overlaps beyond [`OVERLAP_TOLERANCE_S`] (smaller ones are trimmed off the earlier
+/// event). `location` names event `i` of the input in messages (file and line).
+pub fn prepare_timeline(events: Vec<AppEvent>, location: impl Fn(usize) -> String) -> Result<Timeline> {
+    let mut by_host: BTreeMap<Option<String>, Vec<(usize, AppEvent)>> = BTreeMap::new();
+    for (i, e) in events.into_iter().enumerate() {
+        by_host.entry(e.host.clone()).or_default().push((i, e));
+    }
+    let hosts = by_host
+        .into_values()
+        .map(|events| {
+            let (index, events): (Vec<usize>, Vec<AppEvent>) = events.into_iter().unzip();
+            prepare_host_timeline(events, |i| location(index[i]))
+        })
+        .collect::<Result<_>>()?;
+    Ok(Timeline { hosts })
+}
+
+fn prepare_host_timeline(mut events: Vec<AppEvent>, location: impl Fn(usize) -> String) -> Result<Vec<AppEvent>> {
     for i in 0..events.len() {
         if !events[i].duration_s.is_finite() || events[i].duration_s < 0.0 {
             bail!("{}: field `duration_s`: must be a finite number of seconds ≥ 0", location(i));
@@ -209,9 +248,10 @@ pub fn prepare_timeline(mut events: Vec<AppEvent>, location: impl Fn(usize) -> S
         }
         let overlap = (end_of(prev) - next.start).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6;
         if overlap > OVERLAP_TOLERANCE_S {
+            let host = next.host.as_deref().map(|h| format!(" of host {h:?}")).unwrap_or_default();
             bail!(
-                "{}: field `start`: overlaps the previous event by {overlap:.1} s; one activity timeline is expected \
-                 (the canonical not-AFK window timeline)",
+                "{}: field `start`: overlaps the previous event{host} by {overlap:.1} s; one activity timeline per \
+                 device is expected (the canonical not-AFK window timeline; several devices' events carry `host`)",
                 location(i)
             );
         }
@@ -222,18 +262,27 @@ pub fn prepare_timeline(mut events: Vec<AppEvent>, location: impl Fn(usize) -> S
     Ok(events)
 }
 
-/// The window of every anchor (same order as `anchors`). `events` must have passed
-/// [`prepare_timeline`].
-pub fn windows(events: &[AppEvent], anchors: &[Anchor], spec: &WindowSpec) -> Result<Vec<Vec<WindowEvent>>> {
-    let ranges = event_ranges(events, anchors, spec)?;
-    Ok(anchors
-        .iter()
-        .zip(ranges)
-        .map(|(anchor, range)| match range {
-            Some((first, last)) => cut_window(&events[first..=last], anchor.at, spec),
-            None => Vec::new(),
-        })
-        .collect())
+/// The window of every anchor (same order as `anchors`): each device's events in it,
+/// merged in time order, the most recent `max_events` kept.
+pub fn windows(timeline: &Timeline, anchors: &[Anchor], spec: &WindowSpec) -> Result<Vec<Vec<WindowEvent>>> {
+    let mut out: Vec<Vec<WindowEvent>> = vec![Vec::new(); anchors.len()];
+    for events in &timeline.hosts {
+        let ranges = event_ranges(events, anchors, spec)?;
+        for ((window, anchor), range) in out.iter_mut().zip(anchors).zip(ranges) {
+            if let Some((first, last)) = range {
+                window.extend(cut_window(&events[first..=last], anchor.at, spec.length));
+            }
+        }
+    }
+    for window in &mut out {
+        if timeline.hosts.len() > 1 {
+            window.sort_by_key(|e| e.start);
+        }
+        if window.len() > spec.max_events {
+            window.drain(..window.len() - spec.max_events);
+        }
+    }
+    Ok(out)
 }
 
 /// For each anchor `t`, the indices of the first event ending after `t - length` and of
@@ -272,8 +321,9 @@ fn event_ranges(events: &[AppEvent], anchors: &[Anchor], spec: &WindowSpec) -> R
     Ok(out)
 }
 
-fn cut_window(events: &[AppEvent], at: Timestamp, spec: &WindowSpec) -> Vec<WindowEvent> {
-    let window_start = at - spec.length;
+/// One device's events cut to the window before `at`, equal neighbours merged.
+fn cut_window(events: &[AppEvent], at: Timestamp, length: chrono::Duration) -> Vec<WindowEvent> {
+    let window_start = at - length;
     let mut out: Vec<WindowEvent> = Vec::new();
     for e in events {
         let start = e.start.max(window_start);
@@ -292,9 +342,6 @@ fn cut_window(events: &[AppEvent], at: Timestamp, spec: &WindowSpec) -> Vec<Wind
                 category: e.category.clone(),
             }),
         }
-    }
-    if out.len() > spec.max_events {
-        out.drain(..out.len() - spec.max_events);
     }
     out
 }
@@ -371,7 +418,13 @@ mod tests {
             url: None,
             category: vec!["Work".into(), "Programming".into()],
             bucket: "b".into(),
+            host: None,
         }
+    }
+
+    /// One device's events as they are (some tests cut windows from overlapping ones).
+    fn one(events: &[AppEvent]) -> Timeline {
+        Timeline { hosts: vec![events.to_vec()] }
     }
 
     fn anchor(at: &str) -> Anchor {
@@ -390,7 +443,7 @@ mod tests {
             ev("2024-05-01T09:50:00Z", 1200.0, "code", "b.rs"), // runs past the anchor at 10:00
             ev("2024-05-01T10:00:00Z", 60.0, "slack", "chat"),  // starts at the anchor: excluded
         ];
-        let w = windows(&events, &[anchor("2024-05-01T10:00:00Z")], &spec(6, 10)).unwrap();
+        let w = windows(&one(&events), &[anchor("2024-05-01T10:00:00Z")], &spec(6, 10)).unwrap();
         let w = &w[0];
         assert_eq!(w.iter().map(|e| e.app.as_str()).collect::<Vec<_>>(), ["code", "firefox", "code"]);
         assert_eq!(w[0].start, parse_rfc3339("2024-05-01T04:00:00Z").unwrap());
@@ -406,10 +459,10 @@ mod tests {
             ev("2024-05-01T09:02:00Z", 60.0, "term", "cargo"),
             ev("2024-05-01T09:03:00Z", 60.0, "code", "a.rs"),
         ];
-        let w = windows(&events, &[anchor("2024-05-01T10:00:00Z")], &spec(6, 2)).unwrap();
+        let w = windows(&one(&events), &[anchor("2024-05-01T10:00:00Z")], &spec(6, 2)).unwrap();
         assert_eq!(w[0].len(), 2);
         assert_eq!((w[0][0].app.as_str(), w[0][1].app.as_str()), ("term", "code"));
-        let all = windows(&events, &[anchor("2024-05-01T10:00:00Z")], &spec(6, 10)).unwrap();
+        let all = windows(&one(&events), &[anchor("2024-05-01T10:00:00Z")], &spec(6, 10)).unwrap();
         assert_eq!(all[0][0].duration_s, 120.0);
     }
 
@@ -417,9 +470,9 @@ mod tests {
     fn anchors_in_any_order_and_without_activity() {
         let events = vec![ev("2024-05-01T09:00:00Z", 60.0, "code", "a.rs")];
         let anchors = [anchor("2024-05-02T09:00:00Z"), anchor("2024-05-01T09:30:00Z"), anchor("2024-05-01T08:00:00Z")];
-        let w = windows(&events, &anchors, &spec(6, 10)).unwrap();
+        let w = windows(&one(&events), &anchors, &spec(6, 10)).unwrap();
         assert_eq!(w.iter().map(Vec::len).collect::<Vec<_>>(), [0, 1, 0]);
-        assert!(windows(&[], &anchors, &spec(6, 10)).unwrap().iter().all(Vec::is_empty));
+        assert!(windows(&Timeline::default(), &anchors, &spec(6, 10)).unwrap().iter().all(Vec::is_empty));
     }
 
     #[test]
@@ -433,9 +486,38 @@ mod tests {
         assert!(err.contains("overlaps the previous event by 300.0 s"), "{err}");
         let rounding = vec![ev("2024-05-01T09:00:00Z", 60.4, "a", "x"), ev("2024-05-01T09:01:00Z", 10.0, "b", "y")];
         let fixed = prepare_timeline(rounding, loc).unwrap();
-        assert!((fixed[0].duration_s - 60.0).abs() < 1e-9, "small overlaps are trimmed");
+        assert!((fixed.hosts()[0][0].duration_s - 60.0).abs() < 1e-9, "small overlaps are trimmed");
         let negative = vec![ev("2024-05-01T09:00:00Z", -1.0, "a", "x")];
         assert!(prepare_timeline(negative, loc).unwrap_err().to_string().contains("duration_s"));
+    }
+
+    #[test]
+    fn two_devices_in_use_at_once_are_two_timelines_in_one_window() {
+        let on = |host: &str, mut e: AppEvent| {
+            e.host = Some(host.into());
+            e
+        };
+        // The phone's feed runs while the laptop's editor is open: they overlap, each
+        // device's own events do not.
+        let events = vec![
+            on("laptop", ev("2024-05-01T09:00:00Z", 1800.0, "code", "a.rs")),
+            on("phone", ev("2024-05-01T09:10:00Z", 600.0, "抖音", "")),
+            on("laptop", ev("2024-05-01T09:30:00Z", 600.0, "firefox", "docs")),
+            on("phone", ev("2024-05-01T09:25:00Z", 300.0, "微信", "")),
+        ];
+        let timeline = prepare_timeline(events.clone(), |i| format!("events.jsonl:{}", i + 1)).unwrap();
+        assert_eq!((timeline.hosts().len(), timeline.len()), (2, 4));
+        let w = windows(&timeline, &[anchor("2024-05-01T10:00:00Z")], &spec(1, 10)).unwrap();
+        let apps: Vec<&str> = w[0].iter().map(|e| e.app.as_str()).collect();
+        assert_eq!(apps, ["code", "抖音", "微信", "firefox"], "merged in time order");
+        let latest = windows(&timeline, &[anchor("2024-05-01T10:00:00Z")], &spec(1, 2)).unwrap();
+        assert_eq!(latest[0].iter().map(|e| e.app.as_str()).collect::<Vec<_>>(), ["微信", "firefox"]);
+        // The same events on one device are not one timeline, and the line is named.
+        let mut same = events;
+        same[1].host = Some("laptop".into());
+        same.truncate(2);
+        let err = prepare_timeline(same, |i| format!("events.jsonl:{}", i + 1)).unwrap_err().to_string();
+        assert!(err.contains("events.jsonl:2") && err.contains("of host \"laptop\""), "{err}");
     }
 
     #[test]
@@ -509,6 +591,7 @@ mod tests {
                     url: None,
                     category: vec![],
                     bucket: "b".into(),
+                    host: None,
                 });
                 t += micros_duration(dur);
             }
@@ -516,7 +599,7 @@ mod tests {
                 .map(|i| Anchor { id: i.to_string(), at: base + chrono::Duration::seconds((next() % 90_000) as i64) })
                 .collect();
             let hours = 1 + (next() % 6) as i64;
-            let got = windows(&events, &anchors, &spec(hours, 1000)).unwrap();
+            let got = windows(&one(&events), &anchors, &spec(hours, 1000)).unwrap();
             for (a, w) in anchors.iter().zip(&got) {
                 let mut total = 0.0;
                 for e in w {

@@ -13,6 +13,7 @@ pub mod context;
 pub mod jsonl;
 pub mod output;
 pub mod records;
+pub mod secrets;
 pub mod store;
 pub mod tensors;
 pub mod text;

@@ -12,7 +12,13 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WatchEvent {
     pub video_id: String,
+    /// Empty when the export did not know it ([`WatchEvent::title_unknown`]).
     pub title: String,
+    /// The export named the video by its URL only (Takeout does for videos whose details it
+    /// had lost): a real watch, its title and channel to be filled from the video's details
+    /// (`vrd-ingest youtube videos --db`; the store's watch events carry them once known).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub title_unknown: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -109,6 +115,10 @@ pub struct AppEvent {
     #[serde(default)]
     pub category: Vec<String>,
     pub bucket: String,
+    /// The device (ActivityWatch host) whose timeline this is; a file of several hosts'
+    /// timelines is one timeline per host. Absent in older files: one host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 /// What the person said about a video: whether it interests them, whether it fitted the
@@ -274,6 +284,9 @@ pub fn youtube_url(video_id: &str) -> String {
 pub struct MediaText {
     pub video_id: String,
     pub title: String,
+    /// A watch whose title the export did not know: no text yet, skipped by encoders.
+    #[serde(default)]
+    pub title_unknown: bool,
     #[serde(default)]
     pub channel: Option<String>,
     #[serde(default)]
@@ -287,6 +300,7 @@ impl From<&WatchEvent> for MediaText {
         MediaText {
             video_id: w.video_id.clone(),
             title: w.title.clone(),
+            title_unknown: w.title_unknown,
             channel: w.channel.clone(),
             description: String::new(),
             tags: Vec::new(),
@@ -299,6 +313,7 @@ impl From<&Video> for MediaText {
         MediaText {
             video_id: v.video_id.clone(),
             title: v.title.clone(),
+            title_unknown: false,
             channel: v.channel.clone(),
             description: v.description.clone(),
             tags: v.tags.clone(),
@@ -316,6 +331,7 @@ mod tests {
         let ev = WatchEvent {
             video_id: "abc".into(),
             title: "T".into(),
+            title_unknown: false,
             channel: Some("C".into()),
             channel_id: None,
             watched_at: parse_rfc3339("2024-01-02T03:04:05.678+01:00").unwrap(),

@@ -101,6 +101,7 @@ mod tests {
         MediaText {
             video_id: "x".into(),
             title: title.into(),
+            title_unknown: false,
             channel: channel.map(Into::into),
             description: description.into(),
             tags: vec![],

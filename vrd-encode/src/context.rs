@@ -15,7 +15,7 @@ use shared::cli::{progress_bar, UsageError};
 use shared::context::Tz;
 use shared::context::{
     event_text, label_anchor_id, prepare_timeline, resolve_timezone, windows, Anchor, ContextSpec, DurationStats,
-    WindowArrays, WindowEvent, WindowSpec, APP_BUCKETS, FEATURES,
+    Timeline, WindowArrays, WindowEvent, WindowSpec, APP_BUCKETS, FEATURES,
 };
 use shared::jsonl::JsonlReader;
 use shared::records::{AppEvent, Label};
@@ -174,10 +174,10 @@ fn read_anchors(args: &ContextArgs) -> Result<Vec<Anchor>> {
     Ok(anchors)
 }
 
-fn read_events(args: &ContextArgs, anchors: &[Anchor]) -> Result<Vec<AppEvent>> {
+fn read_events(args: &ContextArgs, anchors: &[Anchor]) -> Result<Timeline> {
     if let Some(db) = &args.db {
         let (Some(first), Some(last)) = (anchors.iter().map(|a| a.at).min(), anchors.iter().map(|a| a.at).max()) else {
-            return Ok(Vec::new());
+            return Ok(Timeline::default());
         };
         // Events starting up to a day before the earliest window may still reach into it.
         let from = first - args.window - chrono::Duration::days(1);

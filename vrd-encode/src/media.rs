@@ -76,7 +76,13 @@ pub fn run(args: &MediaArgs) -> Result<()> {
         pooling: args.pooling.as_deref().map(Pooling::parse).transpose().map_err(|e| UsageError(e.to_string()))?,
         normalize: !args.no_normalize,
     };
-    let items = read_items(&args.inputs, &template)?;
+    let (items, untitled) = read_items(&args.inputs, &template)?;
+    if untitled > 0 {
+        eprintln!(
+            "vrd-encode: {untitled} watch events with the title unknown left out \
+             (their details come with `vrd-ingest youtube videos`)"
+        );
+    }
     if items.is_empty() {
         bail!("no videos in the input");
     }
@@ -114,16 +120,22 @@ pub fn run(args: &MediaArgs) -> Result<()> {
     Ok(())
 }
 
-/// Reads every input, renders each video's text, keeps one row per video id.
-fn read_items(inputs: &[PathBuf], template: &TextTemplate) -> Result<Vec<Item>> {
+/// Reads every input, renders each video's text, keeps one row per video id. Watches whose
+/// title the export did not know have no text yet: they are counted, not encoded.
+fn read_items(inputs: &[PathBuf], template: &TextTemplate) -> Result<(Vec<Item>, usize)> {
     let stdin = [PathBuf::from("-")];
     let inputs = if inputs.is_empty() { &stdin[..] } else { inputs };
     let mut items: Vec<Item> = Vec::new();
     let mut by_id: HashMap<String, usize> = HashMap::new();
+    let mut untitled = 0;
     for path in inputs {
         let mut reader = JsonlReader::<MediaText>::open(Some(path.as_path()))?;
         while let Some(record) = reader.next() {
             let record = record?;
+            if record.title_unknown {
+                untitled += 1;
+                continue;
+            }
             let text = template.render(&record);
             if text.is_empty() {
                 bail!(
@@ -144,7 +156,7 @@ fn read_items(inputs: &[PathBuf], template: &TextTemplate) -> Result<Vec<Item>> 
             }
         }
     }
-    Ok(items)
+    Ok((items, untitled))
 }
 
 /// Copies rows of the previous file that were made by the same model from the same text.

@@ -172,13 +172,22 @@ fn takeout(text: &str) {
 }
 
 fn aw_export(text: &str) {
-    use shared::aw::{categories::Categorizer, to_app_events};
+    use shared::aw::{hosts::Hosts, timeline::Source};
     let Ok(export) = shared::aw::export::Export::parse(text, "fuzz") else { return };
-    let Ok((window, afk)) = export.host_buckets(None) else { return };
-    let Some(span) = export.span(&[&window, &afk]) else { return };
-    let rules = Categorizer::new(&shared::aw::categories::default_rules()).unwrap();
-    let events = export.timeline((&window, &afk), &rules, span);
-    let _ = to_app_events(&events, &window);
+    let source = Source::Export(&export);
+    let Ok(hosts) = source.hosts(&Hosts::All) else { return };
+    let rules = source.rules(None).unwrap();
+    for host in hosts {
+        let Some((since, until)) = export.span(&[&host.window]) else { continue };
+        let (Some(since), Some(until)) =
+            (chrono::DateTime::from_timestamp_micros(since), chrono::DateTime::from_timestamp_micros(until))
+        else {
+            continue;
+        };
+        for audible in [false, true] {
+            let _ = source.app_events(&host, &rules, (since, until), audible);
+        }
+    }
 }
 
 fn feed(text: &str) {

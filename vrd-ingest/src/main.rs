@@ -3,7 +3,6 @@
 mod activitywatch;
 mod feeds;
 mod fuzz;
-mod secrets;
 mod stats;
 mod takeout;
 mod takeout_html;

@@ -136,6 +136,7 @@ mod tests {
         WatchEvent {
             video_id: "v".into(),
             title: "t".into(),
+            title_unknown: false,
             channel: channel.map(str::to_string),
             channel_id: None,
             watched_at: parse_rfc3339(at).unwrap(),

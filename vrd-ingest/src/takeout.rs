@@ -5,8 +5,9 @@
 //! The JSON file is one array, newest first. Each entry has `header`, `title` (prefixed
 //! with a locale-dependent verb, "Watched …"), `titleUrl`, `subtitles` (the channel),
 //! `time` (RFC 3339 UTC, with or without milliseconds) and sometimes `details`
-//! (`From Google Ads`). Entries that are not video views, or that carry no usable title,
-//! are skipped and counted.
+//! (`From Google Ads`). Entries that are not video views are skipped and counted; a view
+//! whose title is the URL itself (Takeout had lost the video's details) is kept, its
+//! title flagged unknown and counted.
 
 use crate::takeout_html;
 use anyhow::{anyhow, Context, Result};
@@ -93,19 +94,23 @@ pub struct TakeoutParse {
     pub skipped_ads: usize,
     pub skipped_removed: usize,
     pub skipped_not_video: usize,
-    pub skipped_no_title: usize,
+    /// Watch events kept with an unknown title (the entry named the video by URL only).
+    pub untitled: usize,
 }
 
 impl TakeoutParse {
     pub fn summary(&self) -> String {
+        let untitled = match self.untitled {
+            0 => String::new(),
+            n => format!(" ({n} with the title unknown: fill with `vrd-ingest youtube videos --db`)"),
+        };
         format!(
-            "{} entries: {} watch events; skipped {} ads, {} removed videos, {} non-video entries, {} without title",
+            "{} entries: {} watch events{untitled}; skipped {} ads, {} removed videos, {} non-video entries",
             self.entries,
             self.events.len(),
             self.skipped_ads,
             self.skipped_removed,
             self.skipped_not_video,
-            self.skipped_no_title
         )
     }
 }
@@ -264,15 +269,15 @@ pub fn classify(entries: Vec<RawEntry>) -> TakeoutParse {
             continue;
         };
         let title = entry.title.trim();
-        // Without subtitles the title is the URL itself: no metadata was exported.
-        if title.is_empty() || title == url || title.starts_with("https://") {
-            out.skipped_no_title += 1;
-            continue;
-        }
+        // Without subtitles the title is the URL itself: no metadata was exported, but the
+        // watch and its time are real.
+        let title_unknown = title.is_empty() || title == url || title.starts_with("https://");
+        out.untitled += usize::from(title_unknown);
         let music = entry.header.as_deref() == Some("YouTube Music");
         out.events.push(WatchEvent {
             video_id,
-            title: title.to_string(),
+            title: if title_unknown { String::new() } else { title.to_string() },
+            title_unknown,
             channel: entry.channel,
             channel_id: entry.channel_url.as_deref().and_then(channel_id_from_url),
             watched_at: entry.time,
@@ -354,16 +359,17 @@ mod tests {
  {"header":"YouTube Music","title":"Watched Older","titleUrl":"https://music.youtube.com/watch?v\u003dAAAAAAAAAAA","time":"2024-01-10T09:08:07.123Z"}
 ]"#;
         let p = classify(json_entries(text).unwrap());
-        assert_eq!(
-            (p.entries, p.skipped_ads, p.skipped_removed, p.skipped_not_video, p.skipped_no_title),
-            (6, 1, 1, 1, 1)
-        );
+        assert_eq!((p.entries, p.skipped_ads, p.skipped_removed, p.skipped_not_video, p.untitled), (6, 1, 1, 1, 1));
         let ids: Vec<_> = p.events.iter().map(|e| e.video_id.as_str()).collect();
-        assert_eq!(ids, ["AAAAAAAAAAA", "BBBBBBBBBBB"]);
+        assert_eq!(ids, ["AAAAAAAAAAA", "DDDDDDDDDDD", "BBBBBBBBBBB"]);
         assert_eq!(p.events[0].source, "takeout-json-music");
-        assert_eq!(p.events[1].channel.as_deref(), Some("Chan"));
-        assert_eq!(p.events[1].channel_id.as_deref(), Some("UCxyz"));
-        assert_eq!(p.events[1].title, "Newer");
+        assert!(!p.events[0].title_unknown);
+        // The URL-only entry is a watch with its time, the title left to be filled.
+        assert!(p.events[1].title_unknown && p.events[1].title.is_empty(), "{:?}", p.events[1]);
+        assert_eq!(p.events[1].watched_at, parse_rfc3339("2024-01-13T00:00:00Z").unwrap());
+        assert_eq!(p.events[2].channel.as_deref(), Some("Chan"));
+        assert_eq!(p.events[2].channel_id.as_deref(), Some("UCxyz"));
+        assert_eq!(p.events[2].title, "Newer");
     }
 
     #[test]

@@ -17,9 +17,12 @@ fn fixture_becomes_time_ordered_watch_events() {
     let out = ingest(&["takeout", fixture.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let evs = events(&out);
-    // 32 entries: an ad, a removed video, "Visited YouTube Music", a community post and a
-    // title-less entry are not watch events.
-    assert_eq!(evs.len(), 27);
+    // 32 entries: an ad, a removed video, "Visited YouTube Music" and a community post are
+    // not watch events; the entry named by its URL only is one, its title unknown.
+    assert_eq!(evs.len(), 28);
+    let untitled: Vec<_> = evs.iter().filter(|e| e["title_unknown"] == true).collect();
+    assert_eq!(untitled.len(), 1, "{untitled:?}");
+    assert_eq!(untitled[0]["title"], "");
     let times: Vec<&str> = evs.iter().map(|e| e["watched_at"].as_str().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "oldest first");
     assert_eq!(evs[0]["title"], "Photographing the Andromeda galaxy from my backyard");
@@ -30,7 +33,8 @@ fn fixture_becomes_time_ordered_watch_events() {
     assert!(evs.iter().all(|e| e["video_id"].as_str().unwrap().len() == 11 && e["source"] == "takeout-json"));
     assert!(!String::from_utf8_lossy(&out.stdout).contains("SPRING_SALE"), "ads are dropped");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("skipped 1 ads, 2 removed videos, 1 non-video entries, 1 without title"), "{stderr}");
+    assert!(stderr.contains("skipped 1 ads, 2 removed videos, 1 non-video entries"), "{stderr}");
+    assert!(stderr.contains("28 watch events (1 with the title unknown"), "{stderr}");
 }
 
 #[test]
@@ -153,16 +157,16 @@ fn writers_at_once_all_succeed_on_a_new_store_and_an_existing_one() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert!(out.status.success(), "{round} store: {stderr}");
             let new: usize = stderr
-                .split("watch events ")
+                .split("vrd.sqlite: watch events ")
                 .nth(1)
                 .and_then(|rest| rest.split(' ').next())
                 .and_then(|n| n.parse().ok())
                 .unwrap_or_else(|| panic!("{stderr}"));
             new_total += new;
         }
-        assert_eq!(new_total, if round == "new" { 27 } else { 0 }, "{round} store: each watch stored once");
+        assert_eq!(new_total, if round == "new" { 28 } else { 0 }, "{round} store: each watch stored once");
     }
-    assert_eq!(shared::store::Store::open(&db).unwrap().watch_events().unwrap().len(), 27);
+    assert_eq!(shared::store::Store::open(&db).unwrap().watch_events().unwrap().len(), 28);
 }
 
 #[test]
@@ -173,9 +177,9 @@ fn the_store_takes_each_watch_once() {
     let run = || ingest(&["takeout", fixture.to_str().unwrap(), "--db", db.to_str().unwrap()]);
     let first = run();
     assert!(first.status.success() && first.stdout.is_empty(), "{}", String::from_utf8_lossy(&first.stderr));
-    assert!(String::from_utf8_lossy(&first.stderr).contains("watch events 27 new, 0 updated, 0 unchanged"));
+    assert!(String::from_utf8_lossy(&first.stderr).contains("watch events 28 new, 0 updated, 0 unchanged"));
     let again = run();
-    assert!(String::from_utf8_lossy(&again.stderr).contains("watch events 0 new, 0 updated, 27 unchanged"));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("watch events 0 new, 0 updated, 28 unchanged"));
     let stored = shared::store::Store::open(&db).unwrap().watch_events().unwrap();
     let from_jsonl: Vec<shared::records::WatchEvent> =
         String::from_utf8(ingest(&["takeout", fixture.to_str().unwrap()]).stdout)
@@ -194,9 +198,10 @@ fn real_html_export_with_its_time_zone() {
     let out = ingest(&["takeout", path.to_str().unwrap(), "--timezone", "Australia/Sydney"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let evs = events(&out);
-    // 563 entries; 4 carry only a URL as their title.
-    assert_eq!(evs.len(), 559);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("563 entries: 559 watch events"));
+    // 563 entries, every one a watch; 4 carry only a URL as their title.
+    assert_eq!(evs.len(), 563);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("563 entries: 563 watch events (4 with the title unknown"));
+    assert_eq!(evs.iter().filter(|e| e["title_unknown"] == true && e["title"] == "").count(), 4);
     let e = evs.iter().find(|e| e["video_id"] == "iYM2zFP3Zn0").unwrap();
     assert_eq!(e["title"], "HTTP Crash Course & Exploration");
     assert_eq!(e["channel"], "Traversy Media");
@@ -253,11 +258,12 @@ fn stats_from_a_pipe_and_from_the_store_agree() {
     assert_eq!(by_channel, stats(&[jsonl.to_str().unwrap()], "channel"));
     let lines: Vec<&str> = by_channel.lines().collect();
     assert_eq!(lines[0], "channel\twatches\tshare");
-    assert_eq!(lines[1], "Jon Gjengset\t4\t0.1481", "most watched first");
-    assert_eq!(lines.len(), 17, "16 channels");
+    assert_eq!(lines[1], "Jon Gjengset\t4\t0.1429", "most watched first");
+    assert_eq!(lines.len(), 18, "16 channels and the URL-only watch's unknown one");
+    assert!(lines.contains(&"(unknown channel)\t1\t0.0357"), "{lines:?}");
     let by_hour = stats(&[jsonl.to_str().unwrap()], "hour");
     let total: u64 = by_hour.lines().skip(1).map(|l| l.split('\t').nth(1).unwrap().parse::<u64>().unwrap()).sum();
-    assert_eq!((by_hour.lines().count(), total), (25, 27), "every hour listed, every watch counted");
+    assert_eq!((by_hour.lines().count(), total), (25, 28), "every hour listed, every watch counted");
 
     std::fs::write(&jsonl, "{\"video_id\":\"a\",\"title\":\"t\",\"source\":\"x\"}\n").unwrap();
     let out = ingest(&["stats", jsonl.to_str().unwrap()]);

@@ -11,7 +11,9 @@ use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifier
 use crossterm::style::{Attribute, Print, SetAttribute};
 use crossterm::terminal::{self, ClearType};
 use crossterm::{cursor, queue};
-use shared::aw::client::{Client, DEFAULT_SERVER};
+use shared::aw::client::Client;
+use shared::aw::hosts::Hosts;
+use shared::aw::options::AwOptions;
 use shared::records::{Head, Label, LabelKind};
 use shared::store::Store;
 use shared::time::Timestamp;
@@ -27,8 +29,8 @@ pub struct TuiArgs {
     #[arg(long)]
     from: Option<PathBuf>,
     /// The ActivityWatch server whose current activity is shown with each candidate.
-    #[arg(long, env = "VRD_AW_SERVER", default_value = DEFAULT_SERVER)]
-    aw: String,
+    #[command(flatten)]
+    aw: AwOptions,
     /// Do not ask ActivityWatch.
     #[arg(long)]
     no_aw: bool,
@@ -68,11 +70,13 @@ pub fn run(db: &Path, args: TuiArgs) -> Result<()> {
         eprintln!("vrd-label: nothing to label: no unlabelled candidates");
         return Ok(());
     }
+    // The ActivityWatch options (a key file readable by others is refused) before the screen.
+    let aw = if args.no_aw { None } else { Some(args.aw.client()?) };
+    let hosts = args.aw.hosts();
     let tty = File::options().read(true).write(true).open("/dev/tty").context("vrd-label tui needs a terminal")?;
-    let aw = (!args.no_aw).then(|| Client::new(&args.aw, std::env::var("VRD_AW_API_KEY").ok()));
     let mut screen = Screen::enter(tty)?;
     let mut session = Session { candidates, index: 0, answers: HashMap::new(), counts: HashMap::new(), message: None };
-    let mut context = context_line(aw.as_ref(), &args.aw);
+    let mut context = context_line(aw.as_ref(), &hosts, &args.aw.aw_server);
     loop {
         screen.draw(&session, &context)?;
         let Event::Key(key) = event::read()? else { continue };
@@ -90,7 +94,7 @@ pub fn run(db: &Path, args: TuiArgs) -> Result<()> {
             Action::None => {}
         }
         if session.index != before {
-            context = context_line(aw.as_ref(), &args.aw);
+            context = context_line(aw.as_ref(), &hosts, &args.aw.aw_server);
         }
     }
     drop(screen);
@@ -291,10 +295,10 @@ impl Drop for Screen {
     }
 }
 
-fn context_line(aw: Option<&Client>, server: &str) -> String {
+fn context_line(aw: Option<&Client>, hosts: &Hosts, server: &str) -> String {
     match aw {
         None => "(ActivityWatch not asked)".into(),
-        Some(client) => shared::aw::now::summary(client).unwrap_or_else(|e| {
+        Some(client) => shared::aw::now::summary(client, hosts).unwrap_or_else(|e| {
             let e = e.to_string();
             if e.contains("cannot reach") {
                 format!("ActivityWatch not reachable at {server}")

@@ -218,3 +218,18 @@ fn a_killed_import_leaves_all_or_nothing() {
         assert!(n == 0 || n == 200_000, "a kill after {delay_ms} ms left {n} labels");
     }
 }
+
+#[test]
+fn the_activitywatch_key_file_must_be_private_here_too() {
+    // The same --aw-api-key-file as vrd-ingest aw and vrd-rank, refused the same way,
+    // before a terminal is asked for; the key never printed.
+    let dir = tempfile::tempdir().unwrap();
+    let db = store(dir.path());
+    let key = dir.path().join("aw-key");
+    std::fs::write(&key, "secret-key-123").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = label(&db, &["tui", "--aw-api-key-file", key.to_str().unwrap()]);
+    failed(&out, "chmod 600");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("secret-key-123"));
+}

@@ -171,7 +171,7 @@ fn labelling_exactly_the_feed_piped_in_with_the_activity_now() {
     );
 
     let command = format!(
-        "cat {} | {BIN} --db {} tui --from - --aw {}; echo EXITED=$?; sleep 60",
+        "cat {} | {BIN} --db {} tui --from - --aw-server {}; echo EXITED=$?; sleep 60",
         feed.display(),
         db.display(),
         aw.url
@@ -208,7 +208,7 @@ fn a_kill_keeps_every_label_already_given() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("vrd.db");
     Store::open(&db).unwrap().upsert_videos(&candidates()).unwrap();
-    let tmux = Tmux::start(&run_line(&db, "--aw http://127.0.0.1:9"));
+    let tmux = Tmux::start(&run_line(&db, "--aw-server http://127.0.0.1:9"));
     let screen = tmux.wait_for("1/26");
     assert!(screen.contains("ActivityWatch not reachable at http://127.0.0.1:9"), "{screen}");
     for (i, key) in ["s", "s", "i"].iter().enumerate() {

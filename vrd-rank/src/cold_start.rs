@@ -117,6 +117,7 @@ mod tests {
         WatchEvent {
             video_id: id.into(),
             title: id.into(),
+            title_unknown: false,
             channel: None,
             channel_id: None,
             watched_at: parse_rfc3339(at).unwrap(),

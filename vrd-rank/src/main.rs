@@ -9,6 +9,7 @@ mod ordering;
 use anyhow::{Context, Result};
 use clap::Parser;
 use feed_format::FeedFormat;
+use shared::aw::timeline::Source;
 use shared::cli::UsageError;
 use shared::jsonl::JsonlReader;
 use shared::output::Output;
@@ -33,19 +34,17 @@ struct Cli {
     #[arg(long, required_unless_present_any = ["model", "db"])]
     history: Option<PathBuf>,
     /// App-event JSONL (vrd-ingest aw) to cut "now" from, for a reproducible run;
-    /// default: the ActivityWatch server.
-    #[arg(long, conflicts_with = "aw_server")]
+    /// default: the ActivityWatch server (a file given wins over --aw-server and
+    /// VRD_AW_SERVER). Several hosts' timelines (each event's `host`) are read as one each.
+    #[arg(long)]
     events: Option<PathBuf>,
     /// An ActivityWatch export (aw-buckets-export.json) to cut "now" from instead of the
     /// server (its timeline computed as the server would, with the default categories).
-    #[arg(long, conflicts_with_all = ["events", "aw_server"])]
+    #[arg(long, conflicts_with = "events")]
     aw: Option<PathBuf>,
-    /// The ActivityWatch server asked for the current activity.
-    #[arg(long, default_value = shared::aw::client::DEFAULT_SERVER)]
-    aw_server: String,
-    /// The host whose window watcher is read (default: the server's own host name).
-    #[arg(long, env = "VRD_AW_HOSTNAME")]
-    aw_hostname: Option<String>,
+    /// The ActivityWatch server asked for the current activity, and whose.
+    #[command(flatten)]
+    aw_options: shared::aw::options::AwOptions,
     /// The moment to rank for (RFC 3339 with a zone); default now.
     #[arg(long, value_parser = parse_time)]
     at: Option<shared::time::Timestamp>,
@@ -169,6 +168,11 @@ fn rank(cli: &Cli) -> Result<()> {
 }
 
 fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
+    // The server's options are checked first (a key file others can read is refused).
+    let client = match (&cli.events, &cli.aw) {
+        (None, None) => Some(cli.aw_options.client()?),
+        _ => None,
+    };
     let saved = vrd_model::saved::SavedModel::load(model, tch::Device::Cpu, cli.encoder.as_deref())?;
     let (candidates, history) = read_inputs(cli)?;
     let (embeddings, added) = load_embeddings(cli, &candidates.iter().map(MediaText::from).collect::<Vec<_>>())?;
@@ -181,22 +185,16 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
         }
         (None, Some(path)) => {
             let export = shared::aw::export::Export::read(path)?;
-            let (window, afk) = export
-                .host_buckets(cli.aw_hostname.as_deref())
+            let events = recent_app_events(&cli.aw_options, &Source::Export(&export), (since, at))
                 .with_context(|| format!("{}: pass --aw-hostname", path.display()))?;
-            let rules = shared::aw::categories::Categorizer::new(&shared::aw::categories::default_rules())?;
-            let timeline = export.timeline((&window, &afk), &rules, (since.timestamp_micros(), at.timestamp_micros()));
-            (shared::aw::to_app_events(&timeline, &window), path.display().to_string())
+            (events, path.display().to_string())
         }
         (None, None) => {
-            let client = shared::aw::client::Client::new(&cli.aw_server, std::env::var("VRD_AW_API_KEY").ok());
-            let events =
-                shared::aw::now::recent_app_events(&client, cli.aw_hostname.as_deref(), since, at).map_err(|e| {
-                    e.context(
-                        "cannot get the current activity; pass --events FILE --at TIME, or rank with --cold-start",
-                    )
-                })?;
-            (events, cli.aw_server.clone())
+            let client = client.as_ref().expect("made above when neither --events nor --aw is given");
+            let events = recent_app_events(&cli.aw_options, &Source::Server(client), (since, at)).map_err(|e| {
+                e.context("cannot get the current activity; pass --events FILE --at TIME, or rank with --cold-start")
+            })?;
+            (events, cli.aw_options.aw_server.clone())
         }
     };
     let timeline = model_rank::timeline(events, &name)?;
@@ -254,6 +252,17 @@ fn read_inputs(cli: &Cli) -> Result<(Vec<Video>, Vec<WatchEvent>)> {
 }
 
 /// The embeddings cache, with the videos it lacked encoded (and how many those were).
+/// The chosen hosts' timelines of `period`, categorised with the server's rules (an
+/// export's: the defaults).
+fn recent_app_events(
+    aw: &shared::aw::options::AwOptions,
+    source: &Source,
+    period: (shared::time::Timestamp, shared::time::Timestamp),
+) -> Result<Vec<shared::records::AppEvent>> {
+    let rules = source.rules(None)?;
+    source.all_app_events(&aw.hosts(), &rules, period, aw.aw_audible_active)
+}
+
 fn load_embeddings(cli: &Cli, videos: &[MediaText]) -> Result<(Embeddings, usize)> {
     let path = &cli.embeddings;
     let cache = if path.exists() {

@@ -26,8 +26,9 @@ pub fn complete(cache: Option<Embeddings>, videos: &[MediaText], model: Option<&
                 continue;
             }
             let text = template.render(v);
-            // A record with no text at all has nothing to encode; ranking leaves it out.
-            if !text.is_empty() {
+            // A record with no text at all (or a watch whose title is not known yet) has
+            // nothing to encode; ranking leaves it out.
+            if !text.is_empty() && !v.title_unknown {
                 todo.push((v.video_id.clone(), text));
             }
         }

@@ -6,7 +6,7 @@
 
 use crate::ordering::{self, Blend, Candidate};
 use anyhow::{bail, Result};
-use shared::context::{event_text, windows, Anchor, WindowArrays, WindowEvent};
+use shared::context::{event_text, windows, Anchor, Timeline, WindowArrays, WindowEvent};
 use shared::records::MediaText;
 use shared::records::{youtube_url, AppEvent, FeedItem, Video, WatchEvent};
 use shared::tensors::Embeddings;
@@ -78,7 +78,7 @@ pub struct Now {
     pub activity: Activity,
 }
 
-pub fn now_context(saved: &SavedModel, timeline: &[AppEvent], at: Timestamp, encoder: &SentenceEncoder) -> Result<Now> {
+pub fn now_context(saved: &SavedModel, timeline: &Timeline, at: Timestamp, encoder: &SentenceEncoder) -> Result<Now> {
     let spec = &saved.card.context;
     if encoder.model_id() != spec.model_id {
         bail!(
@@ -359,6 +359,6 @@ fn explain(interest: f64, right_time: f64, fresh: f64, saved: &SavedModel, activ
 }
 
 /// The app events for "now": from a file or the store, in time order.
-pub fn timeline(events: Vec<AppEvent>, name: &str) -> Result<Vec<AppEvent>> {
+pub fn timeline(events: Vec<AppEvent>, name: &str) -> Result<Timeline> {
     shared::context::prepare_timeline(events, |i| format!("{name}: app event {}", i + 1))
 }

@@ -190,6 +190,26 @@ fn failures_exit_with_the_right_code_and_leave_no_file() {
     assert!(stderr.contains("more.jsonl:2: field `published_at`"), "{stderr}");
     assert!(out.stdout.is_empty() && !dest.exists());
 
+    // The ActivityWatch key file, as in vrd-ingest aw and vrd-label: one others can read
+    // is refused before anything else, the key never printed.
+    let key = p.dir.path().join("aw-key");
+    std::fs::write(&key, "secret-key-123").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let model_args = [
+        "--model",
+        "/nonexistent/model",
+        "--candidates",
+        "x.jsonl",
+        "--embeddings",
+        "e.safetensors",
+        "--aw-api-key-file",
+    ];
+    let out = Command::new(RANK).args(model_args).arg(&key).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("chmod 600") && !stderr.contains("secret-key-123"), "{stderr}");
+
     // A missing embeddings file.
     let mut args = p.rank_args();
     args[6] = "/nonexistent/emb.safetensors".into();
@@ -316,8 +336,10 @@ fn a_store_alone_is_enough_for_a_cold_start_feed() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let store = shared::store::Store::open(Path::new(db)).unwrap();
     let (videos, watched) = (store.videos().unwrap(), store.watch_events().unwrap());
-    let distinct: std::collections::HashSet<&str> =
-        videos.iter().map(|v| v.video_id.as_str()).chain(watched.iter().map(|w| w.video_id.as_str())).collect();
+    // The fixture's watch named by its URL only has no text to encode until its details come.
+    assert_eq!(watched.iter().filter(|w| w.title_unknown).count(), 1);
+    let known = watched.iter().filter(|w| !w.title_unknown).map(|w| w.video_id.as_str());
+    let distinct: std::collections::HashSet<&str> = videos.iter().map(|v| v.video_id.as_str()).chain(known).collect();
     assert!(stderr.contains(&format!("encoded {} videos", distinct.len())), "{stderr}");
     assert_eq!(shared::tensors::Embeddings::read(&cache).unwrap().meta.rows(), distinct.len());
     let lines: Vec<serde_json::Value> =

@@ -192,6 +192,7 @@ fn timeline(rng: &mut Rng, start: Timestamp, days: i64) -> Vec<AppEvent> {
                     url: None,
                     category: category.iter().map(|c| c.to_string()).collect(),
                     bucket: "aw-watcher-window_simulated".into(),
+                    host: None,
                 });
                 t = t + len + Duration::seconds(rng.below(120) as i64);
             }

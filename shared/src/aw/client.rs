@@ -62,15 +62,6 @@ impl Client {
             .ok_or_else(|| anyhow!("{}: no hostname in the answer", self.url("info")))
     }
 
-    /// The window and AFK buckets of `host`, or of the server's own host.
-    pub fn host_buckets(&self, host: Option<&str>) -> Result<(String, String)> {
-        let host = match host {
-            Some(h) => h.to_string(),
-            None => self.hostname()?,
-        };
-        super::find_host_buckets(&self.buckets()?, &host)
-    }
-
     pub fn buckets(&self) -> Result<Vec<BucketInfo>> {
         let map: BTreeMap<String, BucketInfo> = serde_json::from_value(self.get("buckets/")?)?;
         Ok(map
@@ -106,24 +97,9 @@ impl Client {
         }
     }
 
-    /// Runs the canonical "active window while not AFK" query on the server for one period
-    /// and returns its events, not yet categorised: the query language mangles backslashes
-    /// in string literals (a rule `docs\.rs` would not match there), so the rules are
-    /// applied here, by the same code as for export files.
-    pub fn canonical_timeline(
-        &self,
-        window_bucket: &str,
-        afk_bucket: &str,
-        period: (&str, &str),
-    ) -> Result<Vec<Event>> {
-        let query = [
-            format!("events = flood(query_bucket({}));", json!(window_bucket)),
-            format!("not_afk = flood(query_bucket({}));", json!(afk_bucket)),
-            "not_afk = filter_keyvals(not_afk, \"status\", [\"not-afk\"]);".to_string(),
-            "events = filter_period_intersect(events, not_afk);".to_string(),
-            "RETURN = events;".to_string(),
-        ];
-        let body = json!({"timeperiods": [format!("{}/{}", period.0, period.1)], "query": query});
+    /// Runs a query (its lines) over one period and returns its events.
+    pub fn query(&self, lines: &[String], period: (&str, &str)) -> Result<Vec<Event>> {
+        let body = json!({"timeperiods": [format!("{}/{}", period.0, period.1)], "query": lines});
         let result = self.handle("query/", self.request("POST", "query/").send_json(body))?;
         let first = result.as_array().and_then(|a| a.first()).cloned().unwrap_or(Value::Array(vec![]));
         let events: Vec<WireEvent> = serde_json::from_value(first)

@@ -60,26 +60,6 @@ impl Export {
         self.events.get(bucket).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    /// The window and AFK buckets of `host`, or of the export's only host.
-    pub fn host_buckets(&self, host: Option<&str>) -> Result<(String, String)> {
-        let host = match host {
-            Some(h) => h.to_string(),
-            None => super::only_host(&self.buckets)?,
-        };
-        super::find_host_buckets(&self.buckets, &host)
-    }
-
-    /// The categorised "active window while not AFK" timeline of `period_us` from these
-    /// buckets, computed as the server's query would.
-    pub fn timeline(
-        &self,
-        (window, afk): (&str, &str),
-        rules: &super::categories::Categorizer,
-        period_us: (i64, i64),
-    ) -> Vec<Event> {
-        super::canonical_timeline(self.events(window), self.events(afk), rules, period_us)
-    }
-
     /// The earliest start and latest end over the given buckets.
     pub fn span(&self, buckets: &[&str]) -> Option<(i64, i64)> {
         let all = buckets.iter().flat_map(|b| self.events(b));

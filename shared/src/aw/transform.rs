@@ -96,6 +96,26 @@ pub fn filter_period_intersect(events: &[Event], filter: &[Event]) -> Vec<Event>
     out
 }
 
+/// The union of two sets of periods, aw-core's `period_union`: overlapping or touching
+/// periods become one; the data is dropped (it cannot be kept consistent), leaving a mask.
+pub fn period_union(a: &[Event], b: &[Event]) -> Vec<Event> {
+    let mut all: Vec<Event> = a.iter().chain(b).cloned().collect();
+    all.sort_by_key(|e| (e.start_us, e.duration_us));
+    let mut out: Vec<Event> = Vec::with_capacity(all.len());
+    for e in all {
+        match out.last_mut() {
+            Some(last) if e.start_us <= last.end_us() => {
+                last.duration_us = last.end_us().max(e.end_us()) - last.start_us;
+            }
+            _ => out.push(e),
+        }
+    }
+    for e in &mut out {
+        e.data = serde_json::Map::new();
+    }
+    out
+}
+
 /// timeslot's `Timeslot.intersection`, case for case (zero-length slots included).
 fn intersection(a: (i64, i64), b: (i64, i64)) -> Option<(i64, i64)> {
     let contains = |x: (i64, i64), y: (i64, i64)| x.0 <= y.0 && y.1 <= x.1;
@@ -177,6 +197,15 @@ mod tests {
         let events = [ev(2, 7.0, w.clone()), ev(17, 8.0, w)];
         let filter = [ev(0, 6.0, f.clone()), ev(8, 3.0, f.clone()), ev(13, 3.0, f.clone()), ev(19, 4.0, f)];
         assert_eq!(spans(&filter_period_intersect(&events, &filter)), [(2.0, 4.0), (8.0, 1.0), (19.0, 4.0)]);
+    }
+
+    #[test]
+    fn union_merges_overlapping_and_touching_periods_and_drops_the_data() {
+        let a = [ev(0, 5.0, json!({"status": "not-afk"})), ev(20, 5.0, json!({"status": "not-afk"}))];
+        let b = [ev(3, 4.0, json!({"audible": true})), ev(7, 1.0, json!({"audible": true})), ev(40, 1.0, json!({}))];
+        let union = period_union(&a, &b);
+        assert_eq!(spans(&union), [(0.0, 8.0), (20.0, 5.0), (40.0, 1.0)]);
+        assert!(union.iter().all(|e| e.data.is_empty()));
     }
 
     #[test]

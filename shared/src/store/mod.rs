@@ -160,9 +160,32 @@ impl Store {
         Ok(out)
     }
 
-    /// Every watch event, oldest first.
+    /// Every watch event, oldest first. A watch the export named by URL only takes its
+    /// title and channel from the video's stored details once `vrd-ingest youtube videos
+    /// --db` has fetched them (the stored watch itself stays as the export said).
     pub fn watch_events(&self) -> Result<Vec<WatchEvent>> {
-        self.records("SELECT record FROM watch_events ORDER BY watched_at, video_id", &[])
+        let mut events: Vec<WatchEvent> =
+            self.records("SELECT record FROM watch_events ORDER BY watched_at, video_id", &[])?;
+        let unknown: std::collections::BTreeSet<String> =
+            events.iter().filter(|e| e.title_unknown).map(|e| e.video_id.clone()).collect();
+        if unknown.is_empty() {
+            return Ok(events);
+        }
+        let details: std::collections::HashMap<String, Video> = self
+            .videos_by_id(&unknown.into_iter().collect::<Vec<_>>())?
+            .into_iter()
+            .filter(|v| !v.title.is_empty())
+            .map(|v| (v.video_id.clone(), v))
+            .collect();
+        for event in events.iter_mut().filter(|e| e.title_unknown) {
+            if let Some(video) = details.get(&event.video_id) {
+                event.title = video.title.clone();
+                event.channel = event.channel.take().or_else(|| video.channel.clone());
+                event.channel_id = event.channel_id.take().or_else(|| video.channel_id.clone());
+                event.title_unknown = false;
+            }
+        }
+        Ok(events)
     }
 
     pub fn videos(&self) -> Result<Vec<Video>> {
@@ -256,11 +279,38 @@ mod tests {
         WatchEvent {
             video_id: id.into(),
             title: title.into(),
+            title_unknown: false,
             channel: None,
             channel_id: None,
             watched_at: parse_rfc3339(at).unwrap(),
             source: "t".into(),
         }
+    }
+
+    #[test]
+    fn watches_named_by_url_only_take_the_title_of_the_stored_video() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("vrd.sqlite")).unwrap();
+        let mut untitled = watch("u", "2024-01-03T00:00:00Z", "");
+        untitled.title_unknown = true;
+        let mut other = watch("w", "2024-01-04T00:00:00Z", "");
+        other.title_unknown = true;
+        s.upsert_watch_events(&[untitled.clone(), other, watch("a", "2024-01-02T00:00:00Z", "A")]).unwrap();
+        // Before the details are fetched the watch is there, its title unknown.
+        assert_eq!(s.watch_events().unwrap()[1], untitled);
+        let video: Video =
+            serde_json::from_str(r#"{"video_id":"u","title":"Found","channel":"Chan","source":"youtube-api"}"#)
+                .unwrap();
+        s.upsert_videos(&[video]).unwrap();
+        let events = s.watch_events().unwrap();
+        let filled = &events[1];
+        assert_eq!(
+            (filled.title.as_str(), filled.channel.as_deref(), filled.title_unknown),
+            ("Found", Some("Chan"), false)
+        );
+        assert_eq!(filled.watched_at, untitled.watched_at);
+        assert!(events[2].title_unknown && events[2].title.is_empty(), "no details yet: still unknown");
+        assert_eq!(events[0].title, "A");
     }
 
     #[test]
@@ -300,6 +350,7 @@ mod tests {
             url: None,
             category: vec!["Work".into()],
             bucket: "aw-watcher-window_host".into(),
+            host: None,
         };
         s.upsert_app_events(&[ev("2024-01-01T10:00:00Z", 60.0), ev("2024-01-01T09:00:00Z", 30.5)]).unwrap();
         let from = parse_rfc3339("2024-01-01T09:30:00Z").unwrap();

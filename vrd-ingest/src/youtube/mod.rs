@@ -10,12 +10,12 @@ mod api;
 mod oauth;
 pub(crate) mod parse;
 
-use crate::secrets;
 use anyhow::{anyhow, Context, Result};
 use api::{ApiClient, Auth, QuotaExhausted};
 use clap::{Args, Subcommand};
 use shared::cli::UsageError;
 use shared::records::{Label, LabelKind, Video};
+use shared::secrets;
 use shared::store::Store;
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;

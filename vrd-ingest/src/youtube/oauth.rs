@@ -3,10 +3,10 @@
 //! is sent back to vrd with a code, which vrd trades for tokens (PKCE protects the trade).
 //! The refresh token is kept in a 0600 file so later runs (cron) need no browser.
 
-use crate::secrets::{read_private_file, write_private_file};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use shared::secrets::{read_private_file, write_private_file};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;

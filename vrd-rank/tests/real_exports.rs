@@ -1,0 +1,293 @@
+//! Every real export in `../shared/data` through the whole pipeline with the built tools:
+//! each Takeout history (JSON, HTML, the 2016 playlist shape, the edge cases) ingest →
+//! vrd-encode media → a cold-start feed over the real RSS feeds; each ActivityWatch export
+//! (a Windows desktop, an Android phone) ingest → vrd-encode context → a vrd-rank feed for
+//! a moment in it, and both hosts as one multi-host timeline; and four writers of different
+//! kinds at once on one store, every row there afterwards. The samples are read where they
+//! are (never copied into the repository); without them this test fails.
+
+use shared::records::{AppEvent, FeedItem, Video, WatchEvent};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const RANK: &str = env!("CARGO_BIN_EXE_vrd-rank");
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn samples() -> PathBuf {
+    let dir = repo().join("../shared/data");
+    assert!(dir.join("README.md").is_file(), "the real samples are expected in {}", dir.display());
+    dir
+}
+
+fn tool(name: &str) -> PathBuf {
+    let p = Path::new(RANK).with_file_name(name);
+    assert!(p.is_file(), "{} not built", p.display());
+    p
+}
+
+fn run(name: &str, args: &[&str]) -> Output {
+    let out = Command::new(tool(name)).args(args).stdin(Stdio::null()).output().unwrap();
+    assert!(out.status.success(), "{name} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Vec<T> {
+    std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn feed(out: &Output) -> Vec<FeedItem> {
+    String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The three real channel feeds as candidates.
+fn candidates(dir: &Path) -> PathBuf {
+    let path = dir.join("candidates.jsonl");
+    let mut lines = String::new();
+    for feed in ["dyeray-podtube.xml", "feedjira-youtube-atom.xml", "mikemad-youtube-feed.xml"] {
+        let out = run("vrd-ingest", &["rss", s(&samples().join("rss").join(feed))]);
+        let n = String::from_utf8_lossy(&out.stdout).lines().count();
+        assert_eq!(n, 15, "{feed}: every entry a video");
+        lines.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    std::fs::write(&path, lines).unwrap();
+    path
+}
+
+#[test]
+fn every_takeout_sample_makes_a_cold_start_feed() {
+    let dir = tempfile::tempdir().unwrap();
+    let cands = candidates(dir.path());
+    let candidate_ids: HashSet<String> = read_jsonl::<Video>(&cands).into_iter().map(|v| v.video_id).collect();
+    // (file, entries, watch events, of them with the title unknown)
+    let expected = [
+        ("case104-watch-history.json", 364, 345, 29),
+        ("lemmingscode-watch-history.html", 563, 563, 4),
+        ("yutotakano-2016-legacy-playlistItem.json", 3, 3, 0),
+        ("yutotakano-edge-cases-watch-history.json", 6, 3, 0),
+    ];
+    for (file, entries, events, untitled) in expected {
+        let watch = dir.path().join(format!("{file}.jsonl"));
+        let out = run("vrd-ingest", &["takeout", s(&samples().join("takeout").join(file)), "-o", s(&watch)]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("{entries} entries: {events} watch events")), "{file}: {stderr}");
+        let history: Vec<WatchEvent> = read_jsonl(&watch);
+        assert_eq!(history.len(), events, "{file}");
+        assert_eq!(history.iter().filter(|w| w.title_unknown && w.title.is_empty()).count(), untitled, "{file}");
+
+        let emb = dir.path().join(format!("{file}.safetensors"));
+        let out = run("vrd-encode", &["media", s(&watch), s(&cands), "-o", s(&emb)]);
+        let known: HashSet<&str> = history.iter().filter(|w| !w.title_unknown).map(|w| w.video_id.as_str()).collect();
+        let rows = known.union(&candidate_ids.iter().map(String::as_str).collect()).count();
+        assert_eq!(shared::tensors::Embeddings::read(&emb).unwrap().meta.rows(), rows, "{file}");
+        if untitled > 0 {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains(&format!("{untitled} watch events with the title unknown left out")), "{stderr}");
+        }
+
+        let out = run(
+            "vrd-rank",
+            &["--cold-start", "--history", s(&watch), "--candidates", s(&cands), "--embeddings", s(&emb), "-n", "10"],
+        );
+        let items = feed(&out);
+        let watched: HashSet<&str> = history.iter().map(|w| w.video_id.as_str()).collect();
+        let fresh = candidate_ids.iter().filter(|id| !watched.contains(id.as_str())).count();
+        assert_eq!(items.len(), fresh.min(10), "{file}");
+        assert!(items.iter().all(|i| !watched.contains(i.video_id.as_str())), "{file}: watched videos left out");
+        assert!(items.windows(2).all(|w| w[0].score >= w[1].score), "{file}: best first");
+    }
+}
+
+#[test]
+fn every_activitywatch_export_makes_a_feed_for_a_moment_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name);
+    let person = repo().join("fixtures/person");
+    let p = |name: &str| person.join(name).to_string_lossy().into_owned();
+    // A model to rank with (the simulated person's; the timelines here have no labels).
+    run("vrd-encode", &["media", &p("videos.jsonl"), "-o", s(&d("media.safetensors"))]);
+    run(
+        "vrd-encode",
+        &[
+            "context",
+            "--labels",
+            &p("labels.jsonl"),
+            "--events",
+            &p("app-events.jsonl"),
+            "--window",
+            "1h",
+            "--timezone",
+            "UTC",
+            "-o",
+            s(&d("person-context.safetensors")),
+        ],
+    );
+    run(
+        "vrd-train",
+        &[
+            "fit",
+            "--labels",
+            &p("labels.jsonl"),
+            "--videos",
+            &p("videos.jsonl"),
+            "--media",
+            s(&d("media.safetensors")),
+            "--context",
+            s(&d("person-context.safetensors")),
+            "--folds",
+            "2",
+            "--epochs",
+            "2",
+            "--out",
+            s(&d("model")),
+        ],
+    );
+
+    // (export, its host, app events in its timeline)
+    let exports = [
+        ("endersa1-aw-buckets-export.json", "LAPTOP-MCRJASPH", 1863),
+        ("liv10let-android-export-slice.json", "unknown", 1446),
+    ];
+    let mut all = String::new();
+    let mut moments = Vec::new();
+    for (file, host, count) in exports {
+        let timeline = d(&format!("{file}.jsonl"));
+        let export = samples().join("activitywatch").join(file);
+        run("vrd-ingest", &["aw", "--export", s(&export), "-o", s(&timeline)]);
+        let events: Vec<AppEvent> = read_jsonl(&timeline);
+        assert_eq!(events.len(), count, "{file}");
+        assert!(events.iter().all(|e| e.host.as_deref() == Some(host)), "{file}: every event tagged with its host");
+        for w in events.windows(2) {
+            let end = w[0].start + chrono::Duration::microseconds((w[0].duration_s * 1e6).round() as i64);
+            assert!(end <= w[1].start, "{file}: one timeline: {:?} overlaps {:?}", w[0], w[1]);
+        }
+        // A moment inside the timeline, just after its middle event ended.
+        let mid = &events[events.len() / 2];
+        let at = mid.start + chrono::Duration::seconds(mid.duration_s.ceil() as i64 + 1);
+        let at = shared::time::format_rfc3339(&at);
+        let context = d(&format!("{file}.context.safetensors"));
+        let out = run(
+            "vrd-encode",
+            &[
+                "context",
+                "--events",
+                s(&timeline),
+                "--at",
+                &at,
+                "--window",
+                "1h",
+                "--timezone",
+                "UTC",
+                "-o",
+                s(&context),
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("1 anchors (1 with activity)"), "{file}: {stderr}");
+        let out = run(
+            "vrd-rank",
+            &[
+                "--model",
+                s(&d("model")),
+                "--candidates",
+                &p("videos.jsonl"),
+                "--embeddings",
+                s(&d("media.safetensors")),
+                "--events",
+                s(&timeline),
+                "--at",
+                &at,
+                "-n",
+                "10",
+            ],
+        );
+        let items = feed(&out);
+        assert_eq!(items.len(), 10, "{file}");
+        assert!(items.iter().all(|i| (0.0..=1.0).contains(&i.score)), "{file}");
+        all.push_str(&std::fs::read_to_string(&timeline).unwrap());
+        moments.push(at);
+    }
+
+    // Both hosts in one file, one host after the other: one timeline each, both read.
+    let (both, model, media) = (d("both.jsonl"), d("model"), d("media.safetensors"));
+    std::fs::write(&both, all).unwrap();
+    let mut args = vec!["context", "--events", s(&both), "--window", "1h", "--timezone", "UTC"];
+    for at in &moments {
+        args.extend(["--at", at.as_str()]);
+    }
+    let both_context = d("both.context.safetensors");
+    args.extend(["-o", s(&both_context)]);
+    let out = run("vrd-encode", &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("3309 app events") && stderr.contains("2 anchors (2 with activity)"), "{stderr}");
+    for at in &moments {
+        let args = [
+            "--model",
+            s(&model),
+            "--candidates",
+            &p("videos.jsonl"),
+            "--embeddings",
+            s(&media),
+            "--events",
+            s(&both),
+            "--at",
+            at,
+            "-n",
+            "5",
+        ];
+        assert_eq!(feed(&run("vrd-rank", &args)).len(), 5);
+    }
+}
+
+#[test]
+fn four_writers_of_different_kinds_at_once_on_one_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vrd.db");
+    let db = s(&db);
+    let data = samples();
+    let takeout = data.join("takeout/case104-watch-history.json");
+    let rss = data.join("rss/feedjira-youtube-atom.xml");
+    let android = data.join("activitywatch/liv10let-android-export-slice.json");
+    let labels = repo().join("fixtures/person/labels.jsonl");
+    let writers: Vec<(&str, Vec<&str>)> = vec![
+        ("vrd-ingest", vec!["takeout", s(&takeout), "--db", db]),
+        ("vrd-ingest", vec!["rss", s(&rss), "--db", db]),
+        ("vrd-ingest", vec!["aw", "--export", s(&android), "--db", db]),
+        ("vrd-label", vec!["--db", db, "import", s(&labels), "--allow-unknown"]),
+    ];
+    for round in ["a new store", "the same store again"] {
+        let children: Vec<_> = writers
+            .iter()
+            .map(|(name, args)| {
+                Command::new(tool(name))
+                    .args(args)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for (child, (name, args)) in children.into_iter().zip(&writers) {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{round}: {name} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let store = shared::store::Store::open(Path::new(db)).unwrap();
+        assert_eq!(store.watch_events().unwrap().len(), 345, "{round}");
+        assert_eq!(store.videos().unwrap().len(), 15, "{round}");
+        assert_eq!(store.app_events(None, None).unwrap().len(), 1446, "{round}");
+        let in_file = std::fs::read_to_string(&labels).unwrap().lines().count();
+        assert_eq!(store.label_history().unwrap().len(), in_file, "{round}: each label once");
+    }
+    // The store alone is then enough for a feed.
+    let cache = dir.path().join("media.safetensors");
+    let out = run("vrd-rank", &["--cold-start", "--db", db, "--embeddings", s(&cache), "-n", "5"]);
+    assert_eq!(feed(&out).len(), 5);
+}
