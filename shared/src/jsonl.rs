@@ -97,9 +97,12 @@ pub fn strip_position(msg: &str) -> String {
 
 /// Writes one record as a line.
 pub fn write_record<W: Write, T: Serialize>(out: &mut W, record: &T) -> Result<()> {
+    // The line is made whole first and written in one call: serde_json writes a record in
+    // many small pieces, each a dispatch through the writer.
+    let mut line = serde_json::to_vec(record)?;
+    line.push(b'\n');
     // As io::Error, so a closed pipe stays recognisable as one (see cli::run).
-    serde_json::to_writer(&mut *out, record).map_err(io::Error::from)?;
-    out.write_all(b"\n")?;
+    out.write_all(&line)?;
     Ok(())
 }
 

@@ -245,6 +245,17 @@ impl std::fmt::Display for LabelKind {
     }
 }
 
+/// Something the person searched YouTube for (Takeout's search history): another sign of
+/// what interests them, read by the cold-start profile beside their watches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Search {
+    pub query: String,
+    pub searched_at: Timestamp,
+    /// Where it came from, e.g. `takeout-json` ([`HAND_WRITTEN`] when a line has none).
+    #[serde(default = "hand_written")]
+    pub source: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Label {
     pub video_id: String,

@@ -169,6 +169,7 @@ fn takeout(text: &str) {
     let tz = shared::time::resolve_timezone(Some("Australia/Sydney")).unwrap();
     let _ = crate::takeout::parse_watch_history(text, Some(&tz));
     let _ = crate::takeout::parse_watch_history(text, None);
+    let _ = crate::takeout::json_entries(text).map(crate::takeout::classify_searches);
 }
 
 fn aw_export(text: &str) {

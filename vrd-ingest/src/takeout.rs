@@ -10,26 +10,28 @@
 //! title flagged unknown and counted.
 
 use crate::takeout_html;
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use serde::Deserialize;
-use shared::records::WatchEvent;
+use shared::records::{Search, WatchEvent};
 use shared::time::{parse_rfc3339, Timestamp, Tz};
-use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::borrow::Cow;
+use std::io::{self, Read};
 use std::path::Path;
 
 pub const SOURCE: &str = "takeout-json";
 
-/// One activity entry, whatever file it came from.
+/// One activity entry, whatever file it came from. The JSON form's strings are borrowed
+/// from the file's text where they have no escapes (most do not): a 100k-entry history is
+/// then read with a few allocations an entry instead of a dozen.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RawEntry {
+pub struct RawEntry<'a> {
     /// "YouTube" or "YouTube Music".
-    pub header: Option<String>,
+    pub header: Option<Cow<'a, str>>,
     /// The title without the leading verb.
-    pub title: String,
-    pub title_url: Option<String>,
-    pub channel: Option<String>,
-    pub channel_url: Option<String>,
+    pub title: Cow<'a, str>,
+    pub title_url: Option<Cow<'a, str>>,
+    pub channel: Option<Cow<'a, str>>,
+    pub channel_url: Option<Cow<'a, str>>,
     pub time: Timestamp,
     pub is_ad: bool,
     /// `takeout-json`, `takeout-html`, `takeout-json-legacy`.
@@ -41,33 +43,35 @@ pub struct RawEntry {
 /// (`snippet`). Fields the parser does not use are skipped without being stored.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct JsonEntry {
-    #[serde(default)]
-    header: Option<String>,
-    #[serde(default)]
-    title: Option<String>,
-    #[serde(default)]
-    title_url: Option<String>,
-    #[serde(default)]
-    subtitles: Vec<Subtitle>,
-    #[serde(default)]
-    time: Option<String>,
-    #[serde(default)]
-    details: Vec<Detail>,
+struct JsonEntry<'a> {
+    #[serde(default, borrow)]
+    header: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    title: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    title_url: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    subtitles: Vec<Subtitle<'a>>,
+    #[serde(default, borrow)]
+    time: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    details: Vec<Detail<'a>>,
     #[serde(default)]
     snippet: Option<LegacySnippet>,
 }
 
 #[derive(Debug, Deserialize)]
-struct Subtitle {
-    name: String,
-    #[serde(default)]
-    url: Option<String>,
+struct Subtitle<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(default, borrow)]
+    url: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Deserialize)]
-struct Detail {
-    name: String,
+struct Detail<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
 }
 
 /// The legacy shape: an entry of the watch-history playlist. `publishedAt` is when it was
@@ -118,32 +122,61 @@ impl TakeoutParse {
 /// Reads a watch history in either format, told apart by content. `tz` is the account's
 /// time zone, needed to read HTML dates right (see `takeout_html`).
 pub fn parse_watch_history_file(path: &Path, tz: Option<&Tz>) -> Result<TakeoutParse> {
-    let (name, mut reader): (String, Box<dyn Read>) = if path.as_os_str() == "-" {
-        ("<stdin>".into(), Box::new(io::stdin()))
-    } else {
-        let f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        (path.display().to_string(), Box::new(BufReader::with_capacity(1 << 16, f)))
-    };
-    let mut text = String::new();
-    reader.read_to_string(&mut text).with_context(|| format!("cannot read {name} (is it a UTF-8 text file?)"))?;
-    parse_watch_history(&text, tz).map_err(|e| anyhow!("{name}:{e}"))
+    let (name, text) = read_text(path)?;
+    entries_of(&text, tz).map(classify).map_err(|e| anyhow!("{name}:{e}"))
 }
 
-/// A watch history's text, JSON or HTML form; errors start with the line number.
+/// A watch history's text, JSON or HTML form; errors start with the line number (the fuzz
+/// tests' entry point).
+#[cfg(test)]
 pub fn parse_watch_history(text: &str, tz: Option<&Tz>) -> Result<TakeoutParse> {
-    let entries = match text.trim_start().chars().next() {
+    entries_of(text, tz).map(classify)
+}
+
+/// Reads a search history (`search-history.json` or `.html`), the same activity format.
+pub fn parse_search_history_file(path: &Path, tz: Option<&Tz>) -> Result<SearchParse> {
+    let (name, text) = read_text(path)?;
+    entries_of(&text, tz).map(classify_searches).map_err(|e| anyhow!("{name}:{e}"))
+}
+
+/// A Takeout file's name (for messages) and text (`-`: stdin).
+fn read_text(path: &Path) -> Result<(String, String)> {
+    let name = if path.as_os_str() == "-" { "<stdin>".to_string() } else { path.display().to_string() };
+    let text = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        io::stdin().read_to_string(&mut text).map(|_| text)
+    } else {
+        // Read whole, sized from the file's length up front (no regrowing copies).
+        std::fs::read_to_string(path)
+    };
+    let text = text.map_err(|e| match e.kind() {
+        io::ErrorKind::InvalidData => anyhow!("cannot read {name} (is it a UTF-8 text file?)"),
+        _ => anyhow!("cannot open {name}: {e}"),
+    })?;
+    Ok((name, text))
+}
+
+fn entries_of<'a>(text: &'a str, tz: Option<&Tz>) -> Result<Vec<RawEntry<'a>>> {
+    match text.trim_start().chars().next() {
         Some('[') => json_entries(text),
         Some('<') => takeout_html::entries(text, tz),
-        _ => Err(anyhow!("1: not a Takeout watch history (neither its JSON nor its HTML form)")),
-    }?;
-    Ok(classify(entries))
+        _ => Err(anyhow!("1: not a Takeout activity file (neither its JSON nor its HTML form)")),
+    }
 }
 
 /// Parses the JSON form in one streaming pass: each array element is decoded and turned
 /// into a [`RawEntry`] as it is read, with no intermediate tree. Errors read
 /// `LINE: entry [N]: …` (or `LINE: field `[N].name`: …`) for the caller to prefix with the
 /// file name.
-pub fn json_entries(text: &str) -> Result<Vec<RawEntry>> {
+pub fn json_entries(text: &str) -> Result<Vec<RawEntry<'_>>> {
+    // The fast pass has no path tracking; only a file that fails is read again with it,
+    // for the message.
+    let mut de = serde_json::Deserializer::from_str(text);
+    if let Ok(entries) = Entries::deserialize(&mut de) {
+        if de.end().is_ok() {
+            return Ok(entries.0);
+        }
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let entries = serde_path_to_error::deserialize::<_, Entries>(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -198,17 +231,20 @@ fn entry_start_line(text: &str, index: usize) -> Option<usize> {
     None
 }
 
-struct Entries(Vec<RawEntry>);
+struct Entries<'a>(Vec<RawEntry<'a>>);
 
-impl<'de> Deserialize<'de> for Entries {
+impl<'de> Deserialize<'de> for Entries<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
         struct Visit;
         impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Entries;
+            type Value = Entries<'de>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a JSON array of activity entries")
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Entries, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Entries<'de>, A::Error> {
                 let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(1024));
                 while let Some(entry) = seq.next_element::<JsonEntry>()? {
                     let i = out.len();
@@ -225,8 +261,8 @@ fn raw_entry(i: usize, e: JsonEntry) -> Result<RawEntry> {
     if let (None, Some(snippet)) = (&e.title, e.snippet) {
         return Ok(RawEntry {
             header: Some("YouTube".into()),
-            title: snippet.title,
-            title_url: Some(format!("https://www.youtube.com/watch?v={}", snippet.resource_id.video_id)),
+            title: snippet.title.into(),
+            title_url: Some(format!("https://www.youtube.com/watch?v={}", snippet.resource_id.video_id).into()),
             channel: None,
             channel_url: None,
             time: parse_rfc3339(&snippet.published_at)
@@ -238,12 +274,20 @@ fn raw_entry(i: usize, e: JsonEntry) -> Result<RawEntry> {
     let title = e.title.ok_or_else(|| anyhow!("missing field `title`"))?;
     let time = e.time.ok_or_else(|| anyhow!("missing field `time`"))?;
     let channel = e.subtitles.into_iter().next();
+    let title = match title {
+        Cow::Borrowed(t) => Cow::Borrowed(strip_verb(t)),
+        Cow::Owned(t) => Cow::Owned(strip_verb(&t).to_string()),
+    };
+    let (channel, channel_url) = match channel {
+        Some(c) => (Some(c.name), c.url),
+        None => (None, None),
+    };
     Ok(RawEntry {
         header: e.header,
-        title: strip_verb(&title).to_string(),
+        title,
         title_url: e.title_url,
-        channel_url: channel.as_ref().and_then(|c| c.url.clone()),
-        channel: channel.map(|c| c.name),
+        channel_url,
+        channel,
         time: parse_rfc3339(&time).map_err(|err| anyhow!("field `time`: {err}"))?,
         is_ad: e.details.iter().any(|d| d.name.contains("Google Ads")),
         source: SOURCE,
@@ -278,7 +322,7 @@ pub fn classify(entries: Vec<RawEntry>) -> TakeoutParse {
             video_id,
             title: if title_unknown { String::new() } else { title.to_string() },
             title_unknown,
-            channel: entry.channel,
+            channel: entry.channel.map(Cow::into_owned),
             channel_id: entry.channel_url.as_deref().and_then(channel_id_from_url),
             watched_at: entry.time,
             source: if music { format!("{}-music", entry.source) } else { entry.source.to_string() },
@@ -287,6 +331,61 @@ pub fn classify(entries: Vec<RawEntry>) -> TakeoutParse {
     // Takeout lists newest first; the tools downstream read history in time order.
     out.events.sort_by_key(|e| e.watched_at);
     out
+}
+
+/// The searches of a search history, oldest first, and what was not one.
+#[derive(Debug, Default, PartialEq)]
+pub struct SearchParse {
+    pub searches: Vec<Search>,
+    pub entries: usize,
+    pub skipped: usize,
+}
+
+impl SearchParse {
+    pub fn summary(&self) -> String {
+        format!("{} entries: {} searches; skipped {} other entries", self.entries, self.searches.len(), self.skipped)
+    }
+}
+
+/// Keeps the entries that are YouTube searches. The query is read from the results URL's
+/// `search_query` (the same in every account language), else from the title.
+pub fn classify_searches(entries: Vec<RawEntry>) -> SearchParse {
+    let mut out = SearchParse { entries: entries.len(), ..Default::default() };
+    for entry in entries {
+        let from_url = entry.title_url.as_deref().and_then(search_query_from_url);
+        let query = match from_url {
+            Some(q) => q,
+            None if entry.title_url.is_none() && entry.title.starts_with(SEARCH_VERB) => {
+                entry.title[SEARCH_VERB.len()..].split_whitespace().collect::<Vec<_>>().join(" ")
+            }
+            None => String::new(),
+        };
+        if query.is_empty() || entry.is_ad {
+            out.skipped += 1;
+            continue;
+        }
+        out.searches.push(Search { query, searched_at: entry.time, source: entry.source.to_string() });
+    }
+    out.searches.sort_by_key(|q| q.searched_at);
+    out
+}
+
+const SEARCH_VERB: &str = "Searched for ";
+
+/// `https://www.youtube.com/results?search_query=lofi+hip+hop` → `lofi hip hop`.
+fn search_query_from_url(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let (host, path_query) = rest.split_once('/')?;
+    let host = host.trim_start_matches("www.").trim_start_matches("m.").trim_start_matches("music.");
+    let (path, query) = path_query.split_once('?')?;
+    if host != "youtube.com" || (path != "results" && path != "search") {
+        return None;
+    }
+    let wanted = if path == "results" { "search_query" } else { "q" };
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == wanted)
+        .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|q| !q.is_empty())
 }
 
 /// Title verbs by account language ("Watched X" in English).
@@ -338,6 +437,21 @@ mod tests {
         assert_eq!(video_id_from_url("https://www.youtube.com/shorts/Q1w2E3r4T5y").as_deref(), Some("Q1w2E3r4T5y"));
         assert_eq!(video_id_from_url("https://www.youtube.com/post/UgkxsmO11W1xcb7O7JNTqEDg7PUhGm1GZ6SA"), None);
         assert_eq!(video_id_from_url("https://www.google.com/url?q=https://clickserve.dartsearch.net/link"), None);
+    }
+
+    #[test]
+    fn searches_are_read_from_the_results_url_in_any_language() {
+        let text = r#"[
+ {"header":"YouTube","title":"Searched for rust async","titleUrl":"https://www.youtube.com/results?search_query\u003drust+async","time":"2024-02-01T10:00:00Z"},
+ {"header":"YouTube","title":"Has buscado pan %26 queso","titleUrl":"https://www.youtube.com/results?search_query\u003dpan+%26+queso","time":"2024-01-01T10:00:00Z"},
+ {"header":"YouTube","title":"Watched a video","titleUrl":"https://www.youtube.com/watch?v\u003dAAAAAAAAAAA","time":"2024-01-02T10:00:00Z"},
+ {"header":"YouTube","title":"Searched for  東京  散歩 ","time":"2024-01-03T10:00:00Z"}
+]"#;
+        let p = classify_searches(json_entries(text).unwrap());
+        let queries: Vec<&str> = p.searches.iter().map(|s| s.query.as_str()).collect();
+        assert_eq!(queries, ["pan & queso", "東京 散歩", "rust async"], "oldest first");
+        assert_eq!((p.entries, p.skipped), (4, 1));
+        assert_eq!(search_query_from_url("https://www.youtube.com/watch?v=x"), None);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use shared::time::{Timestamp, Tz};
 
 const ENTRY_MARK: &str = "<div class=\"outer-cell";
 
-pub fn entries(html: &str, tz: Option<&Tz>) -> Result<Vec<RawEntry>> {
+pub fn entries(html: &str, tz: Option<&Tz>) -> Result<Vec<RawEntry<'static>>> {
     let starts: Vec<usize> = html.match_indices(ENTRY_MARK).map(|(i, _)| i).collect();
     if starts.is_empty() {
         if html.contains("My Activity") || html.contains("mdl-typography") {
@@ -39,7 +39,7 @@ pub fn entries(html: &str, tz: Option<&Tz>) -> Result<Vec<RawEntry>> {
     Ok(out)
 }
 
-fn parse_entry(cell: &str, tz: Option<&Tz>) -> Result<RawEntry> {
+fn parse_entry(cell: &str, tz: Option<&Tz>) -> Result<RawEntry<'static>> {
     let header = between(cell, "mdl-typography--title\">", "</p>").map(|h| text_of(h).trim().to_string());
     let body = between(cell, "mdl-typography--body-1\">", "</div>").ok_or_else(|| anyhow!("no content cell"))?;
     let caption = between(cell, "mdl-typography--caption\">", "</div>").unwrap_or("");
@@ -53,12 +53,13 @@ fn parse_entry(cell: &str, tz: Option<&Tz>) -> Result<RawEntry> {
         None => (strip_verb(&text_of(first)).to_string(), None),
     };
     let channel = if lines.len() > 2 { link(lines[1]) } else { None };
+    let (channel_url, channel) = channel.map_or((None, None), |(url, name)| (Some(url.into()), Some(name.into())));
     Ok(RawEntry {
-        header,
-        title,
-        title_url,
-        channel_url: channel.as_ref().map(|c| c.0.clone()),
-        channel: channel.map(|c| c.1),
+        header: header.map(Into::into),
+        title: title.into(),
+        title_url: title_url.map(Into::into),
+        channel_url,
+        channel,
         time,
         is_ad: caption.contains("From Google Ads"),
         source: "takeout-html",

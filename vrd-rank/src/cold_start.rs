@@ -1,7 +1,8 @@
 //! The cold-start ranker: before any label exists, the best guess at what a person wants
 //! is more of what they watched lately. The taste profile is the recency-weighted mean of
 //! the embeddings of the last N watch events (rewatches count each time); candidates are
-//! ranked by cosine similarity to it, and what was already watched is left out.
+//! ranked by cosine similarity to it, and what was already watched is left out. The
+//! person's searches, where known, are a second direction blended in with their own weight.
 
 use anyhow::{bail, Result};
 use shared::records::{youtube_url, FeedItem, Video, WatchEvent};
@@ -10,6 +11,9 @@ use std::collections::{BTreeMap, HashSet};
 
 pub const DEFAULT_RECENT: usize = 50;
 pub const DEFAULT_HALF_LIFE_DAYS: f64 = 30.0;
+/// The searches' share of the profile when there are any (see BENCHMARKS.md: no real
+/// search history was at hand to tune it on).
+pub const DEFAULT_SEARCH_WEIGHT: f64 = 0.25;
 
 pub struct Settings {
     pub recent: usize,
@@ -18,14 +22,21 @@ pub struct Settings {
     pub top: usize,
 }
 
+/// `searches`: the searches' direction and its share of the profile.
 pub fn rank(
     history: &[WatchEvent],
+    searches: Option<&(Vec<f32>, f64)>,
     candidates: &[Video],
     embeddings: &Embeddings,
     s: &Settings,
 ) -> Result<Vec<FeedItem>> {
     let index = embeddings.index();
-    let profile = taste_profile(history, embeddings, s)?;
+    let profile = match (taste_profile(history, embeddings, s), searches) {
+        (Ok(watches), Some((queries, weight))) => blend(&watches, queries, *weight),
+        // Searches alone are a profile too (a history whose titles are all unknown yet).
+        (Err(_), Some((queries, _))) => queries.clone(),
+        (watches, None) => watches?,
+    };
     let watched: HashSet<&str> = history.iter().map(|e| e.video_id.as_str()).collect();
 
     let mut seen = HashSet::new();
@@ -91,6 +102,15 @@ fn taste_profile(history: &[WatchEvent], embeddings: &Embeddings, s: &Settings) 
         }
     }
     Ok(profile.into_iter().map(|x| x as f32).collect())
+}
+
+/// `(1 − w)·a + w·b`, both at unit length first, so `w` is the share whatever the counts.
+fn blend(a: &[f32], b: &[f32], w: f64) -> Vec<f32> {
+    fn unit(v: &[f32]) -> Vec<f64> {
+        let n = v.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt();
+        v.iter().map(|&x| if n > 0.0 { f64::from(x) / n } else { 0.0 }).collect()
+    }
+    unit(a).into_iter().zip(unit(b)).map(|(x, y)| ((1.0 - w) * x + w * y) as f32).collect()
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f64 {
@@ -164,7 +184,8 @@ mod tests {
         // Watched along y long ago, along x lately: x-like candidates come first.
         let history = [watch("y1", "2023-01-01T00:00:00Z"), watch("x1", "2024-06-01T00:00:00Z")];
         let feed =
-            rank(&history, &[video("y2"), video("x1"), video("d"), video("x2")], &embeddings(), &settings()).unwrap();
+            rank(&history, None, &[video("y2"), video("x1"), video("d"), video("x2")], &embeddings(), &settings())
+                .unwrap();
         let ids: Vec<_> = feed.iter().map(|f| f.video_id.as_str()).collect();
         assert_eq!(ids, ["x2", "d", "y2"]);
         assert_eq!(feed[0].rank, 1);
@@ -176,7 +197,7 @@ mod tests {
     fn only_the_last_n_events_count() {
         let history = [watch("x1", "2024-06-01T00:00:00Z"), watch("y1", "2024-06-02T00:00:00Z")];
         let s = Settings { recent: 1, ..settings() };
-        let feed = rank(&history, &[video("x2"), video("y2")], &embeddings(), &s).unwrap();
+        let feed = rank(&history, None, &[video("x2"), video("y2")], &embeddings(), &s).unwrap();
         assert_eq!(feed[0].video_id, "y2");
     }
 
@@ -184,18 +205,35 @@ mod tests {
     fn keep_watched_and_top_n() {
         let history = [watch("x1", "2024-06-01T00:00:00Z")];
         let s = Settings { keep_watched: true, top: 1, ..settings() };
-        let feed = rank(&history, &[video("y1"), video("x1"), video("x1")], &embeddings(), &s).unwrap();
+        let feed = rank(&history, None, &[video("y1"), video("x1"), video("x1")], &embeddings(), &s).unwrap();
         assert_eq!(feed.len(), 1);
         assert_eq!(feed[0].video_id, "x1");
         assert!((feed[0].score - 1.0).abs() < 1e-6);
     }
 
     #[test]
+    fn searches_pull_the_profile_by_their_share() {
+        // Watched along x; searched along y. A small share keeps x first, a large one turns
+        // the feed to y, and searches alone are enough without any embedded watch.
+        let history = [watch("x1", "2024-06-01T00:00:00Z")];
+        let along_y = (vec![0.0f32, 3.0], 0.2);
+        let candidates = [video("x2"), video("y2")];
+        let first = |w: f64| {
+            let searches = (along_y.0.clone(), w);
+            rank(&history, Some(&searches), &candidates, &embeddings(), &settings()).unwrap()[0].video_id.clone()
+        };
+        assert_eq!((first(0.2), first(0.8)), ("x2".to_string(), "y2".to_string()));
+        let unknown = [watch("nope", "2024-06-01T00:00:00Z")];
+        let feed = rank(&unknown, Some(&along_y), &candidates, &embeddings(), &settings()).unwrap();
+        assert_eq!(feed[0].video_id, "y2");
+    }
+
+    #[test]
     fn missing_embeddings_are_errors_that_say_what_to_do() {
         let history = [watch("x1", "2024-06-01T00:00:00Z")];
-        let err = rank(&history, &[video("zz")], &embeddings(), &settings()).unwrap_err().to_string();
+        let err = rank(&history, None, &[video("zz")], &embeddings(), &settings()).unwrap_err().to_string();
         assert!(err.contains("zz") && err.contains("vrd-encode media"), "{err}");
-        let err = rank(&[watch("nope", "2024-06-01T00:00:00Z")], &[video("x1")], &embeddings(), &settings())
+        let err = rank(&[watch("nope", "2024-06-01T00:00:00Z")], None, &[video("x1")], &embeddings(), &settings())
             .unwrap_err()
             .to_string();
         assert!(err.contains("no watch event"), "{err}");

@@ -5,6 +5,7 @@ mod feed_format;
 mod missing;
 mod model_rank;
 mod ordering;
+mod searches;
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -103,6 +104,13 @@ struct Cli {
     /// How many of the most recent watch events form the taste profile.
     #[arg(long, default_value_t = cold_start::DEFAULT_RECENT)]
     recent: usize,
+    /// The person's YouTube searches (vrd-ingest searches JSONL) for the cold-start
+    /// profile. Default: the store's (--db), if it has any.
+    #[arg(long)]
+    searches: Option<PathBuf>,
+    /// The searches' share of the cold-start profile (0 to 1), when there are any.
+    #[arg(long, default_value_t = cold_start::DEFAULT_SEARCH_WEIGHT)]
+    search_weight: f64,
     /// Half-life, in days, of a watch event's weight (counted back from the newest event).
     #[arg(long, default_value_t = cold_start::DEFAULT_HALF_LIFE_DAYS)]
     half_life_days: f64,
@@ -144,6 +152,9 @@ fn rank(cli: &Cli) -> Result<()> {
     {
         return Err(UsageError("half-lives must be positive".into()).into());
     }
+    if !(0.0..=1.0).contains(&cli.search_weight) {
+        return Err(UsageError("--search-weight is a share from 0 to 1".into()).into());
+    }
     if let Some(model) = &cli.model {
         return rank_with_model(cli, model);
     }
@@ -157,7 +168,15 @@ fn rank(cli: &Cli) -> Result<()> {
         keep_watched: cli.keep_watched,
         top: cli.top,
     };
-    let feed = cold_start::rank(&history, &candidates, &embeddings, &settings)?;
+    let searches = read_searches(cli)?;
+    let search_profile = match searches.is_empty() || cli.search_weight == 0.0 {
+        true => None,
+        false => Some((
+            searches::profile(&searches, &embeddings.meta.model_id, cli.media_model.as_deref(), &settings)?,
+            cli.search_weight,
+        )),
+    };
+    let feed = cold_start::rank(&history, search_profile.as_ref(), &candidates, &embeddings, &settings)?;
     save_embeddings(cli, &embeddings, added)?;
     if let Some(db) = &cli.db {
         shared::store::Store::open(db)?.save_feed(&chrono::Utc::now(), &feed)?;
@@ -233,6 +252,15 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
 }
 
 /// Candidates and watch history from the files given, else from the store (`--db`).
+/// The searches of --searches, else of the store (--db), else none.
+fn read_searches(cli: &Cli) -> Result<Vec<shared::records::Search>> {
+    match (&cli.searches, &cli.db) {
+        (Some(path), _) => JsonlReader::open(Some(path))?.read_all(),
+        (None, Some(db)) => shared::store::Store::open(db)?.searches(),
+        (None, None) => Ok(Vec::new()),
+    }
+}
+
 fn read_inputs(cli: &Cli) -> Result<(Vec<Video>, Vec<WatchEvent>)> {
     let store = match &cli.db {
         Some(db) if cli.candidates.is_none() || cli.history.is_none() => Some(shared::store::Store::open(db)?),
@@ -251,7 +279,6 @@ fn read_inputs(cli: &Cli) -> Result<(Vec<Video>, Vec<WatchEvent>)> {
     Ok((candidates, history))
 }
 
-/// The embeddings cache, with the videos it lacked encoded (and how many those were).
 /// The chosen hosts' timelines of `period`, categorised with the server's rules (an
 /// export's: the defaults).
 fn recent_app_events(
@@ -263,6 +290,7 @@ fn recent_app_events(
     source.all_app_events(&aw.hosts(), &rules, period, aw.aw_audible_active)
 }
 
+/// The embeddings cache, with the videos it lacked encoded (and how many those were).
 fn load_embeddings(cli: &Cli, videos: &[MediaText]) -> Result<(Embeddings, usize)> {
     let path = &cli.embeddings;
     let cache = if path.exists() {

@@ -94,6 +94,35 @@ fn cold_start_feed_puts_the_recent_topic_first_and_skips_watched_videos() {
 }
 
 #[test]
+fn searches_turn_the_cold_start_feed_by_their_share() {
+    let p = Pipeline::new();
+    let searches = p.dir.path().join("searches.jsonl");
+    let fixture = repo().join("fixtures/takeout/search-history.json");
+    let out = run(&tool("vrd-ingest"), &["searches", fixture.to_str().unwrap(), "-o", searches.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("5 entries: 4 searches; skipped 1 other entries"));
+    let lines = std::fs::read_to_string(&searches).unwrap();
+    // Oldest first; the query read from the results URL in any account language.
+    assert!(lines.lines().nth(1).unwrap().contains(r#""query":"telescopio para principiantes & astrofotografía""#));
+    let titles = |extra: &[&str]| -> Vec<String> {
+        let out = p.rank(&[&["-n", "5"][..], extra].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let feed: Vec<serde_json::Value> =
+            String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        feed.iter().map(|f| f["title"].as_str().unwrap().to_string()).collect()
+    };
+    let plain = titles(&[]);
+    let s = searches.to_str().unwrap();
+    // The history is Rust; the searches are space. A quarter keeps the feed on Rust...
+    assert!(titles(&["--searches", s])[..3].iter().all(|t| t.contains("Rust")));
+    // ...most of the profile brings the space videos to the top...
+    let turned = titles(&["--searches", s, "--search-weight", "0.8"]);
+    assert!(turned[..2].iter().all(|t| t.contains("dark energy") || t.contains("Saturn")), "{turned:?}");
+    // ...and none is the feed without searches.
+    assert_eq!(titles(&["--searches", s, "--search-weight", "0"]), plain);
+    assert_eq!(p.rank(&["--searches", s, "--search-weight", "1.5"]).status.code(), Some(2));
+}
+
+#[test]
 fn tsv_and_table_formats_and_file_output() {
     let p = Pipeline::new();
     let out = p.rank(&["-n", "3", "--format", "tsv"]);

@@ -44,6 +44,13 @@ const STEPS: &[&str] = &[
         record TEXT NOT NULL,
         PRIMARY KEY (ranked_at, rank)
      ) WITHOUT ROWID;",
+    // 4: the person's YouTube searches (Takeout's search history).
+    "CREATE TABLE searches (
+        query TEXT NOT NULL,
+        searched_at TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (query, searched_at)
+     ) WITHOUT ROWID;",
 ];
 
 pub const LATEST: i64 = STEPS.len() as i64;

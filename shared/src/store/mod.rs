@@ -13,7 +13,7 @@ mod migrations;
 
 pub use labels::{count_by_kind, latest_per_question, LabelCounts};
 
-use crate::records::{AppEvent, Video, WatchEvent};
+use crate::records::{AppEvent, Search, Video, WatchEvent};
 use crate::time::Timestamp;
 use anyhow::{Context, Result};
 use chrono::SecondsFormat;
@@ -48,6 +48,7 @@ struct Table {
 }
 
 const WATCH_EVENTS: Table = Table { name: "watch_events", keys: &["video_id", "watched_at"] };
+const SEARCHES: Table = Table { name: "searches", keys: &["query", "searched_at"] };
 const VIDEOS: Table = Table { name: "videos", keys: &["video_id"] };
 const APP_EVENTS: Table = Table { name: "app_events", keys: &["bucket", "start"] };
 
@@ -105,6 +106,16 @@ impl Store {
     pub fn upsert_watch_events(&mut self, events: &[WatchEvent]) -> Result<UpsertCounts> {
         let rows = events.iter().map(|e| (vec![e.video_id.clone(), store_time(&e.watched_at)], e));
         self.upsert(&WATCH_EVENTS, rows, replace)
+    }
+
+    pub fn upsert_searches(&mut self, searches: &[Search]) -> Result<UpsertCounts> {
+        let rows = searches.iter().map(|q| (vec![q.query.clone(), store_time(&q.searched_at)], q));
+        self.upsert(&SEARCHES, rows, replace)
+    }
+
+    /// Every search, oldest first.
+    pub fn searches(&self) -> Result<Vec<Search>> {
+        self.records("SELECT record FROM searches ORDER BY searched_at, query", &[])
     }
 
     /// Videos are merged into what the store knows ([`Video::merged_over`]): a feed entry
@@ -311,6 +322,19 @@ mod tests {
         assert_eq!(filled.watched_at, untitled.watched_at);
         assert!(events[2].title_unknown && events[2].title.is_empty(), "no details yet: still unknown");
         assert_eq!(events[0].title, "A");
+    }
+
+    #[test]
+    fn searches_are_stored_once_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("vrd.sqlite")).unwrap();
+        let search =
+            |q: &str, at: &str| Search { query: q.into(), searched_at: parse_rfc3339(at).unwrap(), source: "t".into() };
+        let batch = [search("b", "2024-01-02T00:00:00Z"), search("a", "2024-01-01T00:00:00Z")];
+        assert_eq!(s.upsert_searches(&batch).unwrap(), UpsertCounts { inserted: 2, updated: 0, unchanged: 0 });
+        assert_eq!(s.upsert_searches(&batch).unwrap(), UpsertCounts { inserted: 0, updated: 0, unchanged: 2 });
+        let stored: Vec<String> = s.searches().unwrap().into_iter().map(|q| q.query).collect();
+        assert_eq!(stored, ["a", "b"]);
     }
 
     #[test]

@@ -1,0 +1,41 @@
+//! The person's searches as a direction in the media embedding space: the last searches'
+//! queries embedded with the model that made the video embeddings, weighted by recency as
+//! the watches are, for the cold-start profile.
+
+use crate::cold_start::Settings;
+use anyhow::{bail, Result};
+use shared::records::Search;
+use std::path::Path;
+use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
+
+/// The recency-weighted mean of the unit query embeddings of the last `recent` searches.
+/// `model_id` is the embeddings' model: the queries must land in the same space.
+pub fn profile(searches: &[Search], model_id: &str, model: Option<&Path>, s: &Settings) -> Result<Vec<f32>> {
+    let mut recent: Vec<&Search> = searches.iter().collect();
+    recent.sort_by_key(|q| std::cmp::Reverse(q.searched_at));
+    recent.truncate(s.recent.max(1));
+    let Some(newest) = recent.first().map(|q| q.searched_at) else { bail!("no searches") };
+    let dir = vrd_model::model_dir::resolve_model_dir(model)?;
+    let encoder = SentenceEncoder::load(&dir, &SentenceEncoderOptions::default())?;
+    if encoder.model_id() != model_id {
+        bail!(
+            "the media model {} is not the one that made the embeddings ({model_id}): pass --media-model with that \
+             folder, or rank without searches (--search-weight 0)",
+            encoder.model_id()
+        );
+    }
+    let queries: Vec<&str> = recent.iter().map(|q| q.query.as_str()).collect();
+    let vectors = encoder.embed(&queries, 32)?;
+    let mut out = vec![0f64; encoder.dim()];
+    for (q, row) in recent.iter().zip(&vectors) {
+        let age_days = (newest - q.searched_at).num_milliseconds() as f64 / 86_400_000.0;
+        let weight = 0.5f64.powf(age_days / s.half_life_days);
+        let norm = row.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            for (p, &x) in out.iter_mut().zip(row) {
+                *p += weight * f64::from(x) / norm;
+            }
+        }
+    }
+    Ok(out.into_iter().map(|x| x as f32).collect())
+}
