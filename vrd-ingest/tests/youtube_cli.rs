@@ -418,3 +418,42 @@ fn ratings_through_the_oauth_loopback_flow() {
     assert_eq!((count(&db, "labels"), count(&db, "videos")), (9, 9));
     assert!(server.requests().iter().any(|r| r.form("grant_type").as_deref() == Some("refresh_token")));
 }
+
+#[test]
+fn watches_named_by_url_only_get_their_titles_from_the_api() {
+    let server = api_server(|_| None);
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let db = dir.path().join("vrd.db");
+    let known = known_videos();
+    let id = known[0]["id"].as_str().unwrap();
+    let title = known[0]["snippet"]["title"].as_str().unwrap();
+    // A Takeout entry whose details were lost: its title is its URL, no channel.
+    let history = dir.path().join("watch-history.json");
+    let url = format!("https://www.youtube.com/watch?v\\u003d{id}");
+    std::fs::write(
+        &history,
+        format!(r#"[{{"header":"YouTube","title":"Watched {url}","titleUrl":"{url}","time":"2024-03-01T10:00:00Z"}}]"#),
+    )
+    .unwrap();
+    let out = ingest(&["takeout", history.to_str().unwrap(), "--db", db.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 watch events (1 with the title unknown"));
+    let before = shared::store::Store::open(&db).unwrap().watch_events().unwrap();
+    assert!(before[0].title_unknown && before[0].title.is_empty());
+    // `youtube videos --db` with no ids completes the store: the watch's video among them.
+    let out = ingest(&[
+        "youtube",
+        "videos",
+        "--db",
+        db.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+        "--api-base",
+        &server.base,
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = shared::store::Store::open(&db).unwrap().watch_events().unwrap();
+    assert_eq!((after[0].title.as_str(), after[0].title_unknown), (title, false));
+    assert!(after[0].channel.is_some(), "the channel comes with the details");
+    assert_eq!(after[0].watched_at, before[0].watched_at);
+}
