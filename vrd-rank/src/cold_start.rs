@@ -1,25 +1,33 @@
 //! The cold-start ranker: before any label exists, the best guess at what a person wants
 //! is more of what they watched lately. The taste profile is the recency-weighted mean of
 //! the embeddings of the last N watch events (rewatches count each time); candidates are
-//! ranked by cosine similarity to it, and what was already watched is left out. The
-//! person's searches, where known, are a second direction blended in with their own weight.
+//! ranked by cosine similarity to it plus a share for the familiarity of their channel (how
+//! often the history watched it, on a log scale: on the real histories a person's next
+//! watches are often from channels they keep watching, see BENCHMARKS.md "Next watch"),
+//! and what was already watched is left out. The person's searches, where known, are a
+//! second direction blended into the profile with their own weight.
 
 use anyhow::{bail, Result};
 use shared::records::{youtube_url, FeedItem, Video, WatchEvent};
 use shared::tensors::Embeddings;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub const DEFAULT_RECENT: usize = 50;
 pub const DEFAULT_HALF_LIFE_DAYS: f64 = 30.0;
 /// The searches' share of the profile when there are any (see BENCHMARKS.md: no real
 /// search history was at hand to tune it on).
 pub const DEFAULT_SEARCH_WEIGHT: f64 = 0.25;
+/// The weight of channel familiarity beside the similarity (chosen on the two real
+/// histories of BENCHMARKS.md: better than either signal alone on both).
+pub const DEFAULT_CHANNEL_WEIGHT: f64 = 0.2;
 
 pub struct Settings {
     pub recent: usize,
     pub half_life_days: f64,
     pub keep_watched: bool,
     pub top: usize,
+    /// Weight of the candidate's channel familiarity (0 to 1) added to its similarity.
+    pub channel_weight: f64,
 }
 
 /// `searches`: the searches' direction and its share of the profile.
@@ -38,16 +46,21 @@ pub fn rank(
         (watches, None) => watches?,
     };
     let watched: HashSet<&str> = history.iter().map(|e| e.video_id.as_str()).collect();
+    let familiarity = channel_familiarity(history);
 
     let mut seen = HashSet::new();
-    let mut scored: Vec<(f64, &Video)> = Vec::new();
+    let mut scored: Vec<(f64, f64, f64, &Video)> = Vec::new();
     let mut missing = Vec::new();
     for video in candidates {
         if !seen.insert(video.video_id.as_str()) || (!s.keep_watched && watched.contains(video.video_id.as_str())) {
             continue;
         }
         match index.get(video.video_id.as_str()) {
-            Some(&row) => scored.push((cosine(&profile, embeddings.row(row)), video)),
+            Some(&row) => {
+                let similarity = cosine(&profile, embeddings.row(row));
+                let channel = video.channel.as_deref().and_then(|c| familiarity.get(c)).copied().unwrap_or(0.0);
+                scored.push((similarity + s.channel_weight * channel, similarity, channel, video));
+            }
             None => missing.push(video.video_id.as_str()),
         }
     }
@@ -59,16 +72,16 @@ pub fn rank(
         );
     }
     // Highest score first; equal scores in id order so the feed is reproducible.
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.video_id.cmp(&b.1.video_id)));
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.3.video_id.cmp(&b.3.video_id)));
     Ok(scored
         .into_iter()
         .take(s.top)
         .enumerate()
-        .map(|(i, (score, v))| FeedItem {
+        .map(|(i, (score, similarity, channel, v))| FeedItem {
             rank: i + 1,
             video_id: v.video_id.clone(),
             score,
-            scores: BTreeMap::from([("similarity".to_string(), score)]),
+            scores: BTreeMap::from([("similarity".to_string(), similarity), ("channel".to_string(), channel)]),
             title: v.title.clone(),
             channel: v.channel.clone(),
             url: youtube_url(&v.video_id),
@@ -102,6 +115,19 @@ fn taste_profile(history: &[WatchEvent], embeddings: &Embeddings, s: &Settings) 
         }
     }
     Ok(profile.into_iter().map(|x| x as f32).collect())
+}
+
+/// Per channel, ln(1 + its watches) / ln(1 + the most watched channel's watches): 1 for
+/// the person's most watched channel, 0 for one never watched.
+fn channel_familiarity(history: &[WatchEvent]) -> HashMap<&str, f64> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for e in history {
+        if let Some(c) = e.channel.as_deref() {
+            *counts.entry(c).or_default() += 1;
+        }
+    }
+    let most = counts.values().copied().max().unwrap_or(0) as f64;
+    counts.into_iter().map(|(c, n)| (c, (n as f64).ln_1p() / most.ln_1p())).collect()
 }
 
 /// `(1 − w)·a + w·b`, both at unit length first, so `w` is the share whatever the counts.
@@ -176,7 +202,7 @@ mod tests {
     }
 
     fn settings() -> Settings {
-        Settings { recent: 50, half_life_days: 30.0, keep_watched: false, top: 10 }
+        Settings { recent: 50, half_life_days: 30.0, keep_watched: false, top: 10, channel_weight: 0.0 }
     }
 
     #[test]
@@ -209,6 +235,29 @@ mod tests {
         assert_eq!(feed.len(), 1);
         assert_eq!(feed[0].video_id, "x1");
         assert!((feed[0].score - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_familiar_channel_lifts_a_video_by_its_weight() {
+        // Along x lately, but "y2" is from the channel watched most: a small weight keeps
+        // the similar video first, a large one lifts the familiar channel's.
+        let mut history = vec![watch("x1", "2024-06-01T00:00:00Z")];
+        for at in ["2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z"] {
+            let mut w = watch("y1", at);
+            w.channel = Some("fav".into());
+            history.push(w);
+        }
+        let mut familiar = video("y2");
+        familiar.channel = Some("fav".into());
+        let candidates = [video("x2"), familiar];
+        let first = |w: f64| {
+            let s = Settings { channel_weight: w, ..settings() };
+            let feed = rank(&history, None, &candidates, &embeddings(), &s).unwrap();
+            (feed[0].video_id.clone(), feed[0].scores["channel"])
+        };
+        assert_eq!(first(0.0), ("x2".to_string(), 0.0));
+        let (id, channel) = first(1.0);
+        assert_eq!((id.as_str(), channel), ("y2", 1.0), "the most watched channel is fully familiar");
     }
 
     #[test]

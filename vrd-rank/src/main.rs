@@ -108,6 +108,10 @@ struct Cli {
     /// profile. Default: the store's (--db), if it has any.
     #[arg(long)]
     searches: Option<PathBuf>,
+    /// Weight of a candidate's channel familiarity (how often the history watched its
+    /// channel, log scale, 0 to 1) added to its similarity in the cold-start feed.
+    #[arg(long, default_value_t = cold_start::DEFAULT_CHANNEL_WEIGHT)]
+    channel_weight: f64,
     /// The searches' share of the cold-start profile (0 to 1), when there are any.
     #[arg(long, default_value_t = cold_start::DEFAULT_SEARCH_WEIGHT)]
     search_weight: f64,
@@ -152,8 +156,8 @@ fn rank(cli: &Cli) -> Result<()> {
     {
         return Err(UsageError("half-lives must be positive".into()).into());
     }
-    if !(0.0..=1.0).contains(&cli.search_weight) {
-        return Err(UsageError("--search-weight is a share from 0 to 1".into()).into());
+    if !(0.0..=1.0).contains(&cli.search_weight) || !(0.0..=1.0).contains(&cli.channel_weight) {
+        return Err(UsageError("--search-weight and --channel-weight are from 0 to 1".into()).into());
     }
     if let Some(model) = &cli.model {
         return rank_with_model(cli, model);
@@ -167,6 +171,7 @@ fn rank(cli: &Cli) -> Result<()> {
         half_life_days: cli.half_life_days,
         keep_watched: cli.keep_watched,
         top: cli.top,
+        channel_weight: cli.channel_weight,
     };
     let searches = read_searches(cli)?;
     let search_profile = match searches.is_empty() || cli.search_weight == 0.0 {
