@@ -120,11 +120,13 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Files of `dirs` (repo-relative; ../shared/data ones skipped when absent) ending in `ext`.
+/// Files of `dirs` (repo-relative, the real samples of ../shared/data among them: a missing
+/// folder fails the test) ending in `ext`.
 fn seeds(dirs: &[&str], ext: &str) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(repo().join(dir)) else { continue };
+        let entries = std::fs::read_dir(repo().join(dir))
+            .unwrap_or_else(|e| panic!("seed folder {dir} is missing (../shared/data for the real ones): {e}"));
         let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
         paths.sort();
         for p in paths.iter().filter(|p| p.extension().is_some_and(|e| e == ext)) {

@@ -89,9 +89,10 @@ fn server_and_export_file_give_the_same_timeline() {
         && e.start + chrono::Duration::microseconds((e.duration_s * 1e6).round() as i64)
             <= until + chrono::Duration::milliseconds(1)));
 
-    // A real export (Windows, overlapping AFK intervals), when the samples are present.
+    // A real export (Windows, overlapping AFK intervals).
     let sample = repo().join("../shared/data/activitywatch/endersa1-aw-buckets-export.json");
-    if sample.is_file() {
+    assert!(sample.is_file(), "the real sample {} is missing (../shared/data)", sample.display());
+    {
         // Its own server: both exports have an `aw-watcher-web-firefox` bucket.
         let server = AwServer::start();
         server.import(&sample);

@@ -1,5 +1,5 @@
 //! vrd-ingest takeout, run as a user would: on the shipped fixture, on real exports from
-//! ../shared/data (when present), and on broken input.
+//! ../shared/data, and on broken input.
 
 mod common;
 
@@ -54,19 +54,17 @@ fn output_file_matches_stdout_and_stdin_works() {
     assert_eq!(piped.stdout, from_stdout);
 }
 
-fn real_sample(name: &str) -> Option<PathBuf> {
+/// A real sample in ../shared/data (always beside the checkout in CI): a test that needs
+/// one fails, never passes, when it is missing.
+fn real_sample(name: &str) -> PathBuf {
     let p = repo().join("../shared/data/takeout").join(name);
-    if p.is_file() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} is not present", p.display());
-        None
-    }
+    assert!(p.is_file(), "the real sample {} is missing (../shared/data)", p.display());
+    p
 }
 
 #[test]
 fn real_export_with_hundreds_of_entries() {
-    let Some(path) = real_sample("case104-watch-history.json") else { return };
+    let path = real_sample("case104-watch-history.json");
     let out = ingest(&["takeout", path.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let evs = events(&out);
@@ -79,7 +77,7 @@ fn real_export_with_hundreds_of_entries() {
 
 #[test]
 fn real_edge_cases_ads_posts_and_japanese_titles() {
-    let Some(path) = real_sample("yutotakano-edge-cases-watch-history.json") else { return };
+    let path = real_sample("yutotakano-edge-cases-watch-history.json");
     let out = ingest(&["takeout", path.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let evs = events(&out);
@@ -194,7 +192,7 @@ fn the_store_takes_each_watch_once() {
 
 #[test]
 fn real_html_export_with_its_time_zone() {
-    let Some(path) = real_sample("lemmingscode-watch-history.html") else { return };
+    let path = real_sample("lemmingscode-watch-history.html");
     let out = ingest(&["takeout", path.to_str().unwrap(), "--timezone", "Australia/Sydney"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let evs = events(&out);
@@ -216,7 +214,7 @@ fn real_html_export_with_its_time_zone() {
 
 #[test]
 fn real_legacy_playlist_item_export() {
-    let Some(path) = real_sample("yutotakano-2016-legacy-playlistItem.json") else { return };
+    let path = real_sample("yutotakano-2016-legacy-playlistItem.json");
     let out = ingest(&["takeout", path.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let evs = events(&out);
