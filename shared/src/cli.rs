@@ -94,3 +94,9 @@ pub fn progress_bar(len: usize, what: &str) -> indicatif::ProgressBar {
     );
     bar
 }
+
+/// clap's value parser for a time option (`--at`, `--since`…): RFC 3339 with a zone, as
+/// UTC. One parser for every tool, so a bad time reads the same everywhere.
+pub fn time_arg(s: &str) -> Result<crate::time::Timestamp, String> {
+    crate::time::parse_rfc3339(s).map_err(|e| e.to_string())
+}

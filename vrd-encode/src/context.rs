@@ -46,7 +46,7 @@ pub struct ContextArgs {
     #[arg(long)]
     times: Option<PathBuf>,
     /// An anchor at this RFC 3339 time (repeatable).
-    #[arg(long = "at", value_parser = parse_time_arg)]
+    #[arg(long = "at", value_parser = shared::cli::time_arg)]
     at: Vec<Timestamp>,
     /// An anchor at the current moment (for ranking now).
     #[arg(long)]
@@ -88,10 +88,6 @@ pub struct ContextArgs {
     /// f32, bf16 or f16 (compute precision of the encoder).
     #[arg(long, default_value = "f32")]
     dtype: String,
-}
-
-fn parse_time_arg(s: &str) -> Result<Timestamp, String> {
-    parse_rfc3339(s).map_err(|e| e.to_string())
 }
 
 /// `6h`, `90m`, `1800s`, `1d`.

@@ -25,10 +25,10 @@ pub struct AwArgs {
     export: Option<PathBuf>,
     /// Start of the period (RFC 3339). Default: where the store's timeline of each host
     /// ends (with --db), else the export's first event, else 30 days before --until.
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = shared::cli::time_arg)]
     since: Option<Timestamp>,
     /// End of the period (RFC 3339). Default: the export's last event, or now.
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = shared::cli::time_arg)]
     until: Option<Timestamp>,
     /// Category rules (the `classes` setting's JSON) instead of the server's own.
     #[arg(long)]
@@ -39,10 +39,6 @@ pub struct AwArgs {
     /// Upsert into this vrd store, resuming where its timeline of each host ends.
     #[arg(long)]
     db: Option<PathBuf>,
-}
-
-fn parse_time(s: &str) -> Result<Timestamp, String> {
-    shared::time::parse_rfc3339(s).map_err(|e| e.to_string())
 }
 
 pub fn run(args: &AwArgs) -> Result<()> {

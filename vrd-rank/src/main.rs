@@ -47,7 +47,7 @@ struct Cli {
     #[command(flatten)]
     aw_options: shared::aw::options::AwOptions,
     /// The moment to rank for (RFC 3339 with a zone); default now.
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = shared::cli::time_arg)]
     at: Option<shared::time::Timestamp>,
     /// The sentence-encoder folder for activity texts (default: the packaged model); it
     /// must be the one the model was trained with.
@@ -132,10 +132,6 @@ struct Cli {
 fn main() -> ExitCode {
     let cli: Cli = vrd_model::version::parse_args_with_torch();
     shared::cli::run("vrd-rank", || rank(&cli))
-}
-
-fn parse_time(s: &str) -> Result<shared::time::Timestamp, String> {
-    shared::time::parse_rfc3339(s).map_err(|e| e.to_string())
 }
 
 fn parse_weights(s: &str) -> Result<(f64, f64), String> {

@@ -81,7 +81,7 @@ struct FitArgs {
     folds: usize,
     /// Evaluate on one split instead of folds: train on the labels before this moment
     /// (RFC 3339), test on the rest.
-    #[arg(long, value_parser = parse_time, conflicts_with = "folds")]
+    #[arg(long, value_parser = shared::cli::time_arg, conflicts_with = "folds")]
     test_from: Option<shared::time::Timestamp>,
     /// Write the evaluation report here instead of stdout.
     #[arg(long)]
@@ -158,10 +158,6 @@ impl Precision {
 enum ArchName {
     Fast,
     Fusion,
-}
-
-fn parse_time(s: &str) -> Result<shared::time::Timestamp, String> {
-    shared::time::parse_rfc3339(s).map_err(|e| e.to_string())
 }
 
 fn parse_finetune(s: &str) -> Result<vrd_model::fused::Finetune, String> {
