@@ -146,8 +146,8 @@ fn fuzz(name: &str, seeds: &[Vec<u8>], parse: impl Fn(&str)) {
     for s in seeds {
         parse(&String::from_utf8_lossy(s));
     }
-    let previous_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    // The panic hook stays as it is (it is process-wide, and other tests run beside this
+    // one): a crashing case prints its panic once, into this test's captured output.
     let mut crash = None;
     for i in 0..cases {
         let a = &seeds[rng.below(seeds.len())];
@@ -159,7 +159,6 @@ fn fuzz(name: &str, seeds: &[Vec<u8>], parse: impl Fn(&str)) {
             break;
         }
     }
-    std::panic::set_hook(previous_hook);
     if let Some((i, text)) = crash {
         let path = std::env::temp_dir().join(format!("vrd-fuzz-{name}-{i}.txt"));
         std::fs::write(&path, &text).unwrap();
