@@ -45,14 +45,13 @@ pub fn run(args: &AwArgs) -> Result<()> {
     let file_rules = args.categories.as_deref().map(Categorizer::from_file).transpose()?;
     let mut store = args.db.as_deref().map(Store::open).transpose()?;
     let export = args.export.as_deref().map(Export::read).transpose()?;
-    let client = match &export {
-        Some(_) => None,
-        None => Some(args.aw.client()?),
-    };
-    let (source, name) = match (&export, &client, &args.export) {
-        (Some(export), _, Some(path)) => (Source::Export(export), path.display().to_string()),
-        (_, Some(client), _) => (Source::Server(client), args.aw.aw_server.clone()),
-        _ => unreachable!("an export or a client"),
+    let client;
+    let (source, name) = match (&export, &args.export) {
+        (Some(export), Some(path)) => (Source::Export(export), path.display().to_string()),
+        _ => {
+            client = args.aw.client()?;
+            (Source::Server(&client), args.aw.aw_server.clone())
+        }
     };
     let hosts = source.hosts(&args.aw.hosts()).with_context(|| name.clone())?;
     let rules = source.rules(file_rules)?;

@@ -374,10 +374,7 @@ const SEARCH_VERB: &str = "Searched for ";
 
 /// `https://www.youtube.com/results?search_query=lofi+hip+hop` → `lofi hip hop`.
 fn search_query_from_url(url: &str) -> Option<String> {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let (host, path_query) = rest.split_once('/')?;
-    let host = host.trim_start_matches("www.").trim_start_matches("m.").trim_start_matches("music.");
-    let (path, query) = path_query.split_once('?')?;
+    let (host, path, query) = url_parts(url);
     if host != "youtube.com" || (path != "results" && path != "search") {
         return None;
     }
@@ -399,10 +396,7 @@ pub fn strip_verb(title: &str) -> &str {
 /// The video id of a watch, short-link or Shorts URL; `None` for posts, channels and
 /// other pages.
 pub fn video_id_from_url(url: &str) -> Option<String> {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let (host, path_query) = rest.split_once('/').unwrap_or((rest, ""));
-    let host = host.trim_start_matches("www.").trim_start_matches("m.").trim_start_matches("music.");
-    let (path, query) = path_query.split_once('?').unwrap_or((path_query, ""));
+    let (host, path, query) = url_parts(url);
     let id = match host {
         "youtube.com" if path == "watch" => {
             query.split('&').find_map(|kv| kv.strip_prefix("v=")).map(|v| v.split('#').next().unwrap_or(v))
@@ -414,6 +408,15 @@ pub fn video_id_from_url(url: &str) -> Option<String> {
     let valid =
         !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     valid.then(|| id.to_string())
+}
+
+/// A YouTube URL's host (without `www.`, `m.`, `music.`), path and query.
+fn url_parts(url: &str) -> (&str, &str, &str) {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let (host, path_query) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = host.trim_start_matches("www.").trim_start_matches("m.").trim_start_matches("music.");
+    let (path, query) = path_query.split_once('?').unwrap_or((path_query, ""));
+    (host, path, query)
 }
 
 fn channel_id_from_url(url: &str) -> Option<String> {

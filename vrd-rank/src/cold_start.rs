@@ -10,6 +10,7 @@
 use anyhow::{bail, Result};
 use shared::records::{youtube_url, FeedItem, Video, WatchEvent};
 use shared::tensors::Embeddings;
+use shared::time::Timestamp;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub const DEFAULT_RECENT: usize = 50;
@@ -99,13 +100,24 @@ fn taste_profile(history: &[WatchEvent], embeddings: &Embeddings, s: &Settings) 
     }
     events.sort_by_key(|e| std::cmp::Reverse(e.watched_at));
     events.truncate(s.recent.max(1));
-    let newest = events[0].watched_at;
-    let mut profile = vec![0f64; embeddings.meta.dim];
-    for e in events {
-        let age_days = (newest - e.watched_at).num_milliseconds() as f64 / 86_400_000.0;
-        let weight = 0.5f64.powf(age_days / s.half_life_days);
-        let row = embeddings.row(index[e.video_id.as_str()]);
-        // Unit length first, so each event weighs by its recency alone.
+    let rows = events.iter().map(|e| (e.watched_at, embeddings.row(index[e.video_id.as_str()])));
+    Ok(recency_weighted_mean(rows, embeddings.meta.dim, s.half_life_days))
+}
+
+/// The mean of unit-length `rows`, each weighted by its age before the first (newest)
+/// one: weights halve every `half_life_days`. The watches' and the searches' profiles.
+pub fn recency_weighted_mean<'v>(
+    rows: impl IntoIterator<Item = (Timestamp, &'v [f32])>,
+    dim: usize,
+    half_life_days: f64,
+) -> Vec<f32> {
+    let mut profile = vec![0f64; dim];
+    let mut newest = None;
+    for (at, row) in rows {
+        let newest = *newest.get_or_insert(at);
+        let age_days = (newest - at).num_milliseconds() as f64 / 86_400_000.0;
+        let weight = 0.5f64.powf(age_days / half_life_days);
+        // Unit length first, so each row weighs by its recency alone.
         let norm = row.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt();
         if norm == 0.0 {
             continue;
@@ -114,7 +126,7 @@ fn taste_profile(history: &[WatchEvent], embeddings: &Embeddings, s: &Settings) 
             *p += weight * f64::from(x) / norm;
         }
     }
-    Ok(profile.into_iter().map(|x| x as f32).collect())
+    profile.into_iter().map(|x| x as f32).collect()
 }
 
 /// Per channel, ln(1 + its watches) / ln(1 + the most watched channel's watches): 1 for

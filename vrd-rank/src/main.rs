@@ -14,7 +14,7 @@ use shared::aw::timeline::Source;
 use shared::cli::UsageError;
 use shared::jsonl::JsonlReader;
 use shared::output::Output;
-use shared::records::{MediaText, Video, WatchEvent};
+use shared::records::{MediaText, Search, Video, WatchEvent};
 use shared::tensors::Embeddings;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -158,7 +158,7 @@ fn rank(cli: &Cli) -> Result<()> {
     if let Some(model) = &cli.model {
         return rank_with_model(cli, model);
     }
-    let (candidates, history) = read_inputs(cli)?;
+    let (candidates, history, searches) = read_inputs(cli, true)?;
     let mut texts: Vec<MediaText> = candidates.iter().map(MediaText::from).collect();
     texts.extend(history.iter().map(MediaText::from));
     let (embeddings, added) = load_embeddings(cli, &texts)?;
@@ -169,7 +169,6 @@ fn rank(cli: &Cli) -> Result<()> {
         top: cli.top,
         channel_weight: cli.channel_weight,
     };
-    let searches = read_searches(cli)?;
     let search_profile = match searches.is_empty() || cli.search_weight == 0.0 {
         true => None,
         false => Some((
@@ -194,7 +193,7 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
         _ => None,
     };
     let saved = vrd_model::saved::SavedModel::load(model, tch::Device::Cpu, cli.encoder.as_deref())?;
-    let (candidates, history) = read_inputs(cli)?;
+    let (candidates, history, _) = read_inputs(cli, false)?;
     let (embeddings, added) = load_embeddings(cli, &candidates.iter().map(MediaText::from).collect::<Vec<_>>())?;
     let at = cli.at.unwrap_or_else(chrono::Utc::now);
     let since = at - saved.card.context.window() - chrono::Duration::days(1);
@@ -252,19 +251,12 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     out.finish()
 }
 
-/// Candidates and watch history from the files given, else from the store (`--db`).
-/// The searches of --searches, else of the store (--db), else none.
-fn read_searches(cli: &Cli) -> Result<Vec<shared::records::Search>> {
-    match (&cli.searches, &cli.db) {
-        (Some(path), _) => JsonlReader::open(Some(path))?.read_all(),
-        (None, Some(db)) => shared::store::Store::open(db)?.searches(),
-        (None, None) => Ok(Vec::new()),
-    }
-}
-
-fn read_inputs(cli: &Cli) -> Result<(Vec<Video>, Vec<WatchEvent>)> {
+/// Candidates, watch history and (`with_searches`: for the cold start) searches from the
+/// files given, else from the store (`--db`, opened once for all three).
+fn read_inputs(cli: &Cli, with_searches: bool) -> Result<(Vec<Video>, Vec<WatchEvent>, Vec<Search>)> {
+    let wants_store = cli.candidates.is_none() || cli.history.is_none() || (with_searches && cli.searches.is_none());
     let store = match &cli.db {
-        Some(db) if cli.candidates.is_none() || cli.history.is_none() => Some(shared::store::Store::open(db)?),
+        Some(db) if wants_store => Some(shared::store::Store::open(db)?),
         _ => None,
     };
     let candidates = match (&cli.candidates, &store) {
@@ -277,7 +269,13 @@ fn read_inputs(cli: &Cli) -> Result<(Vec<Video>, Vec<WatchEvent>)> {
         (None, Some(store)) => store.watch_events()?,
         (None, None) => Vec::new(),
     };
-    Ok((candidates, history))
+    let searches = match (with_searches, &cli.searches, &store) {
+        (false, _, _) => Vec::new(),
+        (true, Some(path), _) => JsonlReader::open(Some(path))?.read_all()?,
+        (true, None, Some(store)) => store.searches()?,
+        (true, None, None) => Vec::new(),
+    };
+    Ok((candidates, history, searches))
 }
 
 /// The chosen hosts' timelines of `period`, categorised with the server's rules (an

@@ -2,7 +2,7 @@
 //! queries embedded with the model that made the video embeddings, weighted by recency as
 //! the watches are, for the cold-start profile.
 
-use crate::cold_start::Settings;
+use crate::cold_start::{recency_weighted_mean, Settings};
 use anyhow::{bail, Result};
 use shared::records::Search;
 use std::path::Path;
@@ -14,7 +14,9 @@ pub fn profile(searches: &[Search], model_id: &str, model: Option<&Path>, s: &Se
     let mut recent: Vec<&Search> = searches.iter().collect();
     recent.sort_by_key(|q| std::cmp::Reverse(q.searched_at));
     recent.truncate(s.recent.max(1));
-    let Some(newest) = recent.first().map(|q| q.searched_at) else { bail!("no searches") };
+    if recent.is_empty() {
+        bail!("no searches");
+    }
     let dir = vrd_model::model_dir::resolve_model_dir(model)?;
     let encoder = SentenceEncoder::load(&dir, &SentenceEncoderOptions::default())?;
     if encoder.model_id() != model_id {
@@ -26,16 +28,6 @@ pub fn profile(searches: &[Search], model_id: &str, model: Option<&Path>, s: &Se
     }
     let queries: Vec<&str> = recent.iter().map(|q| q.query.as_str()).collect();
     let vectors = encoder.embed(&queries, 32)?;
-    let mut out = vec![0f64; encoder.dim()];
-    for (q, row) in recent.iter().zip(&vectors) {
-        let age_days = (newest - q.searched_at).num_milliseconds() as f64 / 86_400_000.0;
-        let weight = 0.5f64.powf(age_days / s.half_life_days);
-        let norm = row.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt();
-        if norm > 0.0 {
-            for (p, &x) in out.iter_mut().zip(row) {
-                *p += weight * f64::from(x) / norm;
-            }
-        }
-    }
-    Ok(out.into_iter().map(|x| x as f32).collect())
+    let rows = recent.iter().zip(&vectors).map(|(q, v)| (q.searched_at, v.as_slice()));
+    Ok(recency_weighted_mean(rows, encoder.dim(), s.half_life_days))
 }
