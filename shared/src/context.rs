@@ -13,7 +13,6 @@ use crate::time::Timestamp;
 pub use crate::time::{resolve_timezone, Tz};
 use anyhow::{anyhow, bail, Result};
 use chrono::{Datelike, Timelike};
-use polars::prelude::{_join_asof_dispatch, AsofStrategy, DataType, NamedFrom, Series};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::f64::consts::TAU;
@@ -188,10 +187,6 @@ fn micros_duration(seconds: f64) -> chrono::Duration {
     chrono::Duration::microseconds((seconds * 1e6).round() as i64)
 }
 
-fn micros(t: &Timestamp) -> i64 {
-    t.timestamp_micros()
-}
-
 /// The person's activity: one timeline per device (the events' `host`; events without one
 /// are one device), each in time order without overlaps. Two devices in use at once
 /// overlap each other, and that is kept: the windows take events from every device.
@@ -286,39 +281,19 @@ pub fn windows(timeline: &Timeline, anchors: &[Anchor], spec: &WindowSpec) -> Re
 }
 
 /// For each anchor `t`, the indices of the first event ending after `t - length` and of
-/// the last event starting before `t`, as two as-of joins over the sorted timeline
-/// (strict comparisons: an event starting exactly at `t` is not before `t`).
+/// the last event starting before `t` (strict comparisons: an event starting exactly at
+/// `t` is not before `t`). Two binary searches: a host's timeline is sorted by start and
+/// its overlaps clipped (`prepare_host_timeline`), so its ends are in order too.
 fn event_ranges(events: &[AppEvent], anchors: &[Anchor], spec: &WindowSpec) -> Result<Vec<Option<(usize, usize)>>> {
-    if events.is_empty() || anchors.is_empty() {
-        return Ok(vec![None; anchors.len()]);
-    }
-    let length_us = spec.length.num_microseconds().ok_or_else(|| anyhow!("window too long"))?;
-    // As-of joins want both sides sorted: join the anchors in time order, then put the
-    // answers back in the caller's order.
-    let mut order: Vec<usize> = (0..anchors.len()).collect();
-    order.sort_by_key(|&i| anchors[i].at);
-    let at: Vec<i64> = order.iter().map(|&i| micros(&anchors[i].at)).collect();
-    let window_start: Vec<i64> = at.iter().map(|t| t - length_us).collect();
-    let starts: Vec<i64> = events.iter().map(|e| micros(&e.start)).collect();
-    let ends: Vec<i64> = events.iter().map(|e| micros(&end_of(e))).collect();
-
-    let key = |name: &str, v: Vec<i64>| Series::new(name.into(), v);
-    let last_before = _join_asof_dispatch(&key("at", at), &key("start", starts), AsofStrategy::Backward, None, false)?;
-    let first_after =
-        _join_asof_dispatch(&key("window_start", window_start), &key("end", ends), AsofStrategy::Forward, None, false)?;
-    let last_before = Series::from(last_before).cast(&DataType::Int64)?;
-    let first_after = Series::from(first_after).cast(&DataType::Int64)?;
-    let (last_before, first_after) = (last_before.i64()?, first_after.i64()?);
-
-    let mut out = vec![None; anchors.len()];
-    for (k, &anchor) in order.iter().enumerate() {
-        if let (Some(first), Some(last)) = (first_after.get(k), last_before.get(k)) {
-            if first <= last {
-                out[anchor] = Some((first as usize, last as usize));
-            }
-        }
-    }
-    Ok(out)
+    anchors
+        .iter()
+        .map(|anchor| {
+            let window_start = anchor.at.checked_sub_signed(spec.length).ok_or_else(|| anyhow!("window too long"))?;
+            let starting_before = events.partition_point(|e| e.start < anchor.at);
+            let first = events.partition_point(|e| end_of(e) <= window_start);
+            Ok((first < starting_before).then(|| (first, starting_before - 1)))
+        })
+        .collect()
 }
 
 /// One device's events cut to the window before `at`, equal neighbours merged.

@@ -1,13 +1,12 @@
-//! `vrd-ingest stats`: what the watch history says at a glance, as tables computed with
-//! polars: watches by channel, by hour of the day and by day of the week (in the person's
+//! `vrd-ingest stats`: what the watch history says at a glance: watches by channel, by hour of the day and by day of the week (in the person's
 //! time zone), each with its share of the total.
 
 use anyhow::Result;
 use chrono::{Datelike, Timelike};
 use clap::ValueEnum;
-use polars::prelude::{DataFrame, IntoColumn, NamedFrom, Series, SortMultipleOptions};
 use shared::records::WatchEvent;
 use shared::time::Tz;
+use std::collections::HashMap;
 use std::io::Write;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -49,26 +48,14 @@ pub fn summarize(events: &[WatchEvent], by: By, tz: &Tz, top: Option<usize>) -> 
             By::Weekday => e.watched_at.with_timezone(tz).weekday().num_days_from_monday().to_string(),
         })
         .collect();
-    let df = DataFrame::new_infer_height(vec![Series::new("key".into(), keys).into_column()])?;
-    let counts = df.group_by(["key"])?.select(["key"]).count()?;
-    let counts = match by {
-        By::Channel => counts.sort(
-            ["key_count", "key"],
-            SortMultipleOptions::default().with_order_descending_multi([true, false]).with_maintain_order(true),
-        )?,
-        _ => counts.sort(["key"], SortMultipleOptions::default())?,
-    };
-    let key_col = counts.column("key")?.str()?.clone();
-    let count_col = counts.column("key_count")?.cast(&polars::prelude::DataType::UInt64)?;
-    let count_col = count_col.u64()?;
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    for key in keys {
+        *counts.entry(key).or_default() += 1;
+    }
     let total = events.len().max(1) as f64;
-    let mut rows: Vec<Row> = (0..counts.height())
-        .map(|i| Row {
-            key: key_col.get(i).unwrap_or_default().to_string(),
-            watches: count_col.get(i).unwrap_or(0),
-            share: 0.0,
-        })
-        .collect();
+    let mut rows: Vec<Row> = counts.into_iter().map(|(key, watches)| Row { key, watches, share: 0.0 }).collect();
+    // Most watched first, ties by name; hours and weekdays are put in calendar order below.
+    rows.sort_by(|a, b| b.watches.cmp(&a.watches).then_with(|| a.key.cmp(&b.key)));
     rows = match by {
         By::Channel => rows,
         By::Hour => fill(rows, (0..24).map(|h| format!("{h:02}"))),

@@ -1,12 +1,11 @@
 //! Training rows from the other tools' outputs: labels (vrd-label export) joined with the
 //! videos (their durations), the media embeddings (vrd-encode media) and the activity
-//! windows (vrd-encode context run on the same labels), with polars doing the joins.
+//! windows (vrd-encode context run on the same labels).
 //!
 //! One row per label: a (video, moment) pair with an answer to one question; the other
 //! question's target is -100 (ignored). Rows are in time order, which the folds rely on.
 
 use anyhow::{anyhow, bail, Context, Result};
-use polars::prelude::{DataFrame, DataFrameJoinOps, IntoColumn, NamedFrom, Series};
 use shared::context::{label_anchor_id, ContextSpec};
 use shared::jsonl::JsonlReader;
 use shared::records::{Head, Label, Video};
@@ -189,21 +188,14 @@ pub fn load(src: &Sources) -> Result<Dataset> {
     })
 }
 
-/// Each label's video duration (seconds), through a polars left join on the video id.
+/// Each label's video duration (seconds), from the first record of its video (a video
+/// listed twice keeps its first record).
 fn join_durations(labels: &[Label], videos: &[Video]) -> Result<Vec<Option<f64>>> {
-    let left = DataFrame::new_infer_height(vec![
-        Series::new("video_id".into(), labels.iter().map(|l| l.video_id.as_str()).collect::<Vec<_>>()).into_column(),
-        Series::new("order".into(), (0..labels.len() as u64).collect::<Vec<_>>()).into_column(),
-    ])?;
-    let right = DataFrame::new_infer_height(vec![
-        Series::new("video_id".into(), videos.iter().map(|v| v.video_id.as_str()).collect::<Vec<_>>()).into_column(),
-        Series::new("duration_s".into(), videos.iter().map(|v| v.duration_s).collect::<Vec<_>>()).into_column(),
-    ])?;
-    let right = right.unique_stable(Some(&["video_id".into()]), polars::prelude::UniqueKeepStrategy::First, None)?;
-    let joined = left.left_join(&right, ["video_id"], ["video_id"])?;
-    let joined = joined.sort(["order"], Default::default())?;
-    let durations = joined.column("duration_s")?.f64()?.clone();
-    Ok((0..joined.height()).map(|i| durations.get(i)).collect())
+    let mut by_id: HashMap<&str, Option<f64>> = HashMap::with_capacity(videos.len());
+    for v in videos {
+        by_id.entry(v.video_id.as_str()).or_insert(v.duration_s);
+    }
+    Ok(labels.iter().map(|l| by_id.get(l.video_id.as_str()).copied().flatten()).collect())
 }
 
 /// Gathers a batch's tensors.
