@@ -1,5 +1,6 @@
-//! `vrd-ingest stats`: what the watch history says at a glance: watches by channel, by hour of the day and by day of the week (in the person's
-//! time zone), each with its share of the total.
+//! `vrd-ingest stats`: what the watch history says at a glance: watches by channel, by
+//! hour of the day and by day of the week (in the person's time zone), each with its
+//! share of the total.
 
 use anyhow::Result;
 use chrono::{Datelike, Timelike};
