@@ -1,8 +1,8 @@
 //! `vrd-encode context`: for each anchor (a label's moment, listed times, or now), the app
 //! activity just before it as fixed-size tensors that vrd-train and vrd-rank read.
 //!
-//! Output (safetensors, the format `shared::context::FORMAT` describes): `emb` [anchors, L,
-//! D] (f32, or f16 with `--half`), `num` [anchors, L, 5] (see `shared::context::FEATURES`),
+//! Output (safetensors, the format `vrd_core::context::FORMAT` describes): `emb` [anchors, L,
+//! D] (f32, or f16 with `--half`), `num` [anchors, L, 5] (see `vrd_core::context::FEATURES`),
 //! `app` and `category` [anchors, L] (i64 hashed identities), `seconds` [anchors, L] (f32),
 //! `mask` [anchors, L] (u8, 1 = event); events oldest first, padding at the end; an anchor
 //! without activity has an all-zero mask. Metadata: the [`ContextSpec`] (model id, window,
@@ -11,25 +11,25 @@
 
 use anyhow::{anyhow, Context, Result};
 use safetensors::Dtype;
-use shared::cli::{progress_bar, UsageError};
-use shared::context::Tz;
-use shared::context::{
-    event_text, label_anchor_id, prepare_timeline, resolve_timezone, windows, Anchor, ContextSpec, DurationStats,
-    Timeline, WindowArrays, WindowEvent, WindowSpec, APP_BUCKETS, FEATURES,
-};
-use shared::jsonl::JsonlReader;
-use shared::records::{AppEvent, Label};
-use shared::store::Store;
-use shared::tensors::{
-    f32_bytes, read_metadata, EmbeddingMeta, EmbeddingReader, EmbeddingWriter, SafetensorsWriter, TensorSpec,
-};
-use shared::text::text_hash;
-use shared::time::{format_rfc3339, parse_rfc3339, Timestamp};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use vrd_model::runtime::{parse_device, parse_dtype};
+use vrd_core::cli::{progress_bar, UsageError};
+use vrd_core::context::Tz;
+use vrd_core::context::{
+    event_text, label_anchor_id, prepare_timeline, windows, Anchor, ContextSpec, DurationStats, Timeline, WindowArrays,
+    WindowEvent, WindowSpec, APP_BUCKETS, FEATURES,
+};
+use vrd_core::jsonl::JsonlReader;
+use vrd_core::records::{AppEvent, Label};
+use vrd_core::tensors::{
+    f32_bytes, read_metadata, EmbeddingMeta, EmbeddingReader, EmbeddingWriter, SafetensorsWriter, TensorSpec,
+};
+use vrd_core::text::text_hash;
+use vrd_core::time::{format_rfc3339, parse_rfc3339, Timestamp};
+use vrd_engine::runtime::EncoderRuntimeArgs;
 use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
+use vrd_store::Store;
 
 #[derive(clap::Args)]
 pub struct ContextArgs {
@@ -46,7 +46,7 @@ pub struct ContextArgs {
     #[arg(long)]
     times: Option<PathBuf>,
     /// An anchor at this RFC 3339 time (repeatable).
-    #[arg(long = "at", value_parser = shared::cli::time_arg)]
+    #[arg(long = "at", value_parser = vrd_core::cli::time_arg)]
     at: Vec<Timestamp>,
     /// An anchor at the current moment (for ranking now).
     #[arg(long)]
@@ -61,8 +61,8 @@ pub struct ContextArgs {
     #[arg(long, default_value_t = 64)]
     max_events: usize,
     /// The person's IANA time zone for time-of-day features (default: the system's).
-    #[arg(long)]
-    timezone: Option<String>,
+    #[arg(long, value_parser = vrd_core::cli::timezone_arg)]
+    timezone: Option<vrd_core::time::Tz>,
     /// Duration statistics from an earlier output (the training run's), instead of
     /// fitting them here. Ranking must use the training statistics.
     #[arg(long)]
@@ -82,12 +82,8 @@ pub struct ContextArgs {
     half: bool,
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
-    /// cpu, cuda, cuda:N or auto.
-    #[arg(long, default_value = "cpu")]
-    device: String,
-    /// f32, bf16 or f16 (compute precision of the encoder).
-    #[arg(long, default_value = "f32")]
-    dtype: String,
+    #[command(flatten)]
+    runtime: EncoderRuntimeArgs,
 }
 
 /// `6h`, `90m`, `1800s`, `1d`.
@@ -111,7 +107,7 @@ pub fn run(args: &ContextArgs) -> Result<()> {
     if args.max_events == 0 || args.batch_size == 0 {
         return Err(UsageError("--max-events and --batch-size must be at least 1".into()).into());
     }
-    let tz = resolve_timezone(args.timezone.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let tz = vrd_core::time::timezone_or_system(args.timezone)?;
     let anchors = read_anchors(args)?;
     let spec = WindowSpec { length: args.window, max_events: args.max_events };
     let started = Instant::now();
@@ -129,12 +125,9 @@ pub fn run(args: &ContextArgs) -> Result<()> {
         None => DurationStats::fit(windows.iter().flatten().map(|e| e.duration_s)),
     };
 
-    let opts = SentenceEncoderOptions {
-        device: parse_device(&args.device).map_err(|e| UsageError(e.to_string()))?,
-        kind: parse_dtype(&args.dtype).map_err(|e| UsageError(e.to_string()))?,
-        ..Default::default()
-    };
-    let encoder = SentenceEncoder::load(&vrd_model::model_dir::resolve_model_dir(args.model.as_deref())?, &opts)?;
+    let (device, kind) = args.runtime.apply()?;
+    let opts = SentenceEncoderOptions { device, kind, ..Default::default() };
+    let encoder = SentenceEncoder::load(&vrd_engine::model_dir::resolve_model_dir(args.model.as_deref())?, &opts)?;
     let vectors = embed_distinct_texts(&encoder, &windows, args)?;
 
     write_output(args, &anchors, &windows, &vectors, &encoder, &stats, &tz)?;

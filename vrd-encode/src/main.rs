@@ -22,8 +22,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = vrd_model::version::parse_args_with_torch();
-    shared::cli::run("vrd-encode", || match cli.command {
+    let cli: Cli = vrd_engine::version::parse_args_with_torch();
+    vrd_core::cli::run("vrd-encode", || match cli.command {
         Command::Media(args) => media::run(&args),
         Command::Context(args) => context::run(&args),
     })

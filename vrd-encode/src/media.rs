@@ -6,16 +6,16 @@
 //! re-encoded, so a cron run over a mostly unchanged catalogue only encodes what is new.
 
 use anyhow::{bail, Result};
-use shared::cli::{progress_bar, UsageError};
-use shared::jsonl::JsonlReader;
-use shared::records::MediaText;
-use shared::tensors::{EmbeddingMeta, EmbeddingReader, EmbeddingWriter};
-use shared::text::{text_hash, TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
+use vrd_core::cli::{progress_bar, UsageError};
+use vrd_core::jsonl::JsonlReader;
+use vrd_core::records::MediaText;
+use vrd_core::tensors::{EmbeddingMeta, EmbeddingReader, EmbeddingWriter};
+use vrd_core::text::{text_hash, TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
+use vrd_engine::runtime::EncoderRuntimeArgs;
 use vrd_model::pooling::Pooling;
-use vrd_model::runtime::{parse_device, parse_dtype};
 use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 
 #[derive(clap::Args)]
@@ -29,7 +29,7 @@ pub struct MediaArgs {
     #[arg(long, env = "VRD_MODEL")]
     model: Option<PathBuf>,
     /// Text made from each video: fields {title}, {channel}, {description}, {tags}; `\n` is a newline.
-    #[arg(long, default_value = DEFAULT_TEMPLATE)]
+    #[arg(long, default_value = DEFAULT_TEMPLATE, value_parser = TextTemplate::arg)]
     template: String,
     /// Characters of the description kept.
     #[arg(long, default_value_t = DEFAULT_DESCRIPTION_CHARS)]
@@ -41,17 +41,13 @@ pub struct MediaArgs {
     #[arg(long)]
     max_length: Option<usize>,
     /// mean or cls (default: the model folder's pooling config).
-    #[arg(long)]
-    pooling: Option<String>,
+    #[arg(long, value_parser = vrd_model::pooling::Pooling::arg)]
+    pooling: Option<Pooling>,
     /// Keep the pooled vectors as they are instead of scaling them to unit length.
     #[arg(long)]
     no_normalize: bool,
-    /// cpu, cuda, cuda:N or auto.
-    #[arg(long, default_value = "cpu")]
-    device: String,
-    /// f32, bf16 or f16 (bf16 is several times faster on CPUs with AVX512-BF16, not exact).
-    #[arg(long, default_value = "f32")]
-    dtype: String,
+    #[command(flatten)]
+    runtime: EncoderRuntimeArgs,
     /// An earlier output: unchanged rows are reused instead of re-encoded (may be the same
     /// file as --output).
     #[arg(long)]
@@ -69,11 +65,12 @@ pub fn run(args: &MediaArgs) -> Result<()> {
         return Err(UsageError("--batch-size must be at least 1".into()).into());
     }
     let template = TextTemplate::parse(&args.template, args.description_chars)?;
+    let (device, kind) = args.runtime.apply()?;
     let opts = SentenceEncoderOptions {
-        device: parse_device(&args.device).map_err(|e| UsageError(e.to_string()))?,
-        kind: parse_dtype(&args.dtype).map_err(|e| UsageError(e.to_string()))?,
+        device,
+        kind,
         max_length: args.max_length,
-        pooling: args.pooling.as_deref().map(Pooling::parse).transpose().map_err(|e| UsageError(e.to_string()))?,
+        pooling: args.pooling,
         normalize: !args.no_normalize,
     };
     let (items, untitled) = read_items(&args.inputs, &template)?;
@@ -86,7 +83,7 @@ pub fn run(args: &MediaArgs) -> Result<()> {
     if items.is_empty() {
         bail!("no videos in the input");
     }
-    let model_dir = vrd_model::model_dir::resolve_model_dir(args.model.as_deref())?;
+    let model_dir = vrd_engine::model_dir::resolve_model_dir(args.model.as_deref())?;
     let encoder = SentenceEncoder::load(&model_dir, &opts)?;
     let previous = match &args.previous {
         Some(p) if p.exists() => Some(EmbeddingReader::open(p)?),

@@ -3,10 +3,10 @@
 //! store as input, and bad input.
 
 use safetensors::SafeTensors;
-use shared::records::AppEvent;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use vrd_core::records::AppEvent;
 use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vrd-encode");
@@ -26,7 +26,7 @@ struct Ctx {
 
 impl Ctx {
     fn read(path: &Path) -> Ctx {
-        Ctx { bytes: std::fs::read(path).unwrap(), meta: shared::tensors::read_metadata(path).unwrap() }
+        Ctx { bytes: std::fs::read(path).unwrap(), meta: vrd_core::tensors::read_metadata(path).unwrap() }
     }
     fn f32s(&self, name: &str) -> (Vec<usize>, Vec<f32>) {
         let st = SafeTensors::deserialize(&self.bytes).unwrap();
@@ -41,7 +41,7 @@ impl Ctx {
 }
 
 fn events() -> Vec<AppEvent> {
-    shared::jsonl::JsonlReader::open(Some(Path::new(&fixture("app-events.jsonl")))).unwrap().read_all().unwrap()
+    vrd_core::jsonl::JsonlReader::open(Some(Path::new(&fixture("app-events.jsonl")))).unwrap().read_all().unwrap()
 }
 
 fn ok(out: &Output) -> String {
@@ -106,7 +106,7 @@ fn layout_and_window_contents_for_label_anchors() {
 
 /// Events of the timeline in [from, to), merged like the tool does (same app and title).
 fn merged_count(events: &[AppEvent], from: &str, to: &str) -> usize {
-    let (from, to) = (shared::time::parse_rfc3339(from).unwrap(), shared::time::parse_rfc3339(to).unwrap());
+    let (from, to) = (vrd_core::time::parse_rfc3339(from).unwrap(), vrd_core::time::parse_rfc3339(to).unwrap());
     let mut last: Option<(&str, &str)> = None;
     let mut n = 0;
     for e in events {
@@ -141,12 +141,16 @@ fn event_embeddings_are_the_encoders_and_the_newest_event_is_last() {
     let (_, emb) = ctx.f32s("emb");
     let (_, num) = ctx.f32s("num");
     // The last event before 10:00Z, embedded directly, is the last row of the window.
-    let last =
-        events().into_iter().rfind(|e| e.start < shared::time::parse_rfc3339("2026-11-20T10:00:00Z").unwrap()).unwrap();
+    let last = events()
+        .into_iter()
+        .rfind(|e| e.start < vrd_core::time::parse_rfc3339("2026-11-20T10:00:00Z").unwrap())
+        .unwrap();
     let text = format!("{} | {} | {}", last.category.join("/"), last.app, last.title);
-    let enc =
-        SentenceEncoder::load(&vrd_model::model_dir::packaged_model_dir().unwrap(), &SentenceEncoderOptions::default())
-            .unwrap();
+    let enc = SentenceEncoder::load(
+        &vrd_engine::model_dir::packaged_model_dir().unwrap(),
+        &SentenceEncoderOptions::default(),
+    )
+    .unwrap();
     let want = &enc.embed(&[text.as_str()], 1).unwrap()[0];
     let got = &emb[(n - 1) * 384..n * 384];
     let worst = got.iter().zip(want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
@@ -217,7 +221,7 @@ fn statistics_are_reused_and_time_zones_move_only_time_features() {
 fn the_store_gives_the_same_tensors_as_the_jsonl() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("vrd.sqlite");
-    shared::store::Store::open(&db).unwrap().upsert_app_events(&events()).unwrap();
+    vrd_store::Store::open(&db).unwrap().upsert_app_events(&events()).unwrap();
     let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
     let common = ["--labels", &fixture("labels.jsonl"), "--timezone", "Europe/Berlin"];
     ok(&Command::new(BIN)

@@ -1,9 +1,9 @@
 //! vrd-encode media with the packaged model: real forward passes, the file format, reuse
 //! of unchanged rows, and failures that leave nothing behind.
 
-use shared::tensors::Embeddings;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use vrd_core::tensors::Embeddings;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vrd-encode");
 
@@ -179,7 +179,7 @@ fn model_folder_problems_are_named() {
     // A folder with a config but no tokenizer.
     let model = dir.path().join("m");
     std::fs::create_dir(&model).unwrap();
-    let packaged = vrd_model::model_dir::packaged_model_dir().unwrap();
+    let packaged = vrd_engine::model_dir::packaged_model_dir().unwrap();
     std::fs::copy(packaged.join("config.json"), model.join("config.json")).unwrap();
     let out = encode(&[input.to_str().unwrap(), "-o", dest.to_str().unwrap(), "--model", model.to_str().unwrap()]);
     assert_failed_cleanly(&out, 1, &["missing tokenizer.json"], dir.path(), &["in.jsonl", "m"]);

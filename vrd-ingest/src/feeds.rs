@@ -7,8 +7,8 @@
 use anyhow::{anyhow, Context, Result};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
-use shared::records::Video;
-use shared::time::{parse_rfc3339, Timestamp};
+use vrd_core::records::Video;
+use vrd_core::time::{parse_rfc3339, Timestamp};
 
 /// One entry while it is being read.
 #[derive(Default)]

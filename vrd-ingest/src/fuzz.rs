@@ -167,15 +167,15 @@ fn fuzz(name: &str, seeds: &[Vec<u8>], parse: impl Fn(&str)) {
 }
 
 fn takeout(text: &str) {
-    let tz = shared::time::resolve_timezone(Some("Australia/Sydney")).unwrap();
+    let tz = vrd_core::time::resolve_timezone(Some("Australia/Sydney")).unwrap();
     let _ = crate::takeout::parse_watch_history(text, Some(&tz));
     let _ = crate::takeout::parse_watch_history(text, None);
     let _ = crate::takeout::json_entries(text).map(crate::takeout::classify_searches);
 }
 
 fn aw_export(text: &str) {
-    use shared::aw::{hosts::Hosts, timeline::Source};
-    let Ok(export) = shared::aw::export::Export::parse(text, "fuzz") else { return };
+    use vrd_aw::{hosts::Hosts, timeline::Source};
+    let Ok(export) = vrd_aw::export::Export::parse(text, "fuzz") else { return };
     let source = Source::Export(&export);
     let Ok(hosts) = source.hosts(&Hosts::All) else { return };
     let rules = source.rules(None).unwrap();

@@ -5,10 +5,10 @@
 use anyhow::Result;
 use chrono::{Datelike, Timelike};
 use clap::ValueEnum;
-use shared::records::WatchEvent;
-use shared::time::Tz;
 use std::collections::HashMap;
 use std::io::Write;
+use vrd_core::records::WatchEvent;
+use vrd_core::time::Tz;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum By {
@@ -92,7 +92,7 @@ pub fn write<W: Write>(out: &mut W, rows: &[Row], by: By, format: StatsFormat) -
     match format {
         StatsFormat::Jsonl => {
             for r in rows {
-                shared::jsonl::write_record(out, r)?;
+                vrd_core::jsonl::write_record(out, r)?;
             }
         }
         StatsFormat::Tsv => {
@@ -118,7 +118,7 @@ pub fn write<W: Write>(out: &mut W, rows: &[Row], by: By, format: StatsFormat) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::time::{parse_rfc3339, resolve_timezone};
+    use vrd_core::time::{parse_rfc3339, resolve_timezone};
 
     fn ev(channel: Option<&str>, at: &str) -> WatchEvent {
         WatchEvent {

@@ -12,11 +12,11 @@
 use crate::takeout_html;
 use anyhow::{anyhow, Result};
 use serde::Deserialize;
-use shared::records::{Search, WatchEvent};
-use shared::time::{parse_rfc3339, Timestamp, Tz};
 use std::borrow::Cow;
 use std::io::{self, Read};
 use std::path::Path;
+use vrd_core::records::{Search, WatchEvent};
+use vrd_core::time::{parse_rfc3339, Timestamp, Tz};
 
 pub const SOURCE: &str = "takeout-json";
 
@@ -181,7 +181,7 @@ pub fn json_entries(text: &str) -> Result<Vec<RawEntry<'_>>> {
     let entries = serde_path_to_error::deserialize::<_, Entries>(&mut de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        let msg = shared::jsonl::strip_position(&inner.to_string());
+        let msg = vrd_core::jsonl::strip_position(&inner.to_string());
         if path.is_empty() || path == "." {
             if let Some(i) = msg.strip_prefix("entry [").and_then(|r| r.split(']').next()).and_then(|n| n.parse().ok())
             {

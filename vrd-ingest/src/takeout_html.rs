@@ -17,7 +17,7 @@
 use crate::takeout::{strip_verb, RawEntry};
 use anyhow::{anyhow, bail, Result};
 use chrono::{FixedOffset, NaiveDateTime, TimeZone, Utc};
-use shared::time::{Timestamp, Tz};
+use vrd_core::time::{Timestamp, Tz};
 
 const ENTRY_MARK: &str = "<div class=\"outer-cell";
 
@@ -274,7 +274,7 @@ fn gmt_offset(rest: &str) -> Option<FixedOffset> {
 mod tests {
     use super::*;
     use crate::takeout::classify;
-    use shared::time::parse_rfc3339;
+    use vrd_core::time::parse_rfc3339;
 
     fn cell(header: &str, body: &str, caption: &str) -> String {
         format!(

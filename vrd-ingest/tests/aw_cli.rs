@@ -51,7 +51,7 @@ fn server_and_export_file_give_the_same_timeline() {
     server.import(Path::new(&fixture_export));
     let (a, b) = both_paths(&server, &fixture_export, "laptop", "2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z", &[]);
     assert_same(&a, &b);
-    let events: Vec<shared::records::AppEvent> = a.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<vrd_core::records::AppEvent> = a.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(events.len() > 50, "{} events", events.len());
     // One timeline: sorted, no overlaps, all from the laptop's window bucket.
     for w in events.windows(2) {
@@ -79,10 +79,10 @@ fn server_and_export_file_give_the_same_timeline() {
     // A period that cuts events at both ends.
     let (a, b) = both_paths(&server, &fixture_export, "laptop", "2026-11-20T09:00:00.5Z", "2026-11-20T10:30:00Z", &[]);
     assert_same(&a, &b);
-    let cut: Vec<shared::records::AppEvent> = a.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let cut: Vec<vrd_core::records::AppEvent> = a.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let (since, until) = (
-        shared::time::parse_rfc3339("2026-11-20T09:00:00.5Z").unwrap(),
-        shared::time::parse_rfc3339("2026-11-20T10:30:00Z").unwrap(),
+        vrd_core::time::parse_rfc3339("2026-11-20T09:00:00.5Z").unwrap(),
+        vrd_core::time::parse_rfc3339("2026-11-20T10:30:00Z").unwrap(),
     );
     assert!(!cut.is_empty() && cut.len() < events.len());
     assert!(cut.iter().all(|e| e.start >= since
@@ -108,7 +108,7 @@ fn server_and_export_file_give_the_same_timeline() {
         // periods overlap); vrd keeps it once: one timeline, sorted, without overlaps.
         assert_eq!(a.lines().count(), 1863);
         assert_same(&a, &b);
-        let events: Vec<shared::records::AppEvent> = a.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let events: Vec<vrd_core::records::AppEvent> = a.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         for w in events.windows(2) {
             let end = w[0].start + chrono::Duration::microseconds((w[0].duration_s * 1e6).round() as i64);
             assert!(end <= w[1].start, "{:?} overlaps {:?}", w[0], w[1]);
@@ -131,10 +131,10 @@ fn the_store_resumes_where_its_timeline_ends() {
     };
     let first = run(&["--until", "2026-11-20T10:00:00Z"]);
     assert!(first.contains("app events") && first.contains("new"), "{first}");
-    let store = shared::store::Store::open(&db).unwrap();
+    let store = vrd_store::Store::open(&db).unwrap();
     let end = store.app_events_end("aw-watcher-window_laptop").unwrap().unwrap();
     // The period end is rounded up to the next millisecond, as the server's query does.
-    assert!(end <= shared::time::parse_rfc3339("2026-11-20T10:00:00.001Z").unwrap(), "{end}");
+    assert!(end <= vrd_core::time::parse_rfc3339("2026-11-20T10:00:00.001Z").unwrap(), "{end}");
     // No --since: it continues from the stored end; a second identical run changes nothing.
     run(&[]);
     let again = run(&[]);
@@ -249,7 +249,7 @@ fn spans(jsonl: &str) -> Vec<(String, String, String, f64)> {
     jsonl
         .lines()
         .map(|l| {
-            let e: shared::records::AppEvent = serde_json::from_str(l).unwrap();
+            let e: vrd_core::records::AppEvent = serde_json::from_str(l).unwrap();
             (e.host.unwrap_or_default(), e.app, e.start.format("%H:%M:%S").to_string(), e.duration_s)
         })
         .collect()
@@ -292,7 +292,7 @@ fn a_desktop_and_a_phone_in_one_run_from_the_server_and_the_export() {
     };
     into_store("2026-11-25T10:40:00Z");
     into_store("2026-11-26T00:00:00Z");
-    let store = shared::store::Store::open(Path::new(db)).unwrap();
+    let store = vrd_store::Store::open(Path::new(db)).unwrap();
     let stored: Vec<(Option<String>, String)> =
         store.app_events(None, None).unwrap().into_iter().map(|e| (e.host, e.app)).collect();
     let names = |h: &str, a: &str| (Some(h.to_string()), a.to_string());

@@ -65,7 +65,7 @@ fn feeds_from_urls_and_an_opml_list_into_the_store() {
     assert!(out.status.success(), "{stderr}");
     // The same two videos twice (two feeds): stored once each.
     assert!(stderr.contains("videos 2 new, 0 updated, 2 unchanged"), "{stderr}");
-    let stored = shared::store::Store::open(&db).unwrap().videos().unwrap();
+    let stored = vrd_store::Store::open(&db).unwrap().videos().unwrap();
     assert_eq!(stored.len(), 2);
 }
 

@@ -164,7 +164,7 @@ fn writers_at_once_all_succeed_on_a_new_store_and_an_existing_one() {
         }
         assert_eq!(new_total, if round == "new" { 28 } else { 0 }, "{round} store: each watch stored once");
     }
-    assert_eq!(shared::store::Store::open(&db).unwrap().watch_events().unwrap().len(), 28);
+    assert_eq!(vrd_store::Store::open(&db).unwrap().watch_events().unwrap().len(), 28);
 }
 
 #[test]
@@ -178,8 +178,8 @@ fn the_store_takes_each_watch_once() {
     assert!(String::from_utf8_lossy(&first.stderr).contains("watch events 28 new, 0 updated, 0 unchanged"));
     let again = run();
     assert!(String::from_utf8_lossy(&again.stderr).contains("watch events 0 new, 0 updated, 28 unchanged"));
-    let stored = shared::store::Store::open(&db).unwrap().watch_events().unwrap();
-    let from_jsonl: Vec<shared::records::WatchEvent> =
+    let stored = vrd_store::Store::open(&db).unwrap().watch_events().unwrap();
+    let from_jsonl: Vec<vrd_core::records::WatchEvent> =
         String::from_utf8(ingest(&["takeout", fixture.to_str().unwrap()]).stdout)
             .unwrap()
             .lines()

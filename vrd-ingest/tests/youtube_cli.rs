@@ -438,7 +438,7 @@ fn watches_named_by_url_only_get_their_titles_from_the_api() {
     .unwrap();
     let out = ingest(&["takeout", history.to_str().unwrap(), "--db", db.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 watch events (1 with the title unknown"));
-    let before = shared::store::Store::open(&db).unwrap().watch_events().unwrap();
+    let before = vrd_store::Store::open(&db).unwrap().watch_events().unwrap();
     assert!(before[0].title_unknown && before[0].title.is_empty());
     // `youtube videos --db` with no ids completes the store: the watch's video among them.
     let out = ingest(&[
@@ -452,7 +452,7 @@ fn watches_named_by_url_only_get_their_titles_from_the_api() {
         &server.base,
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let after = shared::store::Store::open(&db).unwrap().watch_events().unwrap();
+    let after = vrd_store::Store::open(&db).unwrap().watch_events().unwrap();
     assert_eq!((after[0].title.as_str(), after[0].title_unknown), (title, false));
     assert!(after[0].channel.is_some(), "the channel comes with the details");
     assert_eq!(after[0].watched_at, before[0].watched_at);

@@ -4,13 +4,14 @@
 //! playlist block before `Video Id,Time Added`). Every line is checked before anything is
 //! written, and errors name the file, line and field.
 
-use crate::{parse_kind, parse_time};
+use crate::cmd::parse_kind;
 use anyhow::{anyhow, bail, Context, Result};
-use shared::records::{Label, LabelKind};
-use shared::store::Store;
-use shared::time::Timestamp;
 use std::io::Read;
 use std::path::Path;
+use vrd_core::records::{Label, LabelKind};
+use vrd_core::time::parse_rfc3339;
+use vrd_core::time::Timestamp;
+use vrd_store::Store;
 
 pub struct Parsed {
     pub labels: Vec<Label>,
@@ -45,7 +46,7 @@ fn jsonl(text: &str, name: &str, kind: Option<LabelKind>, source: &str) -> Resul
         }
         let at = format!("{name}:{}", i + 1);
         let v: serde_json::Value = serde_json::from_str(line)
-            .map_err(|e| anyhow!("{at}: invalid JSON: {}", shared::jsonl::strip_position(&e.to_string())))?;
+            .map_err(|e| anyhow!("{at}: invalid JSON: {}", vrd_core::jsonl::strip_position(&e.to_string())))?;
         let field = |f: &str| v.get(f).and_then(|x| x.as_str());
         let video_id = field("video_id").ok_or_else(|| anyhow!("{at}: field `video_id`: missing or not a string"))?;
         let kind = match (field("kind"), kind) {
@@ -54,7 +55,7 @@ fn jsonl(text: &str, name: &str, kind: Option<LabelKind>, source: &str) -> Resul
             (None, None) => bail!("{at}: field `kind`: missing (or pass --kind)"),
         };
         let labelled_at = match field("labelled_at") {
-            Some(t) => parse_time(t).map_err(|e| anyhow!("{at}: field `labelled_at`: {e}"))?,
+            Some(t) => parse_rfc3339(t).map_err(|e| anyhow!("{at}: field `labelled_at`: {e}"))?,
             None => undated(kind, &at)?,
         };
         parsed.labels.push(Label {
@@ -127,13 +128,13 @@ fn takeout_time(text: &str) -> Result<Timestamp> {
             return Ok(t.and_utc());
         }
     }
-    parse_time(text)
+    parse_rfc3339(text)
 }
 
 /// Interest needs no moment (a liked list rarely says when); right-time does.
 fn undated(kind: LabelKind, at: &str) -> Result<Timestamp> {
     match kind.head() {
-        Some(shared::records::Head::RightTime) => {
+        Some(vrd_core::records::Head::RightTime) => {
             bail!("{at}: field `labelled_at`: missing; a {kind} label is about a moment")
         }
         _ => Ok(chrono::Utc::now()),

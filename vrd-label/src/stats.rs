@@ -4,11 +4,11 @@
 use anyhow::Result;
 use chrono::Datelike;
 use clap::ValueEnum;
-use shared::records::Label;
-use shared::store::count_by_kind;
-use shared::time::Tz;
 use std::collections::BTreeMap;
 use std::io::Write;
+use vrd_core::records::Label;
+use vrd_core::time::Tz;
+use vrd_store::count_by_kind;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {

@@ -11,16 +11,16 @@ use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifier
 use crossterm::style::{Attribute, Print, SetAttribute};
 use crossterm::terminal::{self, ClearType};
 use crossterm::{cursor, queue};
-use shared::aw::client::Client;
-use shared::aw::hosts::Hosts;
-use shared::aw::options::AwOptions;
-use shared::records::{Head, Label, LabelKind};
-use shared::store::Store;
-use shared::time::Timestamp;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use vrd_aw::client::Client;
+use vrd_aw::hosts::Hosts;
+use vrd_aw::options::AwOptions;
+use vrd_core::records::{Head, Label, LabelKind};
+use vrd_core::time::Timestamp;
+use vrd_store::Store;
 
 #[derive(Args)]
 pub struct TuiArgs {
@@ -298,7 +298,7 @@ impl Drop for Screen {
 fn context_line(aw: Option<&Client>, hosts: &Hosts, server: &str) -> String {
     match aw {
         None => "(ActivityWatch not asked)".into(),
-        Some(client) => shared::aw::now::summary(client, hosts).unwrap_or_else(|e| {
+        Some(client) => vrd_aw::now::summary(client, hosts).unwrap_or_else(|e| {
             let e = e.to_string();
             if e.contains("cannot reach") {
                 format!("ActivityWatch not reachable at {server}")
@@ -336,7 +336,7 @@ fn store_candidates(store: &Store) -> Result<Vec<Candidate>> {
     Ok(videos
         .into_iter()
         .map(|v| Candidate {
-            url: shared::records::youtube_url(&v.video_id),
+            url: vrd_core::records::youtube_url(&v.video_id),
             video_id: v.video_id,
             title: v.title,
             channel: v.channel,
@@ -363,14 +363,14 @@ fn read_candidates(path: &Path) -> Result<Vec<Candidate>> {
         }
         let at = format!("{name}:{}", i + 1);
         let v: serde_json::Value = serde_json::from_str(&line)
-            .map_err(|e| anyhow!("{at}: invalid JSON: {}", shared::jsonl::strip_position(&e.to_string())))?;
+            .map_err(|e| anyhow!("{at}: invalid JSON: {}", vrd_core::jsonl::strip_position(&e.to_string())))?;
         let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
         let video_id = text("video_id").ok_or_else(|| anyhow!("{at}: field `video_id`: missing"))?;
         let published_at = text("published_at")
-            .map(|t| shared::time::parse_rfc3339(&t).map_err(|e| anyhow!("{at}: field `published_at`: {e}")))
+            .map(|t| vrd_core::time::parse_rfc3339(&t).map_err(|e| anyhow!("{at}: field `published_at`: {e}")))
             .transpose()?;
         out.push(Candidate {
-            url: text("url").unwrap_or_else(|| shared::records::youtube_url(&video_id)),
+            url: text("url").unwrap_or_else(|| vrd_core::records::youtube_url(&video_id)),
             title: text("title").unwrap_or_default(),
             channel: text("channel"),
             duration_s: v.get("duration_s").and_then(|d| d.as_f64()),

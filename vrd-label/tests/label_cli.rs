@@ -2,11 +2,11 @@
 //! lists), export, stats, undo; bad input refused whole; two writers at once; a kill in
 //! the middle of an import.
 
-use shared::jsonl::JsonlReader;
-use shared::records::Video;
-use shared::store::Store;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use vrd_core::jsonl::JsonlReader;
+use vrd_core::records::Video;
+use vrd_store::Store;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_vrd-label");
 
@@ -35,6 +35,12 @@ fn ok(out: &Output) -> String {
 fn failed(out: &Output, needle: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
+}
+
+fn usage(out: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
 }
 
@@ -76,9 +82,12 @@ fn add_export_undo_and_the_latest_label_wins() {
 fn bad_input_is_refused_whole() {
     let dir = tempfile::tempdir().unwrap();
     let db = store(dir.path());
-    failed(&label(&db, &["add", "lWaRokVH711", "meh"]), "unknown label kind \"meh\"");
+    // A bad kind or time on the command line is a bad command line (exit 2); an unknown
+    // video is bad data (exit 1).
+    usage(&label(&db, &["add", "lWaRokVH711", "meh"]), "unknown label kind \"meh\"");
     failed(&label(&db, &["add", "NoSuchVideo", "interest"]), "unknown video id \"NoSuchVideo\"");
-    failed(&label(&db, &["add", "lWaRokVH711", "not-now", "--at", "2026-11-20T18:05:00"]), "with a zone");
+    usage(&label(&db, &["add", "lWaRokVH711", "not-now", "--at", "2026-11-20T18:05:00"]), "with a zone");
+    usage(&label(&db, &["import", "x.csv", "--kind", "later"]), "unknown label kind \"later\"");
     assert_eq!(count(&db), 0);
 
     let file = dir.path().join("labels.jsonl");

@@ -5,12 +5,12 @@
 #[path = "../../tests-common/aw_server.rs"]
 mod aw_server;
 
-use shared::jsonl::JsonlReader;
-use shared::records::{LabelKind, Video};
-use shared::store::Store;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+use vrd_core::jsonl::JsonlReader;
+use vrd_core::records::{LabelKind, Video};
+use vrd_store::Store;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vrd-label");
 

@@ -32,7 +32,7 @@ pub struct CompressorConfig {
     /// Width of the token (the encoder's hidden size, or the fusion width).
     pub out_dim: i64,
     pub dropout: f64,
-    /// Buckets of the hashed app and category ids (`shared::context::APP_BUCKETS`).
+    /// Buckets of the hashed app and category ids (`vrd_core::context::APP_BUCKETS`).
     pub app_buckets: i64,
     /// Width of the learned app (plus category) embedding beside each event's text: what
     /// the app was says something even when it has no title and a name the text encoder

@@ -16,9 +16,9 @@ use crate::compressor::{CompressorConfig, SequenceCompressor};
 use crate::heads::{HeadLogits, Heads};
 use crate::wide::{WideConfig, WideFeatures};
 use serde::{Deserialize, Serialize};
-use shared::records::{Head, PerHead};
 use tch::nn::{self, Module};
 use tch::Tensor;
+use vrd_core::records::{Head, PerHead};
 
 /// What answers a question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -3,9 +3,10 @@
 //! One file per part: the config, each architecture with HF's exact weight names, pooling,
 //! checkpoint loading, and the sentence encoder that ties a tokenizer to a model.
 //!
-//! A crate of its own, apart from `shared`, so that the tools that run no model
-//! (vrd-ingest, vrd-label) neither link nor load libtorch: loading it costs about half a
-//! second at every start. The model knows no records, files or stores.
+//! A crate of its own so that the tools that run no model (vrd-ingest, vrd-label) neither
+//! link nor load libtorch: loading it costs about half a second at every start. The model
+//! knows no records, files of ours, stores, environment or command line (those are
+//! `vrd-engine`'s); from `vrd-core` it takes only the names of the two heads.
 
 pub mod activity;
 pub mod bert;
@@ -16,12 +17,8 @@ pub mod fast;
 pub mod fused;
 pub mod heads;
 pub mod linear;
-pub mod model_dir;
 pub mod pooling;
-pub mod runtime;
-pub mod saved;
 pub mod sentence;
-pub mod version;
 pub mod wide;
 pub mod xlm_roberta;
 

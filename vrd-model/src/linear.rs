@@ -4,7 +4,8 @@
 //! oneDNN (also inside libtorch) runs the same f32 products up to about twice as fast there
 //! (BENCHMARKS.md). At inference, on CPU, in f32, with frozen weights, the layer therefore
 //! goes through oneDNN with its weights converted once. Training, other devices and other
-//! dtypes use the ordinary path. `VRD_CPU_MATMUL=mkl` turns the oneDNN path off.
+//! dtypes use the ordinary path. [`set_cpu_matmul`] chooses MKL instead for the process
+//! (the tools' `--cpu-matmul mkl`).
 //!
 //! With LoRA (Hu et al. 2021) the layer also carries a low-rank update `B·A` (rank r,
 //! scaled by alpha/r, dropout on its input; A random, B zero so training starts from the
@@ -13,6 +14,7 @@
 //! frozen.
 
 use std::cell::OnceCell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tch::nn::{self, Module};
 use tch::{Device, Kind, Tensor};
 
@@ -91,10 +93,26 @@ impl Linear {
     }
 }
 
+/// How frozen f32 layers multiply on the CPU at inference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CpuMatmul {
+    /// oneDNN where libtorch has it (the default).
+    OneDnn,
+    /// libtorch's ordinary path (MKL).
+    Mkl,
+}
+
+static ONEDNN_CHOSEN: AtomicBool = AtomicBool::new(true);
+
+/// Chooses the CPU matmul path for every layer of this process: a process-wide choice, like
+/// libtorch's thread count, made once by the tool before its model runs.
+pub fn set_cpu_matmul(choice: CpuMatmul) {
+    ONEDNN_CHOSEN.store(choice == CpuMatmul::OneDnn, Ordering::Relaxed);
+}
+
 fn onednn_enabled() -> bool {
     thread_local! {
-        static ENABLED: bool = std::env::var("VRD_CPU_MATMUL").map(|v| v != "mkl").unwrap_or(true)
-            && tch::utils::has_mkldnn();
+        static AVAILABLE: bool = tch::utils::has_mkldnn();
     }
-    ENABLED.with(|e| *e)
+    ONEDNN_CHOSEN.load(Ordering::Relaxed) && AVAILABLE.with(|a| *a)
 }

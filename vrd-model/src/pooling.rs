@@ -21,6 +21,12 @@ impl Pooling {
         }
     }
 
+    /// A value parser for a `--pooling` option (the model crate has no command line of its
+    /// own: this is only the text-to-value half).
+    pub fn arg(text: &str) -> Result<Pooling, String> {
+        Self::parse(text).map_err(|e| e.to_string())
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Pooling::Mean => "mean",

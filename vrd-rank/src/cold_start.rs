@@ -7,11 +7,12 @@
 //! and what was already watched is left out. The person's searches, where known, are a
 //! second direction blended into the profile with their own weight.
 
+use crate::candidates::{self, cosine};
 use anyhow::{bail, Result};
-use shared::records::{youtube_url, FeedItem, Video, WatchEvent};
-use shared::tensors::Embeddings;
-use shared::time::Timestamp;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
+use vrd_core::records::{FeedItem, Video, WatchEvent};
+use vrd_core::tensors::Embeddings;
+use vrd_core::time::Timestamp;
 
 pub const DEFAULT_RECENT: usize = 50;
 pub const DEFAULT_HALF_LIFE_DAYS: f64 = 30.0;
@@ -29,6 +30,8 @@ pub struct Settings {
     pub top: usize,
     /// Weight of the candidate's channel familiarity (0 to 1) added to its similarity.
     pub channel_weight: f64,
+    /// No warnings on stderr.
+    pub quiet: bool,
 }
 
 /// `searches`: the searches' direction and its share of the profile.
@@ -39,54 +42,31 @@ pub fn rank(
     embeddings: &Embeddings,
     s: &Settings,
 ) -> Result<Vec<FeedItem>> {
-    let index = embeddings.index();
     let profile = match (taste_profile(history, embeddings, s), searches) {
         (Ok(watches), Some((queries, weight))) => blend(&watches, queries, *weight),
         // Searches alone are a profile too (a history whose titles are all unknown yet).
         (Err(_), Some((queries, _))) => queries.clone(),
         (watches, None) => watches?,
     };
-    let watched: HashSet<&str> = history.iter().map(|e| e.video_id.as_str()).collect();
     let familiarity = channel_familiarity(history);
-
-    let mut seen = HashSet::new();
-    let mut scored: Vec<(f64, f64, f64, &Video)> = Vec::new();
-    let mut missing = Vec::new();
-    for video in candidates {
-        if !seen.insert(video.video_id.as_str()) || (!s.keep_watched && watched.contains(video.video_id.as_str())) {
-            continue;
-        }
-        match index.get(video.video_id.as_str()) {
-            Some(&row) => {
+    let mut scored: Vec<(f64, f64, f64, &Video)> =
+        candidates::pool(candidates, history, embeddings, s.keep_watched, s.quiet)
+            .into_iter()
+            .map(|(video, row)| {
                 let similarity = cosine(&profile, embeddings.row(row));
                 let channel = video.channel.as_deref().and_then(|c| familiarity.get(c)).copied().unwrap_or(0.0);
-                scored.push((similarity + s.channel_weight * channel, similarity, channel, video));
-            }
-            None => missing.push(video.video_id.as_str()),
-        }
-    }
-    if !missing.is_empty() {
-        bail!(
-            "{} candidate(s) have no embedding (first: {}); run vrd-encode media over the candidates too",
-            missing.len(),
-            missing[0]
-        );
-    }
+                (similarity + s.channel_weight * channel, similarity, channel, video)
+            })
+            .collect();
     // Highest score first; equal scores in id order so the feed is reproducible.
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.3.video_id.cmp(&b.3.video_id)));
     Ok(scored
         .into_iter()
         .take(s.top)
         .enumerate()
-        .map(|(i, (score, similarity, channel, v))| FeedItem {
-            rank: i + 1,
-            video_id: v.video_id.clone(),
-            score,
-            scores: BTreeMap::from([("similarity".to_string(), similarity), ("channel".to_string(), channel)]),
-            title: v.title.clone(),
-            channel: v.channel.clone(),
-            url: youtube_url(&v.video_id),
-            reasons: Vec::new(),
+        .map(|(i, (score, similarity, channel, v))| {
+            let scores = BTreeMap::from([("similarity".to_string(), similarity), ("channel".to_string(), channel)]);
+            candidates::feed_item(i + 1, v, score, scores, Vec::new())
         })
         .collect())
 }
@@ -151,25 +131,11 @@ fn blend(a: &[f32], b: &[f32], w: f64) -> Vec<f32> {
     unit(a).into_iter().zip(unit(b)).map(|(x, y)| ((1.0 - w) * x + w * y) as f32).collect()
 }
 
-fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let (mut dot, mut na, mut nb) = (0f64, 0f64, 0f64);
-    for (&x, &y) in a.iter().zip(b) {
-        dot += f64::from(x) * f64::from(y);
-        na += f64::from(x) * f64::from(x);
-        nb += f64::from(y) * f64::from(y);
-    }
-    if na == 0.0 || nb == 0.0 {
-        0.0
-    } else {
-        dot / (na.sqrt() * nb.sqrt())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::tensors::EmbeddingMeta;
-    use shared::time::parse_rfc3339;
+    use vrd_core::tensors::EmbeddingMeta;
+    use vrd_core::time::parse_rfc3339;
 
     fn watch(id: &str, at: &str) -> WatchEvent {
         WatchEvent {
@@ -214,7 +180,7 @@ mod tests {
     }
 
     fn settings() -> Settings {
-        Settings { recent: 50, half_life_days: 30.0, keep_watched: false, top: 10, channel_weight: 0.0 }
+        Settings { recent: 50, half_life_days: 30.0, keep_watched: false, top: 10, channel_weight: 0.0, quiet: true }
     }
 
     #[test]
@@ -290,10 +256,12 @@ mod tests {
     }
 
     #[test]
-    fn missing_embeddings_are_errors_that_say_what_to_do() {
+    fn a_candidate_without_embedding_is_left_out_and_a_history_without_any_is_an_error() {
         let history = [watch("x1", "2024-06-01T00:00:00Z")];
-        let err = rank(&history, None, &[video("zz")], &embeddings(), &settings()).unwrap_err().to_string();
-        assert!(err.contains("zz") && err.contains("vrd-encode media"), "{err}");
+        // As in the model's feed: vrd-rank encodes the missing candidates first, so one still
+        // missing had no text; the rest of the feed goes on.
+        let feed = rank(&history, None, &[video("zz"), video("y2")], &embeddings(), &settings()).unwrap();
+        assert_eq!(feed.iter().map(|i| i.video_id.as_str()).collect::<Vec<_>>(), ["y2"]);
         let err = rank(&[watch("nope", "2024-06-01T00:00:00Z")], None, &[video("x1")], &embeddings(), &settings())
             .unwrap_err()
             .to_string();

@@ -2,9 +2,9 @@
 //! `cut`/`awk`, an aligned table for people.
 
 use anyhow::Result;
-use shared::jsonl::write_record;
-use shared::records::FeedItem;
 use std::io::Write;
+use vrd_core::jsonl::write_record;
+use vrd_core::records::FeedItem;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FeedFormat {

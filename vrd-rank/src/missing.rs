@@ -4,11 +4,11 @@
 //! the newest videos; the caller writes the grown cache back once the feed is made.
 
 use anyhow::{bail, Result};
-use shared::records::MediaText;
-use shared::tensors::{EmbeddingMeta, Embeddings};
-use shared::text::{text_hash, TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
 use std::collections::HashSet;
 use std::path::Path;
+use vrd_core::records::MediaText;
+use vrd_core::tensors::{EmbeddingMeta, Embeddings};
+use vrd_core::text::{text_hash, TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
 use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 
 /// `cache` (None: there is none yet) with a row for every video of `videos` that has text;
@@ -38,7 +38,7 @@ pub fn complete(cache: Option<Embeddings>, videos: &[MediaText], model: Option<&
             return Ok((cache, 0));
         }
     }
-    let dir = vrd_model::model_dir::resolve_model_dir(model)?;
+    let dir = vrd_engine::model_dir::resolve_model_dir(model)?;
     let encoder = SentenceEncoder::load(&dir, &SentenceEncoderOptions::default())?;
     let mut cache = match cache {
         Some(c) => c,

@@ -4,21 +4,22 @@
 //! condition, and every candidate gets calibrated probabilities of interest (asked
 //! without the moment, as trained) and right-time (asked with it).
 
+use crate::candidates;
 use crate::ordering::{self, Blend, Candidate};
 use anyhow::{bail, Result};
-use shared::context::{event_text, windows, Anchor, Timeline, WindowArrays, WindowEvent};
-use shared::records::MediaText;
-use shared::records::{youtube_url, AppEvent, FeedItem, Video, WatchEvent};
-use shared::tensors::Embeddings;
-use shared::text::TextTemplate;
-use shared::time::Timestamp;
 use std::collections::{BTreeMap, HashSet};
 use tch::{Device, Kind, Tensor};
+use vrd_core::context::{event_text, windows, Anchor, Timeline, WindowArrays, WindowEvent};
+use vrd_core::records::MediaText;
+use vrd_core::records::{AppEvent, FeedItem, Video, WatchEvent};
+use vrd_core::tensors::Embeddings;
+use vrd_core::text::TextTemplate;
+use vrd_core::time::Timestamp;
+use vrd_engine::saved::{ArchCard, ModelCard, RankNet, SavedModel};
 use vrd_model::activity::Activity;
 use vrd_model::fast::FastModel;
 use vrd_model::fused::{pad_token_ids, FusedModel, FusedTokenizer};
 use vrd_model::heads::HeadLogits;
-use vrd_model::saved::{ArchCard, ModelCard, RankNet, SavedModel};
 use vrd_model::SentenceEncoder;
 
 pub struct Settings {
@@ -42,13 +43,13 @@ pub struct Liked {
 
 impl Liked {
     /// The interest labels' videos that have an embedding (titles from `videos`).
-    pub fn from_labels(labels: &[shared::records::Label], videos: &[Video], embeddings: &Embeddings) -> Liked {
+    pub fn from_labels(labels: &[vrd_core::records::Label], videos: &[Video], embeddings: &Embeddings) -> Liked {
         let index = embeddings.index();
         let titles: std::collections::HashMap<&str, &str> =
             videos.iter().map(|v| (v.video_id.as_str(), v.title.as_str())).collect();
         let mut seen = HashSet::new();
         let mut liked = Liked { titles: Vec::new(), rows: Vec::new() };
-        for l in labels.iter().filter(|l| l.kind == shared::records::LabelKind::Interest) {
+        for l in labels.iter().filter(|l| l.kind == vrd_core::records::LabelKind::Interest) {
             if let (Some(&row), true) = (index.get(l.video_id.as_str()), seen.insert(l.video_id.as_str())) {
                 liked.titles.push(titles.get(l.video_id.as_str()).copied().unwrap_or(&l.video_id).to_string());
                 liked.rows.push(row);
@@ -63,10 +64,7 @@ impl Liked {
             .iter()
             .zip(&self.titles)
             .filter(|(row, _)| **row != exclude_row)
-            .map(|(row, title)| {
-                let sim: f64 = embeddings.row(*row).iter().zip(embedding).map(|(a, b)| (*a as f64) * (*b as f64)).sum();
-                (title.as_str(), sim)
-            })
+            .map(|(row, title)| (title.as_str(), candidates::cosine(embeddings.row(*row), embedding)))
             .max_by(|a, b| a.1.total_cmp(&b.1))
     }
 }
@@ -125,25 +123,7 @@ pub fn rank(
             saved.card.media_model
         );
     }
-    let index = embeddings.index();
-    let watched: HashSet<&str> = history.iter().map(|e| e.video_id.as_str()).collect();
-    let mut seen = HashSet::new();
-    let mut pool: Vec<(&Video, usize)> = Vec::new();
-    let mut missing = 0;
-    for v in candidates {
-        if !seen.insert(v.video_id.as_str()) || (!s.keep_watched && watched.contains(v.video_id.as_str())) {
-            continue;
-        }
-        match index.get(v.video_id.as_str()) {
-            Some(&row) => pool.push((v, row)),
-            None => missing += 1,
-        }
-    }
-    if missing > 0 && !s.quiet {
-        eprintln!(
-            "vrd-rank: {missing} candidates have no embedding and are left out (run vrd-encode media --previous)"
-        );
-    }
+    let pool = candidates::pool(candidates, history, embeddings, s.keep_watched, s.quiet);
     if pool.is_empty() {
         return Ok(Vec::new());
     }
@@ -194,16 +174,7 @@ pub fn rank(
             {
                 reasons.push(format!("like \"{title}\" you liked ({sim:.2})"));
             }
-            FeedItem {
-                rank: rank + 1,
-                video_id: v.video_id.clone(),
-                score: scored[i].0,
-                scores,
-                title: v.title.clone(),
-                channel: v.channel.clone(),
-                url: youtube_url(&v.video_id),
-                reasons,
-            }
+            candidates::feed_item(rank + 1, v, scored[i].0, scores, reasons)
         })
         .collect())
 }
@@ -360,5 +331,5 @@ fn explain(interest: f64, right_time: f64, fresh: f64, saved: &SavedModel, activ
 
 /// The app events for "now": from a file or the store, in time order.
 pub fn timeline(events: Vec<AppEvent>, name: &str) -> Result<Timeline> {
-    shared::context::prepare_timeline(events, |i| format!("{name}: app event {}", i + 1))
+    vrd_core::context::prepare_timeline(events, |i| format!("{name}: app event {}", i + 1))
 }

@@ -2,7 +2,8 @@
 //! mode or explicit weights, freshness decay by age, and a diverse selection (maximal
 //! marginal relevance on the media embeddings, at most N videos per channel).
 
-use shared::time::Timestamp;
+use crate::candidates::cosine;
+use vrd_core::time::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
@@ -87,15 +88,11 @@ pub fn select(candidates: &[Candidate], top: usize, lambda: f64, per_channel: us
         }
         for (j, c) in candidates.iter().enumerate() {
             if !used[j] {
-                max_sim[j] = max_sim[j].max(dot(c.embedding, candidates[i].embedding));
+                max_sim[j] = max_sim[j].max(cosine(c.embedding, candidates[i].embedding));
             }
         }
     }
     picked
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (*x as f64) * (*y as f64)).sum()
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 
 use crate::cold_start::{recency_weighted_mean, Settings};
 use anyhow::{bail, Result};
-use shared::records::Search;
 use std::path::Path;
+use vrd_core::records::Search;
 use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 
 /// The recency-weighted mean of the unit query embeddings of the last `recent` searches.
@@ -17,7 +17,7 @@ pub fn profile(searches: &[Search], model_id: &str, model: Option<&Path>, s: &Se
     if recent.is_empty() {
         bail!("no searches");
     }
-    let dir = vrd_model::model_dir::resolve_model_dir(model)?;
+    let dir = vrd_engine::model_dir::resolve_model_dir(model)?;
     let encoder = SentenceEncoder::load(&dir, &SentenceEncoderOptions::default())?;
     if encoder.model_id() != model_id {
         bail!(

@@ -1,9 +1,9 @@
 //! The cold-start slice end to end with the built tools (ingest → encode → rank) on the
 //! shipped fixtures, plus the pipe and failure behaviour of vrd-rank.
 
-use shared::tensors::{EmbeddingMeta, EmbeddingWriter};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use vrd_core::tensors::{EmbeddingMeta, EmbeddingWriter};
 
 const RANK: &str = env!("CARGO_BIN_EXE_vrd-rank");
 
@@ -296,7 +296,7 @@ fn candidates_the_cache_lacks_are_encoded_and_kept_for_the_next_run() {
         &tool("vrd-encode"),
         &["media", watch.to_str().unwrap(), early.to_str().unwrap(), "-o", partial.to_str().unwrap()],
     );
-    let rows = |path: &Path| shared::tensors::Embeddings::read(path).unwrap().meta.rows();
+    let rows = |path: &Path| vrd_core::tensors::Embeddings::read(path).unwrap().meta.rows();
     let before = rows(&partial);
     let mut args = p.rank_args();
     args[6] = partial.to_string_lossy().into_owned();
@@ -316,7 +316,7 @@ fn candidates_the_cache_lacks_are_encoded_and_kept_for_the_next_run() {
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["video_id"].as_str().unwrap().to_string())
         .collect();
-    let cached = shared::tensors::Embeddings::read(&partial).unwrap();
+    let cached = vrd_core::tensors::Embeddings::read(&partial).unwrap();
     let added = cached.meta.rows() - before;
     assert!(added == 10 && stderr.contains("encoded 10 videos that"), "{stderr}");
     assert!(candidates.iter().all(|id| cached.index().contains_key(id.as_str())), "every candidate is now cached");
@@ -363,14 +363,14 @@ fn a_store_alone_is_enough_for_a_cold_start_feed() {
     let args = ["--cold-start", "--db", db, "--embeddings", cache.to_str().unwrap(), "-n", "5", "--keep-watched"];
     let out = run(Path::new(RANK), &args);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let store = shared::store::Store::open(Path::new(db)).unwrap();
+    let store = vrd_store::Store::open(Path::new(db)).unwrap();
     let (videos, watched) = (store.videos().unwrap(), store.watch_events().unwrap());
     // The fixture's watch named by its URL only has no text to encode until its details come.
     assert_eq!(watched.iter().filter(|w| w.title_unknown).count(), 1);
     let known = watched.iter().filter(|w| !w.title_unknown).map(|w| w.video_id.as_str());
     let distinct: std::collections::HashSet<&str> = videos.iter().map(|v| v.video_id.as_str()).chain(known).collect();
     assert!(stderr.contains(&format!("encoded {} videos", distinct.len())), "{stderr}");
-    assert_eq!(shared::tensors::Embeddings::read(&cache).unwrap().meta.rows(), distinct.len());
+    assert_eq!(vrd_core::tensors::Embeddings::read(&cache).unwrap().meta.rows(), distinct.len());
     let lines: Vec<serde_json::Value> =
         String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(videos.len() >= 2);

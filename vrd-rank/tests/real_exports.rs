@@ -6,10 +6,10 @@
 //! kinds at once on one store, every row there afterwards. The samples are read where they
 //! are (never copied into the repository); without them this test fails.
 
-use shared::records::{AppEvent, FeedItem, Video, WatchEvent};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use vrd_core::records::{AppEvent, FeedItem, Video, WatchEvent};
 
 const RANK: &str = env!("CARGO_BIN_EXE_vrd-rank");
 
@@ -86,7 +86,7 @@ fn every_takeout_sample_makes_a_cold_start_feed() {
         let out = run("vrd-encode", &["media", s(&watch), s(&cands), "-o", s(&emb)]);
         let known: HashSet<&str> = history.iter().filter(|w| !w.title_unknown).map(|w| w.video_id.as_str()).collect();
         let rows = known.union(&candidate_ids.iter().map(String::as_str).collect()).count();
-        assert_eq!(shared::tensors::Embeddings::read(&emb).unwrap().meta.rows(), rows, "{file}");
+        assert_eq!(vrd_core::tensors::Embeddings::read(&emb).unwrap().meta.rows(), rows, "{file}");
         if untitled > 0 {
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert!(stderr.contains(&format!("{untitled} watch events with the title unknown left out")), "{stderr}");
@@ -171,7 +171,7 @@ fn every_activitywatch_export_makes_a_feed_for_a_moment_in_it() {
         // A moment inside the timeline, just after its middle event ended.
         let mid = &events[events.len() / 2];
         let at = mid.start + chrono::Duration::seconds(mid.duration_s.ceil() as i64 + 1);
-        let at = shared::time::format_rfc3339(&at);
+        let at = vrd_core::time::format_rfc3339(&at);
         let context = d(&format!("{file}.context.safetensors"));
         let out = run(
             "vrd-encode",
@@ -279,7 +279,7 @@ fn four_writers_of_different_kinds_at_once_on_one_store() {
             let out = child.wait_with_output().unwrap();
             assert!(out.status.success(), "{round}: {name} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         }
-        let store = shared::store::Store::open(Path::new(db)).unwrap();
+        let store = vrd_store::Store::open(Path::new(db)).unwrap();
         assert_eq!(store.watch_events().unwrap().len(), 345, "{round}");
         assert_eq!(store.videos().unwrap().len(), 15, "{round}");
         assert_eq!(store.app_events(None, None).unwrap().len(), 1446, "{round}");

@@ -6,14 +6,14 @@
 //! question's target is -100 (ignored). Rows are in time order, which the folds rely on.
 
 use anyhow::{anyhow, bail, Context, Result};
-use shared::context::{label_anchor_id, ContextSpec};
-use shared::jsonl::JsonlReader;
-use shared::records::{Head, Label, Video};
-use shared::tensors::{read_metadata, Embeddings};
-use shared::time::Timestamp;
 use std::collections::HashMap;
 use std::path::Path;
 use tch::{Device, Kind, Tensor};
+use vrd_core::context::{label_anchor_id, ContextSpec};
+use vrd_core::jsonl::JsonlReader;
+use vrd_core::records::{Head, Label, Video};
+use vrd_core::tensors::{read_metadata, Embeddings};
+use vrd_core::time::Timestamp;
 use vrd_model::activity::Activity;
 
 /// "Not labelled for this question".
@@ -159,15 +159,19 @@ pub fn load(src: &Sources) -> Result<Dataset> {
         .collect();
     let mut take =
         |name: &str| named.remove(name).ok_or_else(|| anyhow!("{}: no tensor `{name}`", src.context.display()));
-    let template =
-        shared::text::TextTemplate::parse(shared::text::DEFAULT_TEMPLATE, shared::text::DEFAULT_DESCRIPTION_CHARS)?;
+    let template = vrd_core::text::TextTemplate::parse(
+        vrd_core::text::DEFAULT_TEMPLATE,
+        vrd_core::text::DEFAULT_DESCRIPTION_CHARS,
+    )?;
     let by_id: HashMap<&str, &Video> = videos.iter().map(|v| (v.video_id.as_str(), v)).collect();
     let texts = media
         .meta
         .ids
         .iter()
         .map(|id| {
-            by_id.get(id.as_str()).map_or_else(String::new, |v| template.render(&shared::records::MediaText::from(*v)))
+            by_id
+                .get(id.as_str())
+                .map_or_else(String::new, |v| template.render(&vrd_core::records::MediaText::from(*v)))
         })
         .collect();
     Ok(Dataset {

@@ -17,9 +17,9 @@ use crate::net::Arch;
 use crate::train::{self, Method, TrainOptions, Trained};
 use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
-use shared::records::{Head, PerHead};
 use std::collections::BTreeMap;
 use tch::Device;
+use vrd_core::records::{Head, PerHead};
 
 pub const METHODS: [&str; 6] = ["model", "chosen", "context_blind", "logistic_regression", "similarity", "prior"];
 
@@ -137,13 +137,13 @@ pub fn folds(data: &Dataset, k: usize) -> Result<Vec<Fold>> {
 }
 
 /// One split at `from`: train on what may train it, test on every row from then on.
-pub fn holdout(data: &Dataset, from: shared::time::Timestamp) -> Result<Vec<Fold>> {
+pub fn holdout(data: &Dataset, from: vrd_core::time::Timestamp) -> Result<Vec<Fold>> {
     let test: Vec<usize> = (0..data.rows.len()).filter(|&i| data.rows[i].at >= from).collect();
     let train: Vec<usize> = (0..data.rows.len()).filter(|&i| data.rows[i].before(from, data.window())).collect();
     if test.is_empty() || train.is_empty() {
         bail!(
             "--test-from {}: {} labels to train on and {} to test on; both need some",
-            shared::time::format_rfc3339(&from),
+            vrd_core::time::format_rfc3339(&from),
             train.len(),
             test.len()
         );
@@ -207,8 +207,8 @@ pub fn evaluate(
             fold: i + 1,
             train_rows: train_rows.len(),
             test_rows: test_rows.len(),
-            test_from: shared::time::format_rfc3339(&test_rows[0].at),
-            test_to: shared::time::format_rfc3339(&test_rows[test_rows.len() - 1].at),
+            test_from: vrd_core::time::format_rfc3339(&test_rows[0].at),
+            test_to: vrd_core::time::format_rfc3339(&test_rows[test_rows.len() - 1].at),
             methods,
             choice: choice.expect("the model is trained in every fold"),
         });

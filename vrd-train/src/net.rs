@@ -4,9 +4,9 @@
 
 use crate::data::{Batch, Dataset};
 use anyhow::{anyhow, Result};
-use shared::records::PerHead;
 use std::path::PathBuf;
 use tch::nn;
+use vrd_core::records::PerHead;
 use vrd_model::fast::{FastConfig, FastInput, FastModel, Scorer};
 use vrd_model::fused::{Finetune, FusedConfig, FusedModel};
 use vrd_model::heads::HeadLogits;

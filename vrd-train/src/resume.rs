@@ -83,7 +83,7 @@ impl Checkpoints {
         std::fs::rename(&tmp, &weights).with_context(|| format!("cannot write {}", weights.display()))?;
         let previous = self.read_state(job).map(|s| s.weights);
         let text = serde_json::to_string_pretty(&state)? + "\n";
-        shared::output::write_atomic(&self.state_path(job), |f| Ok(std::io::Write::write_all(f, text.as_bytes())?))?;
+        vrd_core::output::write_atomic(&self.state_path(job), |f| Ok(std::io::Write::write_all(f, text.as_bytes())?))?;
         if let Some(old) = previous.filter(|old| *old != state.weights) {
             let _ = std::fs::remove_file(self.dir.join(old));
         }
@@ -105,7 +105,7 @@ impl Checkpoints {
 
 /// Names what makes two runs the same: a hash over the given parts.
 pub fn run_key(parts: &[&str]) -> String {
-    shared::text::text_hash(parts)
+    vrd_core::text::text_hash(parts)
 }
 
 /// The tensors of `saved` named `<prefix><name>`, as `(name, tensor)` in name order.

@@ -9,9 +9,9 @@
 
 use anyhow::{Context, Result};
 use chrono::{Datelike, Duration, TimeZone, Utc, Weekday};
-use shared::records::{AppEvent, Label, LabelKind, Video};
-use shared::time::Timestamp;
 use std::path::Path;
+use vrd_core::records::{AppEvent, Label, LabelKind, Video};
+use vrd_core::time::Timestamp;
 
 pub struct Options {
     pub days: i64,
@@ -287,9 +287,9 @@ pub fn write(person: &Person, dir: &Path) -> Result<()> {
 }
 
 fn write_jsonl<T: serde::Serialize>(path: &Path, records: &[T]) -> Result<()> {
-    let mut out = shared::output::Output::open(Some(path))?;
+    let mut out = vrd_core::output::Output::open(Some(path))?;
     for r in records {
-        shared::jsonl::write_record(&mut out, r)?;
+        vrd_core::jsonl::write_record(&mut out, r)?;
     }
     out.finish()
 }
@@ -305,7 +305,7 @@ mod tests {
         assert_eq!(p.labels.len(), simulate(&o).labels.len());
         assert!(p.labels.len() > 250, "{}", p.labels.len());
         // Right-time answers follow the hour before.
-        for l in p.labels.iter().filter(|l| l.kind.head() == Some(shared::records::Head::RightTime)) {
+        for l in p.labels.iter().filter(|l| l.kind.head() == Some(vrd_core::records::Head::RightTime)) {
             let work = work_share(&p.events, l.labelled_at).unwrap();
             let v = p.videos.iter().find(|v| v.video_id == l.video_id).unwrap();
             let brk = topic_of(v).name == "rust" && v.duration_s.unwrap() < 600.0;

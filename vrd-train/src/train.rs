@@ -14,13 +14,13 @@ use crate::optim::AdamW;
 use crate::resume::{self, with_prefix, Checkpoints, LoopState};
 use crate::simulate::Rng;
 use anyhow::{anyhow, Result};
-use shared::records::{Head, PerHead};
 use std::collections::BTreeMap;
 use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
+use vrd_core::records::{Head, PerHead};
+use vrd_engine::saved::Calibration;
 use vrd_model::fast::Scorer;
 use vrd_model::heads::HeadLogits;
-use vrd_model::saved::Calibration;
 use vrd_model::wide::{main_buckets, WideConfig, WideFeatures};
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -332,6 +332,11 @@ fn refit_baselines(b: &mut Baselines, features: &WideFeatures, data: &Dataset, r
 
 /// Trains one model on `rows`. With `checkpoint` (the folder and this model's job name),
 /// its state is saved after every epoch and, when resuming, picked up where it stopped.
+///
+/// Four steps: [`Setup::new`] (the validation slice, scales, the wide features and the
+/// baselines from the fit part), [`Training::start`] (the network, its wide path started as
+/// the regression), the epochs ([`Training::epoch`], with [`EpochLoop::record`] keeping
+/// the best and [`save_checkpoint`]), and [`calibrate_and_choose`].
 #[allow(clippy::too_many_arguments)]
 pub fn train(
     data: &Dataset,
@@ -343,76 +348,14 @@ pub fn train(
     progress: Option<&indicatif::ProgressBar>,
     checkpoint: Option<(&Checkpoints, &str)>,
 ) -> Result<Trained> {
-    let (fit, val) = carve_validation(rows, opts.validation, data.window());
-    let fit = if fit.is_empty() { rows.to_vec() } else { fit };
-    let val = Validation::split(val);
-    let scale = DurationScale::fit(&fit);
-    let weights = |f: fn(&Row) -> i64| {
-        let w = class_weights(&fit.iter().map(|r| f(r)).collect::<Vec<_>>());
-        Tensor::from_slice(&[w[0] as f32, w[1] as f32]).to_device(device)
-    };
-    let (w_interest, w_right) = (weights(|r| r.interest), weights(|r| r.right_time));
-
-    // The wide features' fixed parts come from the fit part alone: the main apps of its
-    // windows and the principal axes of its videos.
-    let fit_idx = Tensor::from_slice(&fit.iter().map(|r| r.context as i64).collect::<Vec<_>>());
-    let share_buckets = main_buckets(&data.context.index_select(&fit_idx), data.spec.app_buckets as i64, MAIN_APPS);
-    let features_vs = nn::VarStore::new(Device::Cpu);
-    let features = WideFeatures::new(features_vs.root(), wide_config(data, share_buckets.clone()));
-    let media_idx = Tensor::from_slice(&fit.iter().map(|r| r.media as i64).collect::<Vec<_>>());
-    features.fit_pca(&data.media.index_select(0, &media_idx));
-    let mut baselines = PerHead::new(|head| fit_baselines(&features, data, (&fit, &val), head, context_blind));
-
-    tch::manual_seed(opts.seed as i64);
-    let mut vs = nn::VarStore::new(device);
-    let mut model = Net::build(arch, &vs, data, share_buckets)?;
-    if let Net::Fast(m) = &model {
-        // The wide path starts as the tuned logistic regression, the deep heads at zero.
-        tch::no_grad(|| {
-            m.features.pca.shallow_clone().copy_(&features.pca);
-            m.features.pca_mean.shallow_clone().copy_(&features.pca_mean);
-        });
-        for head in Head::ALL {
-            let b = baselines.get(head);
-            m.set_linear(head, true, &b.logistic.weight, b.logistic.bias);
-        }
-    }
-    // bf16 explicitly (tch's autocast knows only fp16): every weight and activation in
-    // bf16, the optimiser's f32 masters holding the trained weights, losses in f32.
-    let kind = if opts.bf16 {
-        vs.bfloat16();
-        Kind::BFloat16
-    } else {
-        Kind::Float
-    };
-    // Group 0 is the fast model, or the fusion model's encoder; group 1 its new layers.
-    let mut opt = AdamW::new(&vs, 2, |name| usize::from(Net::is_new_layer(arch, name)), opts.weight_decay);
-    let group_lr = |factor: f64| match arch {
-        Arch::Fast => [opts.lr * factor, opts.lr * factor],
-        Arch::Fusion { .. } => [opts.lr_encoder * factor, opts.lr * factor],
-    };
-    let mut rng = Rng::new(opts.seed);
-    let sample_weights = mix_weights(&fit);
-
-    let steps_per_epoch = fit.len().div_ceil(opts.batch_size).max(1);
-    let total_steps = (steps_per_epoch * opts.epochs).div_ceil(opts.accumulation).max(1);
-    let warmup = ((total_steps as f64) * opts.warmup).ceil().max(1.0);
-    let mut step = 0usize;
-    let mut micro = 0usize;
-    // Epochs compete among themselves; the linear model the wide path starts from competes
-    // afterwards, as the logistic-regression candidate of each question.
-    let mut best: (f64, usize, Weights) = (f64::NEG_INFINITY, 0, Vec::new());
-    let mut ema: Option<f64> = None;
-    let mut start_epoch = 0;
+    let setup = Setup::new(data, rows, opts, device, context_blind);
+    let mut training = Training::start(arch, data, &setup, opts, device)?;
+    let plan = StepPlan::new(&setup.fit, opts);
+    let mut state = EpochLoop::new(opts.seed);
     let key = checkpoint.map(|(_, job)| run_key(data, rows, arch, opts, context_blind, job));
     if let (Some((checkpoints, job)), Some(key)) = (checkpoint, &key) {
-        if let Some((state, saved)) = checkpoints.load(job, key)? {
-            restore(&vs, &with_prefix(&saved, "model."))?;
-            opt.load_state(&saved, state.steps as i64)?;
-            best = (state.best_score, state.best_epoch, with_prefix(&saved, "best."));
-            (start_epoch, step, ema) = (state.epochs_done, state.steps, state.ema);
-            rng = Rng::from_state(state.sampler);
-            let note = || eprintln!("vrd-train: {job}: resuming after epoch {start_epoch}");
+        if resume_from(checkpoints, job, key, &mut training, &mut state)? {
+            let note = || eprintln!("vrd-train: {job}: resuming after epoch {}", state.start_epoch);
             match progress {
                 Some(bar) => bar.suspend(note),
                 None => note(),
@@ -420,74 +363,260 @@ pub fn train(
         }
     }
     let mut last_save = std::time::Instant::now();
-    for epoch in start_epoch..opts.epochs {
+    for epoch in state.start_epoch..opts.epochs {
+        let loss = training.epoch(data, &setup, arch, opts, &plan, &mut state, epoch, context_blind)?;
+        let score = validation_score(
+            &training.model,
+            data,
+            &setup.val.select,
+            &setup.scale,
+            (device, training.kind),
+            context_blind,
+        );
+        state.record(score, epoch, opts.ema, &training.vs);
+        if let Some(bar) = progress {
+            bar.set_message(format!("epoch {} loss {loss:.4} val {score:.3}", epoch + 1));
+        }
+        let due = |c: &Checkpoints| epoch + 1 == opts.epochs || last_save.elapsed() >= c.every;
+        if let (Some((checkpoints, job)), Some(key)) = (checkpoint.filter(|(c, _)| due(c)), &key) {
+            save_checkpoint(checkpoints, job, key, &training, &state, epoch + 1)?;
+            last_save = std::time::Instant::now();
+        }
+    }
+    calibrate_and_choose(setup, training, state, data, arch, device, context_blind)
+}
+
+/// What one model is trained and judged from, all of it from the fit part: the validation
+/// slice carved from its end, the duration scale, the class weights, the wide features'
+/// fixed parts (the main apps of its windows, the principal axes of its videos) and the
+/// baselines fitted on those features.
+struct Setup<'a> {
+    fit: Vec<&'a Row>,
+    val: Validation<'a>,
+    scale: DurationScale,
+    class_weights: PerHead<Tensor>,
+    share_buckets: Vec<i64>,
+    features: WideFeatures,
+    baselines: PerHead<Baselines>,
+}
+
+impl<'a> Setup<'a> {
+    fn new(data: &Dataset, rows: &[&'a Row], opts: &TrainOptions, device: Device, context_blind: bool) -> Setup<'a> {
+        let (fit, val) = carve_validation(rows, opts.validation, data.window());
+        let fit = if fit.is_empty() { rows.to_vec() } else { fit };
+        let val = Validation::split(val);
+        let scale = DurationScale::fit(&fit);
+        let weights = |f: fn(&Row) -> i64| {
+            let w = class_weights(&fit.iter().map(|r| f(r)).collect::<Vec<_>>());
+            Tensor::from_slice(&[w[0] as f32, w[1] as f32]).to_device(device)
+        };
+        let class_weights = PerHead { interest: weights(|r| r.interest), right_time: weights(|r| r.right_time) };
+        let fit_idx = Tensor::from_slice(&fit.iter().map(|r| r.context as i64).collect::<Vec<_>>());
+        let share_buckets = main_buckets(&data.context.index_select(&fit_idx), data.spec.app_buckets as i64, MAIN_APPS);
+        let features_vs = nn::VarStore::new(Device::Cpu);
+        let features = WideFeatures::new(features_vs.root(), wide_config(data, share_buckets.clone()));
+        let media_idx = Tensor::from_slice(&fit.iter().map(|r| r.media as i64).collect::<Vec<_>>());
+        features.fit_pca(&data.media.index_select(0, &media_idx));
+        let baselines = PerHead::new(|head| fit_baselines(&features, data, (&fit, &val), head, context_blind));
+        Setup { fit, val, scale, class_weights, share_buckets, features, baselines }
+    }
+}
+
+/// The network being trained, its optimiser and the precision it trains in.
+struct Training {
+    vs: nn::VarStore,
+    model: Net,
+    opt: AdamW,
+    kind: Kind,
+}
+
+impl Training {
+    fn start(arch: &Arch, data: &Dataset, setup: &Setup, opts: &TrainOptions, device: Device) -> Result<Training> {
+        tch::manual_seed(opts.seed as i64);
+        let mut vs = nn::VarStore::new(device);
+        let model = Net::build(arch, &vs, data, setup.share_buckets.clone())?;
+        if let Net::Fast(m) = &model {
+            // The wide path starts as the tuned logistic regression, the deep heads at zero.
+            tch::no_grad(|| {
+                m.features.pca.shallow_clone().copy_(&setup.features.pca);
+                m.features.pca_mean.shallow_clone().copy_(&setup.features.pca_mean);
+            });
+            for head in Head::ALL {
+                let b = setup.baselines.get(head);
+                m.set_linear(head, true, &b.logistic.weight, b.logistic.bias);
+            }
+        }
+        // bf16 explicitly (tch's autocast knows only fp16): every weight and activation in
+        // bf16, the optimiser's f32 masters holding the trained weights, losses in f32.
+        let kind = if opts.bf16 {
+            vs.bfloat16();
+            Kind::BFloat16
+        } else {
+            Kind::Float
+        };
+        // Group 0 is the fast model, or the fusion model's encoder; group 1 its new layers.
+        let opt = AdamW::new(&vs, 2, |name| usize::from(Net::is_new_layer(arch, name)), opts.weight_decay);
+        Ok(Training { vs, model, opt, kind })
+    }
+
+    /// One pass of weighted batches over the fit part; the mean loss.
+    #[allow(clippy::too_many_arguments)]
+    fn epoch(
+        &mut self,
+        data: &Dataset,
+        setup: &Setup,
+        arch: &Arch,
+        opts: &TrainOptions,
+        plan: &StepPlan,
+        state: &mut EpochLoop,
+        epoch: usize,
+        context_blind: bool,
+    ) -> Result<f64> {
         // Dropout draws from libtorch's generator: seeding it per epoch makes a resumed
         // run draw what the uninterrupted one would have.
         tch::manual_seed(opts.seed as i64 + 1 + epoch as i64);
+        let device = self.vs.device();
         let mut epoch_loss = 0.0;
-        for _ in 0..steps_per_epoch {
+        let mut micro = 0usize;
+        for _ in 0..plan.steps_per_epoch {
             let batch_rows: Vec<&Row> =
-                (0..opts.batch_size).map(|_| fit[weighted_pick(&mut rng, &sample_weights)]).collect();
-            let b = data.batch(&batch_rows, &scale, device, kind);
-            let logits = model.forward(&b, true, context_blind)?;
-            let loss = head_loss(&logits.interest, &b.interest, &w_interest)
-                + head_loss(&logits.right_time, &b.right_time, &w_right);
+                (0..opts.batch_size).map(|_| setup.fit[weighted_pick(&mut state.rng, &plan.sample_weights)]).collect();
+            let b = data.batch(&batch_rows, &setup.scale, device, self.kind);
+            let logits = self.model.forward(&b, true, context_blind)?;
+            let loss = loss(&logits, &b.interest, &b.right_time, &setup.class_weights);
             epoch_loss += loss.double_value(&[]);
             (loss / opts.accumulation as f64).backward();
             micro += 1;
             if micro % opts.accumulation == 0 {
-                let [g0, g1] = group_lr(schedule(1.0, step as f64, warmup, total_steps as f64));
-                opt.set_lr(0, g0);
-                opt.set_lr(1, g1);
-                opt.clip_grad_norm(1.0);
-                opt.step();
-                opt.zero_grad();
-                step += 1;
+                let factor = schedule(1.0, state.step as f64, plan.warmup, plan.total_steps as f64);
+                optimizer_step(&mut self.opt, group_lrs(arch, opts, factor));
+                state.step += 1;
             }
         }
         if micro % opts.accumulation != 0 {
             // No gradient carries over into the next epoch (the reference's leak).
-            opt.zero_grad();
+            self.opt.zero_grad();
         }
-        micro = 0;
-        let score = validation_score(&model, data, &val.select, &scale, (device, kind), context_blind);
-        let smoothed = match ema {
+        Ok(epoch_loss / plan.steps_per_epoch as f64)
+    }
+}
+
+/// The learning rates of the two parameter groups at `factor` of the schedule.
+fn group_lrs(arch: &Arch, opts: &TrainOptions, factor: f64) -> [f64; 2] {
+    match arch {
+        Arch::Fast => [opts.lr * factor, opts.lr * factor],
+        Arch::Fusion { .. } => [opts.lr_encoder * factor, opts.lr * factor],
+    }
+}
+
+/// How the steps fall: batches per epoch, optimiser steps in all, the warm-up, and each fit
+/// row's sampling weight.
+struct StepPlan {
+    steps_per_epoch: usize,
+    total_steps: usize,
+    warmup: f64,
+    sample_weights: Vec<f64>,
+}
+
+impl StepPlan {
+    fn new(fit: &[&Row], opts: &TrainOptions) -> StepPlan {
+        let steps_per_epoch = fit.len().div_ceil(opts.batch_size).max(1);
+        let total_steps = (steps_per_epoch * opts.epochs).div_ceil(opts.accumulation).max(1);
+        let warmup = ((total_steps as f64) * opts.warmup).ceil().max(1.0);
+        StepPlan { steps_per_epoch, total_steps, warmup, sample_weights: mix_weights(fit) }
+    }
+}
+
+/// Where the epoch loop stands: what a checkpoint saves and a resumed run restores.
+struct EpochLoop {
+    rng: Rng,
+    step: usize,
+    /// The smoothed validation score, epoch and weights of the best epoch so far. Epochs
+    /// compete among themselves; the linear model the wide path starts from competes
+    /// afterwards, as the logistic-regression candidate of each question.
+    best: (f64, usize, Weights),
+    ema: Option<f64>,
+    start_epoch: usize,
+}
+
+impl EpochLoop {
+    fn new(seed: u64) -> EpochLoop {
+        EpochLoop { rng: Rng::new(seed), step: 0, best: (f64::NEG_INFINITY, 0, Vec::new()), ema: None, start_epoch: 0 }
+    }
+
+    /// Smooths the epoch's validation score and keeps the weights when it is the best yet.
+    fn record(&mut self, score: f64, epoch: usize, ema_weight: f64, vs: &nn::VarStore) {
+        let smoothed = match self.ema {
             None => score,
-            Some(prev) => opts.ema * prev + (1.0 - opts.ema) * score,
+            Some(prev) => ema_weight * prev + (1.0 - ema_weight) * score,
         };
-        ema = Some(smoothed);
-        if smoothed > best.0 || best.2.is_empty() {
-            best = (smoothed, epoch + 1, snapshot(&vs));
-        }
-        if let Some(bar) = progress {
-            bar.set_message(format!(
-                "epoch {} loss {:.4} val {:.3}",
-                epoch + 1,
-                epoch_loss / steps_per_epoch as f64,
-                score
-            ));
-        }
-        let due = |c: &Checkpoints| epoch + 1 == opts.epochs || last_save.elapsed() >= c.every;
-        if let (Some((checkpoints, job)), Some(key)) = (checkpoint.filter(|(c, _)| due(c)), &key) {
-            let state = LoopState {
-                run_key: key.clone(),
-                epochs_done: epoch + 1,
-                steps: step,
-                sampler: rng.state(),
-                ema,
-                best_score: best.0,
-                best_epoch: best.1,
-                weights: String::new(),
-            };
-            let mut tensors: Vec<(String, Tensor)> =
-                snapshot(&vs).into_iter().map(|(n, t)| (format!("model.{n}"), t)).collect();
-            tensors.extend(best.2.iter().map(|(n, t)| (format!("best.{n}"), t.shallow_clone())));
-            tensors.extend(opt.state());
-            checkpoints.save(job, state, &tensors)?;
-            last_save = std::time::Instant::now();
+        self.ema = Some(smoothed);
+        if smoothed > self.best.0 || self.best.2.is_empty() {
+            self.best = (smoothed, epoch + 1, snapshot(vs));
         }
     }
-    let (_, best_epoch, weights_at_best) = best;
+}
+
+/// Picks up an interrupted run of the same job; whether there was one.
+fn resume_from(
+    checkpoints: &Checkpoints,
+    job: &str,
+    key: &str,
+    training: &mut Training,
+    state: &mut EpochLoop,
+) -> Result<bool> {
+    let Some((saved_state, saved)) = checkpoints.load(job, key)? else {
+        return Ok(false);
+    };
+    restore(&training.vs, &with_prefix(&saved, "model."))?;
+    training.opt.load_state(&saved, saved_state.steps as i64)?;
+    state.best = (saved_state.best_score, saved_state.best_epoch, with_prefix(&saved, "best."));
+    (state.start_epoch, state.step, state.ema) = (saved_state.epochs_done, saved_state.steps, saved_state.ema);
+    state.rng = Rng::from_state(saved_state.sampler);
+    Ok(true)
+}
+
+/// The loop's position, the weights now and at the best epoch, and the optimiser's state.
+fn save_checkpoint(
+    checkpoints: &Checkpoints,
+    job: &str,
+    key: &str,
+    training: &Training,
+    state: &EpochLoop,
+    epochs_done: usize,
+) -> Result<()> {
+    let loop_state = LoopState {
+        run_key: key.to_string(),
+        epochs_done,
+        steps: state.step,
+        sampler: state.rng.state(),
+        ema: state.ema,
+        best_score: state.best.0,
+        best_epoch: state.best.1,
+        weights: String::new(),
+    };
+    let mut tensors: Vec<(String, Tensor)> =
+        snapshot(&training.vs).into_iter().map(|(n, t)| (format!("model.{n}"), t)).collect();
+    tensors.extend(state.best.2.iter().map(|(n, t)| (format!("best.{n}"), t.shallow_clone())));
+    tensors.extend(training.opt.state());
+    checkpoints.save(job, loop_state, &tensors)
+}
+
+/// The best epoch's weights back, in f32 (what ranking runs); calibrated on the held-out
+/// half of the validation slice, met there with the baselines per question, and the
+/// chosen scorer written into the fast model.
+fn calibrate_and_choose(
+    setup: Setup,
+    training: Training,
+    state: EpochLoop,
+    data: &Dataset,
+    arch: &Arch,
+    device: Device,
+    context_blind: bool,
+) -> Result<Trained> {
+    let Setup { fit, val, scale, features, mut baselines, .. } = setup;
+    let Training { mut vs, mut model, .. } = training;
+    let (_, best_epoch, weights_at_best) = state.best;
     restore(&vs, &weights_at_best)?;
     // What is calibrated, evaluated and saved is the f32 model ranking will run.
     vs.float();
@@ -638,6 +767,23 @@ fn weighted_pick(rng: &mut Rng, cumulative: &[f64]) -> usize {
 }
 
 /// Class-weighted cross entropy over the rows labelled for this head; zero when none is.
+/// The training loss: both heads' class-weighted cross-entropy, in f32 whatever the
+/// precision, rows not labelled for a head left out of it. `vrd-train bench` times this.
+pub fn loss(logits: &HeadLogits, interest: &Tensor, right_time: &Tensor, class_weights: &PerHead<Tensor>) -> Tensor {
+    head_loss(&logits.interest, interest, &class_weights.interest)
+        + head_loss(&logits.right_time, right_time, &class_weights.right_time)
+}
+
+/// One optimiser step over the accumulated gradients at the two groups' learning rates:
+/// clipped to norm 1, then cleared.
+pub fn optimizer_step(opt: &mut AdamW, lrs: [f64; 2]) {
+    opt.set_lr(0, lrs[0]);
+    opt.set_lr(1, lrs[1]);
+    opt.clip_grad_norm(1.0);
+    opt.step();
+    opt.zero_grad();
+}
+
 fn head_loss(logits: &Tensor, targets: &Tensor, weights: &Tensor) -> Tensor {
     let labelled = targets.ne(IGNORE).sum(Kind::Int64).int64_value(&[]);
     if labelled == 0 {

@@ -13,14 +13,14 @@ pub(crate) mod parse;
 use anyhow::{anyhow, Context, Result};
 use api::{ApiClient, Auth, QuotaExhausted};
 use clap::{Args, Subcommand};
-use shared::cli::UsageError;
-use shared::records::{Label, LabelKind, Video};
-use shared::secrets;
-use shared::store::Store;
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use vrd_core::cli::UsageError;
+use vrd_core::records::{Label, LabelKind, Video};
+use vrd_core::secrets;
+use vrd_store::Store;
 
 /// `videos.list` takes at most this many ids.
 const IDS_PER_CALL: usize = 50;
@@ -167,14 +167,14 @@ pub fn run(args: YoutubeArgs) -> Result<()> {
 /// Where fetched videos go: the store a batch at a time, or JSONL at the end.
 struct Sink<'a> {
     store: Option<&'a mut Store>,
-    out: Option<shared::output::Output>,
+    out: Option<vrd_core::output::Output>,
     written: usize,
     not_found: usize,
 }
 
 impl<'a> Sink<'a> {
     fn new(store: Option<&'a mut Store>, output: Option<&Path>) -> Result<Sink<'a>> {
-        let out = if store.is_none() { Some(shared::output::Output::open(output)?) } else { None };
+        let out = if store.is_none() { Some(vrd_core::output::Output::open(output)?) } else { None };
         Ok(Sink { store, out, written: 0, not_found: 0 })
     }
 
@@ -185,7 +185,7 @@ impl<'a> Sink<'a> {
             }
             (None, Some(out)) => {
                 for v in videos {
-                    shared::jsonl::write_record(out, v)?;
+                    vrd_core::jsonl::write_record(out, v)?;
                 }
             }
             (None, None) => unreachable!("a sink has a store or an output"),
@@ -203,7 +203,7 @@ fn fetch_details(
     sink: &mut Sink,
     fallback: &HashMap<String, &serde_json::Value>,
 ) -> Result<()> {
-    let bar = shared::cli::progress_bar(ids.len(), "videos");
+    let bar = vrd_core::cli::progress_bar(ids.len(), "videos");
     let mut categories: HashMap<String, String> = HashMap::new();
     for batch in ids.chunks(IDS_PER_CALL) {
         let joined = batch.join(",");
@@ -320,9 +320,9 @@ fn ratings(client: &mut ApiClient, store: Option<&mut Store>, output: Option<&Pa
             Ok(())
         }
         None => {
-            let mut out = shared::output::Output::open(output)?;
+            let mut out = vrd_core::output::Output::open(output)?;
             for l in &labels {
-                shared::jsonl::write_record(&mut out, l)?;
+                vrd_core::jsonl::write_record(&mut out, l)?;
             }
             out.finish()
         }
@@ -385,7 +385,7 @@ fn read_ids(path: &Path) -> Result<Vec<String>> {
         }
         let id = if line.starts_with('{') {
             let v: serde_json::Value = serde_json::from_str(line)
-                .map_err(|e| anyhow!("{name}:{}: {}", i + 1, shared::jsonl::strip_position(&e.to_string())))?;
+                .map_err(|e| anyhow!("{name}:{}: {}", i + 1, vrd_core::jsonl::strip_position(&e.to_string())))?;
             v.get("video_id")
                 .and_then(|v| v.as_str())
                 .map(str::to_string)

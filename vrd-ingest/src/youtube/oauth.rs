@@ -6,11 +6,11 @@
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use shared::secrets::{read_private_file, write_private_file};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use vrd_core::secrets::{read_private_file, write_private_file};
 
 pub const SCOPE: &str = "https://www.googleapis.com/auth/youtube.readonly";
 

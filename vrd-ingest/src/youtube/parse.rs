@@ -3,9 +3,9 @@
 
 use anyhow::{anyhow, bail, Result};
 use serde::Deserialize;
-use shared::records::Video;
-use shared::time::{parse_rfc3339, Timestamp};
 use std::collections::HashMap;
+use vrd_core::records::Video;
+use vrd_core::time::{parse_rfc3339, Timestamp};
 
 pub const SOURCE: &str = "youtube-api";
 

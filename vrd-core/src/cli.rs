@@ -1,0 +1,108 @@
+//! Command-line conventions shared by every tool: exit codes, quiet exit on a closed pipe,
+//! error reporting on stderr, and `--version`.
+
+use std::io;
+use std::process::ExitCode;
+
+/// Everything went well.
+pub const EXIT_OK: u8 = 0;
+/// Bad data, a missing file, a failed computation.
+pub const EXIT_FAILURE: u8 = 1;
+/// The command line itself was wrong (clap uses the same code for its own errors).
+pub const EXIT_USAGE: u8 = 2;
+
+/// An error that is the user's command line's fault rather than the data's: exits with
+/// [`EXIT_USAGE`].
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Runs a tool's body and maps its outcome to an exit code.
+///
+/// A closed stdout (`vrd-rank ... | head -1`) is not a failure: the reader has what it
+/// wanted, so the tool exits 0 without a message, as Unix filters do.
+pub fn run(tool: &str, body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
+    match body() {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(err) if is_broken_pipe(&err) => ExitCode::from(EXIT_OK),
+        Err(err) => {
+            eprintln!("{tool}: error: {}", render_error(&err));
+            if err.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::from(EXIT_FAILURE)
+            }
+        }
+    }
+}
+
+/// The error and its causes on one line, outermost first, without repeating a cause
+/// that the outer message already quotes.
+fn render_error(err: &anyhow::Error) -> String {
+    let mut out = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| cause.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe))
+}
+
+/// Parses the command line of a tool that runs no model (`--version` prints the plain
+/// version, without probing libtorch and CUDA).
+pub fn parse_args<C: clap::Parser>() -> C {
+    parse_with(C::command().version(env!("CARGO_PKG_VERSION")))
+}
+
+/// Parses the command line with a long `--version` text, computed only when `--version`
+/// is asked for (the model tools' text probes libtorch and CUDA, which is slow).
+pub fn parse_args_with_long_version<C: clap::Parser>(long_version: impl FnOnce() -> String) -> C {
+    let mut cmd = C::command().version(env!("CARGO_PKG_VERSION"));
+    if std::env::args_os().any(|a| a == "--version") {
+        cmd = cmd.long_version(long_version());
+    }
+    parse_with(cmd)
+}
+
+fn parse_with<C: clap::Parser>(cmd: clap::Command) -> C {
+    let matches = cmd.get_matches();
+    C::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// A progress bar on stderr (drawn only when stderr is a terminal, so logs stay clean).
+pub fn progress_bar(len: usize, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} {what} [{{bar:30}}] {{pos}}/{{len}} {{per_sec}} eta {{eta}}"
+        ))
+        .expect("valid progress template")
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// clap's value parser for a time option (`--at`, `--since`…): RFC 3339 with a zone, as
+/// UTC. One parser for every tool, so a bad time reads the same everywhere.
+pub fn time_arg(s: &str) -> Result<crate::time::Timestamp, String> {
+    crate::time::parse_rfc3339(s).map_err(|e| e.to_string())
+}
+
+/// clap's value parser for `--timezone`: an IANA name, so a misspelt zone is a usage error
+/// in every tool.
+pub fn timezone_arg(s: &str) -> Result<crate::time::Tz, String> {
+    crate::time::parse_timezone(s).map_err(|e| e.to_string())
+}

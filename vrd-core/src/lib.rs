@@ -1,0 +1,19 @@
+//! The light core every vrd tool is built on: the record types that flow between the tools
+//! as JSONL, their readers and writers, the embedding and context file formats, time
+//! handling, media text, activity windows, and the command-line conventions (exit codes,
+//! broken pipes, atomic outputs, typed value parsers).
+//!
+//! Heavier concerns are crates of their own, so a tool compiles only what it uses: the
+//! SQLite store (`vrd-store`), the ActivityWatch client and timeline (`vrd-aw`), the
+//! transformer encoders and heads on libtorch (`vrd-model`). `records` know nothing of
+//! models, and models nothing of records, files or stores.
+
+pub mod cli;
+pub mod context;
+pub mod jsonl;
+pub mod output;
+pub mod records;
+pub mod secrets;
+pub mod tensors;
+pub mod text;
+pub mod time;

@@ -1,0 +1,153 @@
+//! Device and precision options, typed for clap, and what the process's libtorch is.
+//!
+//! The command line only says what was asked for (`--device cuda:1`); whether this build
+//! and machine have it is found out when the tool runs, as an error of the run (exit 1),
+//! not of the command line.
+
+use anyhow::{bail, Result};
+use std::str::FromStr;
+use tch::{Device, Kind};
+
+/// `--device`: `cpu`, `cuda`, `cuda:N` or `auto` (CUDA when available).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceChoice {
+    Cpu,
+    Cuda(usize),
+    Auto,
+}
+
+impl FromStr for DeviceChoice {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "cpu" => Ok(DeviceChoice::Cpu),
+            "auto" => Ok(DeviceChoice::Auto),
+            "cuda" => Ok(DeviceChoice::Cuda(0)),
+            s => match s.strip_prefix("cuda:").and_then(|n| n.parse::<usize>().ok()) {
+                Some(n) => Ok(DeviceChoice::Cuda(n)),
+                None => Err(format!("unknown device {s:?} (use cpu, cuda, cuda:N or auto)")),
+            },
+        }
+    }
+}
+
+impl DeviceChoice {
+    /// The device on this machine, or why it cannot be had.
+    pub fn resolve(self) -> Result<Device> {
+        match self {
+            DeviceChoice::Cpu => Ok(Device::Cpu),
+            DeviceChoice::Auto => Ok(Device::cuda_if_available()),
+            DeviceChoice::Cuda(n) => {
+                if !tch::Cuda::is_available() {
+                    bail!("CUDA was asked for but is not available to this build (see `--version`)");
+                }
+                let count = tch::Cuda::device_count() as usize;
+                if n >= count {
+                    bail!("cuda:{n} asked for, but only {count} CUDA device(s) are visible");
+                }
+                Ok(Device::Cuda(n))
+            }
+        }
+    }
+}
+
+/// `--dtype`: the compute precision of an encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dtype {
+    #[value(alias = "float32")]
+    F32,
+    #[value(alias = "bfloat16")]
+    Bf16,
+    #[value(alias = "float16")]
+    F16,
+}
+
+impl Dtype {
+    pub fn kind(self) -> Kind {
+        match self {
+            Dtype::F32 => Kind::Float,
+            Dtype::Bf16 => Kind::BFloat16,
+            Dtype::F16 => Kind::Half,
+        }
+    }
+}
+
+/// Where and how a text encoder runs: the one option group of every command that encodes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EncoderRuntimeArgs {
+    /// cpu, cuda, cuda:N or auto.
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceChoice,
+    /// Compute precision of the encoder (bf16 is several times faster on CPUs with
+    /// AVX512-BF16, not exact).
+    #[arg(long, value_enum, default_value_t = Dtype::F32)]
+    pub dtype: Dtype,
+    /// How frozen f32 layers multiply on the CPU: through oneDNN (up to twice as fast on
+    /// AMD processors) or MKL, libtorch's own path (BENCHMARKS.md).
+    #[arg(long, value_enum, env = "VRD_CPU_MATMUL", default_value_t = CpuMatmul::Onednn)]
+    pub cpu_matmul: CpuMatmul,
+}
+
+impl EncoderRuntimeArgs {
+    /// Sets the matmul path for this process and gives the device and precision to load
+    /// the encoder with.
+    pub fn apply(&self) -> Result<(Device, Kind)> {
+        vrd_model::linear::set_cpu_matmul(match self.cpu_matmul {
+            CpuMatmul::Onednn => vrd_model::linear::CpuMatmul::OneDnn,
+            CpuMatmul::Mkl => vrd_model::linear::CpuMatmul::Mkl,
+        });
+        Ok((self.device.resolve()?, self.dtype.kind()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CpuMatmul {
+    Onednn,
+    Mkl,
+}
+
+/// The libtorch version the tools were built against, as its Python package says.
+pub fn libtorch_version() -> &'static str {
+    option_env!("VRD_LIBTORCH_VERSION").unwrap_or("unknown")
+}
+
+/// The folder of the libtorch this process loaded (the installed copy or the build venv's,
+/// whichever the loader found first), read from the process's memory map; the build-time
+/// folder where that cannot be read.
+pub fn loaded_libtorch_dir() -> Option<String> {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    let loaded = maps
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(5))
+        .find(|path| path.ends_with("/libtorch_cpu.so"))
+        .and_then(|path| std::path::Path::new(path).parent().map(|dir| dir.display().to_string()));
+    loaded.or_else(|| option_env!("VRD_LIBTORCH_LIB").map(String::from))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_parse_without_probing_the_machine() {
+        assert_eq!("cpu".parse(), Ok(DeviceChoice::Cpu));
+        assert_eq!("auto".parse(), Ok(DeviceChoice::Auto));
+        assert_eq!("cuda".parse(), Ok(DeviceChoice::Cuda(0)));
+        assert_eq!("cuda:3".parse(), Ok(DeviceChoice::Cuda(3)));
+        assert!("gpu".parse::<DeviceChoice>().unwrap_err().contains("cpu, cuda, cuda:N or auto"));
+        assert!("cuda:x".parse::<DeviceChoice>().is_err());
+        assert_eq!(DeviceChoice::Cpu.resolve().unwrap(), Device::Cpu);
+        if !tch::Cuda::is_available() {
+            let err = DeviceChoice::Cuda(0).resolve().unwrap_err().to_string();
+            assert!(err.contains("not available to this build"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_loaded_libtorch_is_the_one_in_the_memory_map() {
+        let _ = tch::Tensor::zeros([1], (Kind::Float, Device::Cpu));
+        let dir = loaded_libtorch_dir().expect("libtorch is loaded");
+        assert!(std::path::Path::new(&dir).join("libtorch_cpu.so").is_file(), "{dir}");
+    }
+}

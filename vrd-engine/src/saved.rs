@@ -1,0 +1,309 @@
+//! A trained ranking model on disk: `model.safetensors` (every trained weight: for the
+//! fast model all of them; for the fusion model the adapters or fine-tuned encoder, the
+//! compressor and the heads, over the encoder folder the card names) and `model.json` (the architecture and its configuration,
+//! the statistics fitted on the training data, the thresholds and probability calibration
+//! chosen on the validation slice, and the ids of the models that made its inputs).
+//! Loading checks that every weight is present with its shape (the reference saved only
+//! its LoRA weights, so its heads were random at inference).
+
+use crate::model_dir::fingerprint;
+use anyhow::{anyhow, bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tch::{nn, Device, Tensor};
+use vrd_model::checkpoint::load_safetensors;
+use vrd_model::fast::{FastConfig, FastModel};
+use vrd_model::fused::{FusedConfig, FusedModel, FusedTokenizer};
+
+/// The card format; `/3` reads windows as active fraction + shares of the active time and
+/// crosses them with whitened components (a `/2` model's wide weights mean other things).
+pub const FORMAT: &str = "vrd-model/3";
+pub const WEIGHTS: &str = "model.safetensors";
+pub const CARD: &str = "model.json";
+
+/// Platt scaling of one head, kept `floor` away from 0 and 1:
+/// `p = floor + (1 − 2·floor) · sigmoid(a · (logit₁ − logit₀) + b)`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Calibration {
+    pub a: f64,
+    pub b: f64,
+    pub floor: f64,
+}
+
+impl Calibration {
+    pub const IDENTITY: Calibration = Calibration { a: 1.0, b: 0.0, floor: 0.0 };
+
+    pub fn apply(&self, margin: f64) -> f64 {
+        self.floor + (1.0 - 2.0 * self.floor) / (1.0 + (-(self.a * margin + self.b)).exp())
+    }
+}
+
+pub use vrd_core::records::PerHead;
+
+/// The architecture and its configuration (`architecture` and `config` in the card).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "architecture", content = "config", rename_all = "kebab-case")]
+pub enum ArchCard {
+    /// Cached media embeddings + the activity token.
+    Fast(FastConfig),
+    /// The encoder fine-tuned over the video's text with the activity token appended.
+    Fusion(FusionCard),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FusionCard {
+    pub fused: FusedConfig,
+    /// The encoder folder it was fine-tuned from: its frozen weights are read from there
+    /// (a BGE-M3 copy in every model folder would be 2 GB).
+    pub encoder: PathBuf,
+    /// [`crate::model_dir::fingerprint`] of that folder: another encoder is refused.
+    pub encoder_fingerprint: String,
+    /// Tokens of video text read (the activity token comes on top).
+    pub max_length: usize,
+    /// How each video's text was made ([`vrd_core::text::TextTemplate`]).
+    pub text_template: String,
+    pub description_chars: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ModelCard {
+    pub format: String,
+    #[serde(flatten)]
+    pub arch: ArchCard,
+    /// log1p(duration) mean and standard deviation over the training rows.
+    pub duration_log1p_mean: f64,
+    pub duration_log1p_std: f64,
+    pub thresholds: PerHead<f64>,
+    pub calibration: PerHead<Calibration>,
+    /// The media embeddings' model id (vrd-encode media): the fast model must rank with
+    /// the same; ranking uses them for diversity and explanations with either model.
+    pub media_model: String,
+    /// How the training windows were cut (vrd-encode context); ranking cuts "now" the same way.
+    pub context: vrd_core::context::ContextSpec,
+    /// Per question, the inner-validation ROC-AUC of the model and of each baseline it was
+    /// compared with; what won answers the question (`config.scorers`).
+    pub selection: PerHead<BTreeMap<String, f64>>,
+    /// How it was trained (options, rows, best epoch, time).
+    pub training: serde_json::Value,
+}
+
+impl ModelCard {
+    pub fn architecture(&self) -> &'static str {
+        match self.arch {
+            ArchCard::Fast(_) => "fast",
+            ArchCard::Fusion(_) => "fusion",
+        }
+    }
+
+    /// What answers each question.
+    pub fn scorers(&self) -> PerHead<vrd_model::fast::Scorer> {
+        match &self.arch {
+            ArchCard::Fast(c) => c.scorers,
+            ArchCard::Fusion(_) => PerHead::default(),
+        }
+    }
+}
+
+/// The network of a saved model, ready to score.
+pub enum RankNet {
+    Fast(Box<FastModel>),
+    Fusion { model: Box<FusedModel>, tokenizer: Box<FusedTokenizer> },
+}
+
+pub struct SavedModel {
+    pub card: ModelCard,
+    pub vs: nn::VarStore,
+    pub net: RankNet,
+}
+
+/// What the architecture does not read back from anywhere else: every variable of the
+/// fast model; the trained ones of the fusion model.
+pub fn weights_to_save(card: &ModelCard, vs: &nn::VarStore) -> Vec<(String, Tensor)> {
+    match card.arch {
+        ArchCard::Fast(_) => {
+            let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+            vars.sort_by(|a, b| a.0.cmp(&b.0));
+            vars
+        }
+        ArchCard::Fusion(_) => FusedModel::trained_variables(vs),
+    }
+}
+
+impl SavedModel {
+    /// Writes both files into `dir` (created if needed); each appears complete or not at
+    /// all, the card last.
+    pub fn save(vs: &nn::VarStore, card: &ModelCard, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let weights = dir.join(WEIGHTS);
+        let tmp = dir.join(format!(".tmp-{WEIGHTS}"));
+        let vars = weights_to_save(card, vs);
+        Tensor::write_safetensors(&vars, &tmp).map_err(|e| anyhow!("cannot write {}: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, &weights).with_context(|| format!("cannot write {}", weights.display()))?;
+        let text = serde_json::to_string_pretty(card)? + "\n";
+        vrd_core::output::write_atomic(&dir.join(CARD), |f| Ok(std::io::Write::write_all(f, text.as_bytes())?))
+    }
+
+    pub fn read_card(dir: &Path) -> Result<ModelCard> {
+        let card_path = dir.join(CARD);
+        let text = std::fs::read_to_string(&card_path)
+            .with_context(|| format!("cannot read {} (not a vrd-train model folder?)", card_path.display()))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| anyhow!("{}: not a vrd model card: {e}", card_path.display()))?;
+        if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+            bail!(
+                "{}: format {}, this vrd reads {FORMAT:?}",
+                card_path.display(),
+                value.get("format").unwrap_or(&serde_json::Value::Null)
+            );
+        }
+        match value.get("architecture").and_then(|a| a.as_str()) {
+            Some("fast" | "fusion") => {}
+            other => {
+                bail!("{}: architecture {other:?} is not one this vrd can run (fast, fusion)", card_path.display())
+            }
+        }
+        serde_json::from_value(value).map_err(|e| anyhow!("{}: not a vrd model card: {e}", card_path.display()))
+    }
+
+    /// Loads a model folder. `encoder` overrides the fusion model's encoder folder (moved
+    /// since training); it must be the same weights.
+    pub fn load(dir: &Path, device: Device, encoder: Option<&Path>) -> Result<SavedModel> {
+        let card = SavedModel::read_card(dir)?;
+        let vs = nn::VarStore::new(device);
+        let net = match &card.arch {
+            ArchCard::Fast(config) => {
+                let model = FastModel::new(vs.root(), config.clone());
+                load_safetensors(&vs, &dir.join(WEIGHTS), &[])?;
+                RankNet::Fast(Box::new(model))
+            }
+            ArchCard::Fusion(f) => {
+                let encoder_dir = encoder.unwrap_or(&f.encoder);
+                let found = fingerprint(encoder_dir).with_context(|| {
+                    format!("the model's encoder folder {} (pass --encoder DIR)", encoder_dir.display())
+                })?;
+                if found != f.encoder_fingerprint {
+                    bail!(
+                        "{}: the encoder in {} is not the one this model was fine-tuned from (fingerprint {found}, expected {}); pass --encoder with that folder",
+                        dir.display(),
+                        encoder_dir.display(),
+                        f.encoder_fingerprint
+                    );
+                }
+                let model = FusedModel::load_trained(&vs, encoder_dir, f.fused.clone(), &dir.join(WEIGHTS))?;
+                let tokenizer = FusedTokenizer::load(encoder_dir, f.max_length)?;
+                RankNet::Fusion { model: Box::new(model), tokenizer: Box::new(tokenizer) }
+            }
+        };
+        Ok(SavedModel { card, vs, net })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card(config: FastConfig) -> ModelCard {
+        ModelCard {
+            format: FORMAT.into(),
+            arch: ArchCard::Fast(config),
+            duration_log1p_mean: 6.0,
+            duration_log1p_std: 1.0,
+            thresholds: PerHead { interest: 0.5, right_time: 0.4 },
+            calibration: PerHead {
+                interest: Calibration::IDENTITY,
+                right_time: Calibration { a: 2.0, b: -0.5, floor: 0.01 },
+            },
+            media_model: "m".into(),
+            context: vrd_core::context::ContextSpec {
+                model_id: "m".into(),
+                text_prefix: String::new(),
+                window_s: 3600,
+                max_events: 8,
+                timezone: "UTC".into(),
+                features: vec![],
+                duration: vrd_core::context::DurationStats { mean: 0.0, std: 1.0 },
+                app_buckets: 16,
+            },
+            selection: PerHead::default(),
+            training: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn saved_models_load_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = FastConfig::new(12, 8, 5, 16, 3600.0, vec![1, 2]);
+        tch::manual_seed(1);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let _model = FastModel::new(vs.root(), config.clone());
+        SavedModel::save(&vs, &card(config.clone()), dir.path()).unwrap();
+        let loaded = SavedModel::load(dir.path(), Device::Cpu, None).unwrap();
+        assert_eq!(loaded.card, card(config.clone()));
+        for (name, t) in vs.variables() {
+            assert!(t.equal(&loaded.vs.variables()[&name]), "{name} round-trips");
+        }
+        assert!(!dir.path().join(format!(".tmp-{WEIGHTS}")).exists());
+
+        // Weights of another shape (a model trained on other embeddings) are refused.
+        let other = dir.path().join("other");
+        let vs2 = nn::VarStore::new(Device::Cpu);
+        let _m2 = FastModel::new(vs2.root(), FastConfig::new(16, 8, 5, 16, 3600.0, vec![1, 2]));
+        SavedModel::save(&vs2, &card(config.clone()), &other).unwrap();
+        let err = SavedModel::load(&other, Device::Cpu, None).err().unwrap().to_string();
+        assert!(err.contains("has shape"), "{err}");
+
+        // Heads missing (the reference's LoRA-only checkpoints) are refused by name.
+        let partial = dir.path().join("partial");
+        let vs3 = nn::VarStore::new(Device::Cpu);
+        let _c = vrd_model::compressor::SequenceCompressor::new(vs3.root() / "compressor", config.compressor);
+        SavedModel::save(&vs3, &card(config), &partial).unwrap();
+        let err = SavedModel::load(&partial, Device::Cpu, None).err().unwrap().to_string();
+        assert!(err.contains("missing tensor `baseline.interest.bias`"), "the first missing name, sorted: {err}");
+    }
+
+    #[test]
+    fn a_fusion_model_keeps_its_trained_weights_and_knows_its_encoder() {
+        let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/tiny-xlmr");
+        let hidden = vrd_model::EncoderConfig::from_file(&tiny.join("config.json")).unwrap().hidden_size;
+        let fused = FusedConfig::new(hidden, 8, 5, 16, vrd_model::fused::Finetune::Lora);
+        tch::manual_seed(2);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let _model = FusedModel::load(&vs, &tiny, fused.clone()).unwrap();
+        let mut c = card(FastConfig::new(1, 8, 5, 16, 3600.0, vec![]));
+        c.arch = ArchCard::Fusion(FusionCard {
+            fused,
+            encoder: tiny.clone(),
+            encoder_fingerprint: fingerprint(&tiny).unwrap(),
+            max_length: 32,
+            text_template: vrd_core::text::DEFAULT_TEMPLATE.into(),
+            description_chars: 300,
+        });
+        let dir = tempfile::tempdir().unwrap();
+        SavedModel::save(&vs, &c, dir.path()).unwrap();
+        let saved = Tensor::read_safetensors(dir.path().join(WEIGHTS)).unwrap();
+        assert!(saved
+            .iter()
+            .all(|(n, _)| n.contains(".lora_") || n.starts_with("compressor.") || n.starts_with("heads.")));
+        let text = std::fs::read_to_string(dir.path().join(CARD)).unwrap();
+        assert!(text.contains("\"architecture\": \"fusion\""), "{text}");
+        let loaded = SavedModel::load(dir.path(), Device::Cpu, None).unwrap();
+        assert_eq!(loaded.card, c);
+        assert!(matches!(loaded.net, RankNet::Fusion { .. }));
+
+        // Another encoder (here: the fingerprint of other weights) is refused.
+        let mut other = c.clone();
+        if let ArchCard::Fusion(f) = &mut other.arch {
+            f.encoder_fingerprint = "0000000000000000".into();
+        }
+        SavedModel::save(&vs, &other, dir.path()).unwrap();
+        let err = SavedModel::load(dir.path(), Device::Cpu, None).err().unwrap().to_string();
+        assert!(err.contains("is not the one this model was fine-tuned from"), "{err}");
+
+        // An architecture this vrd does not know is named.
+        let card_path = dir.path().join(CARD);
+        std::fs::write(&card_path, text.replace("\"fusion\"", "\"late-fusion\"")).unwrap();
+        let err = SavedModel::load(dir.path(), Device::Cpu, None).err().unwrap().to_string();
+        assert!(err.contains("architecture Some(\"late-fusion\") is not one this vrd can run"), "{err}");
+    }
+}

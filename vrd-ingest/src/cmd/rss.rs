@@ -1,0 +1,48 @@
+//! `vrd-ingest rss`: channel feeds (files, URLs, an OPML list) → candidate videos.
+
+use super::write_jsonl;
+use crate::feeds;
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use vrd_core::cli::UsageError;
+use vrd_store::Store;
+
+#[derive(clap::Args)]
+pub struct RssArgs {
+    /// Feed files or http(s) URLs.
+    pub feeds: Vec<String>,
+    /// Also every feed an OPML subscription list names.
+    #[arg(long)]
+    pub opml: Option<PathBuf>,
+    /// Write here instead of stdout.
+    #[arg(short, long, conflicts_with = "db")]
+    pub output: Option<PathBuf>,
+    /// Upsert into this vrd store instead.
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+}
+
+pub fn run(args: &RssArgs) -> Result<()> {
+    let mut sources = args.feeds.clone();
+    if let Some(path) = &args.opml {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        sources.extend(feeds::opml_feeds(&text, &path.display().to_string())?);
+    }
+    if sources.is_empty() {
+        return Err(UsageError("no feeds: give feed files or URLs, or --opml".into()).into());
+    }
+    let mut videos = Vec::new();
+    for source in &sources {
+        let found = feeds::parse_feed(&feeds::fetch(source)?, source)?;
+        eprintln!("vrd-ingest: {source}: {} entries", found.len());
+        videos.extend(found);
+    }
+    match &args.db {
+        Some(db) => {
+            let counts = Store::open(db)?.upsert_videos(&videos)?;
+            eprintln!("vrd-ingest: {}: videos {counts}", db.display());
+            Ok(())
+        }
+        None => write_jsonl(&videos, args.output.as_deref()),
+    }
+}

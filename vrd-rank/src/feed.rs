@@ -1,0 +1,180 @@
+//! One run of vrd-rank: its inputs read (files, else the store), the embeddings completed,
+//! the feed ranked by the cold start or the trained model, written and saved.
+
+use crate::cli::Cli;
+use crate::{cold_start, feed_format, missing, model_rank, searches};
+use anyhow::{Context, Result};
+use vrd_aw::timeline::Source;
+use vrd_core::cli::UsageError;
+use vrd_core::jsonl::JsonlReader;
+use vrd_core::output::Output;
+use vrd_core::records::{MediaText, Search, Video, WatchEvent};
+use vrd_core::tensors::Embeddings;
+
+/// The feed of one run: with `--model`, by the trained model for the moment; else the
+/// cold start.
+pub fn run(cli: &Cli) -> Result<()> {
+    match &cli.model {
+        Some(model) => rank_with_model(cli, model),
+        None => rank_cold_start(cli),
+    }
+}
+
+fn rank_cold_start(cli: &Cli) -> Result<()> {
+    let (candidates, history, searches) = read_inputs(cli, true)?;
+    let mut texts: Vec<MediaText> = candidates.iter().map(MediaText::from).collect();
+    texts.extend(history.iter().map(MediaText::from));
+    let (embeddings, added) = load_embeddings(cli, &texts)?;
+    let settings = cold_start::Settings {
+        recent: cli.recent,
+        half_life_days: cli.half_life_days,
+        keep_watched: cli.keep_watched,
+        top: cli.top,
+        channel_weight: cli.channel_weight,
+        quiet: cli.quiet,
+    };
+    let search_profile = match searches.is_empty() || cli.search_weight == 0.0 {
+        true => None,
+        false => Some((
+            searches::profile(&searches, &embeddings.meta.model_id, cli.media_model.as_deref(), &settings)?,
+            cli.search_weight,
+        )),
+    };
+    let feed = cold_start::rank(&history, search_profile.as_ref(), &candidates, &embeddings, &settings)?;
+    save_embeddings(cli, &embeddings, added)?;
+    if let Some(db) = &cli.db {
+        vrd_store::Store::open(db)?.save_feed(&chrono::Utc::now(), &feed)?;
+    }
+    let mut out = Output::open(cli.output.as_deref())?;
+    feed_format::write_feed(&mut out, &feed, cli.format)?;
+    out.finish()
+}
+
+fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
+    // The server's options are checked first (a key file others can read is refused).
+    let client = match (&cli.events, &cli.aw) {
+        (None, None) => Some(cli.aw_options.client()?),
+        _ => None,
+    };
+    let saved = vrd_engine::saved::SavedModel::load(model, tch::Device::Cpu, cli.encoder.as_deref())?;
+    let (candidates, history, _) = read_inputs(cli, false)?;
+    let (embeddings, added) = load_embeddings(cli, &candidates.iter().map(MediaText::from).collect::<Vec<_>>())?;
+    let at = cli.at.unwrap_or_else(chrono::Utc::now);
+    let since = at - saved.card.context.window() - chrono::Duration::days(1);
+    let (events, name) = match (&cli.events, &cli.aw) {
+        (Some(path), _) => {
+            let events: Vec<vrd_core::records::AppEvent> = JsonlReader::open(Some(path))?.read_all()?;
+            (events, path.display().to_string())
+        }
+        (None, Some(path)) => {
+            let export = vrd_aw::export::Export::read(path)?;
+            let events = recent_app_events(&cli.aw_options, &Source::Export(&export), (since, at))
+                .with_context(|| format!("{}: pass --aw-hostname", path.display()))?;
+            (events, path.display().to_string())
+        }
+        (None, None) => {
+            let client = client.as_ref().expect("made above when neither --events nor --aw is given");
+            let events = recent_app_events(&cli.aw_options, &Source::Server(client), (since, at)).map_err(|e| {
+                e.context("cannot get the current activity; pass --events FILE --at TIME, or rank with --cold-start")
+            })?;
+            (events, cli.aw_options.aw_server.clone())
+        }
+    };
+    let timeline = model_rank::timeline(events, &name)?;
+    let encoder_dir = vrd_engine::model_dir::resolve_model_dir(cli.context_model.as_deref())?;
+    let encoder = vrd_model::SentenceEncoder::load(&encoder_dir, &Default::default())?;
+    let now = model_rank::now_context(&saved, &timeline, at, &encoder)?;
+    let mut blend = cli.mode.blend();
+    if let Some((i, r)) = cli.weights {
+        (blend.interest, blend.right_time) = (i, r);
+    }
+    let settings = model_rank::Settings {
+        at,
+        blend,
+        top: cli.top,
+        per_channel: cli.per_channel.max(1),
+        half_life_days: cli.fresh_half_life_days,
+        keep_watched: cli.keep_watched,
+        explain: cli.explain,
+        quiet: cli.quiet,
+    };
+    let liked = match &cli.labels {
+        Some(path) => {
+            let labels: Vec<vrd_core::records::Label> = JsonlReader::open(Some(path))?.read_all()?;
+            Some(model_rank::Liked::from_labels(&labels, &candidates, &embeddings))
+        }
+        None => None,
+    };
+    let feed = model_rank::rank(&saved, &now, &candidates, &history, &embeddings, &settings, liked.as_ref())?;
+    save_embeddings(cli, &embeddings, added)?;
+    if let Some(db) = &cli.db {
+        vrd_store::Store::open(db)?.save_feed(&at, &feed)?;
+    }
+    let mut out = Output::open(cli.output.as_deref())?;
+    feed_format::write_feed(&mut out, &feed, cli.format)?;
+    out.finish()
+}
+
+/// Candidates, watch history and (`with_searches`: for the cold start) searches from the
+/// files given, else from the store (`--db`, opened once for all three).
+fn read_inputs(cli: &Cli, with_searches: bool) -> Result<(Vec<Video>, Vec<WatchEvent>, Vec<Search>)> {
+    let wants_store = cli.candidates.is_none() || cli.history.is_none() || (with_searches && cli.searches.is_none());
+    let store = match &cli.db {
+        Some(db) if wants_store => Some(vrd_store::Store::open(db)?),
+        _ => None,
+    };
+    let candidates = match (&cli.candidates, &store) {
+        (Some(path), _) => JsonlReader::open(Some(path))?.read_all()?,
+        (None, Some(store)) => store.videos()?,
+        (None, None) => return Err(UsageError("no candidates: pass --candidates FILE or --db STORE".into()).into()),
+    };
+    let history = match (&cli.history, &store) {
+        (Some(path), _) => JsonlReader::open(Some(path))?.read_all()?,
+        (None, Some(store)) => store.watch_events()?,
+        (None, None) => Vec::new(),
+    };
+    let searches = match (with_searches, &cli.searches, &store) {
+        (false, _, _) => Vec::new(),
+        (true, Some(path), _) => JsonlReader::open(Some(path))?.read_all()?,
+        (true, None, Some(store)) => store.searches()?,
+        (true, None, None) => Vec::new(),
+    };
+    Ok((candidates, history, searches))
+}
+
+/// The chosen hosts' timelines of `period`, categorised with the server's rules (an
+/// export's: the defaults).
+fn recent_app_events(
+    aw: &vrd_aw::options::AwOptions,
+    source: &Source,
+    period: (vrd_core::time::Timestamp, vrd_core::time::Timestamp),
+) -> Result<Vec<vrd_core::records::AppEvent>> {
+    let rules = source.rules(None)?;
+    source.all_app_events(&aw.hosts(), &rules, period, aw.aw_audible_active)
+}
+
+/// The embeddings cache, with the videos it lacked encoded (and how many those were).
+fn load_embeddings(cli: &Cli, videos: &[MediaText]) -> Result<(Embeddings, usize)> {
+    let path = &cli.embeddings;
+    let cache = if path.exists() {
+        Some(Embeddings::read(path)?)
+    } else if path.parent().is_some_and(|d| !d.as_os_str().is_empty() && !d.is_dir()) {
+        anyhow::bail!("{}: no such file, and its folder does not exist", path.display());
+    } else {
+        None
+    };
+    let (embeddings, added) = missing::complete(cache, videos, cli.media_model.as_deref())?;
+    if added > 0 && !cli.quiet {
+        eprintln!("vrd-rank: encoded {added} videos that {} lacked", path.display());
+    }
+    Ok((embeddings, added))
+}
+
+/// Keeps what was encoded for the next run (once the feed is made: a failed run leaves
+/// the cache as it was).
+fn save_embeddings(cli: &Cli, embeddings: &Embeddings, added: usize) -> Result<()> {
+    if added > 0 && !cli.no_cache_update {
+        embeddings.write(&cli.embeddings)?;
+    }
+    Ok(())
+}

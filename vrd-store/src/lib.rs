@@ -1,0 +1,398 @@
+//! The local SQLite store: one file holding what every tool ingests, labels and ranks.
+//!
+//! Opened in WAL mode with a busy timeout, so a cron ingest and a labelling session can
+//! work at once; every batch is written in one transaction, so a killed run leaves the
+//! last complete batch and never half of one; rows are upserted by their natural keys,
+//! so ingesting the same file twice changes nothing. Each row keeps the record as its
+//! JSON line (the same contract as the pipelines) beside its key columns. Times in keys
+//! are RFC 3339 UTC text with a fixed number of fractional digits, so text order is time
+//! order.
+
+mod labels;
+mod migrations;
+
+pub use labels::{count_by_kind, latest_per_question, LabelCounts};
+
+use anyhow::{Context, Result};
+use chrono::SecondsFormat;
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use vrd_core::records::{AppEvent, Search, Video, WatchEvent};
+use vrd_core::time::Timestamp;
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// What one batch did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct UpsertCounts {
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+impl std::fmt::Display for UpsertCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} new, {} updated, {} unchanged", self.inserted, self.updated, self.unchanged)
+    }
+}
+
+/// A table of records under natural keys (names are fixed in code, never user input).
+struct Table {
+    name: &'static str,
+    keys: &'static [&'static str],
+}
+
+const WATCH_EVENTS: Table = Table { name: "watch_events", keys: &["video_id", "watched_at"] };
+const SEARCHES: Table = Table { name: "searches", keys: &["query", "searched_at"] };
+const VIDEOS: Table = Table { name: "videos", keys: &["video_id"] };
+const APP_EVENTS: Table = Table { name: "app_events", keys: &["bucket", "start"] };
+
+/// How long a writer waits for another (a cron ingest beside a manual import) to finish.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Switches to WAL. On a store another process is creating at the same moment the switch
+/// can meet a lock that SQLite does not wait on (no busy handler for it), so it is retried
+/// for as long as a writer would wait.
+fn journal_mode_wal(conn: &Connection) -> rusqlite::Result<String> {
+    let started = std::time::Instant::now();
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A write transaction that takes the write lock at `BEGIN` (`BEGIN IMMEDIATE`). A deferred
+/// one starts as a reader and upgrades at its first write; when another writer committed
+/// in between, SQLite cannot wait (the reader's snapshot is stale) and fails at once with
+/// "database is locked", whatever the busy timeout. Taken at the start, the lock is waited
+/// for like any other.
+pub(crate) fn write_transaction(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path).with_context(|| format!("cannot open store {}", path.display()))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mode = journal_mode_wal(&conn).with_context(|| format!("{}: not an SQLite database?", path.display()))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            anyhow::bail!("{}: cannot switch to WAL mode (got {mode})", path.display());
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let mut store = Store { conn, path: path.to_path_buf() };
+        migrations::migrate(&mut store.conn).with_context(|| format!("{}: migrating the schema", path.display()))?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    pub fn upsert_watch_events(&mut self, events: &[WatchEvent]) -> Result<UpsertCounts> {
+        let rows = events.iter().map(|e| (vec![e.video_id.clone(), store_time(&e.watched_at)], e));
+        self.upsert(&WATCH_EVENTS, rows, replace)
+    }
+
+    pub fn upsert_searches(&mut self, searches: &[Search]) -> Result<UpsertCounts> {
+        let rows = searches.iter().map(|q| (vec![q.query.clone(), store_time(&q.searched_at)], q));
+        self.upsert(&SEARCHES, rows, replace)
+    }
+
+    /// Every search, oldest first.
+    pub fn searches(&self) -> Result<Vec<Search>> {
+        self.records("SELECT record FROM searches ORDER BY searched_at, query", &[])
+    }
+
+    /// Videos are merged into what the store knows ([`Video::merged_over`]): a feed entry
+    /// does not erase the Data API's details.
+    pub fn upsert_videos(&mut self, videos: &[Video]) -> Result<UpsertCounts> {
+        let path = self.path.clone();
+        let merge = |new: &Video, old: Option<&str>| -> Result<String> {
+            let Some(old) = old else { return Ok(serde_json::to_string(new)?) };
+            let old: Video = serde_json::from_str(old)
+                .with_context(|| format!("{}: corrupt video record {old:?}", path.display()))?;
+            Ok(serde_json::to_string(&new.clone().merged_over(old))?)
+        };
+        self.upsert(&VIDEOS, videos.iter().map(|v| (vec![v.video_id.clone()], v)), merge)
+    }
+
+    pub fn upsert_app_events(&mut self, events: &[AppEvent]) -> Result<UpsertCounts> {
+        let rows = events.iter().map(|e| (vec![e.bucket.clone(), store_time(&e.start)], e));
+        self.upsert(&APP_EVENTS, rows, replace)
+    }
+
+    /// Stores a feed under the moment it was ranked for, replacing an earlier feed for the
+    /// same moment (one transaction).
+    pub fn save_feed(&mut self, ranked_at: &Timestamp, feed: &[vrd_core::records::FeedItem]) -> Result<()> {
+        let at = store_time(ranked_at);
+        let tx = write_transaction(&mut self.conn)?;
+        tx.execute("DELETE FROM feeds WHERE ranked_at = ?1", [&at])?;
+        {
+            let mut insert =
+                tx.prepare_cached("INSERT INTO feeds (ranked_at, rank, video_id, record) VALUES (?1, ?2, ?3, ?4)")?;
+            for item in feed {
+                insert.execute((&at, item.rank as i64, &item.video_id, serde_json::to_string(item)?))?;
+            }
+        }
+        tx.commit().with_context(|| format!("{}: writing the feed", self.path.display()))?;
+        Ok(())
+    }
+
+    /// The latest stored feed and the moment it was ranked for.
+    pub fn latest_feed(&self) -> Result<Option<(String, Vec<vrd_core::records::FeedItem>)>> {
+        let at: Option<String> =
+            self.conn.query_row("SELECT max(ranked_at) FROM feeds", [], |r| r.get(0)).optional()?.flatten();
+        let Some(at) = at else { return Ok(None) };
+        let items = self.records("SELECT record FROM feeds WHERE ranked_at = ?1 ORDER BY rank", &[&at])?;
+        Ok(Some((at, items)))
+    }
+
+    /// The stored video records of these ids (those the store has).
+    pub fn videos_by_id(&self, ids: &[String]) -> Result<Vec<Video>> {
+        let mut out = Vec::new();
+        for id in ids {
+            out.extend(self.records::<Video>("SELECT record FROM videos WHERE video_id = ?1", &[id])?);
+        }
+        Ok(out)
+    }
+
+    /// Every watch event, oldest first. A watch the export named by URL only takes its
+    /// title and channel from the video's stored details once `vrd-ingest youtube videos
+    /// --db` has fetched them (the stored watch itself stays as the export said).
+    pub fn watch_events(&self) -> Result<Vec<WatchEvent>> {
+        let mut events: Vec<WatchEvent> =
+            self.records("SELECT record FROM watch_events ORDER BY watched_at, video_id", &[])?;
+        let unknown: std::collections::BTreeSet<String> =
+            events.iter().filter(|e| e.title_unknown).map(|e| e.video_id.clone()).collect();
+        if unknown.is_empty() {
+            return Ok(events);
+        }
+        let details: std::collections::HashMap<String, Video> = self
+            .videos_by_id(&unknown.into_iter().collect::<Vec<_>>())?
+            .into_iter()
+            .filter(|v| !v.title.is_empty())
+            .map(|v| (v.video_id.clone(), v))
+            .collect();
+        for event in events.iter_mut().filter(|e| e.title_unknown) {
+            if let Some(video) = details.get(&event.video_id) {
+                event.title = video.title.clone();
+                event.channel = event.channel.take().or_else(|| video.channel.clone());
+                event.channel_id = event.channel_id.take().or_else(|| video.channel_id.clone());
+                event.title_unknown = false;
+            }
+        }
+        Ok(events)
+    }
+
+    pub fn videos(&self) -> Result<Vec<Video>> {
+        self.records("SELECT record FROM videos ORDER BY video_id", &[])
+    }
+
+    /// App events starting in `[from, to)` (unbounded where `None`), in time order.
+    pub fn app_events(&self, from: Option<&Timestamp>, to: Option<&Timestamp>) -> Result<Vec<AppEvent>> {
+        let from = from.map(store_time).unwrap_or_default();
+        let to = to.map(store_time).unwrap_or_else(|| "9999".into());
+        self.records(
+            "SELECT record FROM app_events WHERE start >= ?1 AND start < ?2 ORDER BY start, bucket",
+            &[&from, &to],
+        )
+    }
+
+    /// Where an incremental ingest of `bucket` resumes: the end of its last stored event.
+    pub fn app_events_end(&self, bucket: &str) -> Result<Option<Timestamp>> {
+        let last: Vec<AppEvent> =
+            self.records("SELECT record FROM app_events WHERE bucket = ?1 ORDER BY start DESC LIMIT 1", &[&bucket])?;
+        Ok(last.first().map(|e| e.start + chrono::Duration::microseconds((e.duration_s * 1e6).round() as i64)))
+    }
+
+    fn records<T: DeserializeOwned>(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<T>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(args, |r| r.get::<_, String>(0))?;
+        rows.map(|r| {
+            let text = r?;
+            serde_json::from_str(&text).with_context(|| format!("{}: corrupt record {text:?}", self.path.display()))
+        })
+        .collect()
+    }
+
+    /// Writes a batch in one transaction: new keys inserted, changed records replaced (by
+    /// what `render` makes of the new record and the stored text), identical ones left alone.
+    fn upsert<'a, T: serde::Serialize + 'a>(
+        &mut self,
+        table: &Table,
+        rows: impl Iterator<Item = (Vec<String>, &'a T)>,
+        render: impl Fn(&T, Option<&str>) -> Result<String>,
+    ) -> Result<UpsertCounts> {
+        let key_cols = table.keys.join(", ");
+        let key_match =
+            table.keys.iter().enumerate().map(|(i, k)| format!("{k} = ?{}", i + 1)).collect::<Vec<_>>().join(" AND ");
+        let placeholders = (1..=table.keys.len() + 1).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+        let select = format!("SELECT record FROM {} WHERE {key_match}", table.name);
+        let write = format!(
+            "INSERT INTO {} ({key_cols}, record) VALUES ({placeholders}) ON CONFLICT ({key_cols}) DO UPDATE SET record = excluded.record",
+            table.name
+        );
+        let tx = write_transaction(&mut self.conn)?;
+        let mut counts = UpsertCounts::default();
+        {
+            let mut select = tx.prepare_cached(&select)?;
+            let mut write = tx.prepare_cached(&write)?;
+            for (keys, record) in rows {
+                let old: Option<String> = select.query_row(params_from_iter(keys.iter()), |r| r.get(0)).optional()?;
+                let record = render(record, old.as_deref())?;
+                match old {
+                    Some(o) if o == record => {
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    Some(_) => counts.updated += 1,
+                    None => counts.inserted += 1,
+                }
+                write.execute(params_from_iter(keys.iter().chain(std::iter::once(&record))))?;
+            }
+        }
+        tx.commit().with_context(|| format!("{}: writing {}", self.path.display(), table.name))?;
+        Ok(counts)
+    }
+}
+
+/// The plain upsert: the new record replaces the stored one.
+fn replace<T: serde::Serialize>(new: &T, _old: Option<&str>) -> Result<String> {
+    Ok(serde_json::to_string(new)?)
+}
+
+/// Fixed-width UTC text (microseconds), so that comparing strings compares times.
+pub fn store_time(t: &Timestamp) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vrd_core::time::parse_rfc3339;
+
+    fn watch(id: &str, at: &str, title: &str) -> WatchEvent {
+        WatchEvent {
+            video_id: id.into(),
+            title: title.into(),
+            title_unknown: false,
+            channel: None,
+            channel_id: None,
+            watched_at: parse_rfc3339(at).unwrap(),
+            source: "t".into(),
+        }
+    }
+
+    #[test]
+    fn watches_named_by_url_only_take_the_title_of_the_stored_video() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("vrd.sqlite")).unwrap();
+        let mut untitled = watch("u", "2024-01-03T00:00:00Z", "");
+        untitled.title_unknown = true;
+        let mut other = watch("w", "2024-01-04T00:00:00Z", "");
+        other.title_unknown = true;
+        s.upsert_watch_events(&[untitled.clone(), other, watch("a", "2024-01-02T00:00:00Z", "A")]).unwrap();
+        // Before the details are fetched the watch is there, its title unknown.
+        assert_eq!(s.watch_events().unwrap()[1], untitled);
+        let video: Video =
+            serde_json::from_str(r#"{"video_id":"u","title":"Found","channel":"Chan","source":"youtube-api"}"#)
+                .unwrap();
+        s.upsert_videos(&[video]).unwrap();
+        let events = s.watch_events().unwrap();
+        let filled = &events[1];
+        assert_eq!(
+            (filled.title.as_str(), filled.channel.as_deref(), filled.title_unknown),
+            ("Found", Some("Chan"), false)
+        );
+        assert_eq!(filled.watched_at, untitled.watched_at);
+        assert!(events[2].title_unknown && events[2].title.is_empty(), "no details yet: still unknown");
+        assert_eq!(events[0].title, "A");
+    }
+
+    #[test]
+    fn searches_are_stored_once_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("vrd.sqlite")).unwrap();
+        let search =
+            |q: &str, at: &str| Search { query: q.into(), searched_at: parse_rfc3339(at).unwrap(), source: "t".into() };
+        let batch = [search("b", "2024-01-02T00:00:00Z"), search("a", "2024-01-01T00:00:00Z")];
+        assert_eq!(s.upsert_searches(&batch).unwrap(), UpsertCounts { inserted: 2, updated: 0, unchanged: 0 });
+        assert_eq!(s.upsert_searches(&batch).unwrap(), UpsertCounts { inserted: 0, updated: 0, unchanged: 2 });
+        let stored: Vec<String> = s.searches().unwrap().into_iter().map(|q| q.query).collect();
+        assert_eq!(stored, ["a", "b"]);
+    }
+
+    #[test]
+    fn upserts_are_idempotent_and_count_what_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("vrd.sqlite")).unwrap();
+        assert_eq!(s.schema_version().unwrap(), migrations::LATEST);
+        let batch = [watch("a", "2024-01-02T00:00:00Z", "A"), watch("b", "2024-01-01T00:00:00.5Z", "B")];
+        assert_eq!(s.upsert_watch_events(&batch).unwrap(), UpsertCounts { inserted: 2, updated: 0, unchanged: 0 });
+        assert_eq!(s.upsert_watch_events(&batch).unwrap(), UpsertCounts { inserted: 0, updated: 0, unchanged: 2 });
+        let changed = [watch("a", "2024-01-02T00:00:00Z", "A, renamed")];
+        assert_eq!(s.upsert_watch_events(&changed).unwrap(), UpsertCounts { inserted: 0, updated: 1, unchanged: 0 });
+        let all = s.watch_events().unwrap();
+        assert_eq!(all.iter().map(|e| e.video_id.as_str()).collect::<Vec<_>>(), ["b", "a"], "time order");
+        assert_eq!(all[1].title, "A, renamed");
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vrd.sqlite");
+        Store::open(&path).unwrap().upsert_watch_events(&[watch("a", "2024-01-02T00:00:00Z", "A")]).unwrap();
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.watch_events().unwrap().len(), 1);
+        assert_eq!(s.schema_version().unwrap(), migrations::LATEST);
+    }
+
+    #[test]
+    fn app_events_by_time_and_resume_point() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("vrd.sqlite")).unwrap();
+        let ev = |start: &str, dur: f64| AppEvent {
+            start: parse_rfc3339(start).unwrap(),
+            duration_s: dur,
+            app: "code".into(),
+            title: "main.rs".into(),
+            url: None,
+            category: vec!["Work".into()],
+            bucket: "aw-watcher-window_host".into(),
+            host: None,
+        };
+        s.upsert_app_events(&[ev("2024-01-01T10:00:00Z", 60.0), ev("2024-01-01T09:00:00Z", 30.5)]).unwrap();
+        let from = parse_rfc3339("2024-01-01T09:30:00Z").unwrap();
+        assert_eq!(s.app_events(Some(&from), None).unwrap().len(), 1);
+        assert_eq!(s.app_events(None, None).unwrap()[0].duration_s, 30.5);
+        assert_eq!(
+            s.app_events_end("aw-watcher-window_host").unwrap(),
+            Some(parse_rfc3339("2024-01-01T10:01:00Z").unwrap())
+        );
+        assert_eq!(s.app_events_end("other").unwrap(), None);
+    }
+
+    #[test]
+    fn a_file_that_is_not_sqlite_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notes.txt");
+        std::fs::write(&path, "just some text, certainly not a database").unwrap();
+        let err = Store::open(&path).err().unwrap().to_string();
+        assert!(err.contains("notes.txt"), "{err}");
+    }
+}

@@ -1,0 +1,336 @@
+//! `vrd-train fit`: evaluates on time-series folds against the baselines (the report and
+//! plot), then trains on every label and saves the model with its card.
+
+use crate::net::{Arch, Net};
+use crate::options::{finetune_arg, Precision};
+use crate::train::{self, TrainOptions};
+use crate::{data, evaluate, plot, resume};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+use vrd_core::cli::UsageError;
+use vrd_core::records::Head;
+use vrd_engine::saved::{ArchCard, FusionCard, ModelCard, SavedModel};
+use vrd_model::fast::Scorer;
+
+#[derive(Args)]
+pub struct FitArgs {
+    /// Labels (vrd-label export).
+    #[arg(long)]
+    labels: PathBuf,
+    /// Video records (for durations), e.g. from vrd-ingest.
+    #[arg(long)]
+    videos: PathBuf,
+    /// The videos' embeddings (vrd-encode media).
+    #[arg(long)]
+    media: PathBuf,
+    /// The activity before each label (vrd-encode context --labels, same labels file).
+    #[arg(long)]
+    context: PathBuf,
+    /// Where the trained model goes (a folder: model.safetensors + model.json).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Number of time-series folds (0: no evaluation).
+    #[arg(long, default_value_t = 4)]
+    folds: usize,
+    /// Evaluate on one split instead of folds: train on the labels before this moment
+    /// (RFC 3339), test on the rest.
+    #[arg(long, value_parser = vrd_core::cli::time_arg, conflicts_with = "folds")]
+    test_from: Option<vrd_core::time::Timestamp>,
+    /// Write the evaluation report here instead of stdout.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Draw the per-fold metrics as SVG here.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    #[arg(long, default_value_t = 20)]
+    epochs: usize,
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    #[arg(long, default_value_t = 5e-4)]
+    lr: f64,
+    #[arg(long, default_value_t = 1)]
+    accumulation: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// cpu, cuda, cuda:N or auto.
+    #[arg(long, default_value = "auto")]
+    device: vrd_engine::runtime::DeviceChoice,
+    /// f32, bf16 (weights and activations in bf16 with f32 master weights), or auto: bf16
+    /// on CUDA, f32 on the CPU.
+    #[arg(long, value_enum, default_value = "auto")]
+    precision: Precision,
+    /// fast (cached media embeddings, the default) or fusion (the encoder fine-tuned over
+    /// the video text with the activity token appended).
+    #[arg(long, value_enum, default_value = "fast")]
+    arch: ArchName,
+    /// The encoder folder of the fusion model (default: the packaged model; BGE-M3 is a
+    /// local folder).
+    #[arg(long)]
+    encoder: Option<PathBuf>,
+    /// How the fusion model trains its encoder: lora, full or frozen.
+    #[arg(long, default_value = "lora", value_parser = finetune_arg)]
+    finetune: vrd_model::fused::Finetune,
+    /// The fusion model's encoder (or LoRA) learning rate.
+    #[arg(long, default_value_t = 5e-5)]
+    lr_encoder: f64,
+    /// Tokens of video text the fusion model reads.
+    #[arg(long, default_value_t = 256)]
+    max_length: usize,
+    /// Where the per-epoch checkpoints go (default: `checkpoints` in --out; removed when
+    /// the run completes).
+    #[arg(long)]
+    checkpoints: Option<PathBuf>,
+    /// Continue an interrupted run of the same command from its checkpoints.
+    #[arg(long)]
+    resume: bool,
+    /// Seconds between checkpoints within a model's training (each model's end is always
+    /// saved).
+    #[arg(long, default_value_t = 60)]
+    checkpoint_every: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ArchName {
+    Fast,
+    Fusion,
+}
+
+pub fn run(args: &FitArgs) -> Result<()> {
+    if args.out.is_none() && args.folds == 0 && args.test_from.is_none() {
+        return Err(UsageError("nothing to do: give --out, or --folds above 0".into()).into());
+    }
+    let device = args.device.resolve()?;
+    let checkpoints = checkpoints(args)?;
+    tch::manual_seed(args.seed as i64);
+    let (data, arch) = load(args)?;
+    let opts = TrainOptions {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        lr: args.lr,
+        lr_encoder: args.lr_encoder,
+        accumulation: args.accumulation.max(1),
+        seed: args.seed,
+        bf16: args.precision.bf16_on(device),
+        ..Default::default()
+    };
+    let interest = data.rows.iter().filter(|r| r.interest != data::IGNORE).count();
+    eprintln!(
+        "vrd-train: {} rows ({interest} interest, {} right-time), media {}-d, activity {}-d × {} events, on {device:?}",
+        data.rows.len(),
+        data.rows.len() - interest,
+        data.media_dim(),
+        data.context_dim(),
+        data.max_events(),
+    );
+    let folds = match (args.test_from, args.folds) {
+        (Some(from), _) => evaluate::holdout(&data, from)?,
+        (None, 0) => Vec::new(),
+        (None, k) => evaluate::folds(&data, k)?,
+    };
+    let run = Run { data: &data, arch: &arch, opts: &opts, device, checkpoints: checkpoints.as_ref() };
+    let bar = vrd_core::cli::progress_bar(2 * folds.len() + usize::from(args.out.is_some()), "models");
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{prefix} [{bar:20}] {pos}/{len} {msg} {elapsed}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    if !folds.is_empty() {
+        evaluate_and_report(args, &run, &folds, &bar)?;
+    }
+    if let Some(out) = &args.out {
+        train_and_save(&run, out, &bar)?;
+    }
+    if let Some(c) = &checkpoints {
+        c.clear()?;
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// What every model of one `fit` is trained from and how.
+struct Run<'a> {
+    data: &'a data::Dataset,
+    arch: &'a Arch,
+    opts: &'a TrainOptions,
+    device: tch::Device,
+    checkpoints: Option<&'a resume::Checkpoints>,
+}
+
+/// Where checkpoints go (`--checkpoints`, else `checkpoints` in `--out`), and whether
+/// `--resume` has any to resume from.
+fn checkpoints(args: &FitArgs) -> Result<Option<resume::Checkpoints>> {
+    let checkpoints = match (&args.checkpoints, &args.out) {
+        (Some(dir), _) => Some(dir.clone()),
+        (None, Some(out)) => Some(out.join("checkpoints")),
+        (None, None) => None,
+    }
+    .map(|dir| resume::Checkpoints {
+        dir,
+        resume: args.resume,
+        every: std::time::Duration::from_secs(args.checkpoint_every),
+    });
+    if args.resume && checkpoints.as_ref().is_none_or(|c| !c.dir.is_dir()) {
+        return Err(UsageError(match &checkpoints {
+            Some(c) => format!("--resume: no checkpoints in {}", c.dir.display()),
+            None => "--resume needs --out or --checkpoints (where the interrupted run saved them)".into(),
+        })
+        .into());
+    }
+    Ok(checkpoints)
+}
+
+/// The labelled rows with their inputs, and the architecture to train (the fusion model's
+/// encoder tokenizes the video texts here).
+fn load(args: &FitArgs) -> Result<(data::Dataset, Arch)> {
+    let mut data = data::load(&data::Sources {
+        labels: &args.labels,
+        videos: &args.videos,
+        media: &args.media,
+        context: &args.context,
+    })?;
+    let arch = match args.arch {
+        ArchName::Fast => Arch::Fast,
+        ArchName::Fusion => {
+            let encoder = vrd_engine::model_dir::resolve_model_dir(args.encoder.as_deref())?;
+            let tokenizer = vrd_model::fused::FusedTokenizer::load(&encoder, args.max_length)?;
+            data.tokenize(&tokenizer)?;
+            Arch::Fusion { encoder, finetune: args.finetune, max_length: tokenizer.max_length }
+        }
+    };
+    Ok((data, arch))
+}
+
+/// The folds' models against the baselines: the JSON report (stdout or `--report`), the
+/// plot, and the summary on stderr.
+fn evaluate_and_report(
+    args: &FitArgs,
+    run: &Run,
+    folds: &[evaluate::Fold],
+    bar: &indicatif::ProgressBar,
+) -> Result<()> {
+    let report = evaluate::evaluate(run.data, folds, run.arch, run.opts, run.device, bar, run.checkpoints)?;
+    let json = serde_json::to_string_pretty(&report)? + "\n";
+    match &args.report {
+        Some(path) => vrd_core::output::write_atomic(path, |f| Ok(std::io::Write::write_all(f, json.as_bytes())?))?,
+        None => {
+            let mut out = vrd_core::output::Output::open(None)?;
+            std::io::Write::write_all(&mut out, json.as_bytes())?;
+            out.finish()?;
+        }
+    }
+    if let Some(path) = &args.plot {
+        let svg = plot::svg(&report);
+        vrd_core::output::write_atomic(path, |f| Ok(std::io::Write::write_all(f, svg.as_bytes())?))?;
+    }
+    print_summary(&report);
+    Ok(())
+}
+
+/// The final model on every label, saved with its card into `out`.
+fn train_and_save(run: &Run, out: &std::path::Path, bar: &indicatif::ProgressBar) -> Result<()> {
+    bar.set_prefix("final model");
+    let rows: Vec<&data::Row> = run.data.rows.iter().collect();
+    let trained = train::train(
+        run.data,
+        &rows,
+        run.arch,
+        run.opts,
+        run.device,
+        false,
+        Some(bar),
+        run.checkpoints.map(|c| (c, "final")),
+    )?;
+    bar.inc(1);
+    let card = ModelCard {
+        format: vrd_engine::saved::FORMAT.into(),
+        arch: arch_card(run.arch, &trained.model)?,
+        duration_log1p_mean: trained.scale.mean,
+        duration_log1p_std: trained.scale.std,
+        thresholds: trained.chosen.map(|_, c| c.calibrated.threshold),
+        calibration: trained.chosen.map(|_, c| c.calibrated.calibration),
+        media_model: run.data.media_model.clone(),
+        context: run.data.spec.clone(),
+        selection: trained.chosen.map(|_, c| c.validation.clone()),
+        training: serde_json::json!({
+            "options": run.opts,
+            "rows": run.data.rows.len(),
+            "best_epoch": trained.best_epoch,
+            "logistic_l2": trained.baselines.map(|_, b| b.l2),
+            "trained_at": vrd_core::time::format_rfc3339(&chrono::Utc::now()),
+        }),
+    };
+    bar.suspend(|| report_choice(&trained));
+    SavedModel::save(&trained.vs, &card, out).with_context(|| format!("saving the model to {}", out.display()))?;
+    eprintln!("vrd-train: model saved to {} (best epoch {})", out.display(), trained.best_epoch);
+    Ok(())
+}
+
+/// Says on stderr what answers each question when it is not the model, and the two
+/// scores on the held-out validation half the choice was made on.
+fn report_choice(trained: &train::Trained) {
+    for head in Head::ALL {
+        let c = trained.chosen.get(head);
+        if c.scorer == Scorer::Model {
+            continue;
+        }
+        let auc = |name: &str| c.validation.get(name).copied().unwrap_or(f64::NAN);
+        eprintln!(
+            "vrd-train: {head}: the model does not rank the held-out validation labels better than the {} baseline by more than a standard error (ROC-AUC: baseline {:.3}, model {:.3}, {:+.3}); the saved model answers {head} with the baseline",
+            c.scorer.name().replace('_', " "),
+            auc(c.scorer.name()),
+            auc("model"),
+            auc(c.scorer.name()) - auc("model")
+        );
+    }
+}
+
+/// The card's description of the trained network: the fusion model names the encoder
+/// folder it reads its frozen weights from, and that folder's fingerprint.
+fn arch_card(arch: &Arch, net: &Net) -> Result<ArchCard> {
+    Ok(match (arch, net) {
+        (Arch::Fast, Net::Fast(m)) => ArchCard::Fast(m.config.clone()),
+        (Arch::Fusion { encoder, max_length, .. }, Net::Fused(m)) => ArchCard::Fusion(FusionCard {
+            fused: m.config.clone(),
+            encoder: encoder.canonicalize().with_context(|| format!("cannot resolve {}", encoder.display()))?,
+            encoder_fingerprint: vrd_engine::model_dir::fingerprint(encoder)?,
+            max_length: *max_length,
+            text_template: vrd_core::text::DEFAULT_TEMPLATE.into(),
+            description_chars: vrd_core::text::DEFAULT_DESCRIPTION_CHARS,
+        }),
+        _ => unreachable!("the network is built from the architecture"),
+    })
+}
+
+/// The headline numbers on stderr: mean F1 and ROC-AUC per method and question.
+fn print_summary(report: &evaluate::Report) {
+    eprintln!("vrd-train: {} folds, mean over folds:", report.folds.len());
+    eprintln!(
+        "  {:<20} {:>12} {:>12} {:>14} {:>14}",
+        "method", "interest F1", "interest AUC", "right-time F1", "right-time AUC"
+    );
+    for method in evaluate::METHODS {
+        let get = |head: &str, metric: &str| {
+            report
+                .summary
+                .get(method)
+                .and_then(|h| h.get(head))
+                .and_then(|m| m.get(metric))
+                .map_or("-".to_string(), |s| format!("{:.3}±{:.3}", s.mean, s.std))
+        };
+        eprintln!(
+            "  {:<20} {:>12} {:>12} {:>14} {:>14}",
+            method,
+            get("interest", "f1"),
+            get("interest", "roc_auc"),
+            get("right_time", "f1"),
+            get("right_time", "roc_auc")
+        );
+    }
+    for fold in &report.folds {
+        eprintln!(
+            "  fold {}: chosen for interest {}, for right time {}",
+            fold.fold, fold.choice.interest.scorer, fold.choice.right_time.scorer
+        );
+    }
+}

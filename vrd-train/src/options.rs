@@ -1,0 +1,26 @@
+//! Options that `fit` and `bench` share, parsed into types once.
+
+/// `--precision`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Precision {
+    Auto,
+    F32,
+    Bf16,
+}
+
+impl Precision {
+    /// Whether to train in bf16 on `device` (auto: on CUDA).
+    pub fn bf16_on(self, device: tch::Device) -> bool {
+        match self {
+            Precision::Auto => device.is_cuda(),
+            Precision::F32 => false,
+            Precision::Bf16 => true,
+        }
+    }
+}
+
+/// clap's value parser for `--finetune` (the type is the model crate's, which has no
+/// command line): lora, full or frozen.
+pub fn finetune_arg(s: &str) -> Result<vrd_model::fused::Finetune, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| format!("{s:?}: lora, full or frozen"))
+}
