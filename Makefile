@@ -4,14 +4,16 @@
 #
 #   VRD_VENV=DIR   where the venv lives (default .venv)
 #   VRD_CUDA=1     full CUDA torch and a CUDA-enabled build (torch_cuda force-linked)
+#   PREFIX=DIR     where `make install` puts the tools (default ~/.local: bin/, lib/vrd, share/vrd)
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 CARGO := scripts/cargo
 BIN := target/release
 DEMO_DIR := target/demo
+PREFIX ?= $(HOME)/.local
 
-.PHONY: all setup build demo feed test lint fmt clean bench bench-quality goldens
+.PHONY: all setup build demo feed test lint fmt clean install uninstall bench bench-quality goldens
 
 all: build
 
@@ -68,6 +70,14 @@ fmt:
 
 clean:
 	cargo clean
+
+# The five tools on the PATH, with the libtorch and default model they need beside them, so
+# they keep working after the clone moves or is deleted (scripts/install says how).
+install: build
+	@scripts/install "$(PREFIX)"
+
+uninstall:
+	@scripts/install --uninstall "$(PREFIX)"
 
 # Throughput against the Python reference (needs the reference venv: scripts/setup-ref).
 bench: build

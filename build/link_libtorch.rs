@@ -6,6 +6,11 @@
 //! then run with no LD_LIBRARY_PATH. `DEP_TCH_LIBTORCH_LIB` is only visible because each
 //! crate depends on `torch-sys` directly.
 //!
+//! Ahead of that folder comes `$ORIGIN/../lib/vrd/torch/lib`, where `make install`
+//! (scripts/install) puts the same libraries beside the installed tools, so that they keep
+//! running after the clone and its venv are gone. In the build tree that folder does not
+//! exist and the loader goes on to the venv.
+//!
 //! With `VRD_CUDA=1` (a build against the full CUDA torch install), `torch_cuda` is linked
 //! with `--no-as-needed`: no Rust symbol references it, so as-needed linking would silently
 //! drop it and CUDA would report unavailable at run time. The lean CPU install ships the
@@ -17,6 +22,9 @@
 //! found beside it in the same site-packages folder.
 use std::path::Path;
 
+/// Where scripts/install puts libtorch, relative to the installed tools' prefix.
+const INSTALLED_LIBTORCH: &str = "lib/vrd/torch/lib";
+
 fn main() {
     println!("cargo:rerun-if-env-changed=VRD_CUDA");
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
@@ -24,6 +32,8 @@ fn main() {
         return;
     };
     let lib = Path::new(&lib);
+    // No shell sees this argument: `$ORIGIN` reaches the linker as written.
+    println!("cargo:rustc-link-arg=-Wl,-rpath,$ORIGIN/../{INSTALLED_LIBTORCH}");
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
     if std::env::var("VRD_CUDA").as_deref() == Ok("1") {
         println!("cargo:rustc-link-arg=-Wl,--no-as-needed");
