@@ -172,6 +172,24 @@ impl LabelKind {
     }
 }
 
+/// The latest label (by when it was given, then insertion order) per video and question.
+pub fn latest_per_question(history: Vec<Label>) -> Vec<Label> {
+    let mut latest: std::collections::HashMap<(String, Head), (usize, Label)> = std::collections::HashMap::new();
+    for (order, label) in history.into_iter().enumerate() {
+        let Some(head) = label.kind.head() else { continue };
+        let key = (label.video_id.clone(), head);
+        match latest.get(&key) {
+            Some((o, l)) if (l.labelled_at, *o) > (label.labelled_at, order) => {}
+            _ => {
+                latest.insert(key, (order, label));
+            }
+        }
+    }
+    let mut out: Vec<(usize, Label)> = latest.into_values().collect();
+    out.sort_by_key(|(order, label)| (label.labelled_at, *order));
+    out.into_iter().map(|(_, l)| l).collect()
+}
+
 /// The model's two questions about a (video, moment) pair: does it interest the person,
 /// and does it fit the moment. Written `interest` / `right_time` (report keys, score names,
 /// tensor prefixes); labels name the positive answer of the second `right-time`.

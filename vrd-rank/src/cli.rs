@@ -1,23 +1,27 @@
 //! vrd-rank's command line, parsed into types once: everything else reads these fields.
 
 use crate::feed_format::FeedFormat;
-use crate::{cold_start, ordering};
 use std::path::PathBuf;
+use vrd_feed::{cold_start, ordering};
 
 #[derive(clap::Parser)]
 #[command(name = "vrd-rank", about = "Rank candidate videos for the person and print the feed")]
 pub struct Cli {
     /// Rank by similarity to what the person watched recently (needs no labels and no
     /// trained model).
-    #[arg(long, conflicts_with = "model", required_unless_present = "model")]
+    #[arg(long, conflicts_with_all = ["model", "like"], required_unless_present_any = ["model", "like"])]
     pub cold_start: bool,
+    /// "More like this": the candidates nearest this video by their embeddings, varied
+    /// (MMR, --per-channel) and without what was watched; needs no trained model.
+    #[arg(long, value_name = "VIDEO_ID", conflicts_with = "model")]
+    pub like: Option<String>,
     /// A model folder from vrd-train: rank by calibrated interest and right-time
     /// probabilities for the current activity.
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Watch-event JSONL (vrd-ingest output); watched videos are left out. Default: the
     /// store's watch history (--db).
-    #[arg(long, required_unless_present_any = ["model", "db"])]
+    #[arg(long, required_unless_present_any = ["model", "db", "like"])]
     pub history: Option<PathBuf>,
     /// App-event JSONL (vrd-ingest aw) to cut "now" from, for a reproducible run;
     /// default: the ActivityWatch server (a file given wins over --aw-server and
@@ -54,9 +58,11 @@ pub struct Cli {
     /// Add the main reasons for each item.
     #[arg(long)]
     pub explain: bool,
-    /// Your labels (vrd-label export), so that --explain names the liked video each item
-    /// is most like.
-    #[arg(long, requires = "explain")]
+    /// Your labels (vrd-label export; default: the store's, with --db): videos you marked
+    /// "uninterest" never come back; "not now" ones come back when the moment fits them
+    /// (with --model; the cold start leaves them out); --explain names the liked video
+    /// each item is most like.
+    #[arg(long)]
     pub labels: Option<PathBuf>,
     /// A vrd store: the feed is saved in it under the moment it was ranked for; candidates
     /// and history come from it when --candidates and --history are not given.

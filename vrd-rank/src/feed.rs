@@ -2,22 +2,49 @@
 //! the feed ranked by the cold start or the trained model, written and saved.
 
 use crate::cli::Cli;
-use crate::{cold_start, feed_format, missing, model_rank, searches};
+use crate::{feed_format, missing, model_rank, searches};
 use anyhow::{Context, Result};
 use vrd_aw::timeline::Source;
 use vrd_core::cli::UsageError;
 use vrd_core::jsonl::JsonlReader;
 use vrd_core::output::Output;
-use vrd_core::records::{MediaText, Search, Video, WatchEvent};
+use vrd_core::records::{Label, MediaText, Search, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
+use vrd_feed::candidates::Answers;
+use vrd_feed::cold_start;
 
 /// The feed of one run: with `--model`, by the trained model for the moment; else the
 /// cold start.
 pub fn run(cli: &Cli) -> Result<()> {
-    match &cli.model {
-        Some(model) => rank_with_model(cli, model),
-        None => rank_cold_start(cli),
+    match (&cli.model, &cli.like) {
+        (Some(model), _) => rank_with_model(cli, model),
+        (None, Some(video_id)) => rank_like(cli, video_id),
+        (None, None) => rank_cold_start(cli),
     }
+}
+
+/// `--like VIDEO_ID`: the videos most like it among the candidates.
+fn rank_like(cli: &Cli, video_id: &str) -> Result<()> {
+    let (candidates, history, _) = read_inputs(cli, false)?;
+    let (embeddings, added) = load_embeddings(cli, &candidates.iter().map(MediaText::from).collect::<Vec<_>>())?;
+    let settings = vrd_feed::like::LikeSettings {
+        top: cli.top,
+        per_channel: cli.per_channel,
+        lambda: cli.mode.blend().lambda,
+        keep_watched: cli.keep_watched,
+        quiet: cli.quiet,
+    };
+    let answers = Answers::from_labels(&read_labels(cli)?);
+    let feed = vrd_feed::like::like(video_id, &candidates, &history, &embeddings, &answers, &settings)?;
+    save_embeddings(cli, &embeddings, added)?;
+    write(cli, &feed)
+}
+
+/// The feed to stdout or `--output`.
+fn write(cli: &Cli, feed: &[vrd_core::records::FeedItem]) -> Result<()> {
+    let mut out = Output::open(cli.output.as_deref())?;
+    feed_format::write_feed(&mut out, feed, cli.format)?;
+    out.finish()
 }
 
 fn rank_cold_start(cli: &Cli) -> Result<()> {
@@ -40,14 +67,13 @@ fn rank_cold_start(cli: &Cli) -> Result<()> {
             cli.search_weight,
         )),
     };
-    let feed = cold_start::rank(&history, search_profile.as_ref(), &candidates, &embeddings, &settings)?;
+    let answers = Answers::from_labels(&read_labels(cli)?);
+    let feed = cold_start::rank(&history, search_profile.as_ref(), &candidates, &embeddings, &answers, &settings)?;
     save_embeddings(cli, &embeddings, added)?;
     if let Some(db) = &cli.db {
         vrd_store::Store::open(db)?.save_feed(&chrono::Utc::now(), &feed)?;
     }
-    let mut out = Output::open(cli.output.as_deref())?;
-    feed_format::write_feed(&mut out, &feed, cli.format)?;
-    out.finish()
+    write(cli, &feed)
 }
 
 fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
@@ -98,21 +124,25 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
         explain: cli.explain,
         quiet: cli.quiet,
     };
-    let liked = match &cli.labels {
-        Some(path) => {
-            let labels: Vec<vrd_core::records::Label> = JsonlReader::open(Some(path))?.read_all()?;
-            Some(model_rank::Liked::from_labels(&labels, &candidates, &embeddings))
-        }
-        None => None,
-    };
-    let feed = model_rank::rank(&saved, &now, &candidates, &history, &embeddings, &settings, liked.as_ref())?;
+    let labels = read_labels(cli)?;
+    let answers = Answers::from_labels(&labels);
+    let liked = cli.explain.then(|| model_rank::Liked::from_labels(&labels, &candidates, &embeddings));
+    let person = model_rank::Person { history: &history, answers: &answers, liked: liked.as_ref() };
+    let feed = model_rank::rank(&saved, &now, &candidates, &embeddings, &person, &settings)?;
     save_embeddings(cli, &embeddings, added)?;
     if let Some(db) = &cli.db {
         vrd_store::Store::open(db)?.save_feed(&at, &feed)?;
     }
-    let mut out = Output::open(cli.output.as_deref())?;
-    feed_format::write_feed(&mut out, &feed, cli.format)?;
-    out.finish()
+    write(cli, &feed)
+}
+
+/// The person's labels: `--labels FILE`, else the store's (`--db`), else none.
+fn read_labels(cli: &Cli) -> Result<Vec<Label>> {
+    match (&cli.labels, &cli.db) {
+        (Some(path), _) => JsonlReader::open(Some(path))?.read_all(),
+        (None, Some(db)) => vrd_store::Store::open(db)?.label_history(),
+        (None, None) => Ok(Vec::new()),
+    }
 }
 
 /// Candidates, watch history and (`with_searches`: for the cold start) searches from the

@@ -3,14 +3,11 @@
 //! `cli` holds the options, `feed` one run; the ranking itself is in `cold_start` and
 //! `model_rank`, the order and variety in `ordering`, the output formats in `feed_format`.
 
-mod candidates;
 mod cli;
-mod cold_start;
 mod feed;
 mod feed_format;
 mod missing;
 mod model_rank;
-mod ordering;
 mod searches;
 
 use std::process::ExitCode;

@@ -4,8 +4,6 @@
 //! condition, and every candidate gets calibrated probabilities of interest (asked
 //! without the moment, as trained) and right-time (asked with it).
 
-use crate::candidates;
-use crate::ordering::{self, Blend, Candidate};
 use anyhow::{bail, Result};
 use std::collections::{BTreeMap, HashSet};
 use tch::{Device, Kind, Tensor};
@@ -16,6 +14,8 @@ use vrd_core::tensors::Embeddings;
 use vrd_core::text::TextTemplate;
 use vrd_core::time::Timestamp;
 use vrd_engine::saved::{ArchCard, ModelCard, RankNet, SavedModel};
+use vrd_feed::candidates::{self, Answers};
+use vrd_feed::ordering::{self, Blend, Candidate};
 use vrd_model::activity::Activity;
 use vrd_model::fast::FastModel;
 use vrd_model::fused::{pad_token_ids, FusedModel, FusedTokenizer};
@@ -32,6 +32,15 @@ pub struct Settings {
     pub explain: bool,
     /// No warnings on stderr.
     pub quiet: bool,
+}
+
+/// What is known of the person besides the moment: what they watched (left out of the
+/// feed), their standing answers, and for `--explain` the videos they liked.
+#[derive(Clone, Copy)]
+pub struct Person<'a> {
+    pub history: &'a [WatchEvent],
+    pub answers: &'a Answers,
+    pub liked: Option<&'a Liked>,
 }
 
 /// Videos the person said interest them, for `--explain`: the one most like each item is
@@ -110,11 +119,11 @@ pub fn rank(
     saved: &SavedModel,
     now: &Now,
     candidates: &[Video],
-    history: &[WatchEvent],
     embeddings: &Embeddings,
+    person: &Person,
     s: &Settings,
-    liked: Option<&Liked>,
 ) -> Result<Vec<FeedItem>> {
+    let Person { history, answers, liked } = *person;
     let fast = matches!(saved.net, RankNet::Fast(_));
     if fast && embeddings.meta.model_id != saved.card.media_model {
         bail!(
@@ -123,7 +132,7 @@ pub fn rank(
             saved.card.media_model
         );
     }
-    let pool = candidates::pool(candidates, history, embeddings, s.keep_watched, s.quiet);
+    let pool = candidates::pool(candidates, history, embeddings, answers, s.keep_watched, s.quiet);
     if pool.is_empty() {
         return Ok(Vec::new());
     }
@@ -131,7 +140,6 @@ pub fn rank(
         RankNet::Fast(model) => fast_probabilities(model, &saved.card, now, &pool, embeddings),
         RankNet::Fusion { model, tokenizer } => fusion_probabilities(model, tokenizer, &saved.card, now, &pool)?,
     };
-    let dim = embeddings.meta.dim;
     let scored: Vec<(f64, f64)> = pool
         .iter()
         .enumerate()
@@ -140,8 +148,16 @@ pub fn rank(
             (s.blend.combine(interest[i], right_time[i]) * fresh, fresh)
         })
         .collect();
+    // "Not now" means later: a deferred video waits until the moment fits it (its
+    // right-time probability now clears the model's threshold), then comes back ahead of
+    // the rest; until then it is left out.
+    let fits = |i: usize| right_time[i] >= saved.card.thresholds.right_time;
+    let deferred_at = |i: usize| answers.deferred.get(&pool[i].0.video_id).copied();
+    let mut returning: Vec<usize> = (0..pool.len()).filter(|&i| deferred_at(i).is_some() && fits(i)).collect();
+    returning.sort_by(|&a, &b| scored[b].0.total_cmp(&scored[a].0).then(a.cmp(&b)));
+    returning.truncate(MAX_RETURNING.min(s.top));
     // Diversity only reorders what is relevant: MMR runs over the best few hundred.
-    let mut shortlist: Vec<usize> = (0..pool.len()).collect();
+    let mut shortlist: Vec<usize> = (0..pool.len()).filter(|&i| deferred_at(i).is_none()).collect();
     shortlist.sort_by(|&a, &b| scored[b].0.total_cmp(&scored[a].0).then(a.cmp(&b)));
     shortlist.truncate((s.top * 20).max(500));
     let cands: Vec<Candidate> = shortlist
@@ -149,12 +165,13 @@ pub fn rank(
         .map(|&i| Candidate {
             score: scored[i].0,
             channel: pool[i].0.channel.as_deref(),
-            embedding: &embeddings.data()[pool[i].1 * dim..(pool[i].1 + 1) * dim],
+            embedding: embeddings.row(pool[i].1),
         })
         .collect();
-    let order: Vec<usize> =
-        ordering::select(&cands, s.top, s.blend.lambda, s.per_channel).into_iter().map(|k| shortlist[k]).collect();
+    let rest = ordering::select(&cands, s.top - returning.len(), s.blend.lambda, s.per_channel);
+    let order: Vec<usize> = returning.iter().copied().chain(rest.into_iter().map(|k| shortlist[k])).collect();
     let activity = s.explain.then(|| activity_summary(&now.events));
+    let tz = saved.card.context.tz()?;
     Ok(order
         .into_iter()
         .enumerate()
@@ -164,20 +181,26 @@ pub fn rank(
             scores.insert("interest".to_string(), interest[i]);
             scores.insert("right_time".to_string(), right_time[i]);
             scores.insert("freshness".to_string(), scored[i].1);
-            let mut reasons = match &activity {
-                Some(a) => explain(interest[i], right_time[i], scored[i].1, saved, a),
-                None => Vec::new(),
-            };
+            let mut reasons = Vec::new();
+            if let Some(at) = deferred_at(i) {
+                let when = at.with_timezone(&tz).format("%a %H:%M");
+                reasons.push(format!("you put this off on {when}; it fits now ({:.2})", right_time[i]));
+            }
+            if let Some(a) = &activity {
+                reasons.extend(explain(interest[i], right_time[i], scored[i].1, saved, a));
+            }
             let row = pool[i].1;
-            if let Some((title, sim)) =
-                liked.and_then(|l| l.nearest(embeddings, &embeddings.data()[row * dim..(row + 1) * dim], row))
-            {
+            if let Some((title, sim)) = liked.and_then(|l| l.nearest(embeddings, embeddings.row(row), row)) {
                 reasons.push(format!("like \"{title}\" you liked ({sim:.2})"));
             }
             candidates::feed_item(rank + 1, v, scored[i].0, scores, reasons)
         })
         .collect())
 }
+
+/// At most this many deferred videos come back at the head of one feed, so that a long
+/// list put off at work does not fill the evening's.
+const MAX_RETURNING: usize = 3;
 
 /// Each candidate's duration condition (its duration z-score, rounded to 0.01, far below
 /// what moves a probability): the distinct values, sorted, and each candidate's index

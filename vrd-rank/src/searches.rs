@@ -2,10 +2,10 @@
 //! queries embedded with the model that made the video embeddings, weighted by recency as
 //! the watches are, for the cold-start profile.
 
-use crate::cold_start::{recency_weighted_mean, Settings};
 use anyhow::{bail, Result};
 use std::path::Path;
 use vrd_core::records::Search;
+use vrd_feed::cold_start::{recency_weighted_mean, Settings};
 use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 
 /// The recency-weighted mean of the unit query embeddings of the last `recent` searches.

@@ -406,3 +406,52 @@ fn tools_report_libtorch_and_run_without_ld_library_path() {
         assert_eq!(out.status.code(), Some(2), "{name} has no commands yet");
     }
 }
+
+#[test]
+fn more_like_this_needs_no_model_and_leaves_out_the_video_and_what_was_watched() {
+    let p = Pipeline::new();
+    let path = |n: &str| p.dir.path().join(n).to_string_lossy().into_owned();
+    let candidates = Pipeline::candidates().to_string_lossy().into_owned();
+    let (history, emb) = (path("watch.jsonl"), path("emb.safetensors"));
+    let like = |id: &str, extra: &[&str]| {
+        let args =
+            [&["--like", id, "--candidates", &candidates, "--embeddings", &emb, "--history", &history][..], extra];
+        Command::new(RANK).args(args.concat()).stdin(Stdio::null()).output().unwrap()
+    };
+    let out = like("lWaRokVH711", &["-n", "6"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let feed: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(feed.len(), 6);
+    let ids: Vec<&str> = feed.iter().map(|f| f["video_id"].as_str().unwrap()).collect();
+    assert!(!ids.contains(&"lWaRokVH711"), "the video itself is not more like itself: {ids:?}");
+    let watched: Vec<String> = std::fs::read_to_string(&history)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["video_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(ids.iter().all(|id| !watched.iter().any(|w| w == id)), "watched videos left out: {ids:?}");
+    // The first is the unwatched candidate nearest the video by the embeddings file.
+    let embeddings = vrd_core::tensors::Embeddings::read(Path::new(&emb)).unwrap();
+    let index = embeddings.index();
+    let target = embeddings.row(index["lWaRokVH711"]);
+    let cosine = |id: &str| -> f64 { target.iter().zip(embeddings.row(index[id])).map(|(a, b)| (a * b) as f64).sum() };
+    let videos: Vec<serde_json::Value> =
+        std::fs::read_to_string(&candidates).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let nearest = videos
+        .iter()
+        .map(|v| v["video_id"].as_str().unwrap())
+        .filter(|id| *id != "lWaRokVH711" && !watched.iter().any(|w| w == id))
+        .max_by(|a, b| cosine(a).total_cmp(&cosine(b)))
+        .unwrap();
+    assert_eq!(ids[0], nearest);
+    assert!((feed[0]["scores"]["similarity"].as_f64().unwrap() - cosine(nearest)).abs() < 1e-5);
+    // A Rust release video brings Rust first.
+    assert!(feed[0]["title"].as_str().unwrap().contains("Rust"), "{feed:?}");
+
+    let out = like("NoSuchVideo", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"NoSuchVideo\" has no embedding"));
+    let out = like("lWaRokVH711", &["--cold-start"]);
+    assert_eq!(out.status.code(), Some(2), "--like and --cold-start are two feeds");
+}

@@ -5,7 +5,8 @@
 use crate::{store_time, Store};
 use anyhow::{Context, Result};
 use rusqlite::OptionalExtension;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+use vrd_core::records::latest_per_question;
 use vrd_core::records::{Label, LabelKind};
 
 /// What adding a batch of labels did.
@@ -102,24 +103,6 @@ impl Store {
         let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
         Ok(ids.collect::<rusqlite::Result<_>>()?)
     }
-}
-
-/// The latest label (by when it was given, then insertion order) per video and question.
-pub fn latest_per_question(history: Vec<Label>) -> Vec<Label> {
-    let mut latest: HashMap<(String, vrd_core::records::Head), (usize, Label)> = HashMap::new();
-    for (order, label) in history.into_iter().enumerate() {
-        let Some(head) = label.kind.head() else { continue };
-        let key = (label.video_id.clone(), head);
-        match latest.get(&key) {
-            Some((o, l)) if (l.labelled_at, *o) > (label.labelled_at, order) => {}
-            _ => {
-                latest.insert(key, (order, label));
-            }
-        }
-    }
-    let mut out: Vec<(usize, Label)> = latest.into_values().collect();
-    out.sort_by_key(|(order, label)| (label.labelled_at, *order));
-    out.into_iter().map(|(_, l)| l).collect()
 }
 
 /// Counts per kind.

@@ -11,7 +11,7 @@
 mod labels;
 mod migrations;
 
-pub use labels::{count_by_kind, latest_per_question, LabelCounts};
+pub use labels::{count_by_kind, LabelCounts};
 
 use anyhow::{Context, Result};
 use chrono::SecondsFormat;

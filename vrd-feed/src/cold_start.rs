@@ -7,7 +7,7 @@
 //! and what was already watched is left out. The person's searches, where known, are a
 //! second direction blended into the profile with their own weight.
 
-use crate::candidates::{self, cosine};
+use crate::candidates::{self, cosine, Answers};
 use anyhow::{bail, Result};
 use std::collections::{BTreeMap, HashMap};
 use vrd_core::records::{FeedItem, Video, WatchEvent};
@@ -40,6 +40,7 @@ pub fn rank(
     searches: Option<&(Vec<f32>, f64)>,
     candidates: &[Video],
     embeddings: &Embeddings,
+    answers: &Answers,
     s: &Settings,
 ) -> Result<Vec<FeedItem>> {
     let profile = match (taste_profile(history, embeddings, s), searches) {
@@ -50,8 +51,11 @@ pub fn rank(
     };
     let familiarity = channel_familiarity(history);
     let mut scored: Vec<(f64, f64, f64, &Video)> =
-        candidates::pool(candidates, history, embeddings, s.keep_watched, s.quiet)
+        candidates::pool(candidates, history, embeddings, answers, s.keep_watched, s.quiet)
             .into_iter()
+            // Without a model of the moment nothing says when a deferred video fits: it
+            // waits for a feed that can tell (`vrd-rank --model`).
+            .filter(|(video, _)| !answers.deferred.contains_key(&video.video_id))
             .map(|(video, row)| {
                 let similarity = cosine(&profile, embeddings.row(row));
                 let channel = video.channel.as_deref().and_then(|c| familiarity.get(c)).copied().unwrap_or(0.0);
@@ -187,9 +191,15 @@ mod tests {
     fn recent_taste_wins_and_watched_videos_are_left_out() {
         // Watched along y long ago, along x lately: x-like candidates come first.
         let history = [watch("y1", "2023-01-01T00:00:00Z"), watch("x1", "2024-06-01T00:00:00Z")];
-        let feed =
-            rank(&history, None, &[video("y2"), video("x1"), video("d"), video("x2")], &embeddings(), &settings())
-                .unwrap();
+        let feed = rank(
+            &history,
+            None,
+            &[video("y2"), video("x1"), video("d"), video("x2")],
+            &embeddings(),
+            &Answers::default(),
+            &settings(),
+        )
+        .unwrap();
         let ids: Vec<_> = feed.iter().map(|f| f.video_id.as_str()).collect();
         assert_eq!(ids, ["x2", "d", "y2"]);
         assert_eq!(feed[0].rank, 1);
@@ -201,7 +211,7 @@ mod tests {
     fn only_the_last_n_events_count() {
         let history = [watch("x1", "2024-06-01T00:00:00Z"), watch("y1", "2024-06-02T00:00:00Z")];
         let s = Settings { recent: 1, ..settings() };
-        let feed = rank(&history, None, &[video("x2"), video("y2")], &embeddings(), &s).unwrap();
+        let feed = rank(&history, None, &[video("x2"), video("y2")], &embeddings(), &Answers::default(), &s).unwrap();
         assert_eq!(feed[0].video_id, "y2");
     }
 
@@ -209,7 +219,9 @@ mod tests {
     fn keep_watched_and_top_n() {
         let history = [watch("x1", "2024-06-01T00:00:00Z")];
         let s = Settings { keep_watched: true, top: 1, ..settings() };
-        let feed = rank(&history, None, &[video("y1"), video("x1"), video("x1")], &embeddings(), &s).unwrap();
+        let feed =
+            rank(&history, None, &[video("y1"), video("x1"), video("x1")], &embeddings(), &Answers::default(), &s)
+                .unwrap();
         assert_eq!(feed.len(), 1);
         assert_eq!(feed[0].video_id, "x1");
         assert!((feed[0].score - 1.0).abs() < 1e-6);
@@ -230,7 +242,7 @@ mod tests {
         let candidates = [video("x2"), familiar];
         let first = |w: f64| {
             let s = Settings { channel_weight: w, ..settings() };
-            let feed = rank(&history, None, &candidates, &embeddings(), &s).unwrap();
+            let feed = rank(&history, None, &candidates, &embeddings(), &Answers::default(), &s).unwrap();
             (feed[0].video_id.clone(), feed[0].scores["channel"])
         };
         assert_eq!(first(0.0), ("x2".to_string(), 0.0));
@@ -247,11 +259,14 @@ mod tests {
         let candidates = [video("x2"), video("y2")];
         let first = |w: f64| {
             let searches = (along_y.0.clone(), w);
-            rank(&history, Some(&searches), &candidates, &embeddings(), &settings()).unwrap()[0].video_id.clone()
+            rank(&history, Some(&searches), &candidates, &embeddings(), &Answers::default(), &settings()).unwrap()[0]
+                .video_id
+                .clone()
         };
         assert_eq!((first(0.2), first(0.8)), ("x2".to_string(), "y2".to_string()));
         let unknown = [watch("nope", "2024-06-01T00:00:00Z")];
-        let feed = rank(&unknown, Some(&along_y), &candidates, &embeddings(), &settings()).unwrap();
+        let feed =
+            rank(&unknown, Some(&along_y), &candidates, &embeddings(), &Answers::default(), &settings()).unwrap();
         assert_eq!(feed[0].video_id, "y2");
     }
 
@@ -260,11 +275,19 @@ mod tests {
         let history = [watch("x1", "2024-06-01T00:00:00Z")];
         // As in the model's feed: vrd-rank encodes the missing candidates first, so one still
         // missing had no text; the rest of the feed goes on.
-        let feed = rank(&history, None, &[video("zz"), video("y2")], &embeddings(), &settings()).unwrap();
+        let feed =
+            rank(&history, None, &[video("zz"), video("y2")], &embeddings(), &Answers::default(), &settings()).unwrap();
         assert_eq!(feed.iter().map(|i| i.video_id.as_str()).collect::<Vec<_>>(), ["y2"]);
-        let err = rank(&[watch("nope", "2024-06-01T00:00:00Z")], None, &[video("x1")], &embeddings(), &settings())
-            .unwrap_err()
-            .to_string();
+        let err = rank(
+            &[watch("nope", "2024-06-01T00:00:00Z")],
+            None,
+            &[video("x1")],
+            &embeddings(),
+            &Answers::default(),
+            &settings(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("no watch event"), "{err}");
     }
 }
