@@ -15,6 +15,7 @@ use tch::{nn, Device, Tensor};
 use vrd_model::checkpoint::load_safetensors;
 use vrd_model::fast::{FastConfig, FastModel};
 use vrd_model::fused::{FusedConfig, FusedModel, FusedTokenizer};
+use vrd_model::RankerArch;
 
 /// The card format; `/3` reads windows as active fraction + shares of the active time and
 /// crosses them with whitened components (a `/2` model's wide weights mean other things).
@@ -89,10 +90,10 @@ pub struct ModelCard {
 }
 
 impl ModelCard {
-    pub fn architecture(&self) -> &'static str {
+    pub fn architecture(&self) -> RankerArch {
         match self.arch {
-            ArchCard::Fast(_) => "fast",
-            ArchCard::Fusion(_) => "fusion",
+            ArchCard::Fast(_) => RankerArch::Fast,
+            ArchCard::Fusion(_) => RankerArch::Fusion,
         }
     }
 
@@ -157,11 +158,13 @@ impl SavedModel {
                 value.get("format").unwrap_or(&serde_json::Value::Null)
             );
         }
-        match value.get("architecture").and_then(|a| a.as_str()) {
-            Some("fast" | "fusion") => {}
-            other => {
-                bail!("{}: architecture {other:?} is not one this vrd can run (fast, fusion)", card_path.display())
-            }
+        let architecture = value.get("architecture").and_then(|a| a.as_str());
+        if architecture.and_then(RankerArch::parse).is_none() {
+            bail!(
+                "{}: architecture {architecture:?} is not one this vrd can run ({})",
+                card_path.display(),
+                RankerArch::names()
+            );
         }
         serde_json::from_value(value).map_err(|e| anyhow!("{}: not a vrd model card: {e}", card_path.display()))
     }

@@ -23,6 +23,36 @@ pub mod wide;
 pub mod xlm_roberta;
 
 pub use config::{Architecture, EncoderConfig};
+
+/// The two ranking architectures, by the names the model card and `vrd-train fit --arch`
+/// use: `fast` (cached media embeddings and the activity token, `fast.rs`) and `fusion`
+/// (the encoder fine-tuned over the video text with the activity token, `fused.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RankerArch {
+    Fast,
+    Fusion,
+}
+
+impl RankerArch {
+    pub const ALL: [RankerArch; 2] = [RankerArch::Fast, RankerArch::Fusion];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RankerArch::Fast => "fast",
+            RankerArch::Fusion => "fusion",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<RankerArch> {
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// "fast, fusion", for messages.
+    pub fn names() -> String {
+        Self::ALL.map(RankerArch::name).join(", ")
+    }
+}
 pub use sentence::{SentenceEncoder, SentenceEncoderOptions};
 
 use tch::Tensor;

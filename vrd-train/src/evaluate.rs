@@ -215,7 +215,7 @@ pub fn evaluate(
     }
     let summary = summarize(&reports);
     Ok(Report {
-        architecture: arch.name().to_string(),
+        architecture: arch.kind().name().to_string(),
         rows: data.rows.len(),
         folds: reports,
         summary,

@@ -23,10 +23,10 @@ pub enum Arch {
 }
 
 impl Arch {
-    pub fn name(&self) -> &'static str {
+    pub fn kind(&self) -> vrd_model::RankerArch {
         match self {
-            Arch::Fast => "fast",
-            Arch::Fusion { .. } => "fusion",
+            Arch::Fast => vrd_model::RankerArch::Fast,
+            Arch::Fusion { .. } => vrd_model::RankerArch::Fusion,
         }
     }
 }

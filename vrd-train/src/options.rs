@@ -24,3 +24,8 @@ impl Precision {
 pub fn finetune_arg(s: &str) -> Result<vrd_model::fused::Finetune, String> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| format!("{s:?}: lora, full or frozen"))
 }
+
+/// clap's value parser for `--arch`: fast or fusion.
+pub fn arch_arg(s: &str) -> Result<vrd_model::RankerArch, String> {
+    vrd_model::RankerArch::parse(s).ok_or_else(|| format!("{s:?}: {}", vrd_model::RankerArch::names()))
+}

@@ -860,9 +860,9 @@ fn run_key(data: &Dataset, rows: &[&Row], arch: &Arch, opts: &TrainOptions, blin
         .collect::<Vec<_>>()
         .join(",");
     let arch_id = match arch {
-        Arch::Fast => "fast".to_string(),
+        Arch::Fast => arch.kind().name().to_string(),
         Arch::Fusion { encoder, finetune, max_length } => {
-            format!("fusion:{}:{finetune:?}:{max_length}", encoder.display())
+            format!("{}:{}:{finetune:?}:{max_length}", arch.kind().name(), encoder.display())
         }
     };
     resume::run_key(&[&arch_id, &options, &rows_id, &data.media_model, &blind.to_string(), job])

@@ -12,6 +12,7 @@ use vrd_core::cli::UsageError;
 use vrd_core::records::Head;
 use vrd_engine::saved::{ArchCard, FusionCard, ModelCard, SavedModel};
 use vrd_model::fast::Scorer;
+use vrd_model::RankerArch;
 
 #[derive(Args)]
 pub struct FitArgs {
@@ -62,8 +63,8 @@ pub struct FitArgs {
     precision: Precision,
     /// fast (cached media embeddings, the default) or fusion (the encoder fine-tuned over
     /// the video text with the activity token appended).
-    #[arg(long, value_enum, default_value = "fast")]
-    arch: ArchName,
+    #[arg(long, default_value = "fast", value_parser = crate::options::arch_arg)]
+    arch: RankerArch,
     /// The encoder folder of the fusion model (default: the packaged model; BGE-M3 is a
     /// local folder).
     #[arg(long)]
@@ -88,12 +89,6 @@ pub struct FitArgs {
     /// saved).
     #[arg(long, default_value_t = 60)]
     checkpoint_every: u64,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum ArchName {
-    Fast,
-    Fusion,
 }
 
 pub fn run(args: &FitArgs) -> Result<()> {
@@ -190,8 +185,8 @@ fn load(args: &FitArgs) -> Result<(data::Dataset, Arch)> {
         context: &args.context,
     })?;
     let arch = match args.arch {
-        ArchName::Fast => Arch::Fast,
-        ArchName::Fusion => {
+        RankerArch::Fast => Arch::Fast,
+        RankerArch::Fusion => {
             let encoder = vrd_engine::model_dir::resolve_model_dir(args.encoder.as_deref())?;
             let tokenizer = vrd_model::fused::FusedTokenizer::load(&encoder, args.max_length)?;
             data.tokenize(&tokenizer)?;
