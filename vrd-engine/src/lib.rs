@@ -1,10 +1,13 @@
 //! What the tools need around the models of `vrd-model`, which itself knows no files of
 //! ours, no environment and no command line: the saved model folder and its card
-//! (`saved`), where a text model is found (`model_dir`: flag, `VRD_MODEL`, the installed
+//! (`saved`), ranking with a trained model (`rank`: the moment cut as training cut it,
+//! calibrated probabilities, deferred videos back when they fit, over `vrd-feed`'s
+//! selection), where a text model is found (`model_dir`: flag, `VRD_MODEL`, the installed
 //! or packaged default), device and precision options typed for clap (`runtime`), and the
 //! `--version` of the tools that run on libtorch (`version`).
 
 pub mod model_dir;
+pub mod rank;
 pub mod runtime;
 pub mod saved;
 pub mod version;

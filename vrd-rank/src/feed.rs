@@ -2,7 +2,7 @@
 //! the feed ranked by the cold start or the trained model, written and saved.
 
 use crate::cli::Cli;
-use crate::{feed_format, missing, model_rank, searches};
+use crate::{feed_format, missing, searches};
 use anyhow::{Context, Result};
 use vrd_aw::timeline::Source;
 use vrd_core::cli::UsageError;
@@ -106,15 +106,15 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
             (events, cli.aw_options.aw_server.clone())
         }
     };
-    let timeline = model_rank::timeline(events, &name)?;
+    let timeline = vrd_engine::rank::timeline(events, &name)?;
     let encoder_dir = vrd_engine::model_dir::resolve_model_dir(cli.context_model.as_deref())?;
     let encoder = vrd_model::SentenceEncoder::load(&encoder_dir, &Default::default())?;
-    let now = model_rank::now_context(&saved, &timeline, at, &encoder)?;
+    let now = vrd_engine::rank::now_context(&saved, &timeline, at, &encoder)?;
     let mut blend = cli.mode.blend();
     if let Some((i, r)) = cli.weights {
         (blend.interest, blend.right_time) = (i, r);
     }
-    let settings = model_rank::Settings {
+    let settings = vrd_engine::rank::Settings {
         at,
         blend,
         top: cli.top,
@@ -126,9 +126,9 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     };
     let labels = read_labels(cli)?;
     let answers = Answers::from_labels(&labels);
-    let liked = cli.explain.then(|| model_rank::Liked::from_labels(&labels, &candidates, &embeddings));
-    let person = model_rank::Person { history: &history, answers: &answers, liked: liked.as_ref() };
-    let feed = model_rank::rank(&saved, &now, &candidates, &embeddings, &person, &settings)?;
+    let liked = cli.explain.then(|| vrd_engine::rank::Liked::from_labels(&labels, &candidates, &embeddings));
+    let person = vrd_engine::rank::Person { history: &history, answers: &answers, liked: liked.as_ref() };
+    let feed = vrd_engine::rank::rank(&saved, &now, &candidates, &embeddings, &person, &settings)?;
     save_embeddings(cli, &embeddings, added)?;
     if let Some(db) = &cli.db {
         vrd_store::Store::open(db)?.save_feed(&at, &feed)?;

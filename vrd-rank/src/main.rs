@@ -1,13 +1,14 @@
 //! vrd-rank: scores candidate videos for the person and prints the ranked feed.
 //!
-//! `cli` holds the options, `feed` one run; the ranking itself is in `cold_start` and
-//! `model_rank`, the order and variety in `ordering`, the output formats in `feed_format`.
+//! `cli` holds the options, `feed` one run, `feed_format` the output formats, `missing` and
+//! `searches` what the media model encodes on the way; the ranking itself is in the
+//! libraries: `vrd_feed` (the cold start, "more like this", the varied selection) and
+//! `vrd_engine::rank` (with a trained model).
 
 mod cli;
 mod feed;
 mod feed_format;
 mod missing;
-mod model_rank;
 mod searches;
 
 use std::process::ExitCode;

@@ -4,6 +4,7 @@
 //! condition, and every candidate gets calibrated probabilities of interest (asked
 //! without the moment, as trained) and right-time (asked with it).
 
+use crate::saved::{ArchCard, ModelCard, RankNet, SavedModel};
 use anyhow::{bail, Result};
 use std::collections::{BTreeMap, HashSet};
 use tch::{Device, Kind, Tensor};
@@ -13,7 +14,6 @@ use vrd_core::records::{AppEvent, FeedItem, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_core::text::TextTemplate;
 use vrd_core::time::Timestamp;
-use vrd_engine::saved::{ArchCard, ModelCard, RankNet, SavedModel};
 use vrd_feed::candidates::{self, Answers};
 use vrd_feed::ordering::{self, Blend, Candidate};
 use vrd_model::activity::Activity;
