@@ -13,7 +13,7 @@ BIN := target/release
 DEMO_DIR := target/demo
 PREFIX ?= $(HOME)/.local
 
-.PHONY: all setup build demo feed test lint fmt clean install uninstall bench bench-quality goldens
+.PHONY: all setup browser build demo feed test lint fmt clean install uninstall bench bench-quality goldens
 
 all: build
 
@@ -22,6 +22,10 @@ setup:
 
 build: setup
 	@$(CARGO) build --release --workspace
+
+# Headless Chromium for the feed page's browser test (Debian's package).
+browser:
+	@scripts/setup-browser
 
 # The pipeline on the shipped fixtures, feeds on stdout (progress and summaries go to
 # stderr): first a new user (Takeout history → watch events → embeddings → a cold-start
@@ -58,7 +62,7 @@ feed: build
 
 # Everything runs against release builds: the encoder is too slow unoptimised, and one
 # profile means one libtorch wrapper build.
-test: build
+test: build browser
 	$(CARGO) test --release --workspace
 
 lint: setup

@@ -278,9 +278,14 @@ pub struct Search {
 pub struct Label {
     pub video_id: String,
     pub kind: LabelKind,
+    /// When the answer was given: a right-time answer is about the activity before it.
     pub labelled_at: Timestamp,
     #[serde(default = "hand_written")]
     pub source: String,
+    /// The moment of the feed the video was shown in, when it was answered from one (the
+    /// feed page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_at: Option<Timestamp>,
 }
 
 /// One line of the ranked feed that `vrd-rank` prints.

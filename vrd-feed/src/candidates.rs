@@ -142,6 +142,7 @@ mod tests {
             kind,
             labelled_at: vrd_core::time::parse_rfc3339(at).unwrap(),
             source: "cli".into(),
+            feed_at: None,
         };
         let answers = Answers::from_labels(&[
             label("a", LabelKind::Uninterest, "2026-01-01T10:00:00Z"),
@@ -158,6 +159,7 @@ mod tests {
             kind,
             labelled_at: vrd_core::time::parse_rfc3339(at).unwrap(),
             source: "cli".into(),
+            feed_at: None,
         };
         let answers = Answers::from_labels(&[
             label("a", LabelKind::NotNow, "2026-01-01T10:00:00Z"),

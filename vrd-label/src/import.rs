@@ -63,6 +63,7 @@ fn jsonl(text: &str, name: &str, kind: Option<LabelKind>, source: &str) -> Resul
             kind,
             labelled_at,
             source: field("source").unwrap_or(source).to_string(),
+            feed_at: None,
         });
         parsed.origins.push(at);
     }
@@ -112,6 +113,7 @@ fn csv_rows(text: &str, name: &str, kind: Option<LabelKind>, source: &str) -> Re
             kind,
             labelled_at,
             source: cell(source_col).unwrap_or(source).to_string(),
+            feed_at: None,
         });
         parsed.origins.push(at);
     }

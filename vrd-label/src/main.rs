@@ -5,6 +5,7 @@
 
 mod cmd;
 mod import;
+mod serve;
 mod stats;
 mod tui;
 
@@ -39,6 +40,9 @@ enum Command {
     Undo(cmd::undo::UndoArgs),
     /// Label candidates one at a time in the terminal.
     Tui(tui::TuiArgs),
+    /// The feed page on this machine: the stored feeds, a video page with the player and
+    /// the four answers, "more like this" (loopback only unless --allow-remote).
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,5 +54,6 @@ fn main() -> ExitCode {
         Command::Stats(args) => cmd::stats::run(&cli.db, &args),
         Command::Undo(args) => cmd::undo::run(&cli.db, &args),
         Command::Tui(args) => tui::run(&cli.db, args),
+        Command::Serve(args) => serve::run(&cli.db, &args),
     })
 }

@@ -6,7 +6,7 @@ use chrono::Datelike;
 use clap::ValueEnum;
 use std::collections::BTreeMap;
 use std::io::Write;
-use vrd_core::records::Label;
+use vrd_core::records::{Label, LabelKind};
 use vrd_core::time::Tz;
 use vrd_store::count_by_kind;
 
@@ -16,14 +16,22 @@ pub enum Format {
     Tsv,
 }
 
+/// Labels given per ISO week (year, week) in `tz`, per kind in [`LabelKind::ALL`] order.
+pub fn weekly_by_kind(history: &[Label], tz: &Tz) -> BTreeMap<(i32, u32), [usize; 5]> {
+    let mut weeks: BTreeMap<(i32, u32), [usize; 5]> = BTreeMap::new();
+    for l in history {
+        let week = l.labelled_at.with_timezone(tz).iso_week();
+        let kind = LabelKind::ALL.iter().position(|k| *k == l.kind).expect("every kind is in ALL");
+        weeks.entry((week.year(), week.week())).or_default()[kind] += 1;
+    }
+    weeks
+}
+
 pub fn write<W: Write>(out: &mut W, history: &[Label], effective: &[Label], tz: &Tz, format: Format) -> Result<()> {
     let given = count_by_kind(history);
     let in_effect = count_by_kind(effective);
-    let mut weeks: BTreeMap<(i32, u32), usize> = BTreeMap::new();
-    for l in history {
-        let week = l.labelled_at.with_timezone(tz).iso_week();
-        *weeks.entry((week.year(), week.week())).or_default() += 1;
-    }
+    let weeks: BTreeMap<(i32, u32), usize> =
+        weekly_by_kind(history, tz).into_iter().map(|(week, counts)| (week, counts.iter().sum())).collect();
     match format {
         Format::Tsv => {
             writeln!(out, "kind\tgiven\tin_effect")?;

@@ -157,7 +157,13 @@ impl Session {
     fn label(&mut self, store: &mut Store, kind: LabelKind, source: &str) -> Result<()> {
         let Some(c) = self.current() else { return Ok(()) };
         let video_id = c.video_id.clone();
-        let label = Label { video_id: video_id.clone(), kind, labelled_at: chrono::Utc::now(), source: source.into() };
+        let label = Label {
+            video_id: video_id.clone(),
+            kind,
+            labelled_at: chrono::Utc::now(),
+            source: source.into(),
+            feed_at: None,
+        };
         store.add_labels(&[label], false)?;
         *self.counts.entry(kind).or_default() += 1;
         let answer = self.answers.entry(video_id).or_default();

@@ -116,7 +116,13 @@ mod tests {
     use vrd_core::time::parse_rfc3339;
 
     fn label(id: &str, kind: LabelKind, at: &str, source: &str) -> Label {
-        Label { video_id: id.into(), kind, labelled_at: parse_rfc3339(at).unwrap(), source: source.into() }
+        Label {
+            video_id: id.into(),
+            kind,
+            labelled_at: parse_rfc3339(at).unwrap(),
+            source: source.into(),
+            feed_at: None,
+        }
     }
 
     #[test]

@@ -162,6 +162,18 @@ impl Store {
         Ok(Some((at, items)))
     }
 
+    /// The moments stored feeds were ranked for, newest first.
+    pub fn feed_moments(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached("SELECT DISTINCT ranked_at FROM feeds ORDER BY ranked_at DESC")?;
+        let moments = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(moments.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The feed stored for `moment` (one of [`Store::feed_moments`]), in rank order.
+    pub fn feed_at(&self, moment: &str) -> Result<Vec<vrd_core::records::FeedItem>> {
+        self.records("SELECT record FROM feeds WHERE ranked_at = ?1 ORDER BY rank", &[&moment])
+    }
+
     /// The stored video records of these ids (those the store has).
     pub fn videos_by_id(&self, ids: &[String]) -> Result<Vec<Video>> {
         let mut out = Vec::new();

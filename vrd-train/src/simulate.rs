@@ -260,16 +260,28 @@ fn label(rng: &mut Rng, o: &Options, events: &[AppEvent], videos: &[Video], star
         let video = rng.pick(videos);
         let topic = topic_of(video);
         let flip = |rng: &mut Rng, yes: bool| if rng.uniform() < o.noise { !yes } else { yes };
-        if rng.uniform() < 0.5 {
+        let kind = if rng.uniform() < 0.5 {
             let liked = flip(rng, topic.liked);
-            let kind = if liked { LabelKind::Interest } else { LabelKind::Uninterest };
-            labels.push(Label { video_id: video.video_id.clone(), kind, labelled_at: t, source: "simulated".into() });
+            if liked {
+                LabelKind::Interest
+            } else {
+                LabelKind::Uninterest
+            }
         } else {
             let work_break = topic.name == "rust" && video.duration_s.unwrap_or(0.0) < 600.0;
-            let fits = flip(rng, work < 0.5 || work_break);
-            let kind = if fits { LabelKind::RightTime } else { LabelKind::NotNow };
-            labels.push(Label { video_id: video.video_id.clone(), kind, labelled_at: t, source: "simulated".into() });
-        }
+            if flip(rng, work < 0.5 || work_break) {
+                LabelKind::RightTime
+            } else {
+                LabelKind::NotNow
+            }
+        };
+        labels.push(Label {
+            video_id: video.video_id.clone(),
+            kind,
+            labelled_at: t,
+            source: "simulated".into(),
+            feed_at: None,
+        });
     }
     labels.sort_by_key(|l| l.labelled_at);
     // Seconds are enough; keep the instants distinct.

@@ -308,6 +308,7 @@ fn ratings(client: &mut ApiClient, store: Option<&mut Store>, output: Option<&Pa
                 kind,
                 labelled_at: now,
                 source: format!("youtube-{rating}"),
+                feed_at: None,
             });
             videos.push(video);
         }

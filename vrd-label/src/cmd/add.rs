@@ -30,6 +30,7 @@ pub fn run(db: &Path, args: AddArgs) -> Result<()> {
         kind: args.kind,
         labelled_at: args.at.unwrap_or_else(chrono::Utc::now),
         source: args.source,
+        feed_at: None,
     };
     if !args.allow_unknown {
         import::check_known(&store, std::slice::from_ref(&label), |_| "argument".into())?;

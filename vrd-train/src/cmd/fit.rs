@@ -214,9 +214,17 @@ fn evaluate_and_report(
             out.finish()?;
         }
     }
+    let svg = plot::svg(&report);
     if let Some(path) = &args.plot {
-        let svg = plot::svg(&report);
         vrd_core::output::write_atomic(path, |f| Ok(std::io::Write::write_all(f, svg.as_bytes())?))?;
+    }
+    // The model folder keeps what it was judged by: `vrd-label serve --model` shows it.
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+        vrd_core::output::write_atomic(&out.join("folds.svg"), |f| Ok(std::io::Write::write_all(f, svg.as_bytes())?))?;
+        vrd_core::output::write_atomic(&out.join("report.json"), |f| {
+            Ok(std::io::Write::write_all(f, json.as_bytes())?)
+        })?;
     }
     print_summary(&report);
     Ok(())

@@ -1,0 +1,211 @@
+//! `vrd-label serve`: the feed page on the person's own machine. The latest feed that
+//! `vrd-rank --db` stored (or an earlier one), a video page with the player and the four
+//! answers, each stored at once as `vrd-label` stores labels, and "more like this" from
+//! the media embeddings. One person on loopback: a small synchronous server, pages
+//! rendered here from compile-time-checked templates (every text escaped), a few lines of
+//! plain JavaScript for the buttons and keys. See `guard` for who may talk to it.
+
+mod guard;
+mod pages;
+
+use anyhow::{bail, Context, Result};
+use guard::{Guard, Refusal};
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tiny_http::{Header, Method, Request, Response, Server};
+use vrd_core::records::Label;
+use vrd_core::tensors::Embeddings;
+use vrd_store::Store;
+
+/// The source of the labels given on the page (undo removes only these).
+pub const SOURCE: &str = "page";
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Where to listen. Loopback by default: whoever can reach the page answers for you.
+    #[arg(long, default_value = "127.0.0.1:8765")]
+    listen: SocketAddr,
+    /// Listen on an address other machines can reach (a warning is printed).
+    #[arg(long)]
+    allow_remote: bool,
+    /// The media embeddings (vrd-encode media) for "more like this" on the video page.
+    #[arg(long)]
+    embeddings: Option<PathBuf>,
+    /// A model folder from `vrd-train fit --out`: the progress page shows its fold metrics.
+    #[arg(long)]
+    model: Option<PathBuf>,
+}
+
+/// What every request reads: the store, the embeddings, who may write.
+struct Site {
+    db: PathBuf,
+    embeddings: Option<Embeddings>,
+    /// The model's fold plot, when `--model` has one.
+    model_plot: Option<PathBuf>,
+    guard: Guard,
+}
+
+pub fn run(db: &std::path::Path, args: &ServeArgs) -> Result<()> {
+    if !args.listen.ip().is_loopback() && !args.allow_remote {
+        return Err(vrd_core::cli::UsageError(format!(
+            "--listen {}: not a loopback address; pass --allow-remote to serve other machines",
+            args.listen
+        ))
+        .into());
+    }
+    if !db.is_file() {
+        bail!("{}: no such store (vrd-ingest --db and vrd-rank --db make it)", db.display());
+    }
+    // Opened once here so that a bad store fails now, not at the first page.
+    Store::open(db)?;
+    let embeddings = args.embeddings.as_deref().map(Embeddings::read).transpose()?;
+    let server = Server::http(args.listen).map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
+    let listen = server.server_addr().to_ip().context("the server has an IP address")?;
+    let model_plot = args.model.as_ref().map(|m| m.join(pages::FOLD_PLOT)).filter(|p| p.is_file());
+    if let (Some(model), None) = (&args.model, &model_plot) {
+        eprintln!(
+            "vrd-label: {} has no {} (vrd-train fit --out with --folds writes it)",
+            model.display(),
+            pages::FOLD_PLOT
+        );
+    }
+    let site = Site { db: db.to_path_buf(), embeddings, model_plot, guard: Guard::new(listen, guard::new_token()?) };
+    if !listen.ip().is_loopback() {
+        eprintln!("vrd-label: WARNING: serving {listen} to other machines: anyone who can reach it sees your feed");
+    }
+    eprintln!("vrd-label: serving http://{listen}/ (loopback: {}); Ctrl-C stops", listen.ip().is_loopback());
+    for request in server.incoming_requests() {
+        if let Err(e) = site.answer(request) {
+            eprintln!("vrd-label: {e:#}");
+        }
+    }
+    Ok(())
+}
+
+type Page = Response<std::io::Cursor<Vec<u8>>>;
+
+impl Site {
+    fn answer(&self, mut request: Request) -> Result<()> {
+        let response = self.route(&mut request).unwrap_or_else(|e| text(500, &format!("{e:#}")));
+        request.respond(response).context("writing the response")
+    }
+
+    fn route(&self, request: &mut Request) -> Result<Page> {
+        let header = |name: &str| {
+            request
+                .headers()
+                .iter()
+                .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+                .map(|h| h.value.as_str().to_string())
+        };
+        let (host, origin, token) = (header("Host"), header("Origin"), header("X-Vrd-Token"));
+        if let Err(r) = self.guard.check_host(host.as_deref()) {
+            return Ok(refused(r));
+        }
+        let url = request.url().to_string();
+        let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+        let param = |name: &str| query.split('&').find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='));
+        let store = Store::open(&self.db)?;
+        match (request.method(), path) {
+            (Method::Get, "/") => {
+                let feed = param("feed").and_then(|f| f.parse().ok()).unwrap_or(0);
+                let page = param("page").and_then(|p| p.parse().ok()).unwrap_or(0);
+                html(pages::feed(&store, self.guard.token(), feed, page)?)
+            }
+            (Method::Get, p) if p.starts_with("/video/") => {
+                let id = &p["/video/".len()..];
+                let feed = param("feed").and_then(|f| f.parse().ok()).unwrap_or(0);
+                match pages::video(&store, self.guard.token(), id, feed, self.embeddings.as_ref())? {
+                    Some(page) => html(page),
+                    None => Ok(text(404, &format!("no video {id:?} in the store"))),
+                }
+            }
+            (Method::Get, "/progress") => html(pages::progress(&store, self.guard.token(), self.model_plot.is_some())?),
+            (Method::Get, "/model/folds.svg") => match &self.model_plot {
+                // Shown through <img>: an SVG there runs no script in the page.
+                Some(path) => Ok(with_common_headers(Response::from_data(std::fs::read(path)?), "image/svg+xml")),
+                None => Ok(text(404, "no model plot: start serve with --model DIR")),
+            },
+            (Method::Get, p) if p.starts_with("/api/like/") => {
+                let id = &p["/api/like/".len()..];
+                let Some(embeddings) = &self.embeddings else {
+                    return Ok(text(404, "no embeddings: start serve with --embeddings FILE"));
+                };
+                let items = pages::more_like(&store, id, embeddings, 21)?;
+                json(200, &serde_json::to_string(&items)?)
+            }
+            (Method::Post, "/api/label" | "/api/undo") => {
+                if let Err(r) = self.guard.check_write(origin.as_deref(), token.as_deref()) {
+                    return Ok(refused(r));
+                }
+                let mut body = String::new();
+                request.as_reader().take(64 * 1024).read_to_string(&mut body)?;
+                let mut store = store;
+                if path == "/api/undo" {
+                    return match store.undo_last_label(Some(SOURCE))? {
+                        Some(label) => json(200, &serde_json::to_string(&label)?),
+                        None => Ok(text(409, "no answer from this page to undo")),
+                    };
+                }
+                match answer_label(&body) {
+                    Ok(label) => {
+                        store.add_labels(std::slice::from_ref(&label), false)?;
+                        json(200, &serde_json::to_string(&label)?)
+                    }
+                    Err(e) => Ok(text(400, &format!("{e:#}"))),
+                }
+            }
+            _ => Ok(text(404, "not found")),
+        }
+    }
+}
+
+/// A label from the page's JSON (`video_id`, `kind`, `feed`): given now, in that feed.
+fn answer_label(body: &str) -> Result<Label> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        video_id: String,
+        kind: String,
+        #[serde(default)]
+        feed: Option<String>,
+    }
+    let a: Answer = serde_json::from_str(body).context("not an answer")?;
+    let kind = crate::cmd::parse_kind(&a.kind)?;
+    if !pages::is_video_id(&a.video_id) {
+        bail!("{:?} is not a video id", a.video_id);
+    }
+    let feed_at = a.feed.filter(|f| !f.is_empty()).map(|f| vrd_core::time::parse_rfc3339(&f)).transpose()?;
+    Ok(Label { video_id: a.video_id, kind, labelled_at: chrono::Utc::now(), source: SOURCE.into(), feed_at })
+}
+
+fn header(name: &str, value: &str) -> Header {
+    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("a valid header")
+}
+
+fn with_common_headers(response: Page, content_type: &str) -> Page {
+    response
+        .with_header(header("Content-Type", content_type))
+        .with_header(header("X-Content-Type-Options", "nosniff"))
+        .with_header(header("Referrer-Policy", "no-referrer"))
+        .with_header(header("X-Frame-Options", "DENY"))
+}
+
+fn html(body: String) -> Result<Page> {
+    Ok(with_common_headers(Response::from_string(body), "text/html; charset=utf-8"))
+}
+
+fn json(status: u16, body: &str) -> Result<Page> {
+    Ok(with_common_headers(Response::from_string(body).with_status_code(status), "application/json"))
+}
+
+fn text(status: u16, body: &str) -> Page {
+    with_common_headers(Response::from_string(body).with_status_code(status), "text/plain; charset=utf-8")
+}
+
+fn refused(r: Refusal) -> Page {
+    match r {
+        Refusal::Host => text(421, "this server answers only to its own address"),
+        Refusal::Forbidden => text(403, "not from this page (origin or token)"),
+    }
+}
