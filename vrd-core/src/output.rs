@@ -153,6 +153,11 @@ pub fn write_atomic(dest: &Path, fill: impl FnOnce(&mut fs::File) -> Result<()>)
     persist(tmp, dest)
 }
 
+/// `bytes` into `dest`, complete or not at all ([`write_atomic`]).
+pub fn write_bytes_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic(dest, |f| Ok(std::io::Write::write_all(f, bytes)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

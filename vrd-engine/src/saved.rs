@@ -142,7 +142,7 @@ impl SavedModel {
         Tensor::write_safetensors(&vars, &tmp).map_err(|e| anyhow!("cannot write {}: {e}", tmp.display()))?;
         std::fs::rename(&tmp, &weights).with_context(|| format!("cannot write {}", weights.display()))?;
         let text = serde_json::to_string_pretty(card)? + "\n";
-        vrd_core::output::write_atomic(&dir.join(CARD), |f| Ok(std::io::Write::write_all(f, text.as_bytes())?))
+        vrd_core::output::write_bytes_atomic(&dir.join(CARD), text.as_bytes())
     }
 
     pub fn read_card(dir: &Path) -> Result<ModelCard> {

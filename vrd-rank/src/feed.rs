@@ -25,7 +25,7 @@ pub fn run(cli: &Cli) -> Result<()> {
 
 /// `--like VIDEO_ID`: the videos most like it among the candidates.
 fn rank_like(cli: &Cli, video_id: &str) -> Result<()> {
-    let (candidates, history, _) = read_inputs(cli, false)?;
+    let Inputs { candidates, history, labels, .. } = read_inputs(cli, false)?;
     let (embeddings, added) = load_embeddings(cli, &candidates.iter().map(MediaText::from).collect::<Vec<_>>())?;
     let settings = vrd_feed::like::LikeSettings {
         top: cli.top,
@@ -34,7 +34,7 @@ fn rank_like(cli: &Cli, video_id: &str) -> Result<()> {
         keep_watched: cli.keep_watched,
         quiet: cli.quiet,
     };
-    let answers = Answers::from_labels(&read_labels(cli)?);
+    let answers = Answers::from_labels(&labels);
     let feed = vrd_feed::like::like(video_id, &candidates, &history, &embeddings, &answers, &settings)?;
     save_embeddings(cli, &embeddings, added)?;
     write(cli, &feed)
@@ -48,7 +48,7 @@ fn write(cli: &Cli, feed: &[vrd_core::records::FeedItem]) -> Result<()> {
 }
 
 fn rank_cold_start(cli: &Cli) -> Result<()> {
-    let (candidates, history, searches) = read_inputs(cli, true)?;
+    let Inputs { candidates, history, searches, labels } = read_inputs(cli, true)?;
     let mut texts: Vec<MediaText> = candidates.iter().map(MediaText::from).collect();
     texts.extend(history.iter().map(MediaText::from));
     let (embeddings, added) = load_embeddings(cli, &texts)?;
@@ -67,7 +67,7 @@ fn rank_cold_start(cli: &Cli) -> Result<()> {
             cli.search_weight,
         )),
     };
-    let answers = Answers::from_labels(&read_labels(cli)?);
+    let answers = Answers::from_labels(&labels);
     let feed = cold_start::rank(&history, search_profile.as_ref(), &candidates, &embeddings, &answers, &settings)?;
     save_embeddings(cli, &embeddings, added)?;
     if let Some(db) = &cli.db {
@@ -83,7 +83,7 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
         _ => None,
     };
     let saved = vrd_engine::saved::SavedModel::load(model, tch::Device::Cpu, cli.encoder.as_deref())?;
-    let (candidates, history, _) = read_inputs(cli, false)?;
+    let Inputs { candidates, history, labels, .. } = read_inputs(cli, false)?;
     let (embeddings, added) = load_embeddings(cli, &candidates.iter().map(MediaText::from).collect::<Vec<_>>())?;
     let at = cli.at.unwrap_or_else(chrono::Utc::now);
     let since = at - saved.card.context.window() - chrono::Duration::days(1);
@@ -124,7 +124,6 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
         explain: cli.explain,
         quiet: cli.quiet,
     };
-    let labels = read_labels(cli)?;
     let answers = Answers::from_labels(&labels);
     let liked = cli.explain.then(|| vrd_engine::rank::Liked::from_labels(&labels, &candidates, &embeddings));
     let person = vrd_engine::rank::Person { history: &history, answers: &answers, liked: liked.as_ref() };
@@ -136,19 +135,23 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     write(cli, &feed)
 }
 
-/// The person's labels: `--labels FILE`, else the store's (`--db`), else none.
-fn read_labels(cli: &Cli) -> Result<Vec<Label>> {
-    match (&cli.labels, &cli.db) {
-        (Some(path), _) => JsonlReader::open(Some(path))?.read_all(),
-        (None, Some(db)) => vrd_store::Store::open(db)?.label_history(),
-        (None, None) => Ok(Vec::new()),
-    }
+/// What a run ranks from.
+struct Inputs {
+    candidates: Vec<Video>,
+    history: Vec<WatchEvent>,
+    /// Only for the cold start (`with_searches`).
+    searches: Vec<Search>,
+    /// The person's answers (uninterest, not now; liked videos for --explain).
+    labels: Vec<Label>,
 }
 
-/// Candidates, watch history and (`with_searches`: for the cold start) searches from the
-/// files given, else from the store (`--db`, opened once for all three).
-fn read_inputs(cli: &Cli, with_searches: bool) -> Result<(Vec<Video>, Vec<WatchEvent>, Vec<Search>)> {
-    let wants_store = cli.candidates.is_none() || cli.history.is_none() || (with_searches && cli.searches.is_none());
+/// Candidates, watch history, labels and (`with_searches`: for the cold start) searches
+/// from the files given, else from the store (`--db`, opened once for all of them).
+fn read_inputs(cli: &Cli, with_searches: bool) -> Result<Inputs> {
+    let wants_store = cli.candidates.is_none()
+        || cli.history.is_none()
+        || cli.labels.is_none()
+        || (with_searches && cli.searches.is_none());
     let store = match &cli.db {
         Some(db) if wants_store => Some(vrd_store::Store::open(db)?),
         _ => None,
@@ -169,7 +172,12 @@ fn read_inputs(cli: &Cli, with_searches: bool) -> Result<(Vec<Video>, Vec<WatchE
         (true, None, Some(store)) => store.searches()?,
         (true, None, None) => Vec::new(),
     };
-    Ok((candidates, history, searches))
+    let labels = match (&cli.labels, &store) {
+        (Some(path), _) => JsonlReader::open(Some(path))?.read_all()?,
+        (None, Some(store)) => store.label_history()?,
+        (None, None) => Vec::new(),
+    };
+    Ok(Inputs { candidates, history, searches, labels })
 }
 
 /// The chosen hosts' timelines of `period`, categorised with the server's rules (an

@@ -83,7 +83,7 @@ impl Checkpoints {
         std::fs::rename(&tmp, &weights).with_context(|| format!("cannot write {}", weights.display()))?;
         let previous = self.read_state(job).map(|s| s.weights);
         let text = serde_json::to_string_pretty(&state)? + "\n";
-        vrd_core::output::write_atomic(&self.state_path(job), |f| Ok(std::io::Write::write_all(f, text.as_bytes())?))?;
+        vrd_core::output::write_bytes_atomic(&self.state_path(job), text.as_bytes())?;
         if let Some(old) = previous.filter(|old| *old != state.weights) {
             let _ = std::fs::remove_file(self.dir.join(old));
         }

@@ -11,7 +11,8 @@ use vrd_feed::candidates::Answers;
 use vrd_feed::like::{like, LikeSettings};
 use vrd_store::Store;
 
-/// The fold plot `vrd-train fit --out` keeps in the model folder.
+/// The fold plot `vrd-train fit --out` keeps in the model folder (`cmd::fit` there writes it
+/// under this name; vrd-label cannot link vrd-train to share the constant).
 pub const FOLD_PLOT: &str = "folds.svg";
 
 /// Cards per page of the feed.

@@ -207,7 +207,7 @@ fn evaluate_and_report(
     let report = evaluate::evaluate(run.data, folds, run.arch, run.opts, run.device, bar, run.checkpoints)?;
     let json = serde_json::to_string_pretty(&report)? + "\n";
     match &args.report {
-        Some(path) => vrd_core::output::write_atomic(path, |f| Ok(std::io::Write::write_all(f, json.as_bytes())?))?,
+        Some(path) => vrd_core::output::write_bytes_atomic(path, json.as_bytes())?,
         None => {
             let mut out = vrd_core::output::Output::open(None)?;
             std::io::Write::write_all(&mut out, json.as_bytes())?;
@@ -216,15 +216,14 @@ fn evaluate_and_report(
     }
     let svg = plot::svg(&report);
     if let Some(path) = &args.plot {
-        vrd_core::output::write_atomic(path, |f| Ok(std::io::Write::write_all(f, svg.as_bytes())?))?;
+        vrd_core::output::write_bytes_atomic(path, svg.as_bytes())?;
     }
     // The model folder keeps what it was judged by: `vrd-label serve --model` shows it.
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-        vrd_core::output::write_atomic(&out.join("folds.svg"), |f| Ok(std::io::Write::write_all(f, svg.as_bytes())?))?;
-        vrd_core::output::write_atomic(&out.join("report.json"), |f| {
-            Ok(std::io::Write::write_all(f, json.as_bytes())?)
-        })?;
+        // The names vrd-label's page looks for (`serve::pages::FOLD_PLOT`).
+        vrd_core::output::write_bytes_atomic(&out.join("folds.svg"), svg.as_bytes())?;
+        vrd_core::output::write_bytes_atomic(&out.join("report.json"), json.as_bytes())?;
     }
     print_summary(&report);
     Ok(())
