@@ -111,7 +111,7 @@ pub fn feed_item(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vrd_core::tensors::EmbeddingMeta;
+    use crate::test_support::{embeddings, label};
 
     fn video(id: &str) -> Video {
         serde_json::from_value(serde_json::json!({"video_id": id, "title": id})).unwrap()
@@ -119,9 +119,7 @@ mod tests {
 
     #[test]
     fn each_candidate_once_watched_and_unembedded_left_out() {
-        let ids: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
-        let meta = EmbeddingMeta { model_id: "m".into(), dim: 2, text_hashes: ids.clone(), ids };
-        let embeddings = Embeddings::from_parts(meta, vec![1.0, 0.0, 0.0, 1.0, 1.0, 1.0]).unwrap();
+        let embeddings = embeddings(&[("a", [1.0, 0.0]), ("b", [0.0, 1.0]), ("c", [1.0, 1.0])]);
         let candidates = [video("a"), video("b"), video("a"), video("x"), video("c")];
         let history: Vec<WatchEvent> = vec![serde_json::from_value(
             serde_json::json!({"video_id": "b", "title": "b", "watched_at": "2026-01-01T00:00:00Z"}),
@@ -137,13 +135,6 @@ mod tests {
             ids(pool(&candidates, &history, &embeddings, &none, true, true)),
             [("a".into(), 0), ("b".into(), 1), ("c".into(), 2)]
         );
-        let label = |id: &str, kind, at: &str| Label {
-            video_id: id.into(),
-            kind,
-            labelled_at: vrd_core::time::parse_rfc3339(at).unwrap(),
-            source: "cli".into(),
-            feed_at: None,
-        };
         let answers = Answers::from_labels(&[
             label("a", LabelKind::Uninterest, "2026-01-01T10:00:00Z"),
             label("c", LabelKind::NotNow, "2026-01-01T11:00:00Z"),
@@ -154,13 +145,6 @@ mod tests {
 
     #[test]
     fn the_latest_answer_to_each_question_stands() {
-        let label = |id: &str, kind, at: &str| Label {
-            video_id: id.into(),
-            kind,
-            labelled_at: vrd_core::time::parse_rfc3339(at).unwrap(),
-            source: "cli".into(),
-            feed_at: None,
-        };
         let answers = Answers::from_labels(&[
             label("a", LabelKind::NotNow, "2026-01-01T10:00:00Z"),
             label("a", LabelKind::RightTime, "2026-01-02T10:00:00Z"),

@@ -138,7 +138,6 @@ fn blend(a: &[f32], b: &[f32], w: f64) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vrd_core::tensors::EmbeddingMeta;
     use vrd_core::time::parse_rfc3339;
 
     fn watch(id: &str, at: &str) -> WatchEvent {
@@ -172,15 +171,13 @@ mod tests {
 
     /// 2-d embeddings: "x*" videos point along x, "y*" along y, "d" diagonally.
     fn embeddings() -> Embeddings {
-        let rows: &[(&str, [f32; 2])] =
-            &[("x1", [1.0, 0.0]), ("x2", [0.9, 0.1]), ("y1", [0.0, 1.0]), ("y2", [0.1, 0.9]), ("d", [1.0, 1.0])];
-        let meta = EmbeddingMeta {
-            model_id: "m".into(),
-            dim: 2,
-            ids: rows.iter().map(|r| r.0.to_string()).collect(),
-            text_hashes: rows.iter().map(|_| "h".to_string()).collect(),
-        };
-        Embeddings::from_parts(meta, rows.iter().flat_map(|r| r.1).collect()).unwrap()
+        crate::test_support::embeddings(&[
+            ("x1", [1.0, 0.0]),
+            ("x2", [0.9, 0.1]),
+            ("y1", [0.0, 1.0]),
+            ("y2", [0.1, 0.9]),
+            ("d", [1.0, 1.0]),
+        ])
     }
 
     fn settings() -> Settings {

@@ -9,3 +9,31 @@ pub mod candidates;
 pub mod cold_start;
 pub mod like;
 pub mod ordering;
+
+/// What the unit tests of every module build their cases from.
+#[cfg(test)]
+mod test_support {
+    use vrd_core::records::{Label, LabelKind};
+    use vrd_core::tensors::{EmbeddingMeta, Embeddings};
+
+    /// An in-memory embedding file of 2-d rows.
+    pub fn embeddings(rows: &[(&str, [f32; 2])]) -> Embeddings {
+        let meta = EmbeddingMeta {
+            model_id: "m".into(),
+            dim: 2,
+            ids: rows.iter().map(|r| r.0.to_string()).collect(),
+            text_hashes: rows.iter().map(|_| "h".to_string()).collect(),
+        };
+        Embeddings::from_parts(meta, rows.iter().flat_map(|r| r.1).collect()).unwrap()
+    }
+
+    pub fn label(id: &str, kind: LabelKind, at: &str) -> Label {
+        Label {
+            video_id: id.into(),
+            kind,
+            labelled_at: vrd_core::time::parse_rfc3339(at).unwrap(),
+            source: "cli".into(),
+            feed_at: None,
+        }
+    }
+}

@@ -79,7 +79,6 @@ pub fn like(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vrd_core::tensors::EmbeddingMeta;
 
     fn video(id: &str, channel: &str) -> Video {
         serde_json::from_value(serde_json::json!({"video_id": id, "title": id, "channel": channel})).unwrap()
@@ -87,15 +86,13 @@ mod tests {
 
     /// Rows along two directions: `a*` near the x axis, `b*` near the y axis.
     fn embeddings() -> Embeddings {
-        let rows: &[(&str, [f32; 2])] =
-            &[("a0", [1.0, 0.0]), ("a1", [0.99, 0.14]), ("a2", [0.98, 0.2]), ("a3", [0.97, 0.24]), ("b1", [0.0, 1.0])];
-        let meta = EmbeddingMeta {
-            model_id: "m".into(),
-            dim: 2,
-            ids: rows.iter().map(|r| r.0.to_string()).collect(),
-            text_hashes: rows.iter().map(|_| "h".to_string()).collect(),
-        };
-        Embeddings::from_parts(meta, rows.iter().flat_map(|r| r.1).collect()).unwrap()
+        crate::test_support::embeddings(&[
+            ("a0", [1.0, 0.0]),
+            ("a1", [0.99, 0.14]),
+            ("a2", [0.98, 0.2]),
+            ("a3", [0.97, 0.24]),
+            ("b1", [0.0, 1.0]),
+        ])
     }
 
     fn ids(feed: &[FeedItem]) -> Vec<&str> {
