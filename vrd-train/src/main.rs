@@ -3,21 +3,10 @@
 //! folds against baselines; saves the model vrd-rank uses.
 //!
 //! This file parses the command line and dispatches; each subcommand is a module of
-//! `cmd/`, over the training library in the other modules.
+//! `cmd/`, over the training library (the vrd-training crate).
 
-mod calibrate;
 mod cmd;
-mod data;
-mod evaluate;
-mod linear;
-mod metrics;
-mod net;
-mod optim;
 mod options;
-mod plot;
-mod resume;
-mod simulate;
-mod train;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

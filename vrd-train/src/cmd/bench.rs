@@ -5,8 +5,6 @@
 //! loading. scripts/bench_train_ref.py runs the Python reference stack (HF transformers +
 //! peft) on the same shapes; scripts/bench-train-gpu runs both and compares.
 
-use crate::optim::AdamW;
-use crate::train::{self, TrainOptions};
 use anyhow::Result;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -14,6 +12,8 @@ use tch::{nn, Device, Kind, Tensor};
 use vrd_core::records::PerHead;
 use vrd_model::fused::{is_new_layer, Finetune, FusedConfig, FusedModel};
 use vrd_model::EncoderConfig;
+use vrd_training::optim::AdamW;
+use vrd_training::train::{self, TrainOptions};
 
 #[derive(clap::Args)]
 pub struct BenchArgs {

@@ -1,10 +1,7 @@
 //! `vrd-train fit`: evaluates on time-series folds against the baselines (the report and
 //! plot), then trains on every label and saves the model with its card.
 
-use crate::net::{Arch, Net};
 use crate::options::{finetune_arg, Precision};
-use crate::train::{self, TrainOptions};
-use crate::{data, evaluate, plot, resume};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
@@ -13,6 +10,9 @@ use vrd_core::records::Head;
 use vrd_engine::saved::{ArchCard, FusionCard, ModelCard, SavedModel};
 use vrd_model::fast::Scorer;
 use vrd_model::RankerArch;
+use vrd_training::net::{Arch, Net};
+use vrd_training::train::{self, TrainOptions};
+use vrd_training::{data, evaluate, plot, resume};
 
 #[derive(Args)]
 pub struct FitArgs {

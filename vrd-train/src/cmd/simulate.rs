@@ -1,8 +1,8 @@
 //! `vrd-train simulate`: writes a synthetic person for tests and demos.
 
-use crate::simulate;
 use anyhow::Result;
 use std::path::PathBuf;
+use vrd_training::simulate;
 
 #[derive(clap::Args)]
 pub struct SimulateArgs {

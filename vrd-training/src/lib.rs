@@ -1,0 +1,23 @@
+//! Learning from the person's answers, for `vrd-train`: no command line and no files but
+//! the ones a caller names (datasets in, reports, plots and checkpoints out).
+//!
+//! - [`data`]: labels, videos, media embeddings and activity windows joined into rows;
+//! - [`net`] and [`train`]: the fast model's training loop (setup, epochs, checkpoints,
+//!   calibration and the choice between the model and the baselines);
+//! - [`linear`], [`calibrate`], [`metrics`], [`optim`]: the baselines' regression, the
+//!   bounded Platt fit, the metrics of the report, AdamW written out for `--resume`;
+//! - [`evaluate`] and [`plot`]: time-series folds against the baselines, the report and
+//!   its SVG; [`resume`]: checkpoints of interrupted runs;
+//! - [`simulate`]: the synthetic person of the tests and the demo.
+
+pub mod calibrate;
+pub mod data;
+pub mod evaluate;
+pub mod linear;
+pub mod metrics;
+pub mod net;
+pub mod optim;
+pub mod plot;
+pub mod resume;
+pub mod simulate;
+pub mod train;
