@@ -53,6 +53,19 @@ impl Activity {
         }
     }
 
+    /// The first `len` positions of every window (right padding beyond them dropped).
+    pub fn truncated(&self, len: i64) -> Activity {
+        let cut = |t: &Tensor| t.narrow(1, 0, len);
+        Activity {
+            text: cut(&self.text),
+            num: cut(&self.num),
+            mask: cut(&self.mask),
+            app: cut(&self.app),
+            category: cut(&self.category),
+            seconds: cut(&self.seconds),
+        }
+    }
+
     /// Float tensors in `kind` on `device`.
     pub fn to(&self, device: Device, kind: Kind) -> Activity {
         Activity {

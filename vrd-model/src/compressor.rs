@@ -214,7 +214,32 @@ impl SequenceCompressor {
 
     /// The activity `(B, L, ·)` (right padded) and `cond` `(B,)` the video's duration
     /// z-score → `(B, out_dim)`.
+    ///
+    /// Only the windows with events go through the blocks, cut to the longest of them: an
+    /// empty window's token is zero and padding never reaches a real position, so the
+    /// tokens are those of the whole padded batch, at the cost of the events there are.
+    /// That is most of training's time: the demo person's hourly windows hold at most 8 of
+    /// the 64 events they are padded to, and half the rows (interest answers) none.
     pub fn forward(&self, activity: &Activity, cond: &Tensor, train: bool) -> Tensor {
+        let (batch, kind) = (activity.mask.size()[0], activity.text.kind());
+        let lengths = activity.mask.to_kind(Kind::Int64).sum_dim_intlist(1, false, Kind::Int64);
+        let with_events = lengths.gt(0).nonzero().squeeze_dim(1);
+        let rows = with_events.size()[0];
+        let zeros = || Tensor::zeros([batch, self.config.out_dim], (kind, activity.text.device()));
+        if rows == 0 {
+            return zeros();
+        }
+        let longest = lengths.max().int64_value(&[]);
+        if rows == batch {
+            return self.forward_packed(&activity.truncated(longest), cond, train);
+        }
+        let packed = activity.index_select(&with_events).truncated(longest);
+        let tokens = self.forward_packed(&packed, &cond.index_select(0, &with_events), train);
+        zeros().index_copy(0, &with_events, &tokens)
+    }
+
+    /// [`SequenceCompressor::forward`] on windows that all hold events.
+    fn forward_packed(&self, activity: &Activity, cond: &Tensor, train: bool) -> Tensor {
         let (mask, kind) = (&activity.mask, activity.text.kind());
         let mask_f = mask.to_kind(kind);
         let text = match &self.text_projector {
@@ -309,6 +334,32 @@ mod tests {
         let diff = (batch.get(0) - alone.get(0)).abs().max().double_value(&[]);
         assert!(diff < 1e-5, "padding changed the token by {diff}");
         assert_eq!(batch.size(), [2, 24]);
+    }
+
+    #[test]
+    fn empty_windows_in_a_batch_give_zero_tokens_and_change_no_other() {
+        let (_vs, c) = compressor();
+        let f = (Kind::Float, Device::Cpu);
+        let (text, num) = (Tensor::randn([3, 12, 16], f), Tensor::randn([3, 12, 5], f));
+        // Lengths 5, 0 and 3 of 12: only two windows run, cut to 5 positions.
+        let mask = Tensor::from_slice2(&[[1i64; 12], [0; 12], [1; 12]])
+            * Tensor::arange(12, (Kind::Int64, Device::Cpu)).lt_tensor(&Tensor::from_slice(&[5i64, 0, 3]).unsqueeze(1));
+        let cond = Tensor::from_slice(&[0.3f32, -0.2, 1.1]);
+        let batch = c.forward(&activity(text.shallow_clone(), num.shallow_clone(), mask.shallow_clone()), &cond, false);
+        assert_eq!(batch.size(), [3, 24]);
+        assert_eq!(batch.get(1).abs().max().double_value(&[]), 0.0, "the empty window's token is zero");
+        for row in [0i64, 2] {
+            let pick = |t: &Tensor| t.narrow(0, row, 1);
+            let alone = c.forward(&activity(pick(&text), pick(&num), pick(&mask)), &pick(&cond), false);
+            let diff = (batch.get(row) - alone.get(0)).abs().max().double_value(&[]);
+            assert!(diff < 1e-5, "row {row} changed by {diff} in company");
+        }
+        // Gradients reach the compressor through the rows that ran.
+        let text = text.set_requires_grad(true);
+        c.forward(&activity(text.shallow_clone(), num, mask), &cond, true).sum(Kind::Float).backward();
+        let g = text.grad();
+        assert!(g.get(0).abs().sum(Kind::Float).double_value(&[]) > 0.0);
+        assert_eq!(g.get(1).abs().sum(Kind::Float).double_value(&[]), 0.0);
     }
 
     fn run(c: &SequenceCompressor, mask: &Tensor, cond: f32) -> Tensor {

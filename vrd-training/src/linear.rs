@@ -35,56 +35,85 @@ pub const L2_GRID: [f64; 6] = [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0];
 /// timeline's right-time answers it cost 0.2 ROC-AUC (0.79 → 0.59 at the best strength of
 /// each, same folds; on interest alone, one block of embedding columns, 0.582 → 0.580).
 pub fn logistic(x: &Tensor, y: &[bool], l2: f64) -> LinearScorer {
-    let x = x.to_kind(Kind::Double).to_device(Device::Cpu);
-    let (n, f) = (x.size()[0], x.size()[1]);
-    let mean = x.mean_dim(0, false, Kind::Double);
-    // Constant columns (an app never seen in these windows) centre to zero: the penalty
-    // keeps their weight at zero.
-    let z = Tensor::cat(&[&x - &mean, Tensor::ones([n, 1], (Kind::Double, Device::Cpu))], 1);
-    let pos = y.iter().filter(|v| **v).count() as f64;
-    let neg = n as f64 - pos;
-    let weights: Vec<f64> =
-        y.iter().map(|&v| if v { n as f64 / (2.0 * pos.max(1.0)) } else { n as f64 / (2.0 * neg.max(1.0)) }).collect();
-    let c = Tensor::from_slice(&weights);
-    let target = Tensor::from_slice(&y.iter().map(|&v| f64::from(u8::from(v))).collect::<Vec<_>>());
-    let mut penalty = vec![l2; f as usize + 1];
-    penalty[f as usize] = 1e-8;
-    let penalty = Tensor::from_slice(&penalty);
-    let objective = |w: &Tensor| -> f64 {
-        let s = z.matmul(w);
-        // Σ c·(log(1 + e^s) − y·s) + ½ Σ λ w².
-        let nll: Tensor = (&c * (s.softplus() - &target * &s)).sum(Kind::Double);
-        let l2: Tensor = (&penalty * w * w).sum(Kind::Double);
-        nll.double_value(&[]) + 0.5 * l2.double_value(&[])
-    };
-    let mut w = Tensor::zeros([f + 1], (Kind::Double, Device::Cpu));
-    let mut current = objective(&w);
-    for _ in 0..50 {
-        let p = z.matmul(&w).sigmoid();
-        let grad = z.transpose(0, 1).matmul(&(&c * (&p - &target))) + &penalty * &w;
-        let curvature: Tensor = &c * &p * (1.0 - &p);
-        let hessian = (z.transpose(0, 1) * curvature.unsqueeze(0)).matmul(&z) + penalty.diag(0);
-        let step = Tensor::linalg_solve(&hessian, &grad.unsqueeze(1), true).squeeze_dim(1);
-        // Newton with backtracking: the objective is convex, the first step usually right.
-        let mut t = 1.0;
-        let mut improved = false;
-        for _ in 0..20 {
-            let candidate = &w - &step * t;
-            let value = objective(&candidate);
-            if value <= current {
-                improved = current - value > 1e-10 * current.abs().max(1.0);
-                (w, current) = (candidate, value);
+    Logistic::new(x, y).fit(l2, None).0
+}
+
+/// One logistic-regression problem, prepared once for fits at several strengths.
+struct Logistic {
+    /// `(N, F + 1)` the centred features and a column of ones.
+    z: Tensor,
+    mean: Tensor,
+    /// Class-balancing weight and 0/1 target per row.
+    c: Tensor,
+    target: Tensor,
+    features: i64,
+}
+
+impl Logistic {
+    fn new(x: &Tensor, y: &[bool]) -> Logistic {
+        let x = x.to_kind(Kind::Double).to_device(Device::Cpu);
+        let n = x.size()[0];
+        let mean = x.mean_dim(0, false, Kind::Double);
+        // Constant columns (an app never seen in these windows) centre to zero: the penalty
+        // keeps their weight at zero.
+        let z = Tensor::cat(&[&x - &mean, Tensor::ones([n, 1], (Kind::Double, Device::Cpu))], 1);
+        let pos = y.iter().filter(|v| **v).count() as f64;
+        let neg = n as f64 - pos;
+        let weights: Vec<f64> = y
+            .iter()
+            .map(|&v| if v { n as f64 / (2.0 * pos.max(1.0)) } else { n as f64 / (2.0 * neg.max(1.0)) })
+            .collect();
+        let target = Tensor::from_slice(&y.iter().map(|&v| f64::from(u8::from(v))).collect::<Vec<_>>());
+        Logistic { z, mean, c: Tensor::from_slice(&weights), target, features: x.size()[1] }
+    }
+
+    /// The fit at strength `l2` by Newton's method from `start` (the internal weights of a
+    /// fit at another strength: along a grid of strengths a few steps each, not a dozen
+    /// from zero); the scorer and its internal weights.
+    fn fit(&self, l2: f64, start: Option<&Tensor>) -> (LinearScorer, Tensor) {
+        let (z, c, target, f) = (&self.z, &self.c, &self.target, self.features);
+        let mut penalty = vec![l2; f as usize + 1];
+        penalty[f as usize] = 1e-8;
+        let penalty = Tensor::from_slice(&penalty);
+        let objective = |w: &Tensor| -> f64 {
+            let s = z.matmul(w);
+            // Σ c·(log(1 + e^s) − y·s) + ½ Σ λ w².
+            let nll: Tensor = (c * (s.softplus() - target * &s)).sum(Kind::Double);
+            let l2: Tensor = (&penalty * w * w).sum(Kind::Double);
+            nll.double_value(&[]) + 0.5 * l2.double_value(&[])
+        };
+        let mut w = match start {
+            Some(w) => w.copy(),
+            None => Tensor::zeros([f + 1], (Kind::Double, Device::Cpu)),
+        };
+        let mut current = objective(&w);
+        for _ in 0..50 {
+            let p = z.matmul(&w).sigmoid();
+            let grad = z.transpose(0, 1).matmul(&(c * (&p - target))) + &penalty * &w;
+            let curvature: Tensor = c * &p * (1.0 - &p);
+            let hessian = (z.transpose(0, 1) * curvature.unsqueeze(0)).matmul(z) + penalty.diag(0);
+            let step = Tensor::linalg_solve(&hessian, &grad.unsqueeze(1), true).squeeze_dim(1);
+            // Newton with backtracking: the objective is convex, the first step usually right.
+            let mut t = 1.0;
+            let mut improved = false;
+            for _ in 0..20 {
+                let candidate = &w - &step * t;
+                let value = objective(&candidate);
+                if value <= current {
+                    improved = current - value > 1e-10 * current.abs().max(1.0);
+                    (w, current) = (candidate, value);
+                    break;
+                }
+                t *= 0.5;
+            }
+            if !improved {
                 break;
             }
-            t *= 0.5;
         }
-        if !improved {
-            break;
-        }
+        let coef = w.narrow(0, 0, f);
+        let bias = w.double_value(&[f]) - (&coef * &self.mean).sum(Kind::Double).double_value(&[]);
+        (LinearScorer { weight: coef.copy(), bias }, w)
     }
-    let coef = w.narrow(0, 0, f);
-    let bias = w.double_value(&[f]) - (&coef * &mean).sum(Kind::Double).double_value(&[]);
-    LinearScorer { weight: coef, bias }
 }
 
 /// Inner validation splits of a fit part: row indices `(fit, validate)` per split.
@@ -97,18 +126,42 @@ pub type Splits = [(Vec<usize>, Vec<usize>)];
 /// past, pick it on most of the answers. Returns the model with its strength and that
 /// strength's mean inner ROC-AUC.
 pub fn logistic_tuned(x: &Tensor, y: &[bool], splits: &Splits) -> (LinearScorer, f64, Option<f64>) {
+    let usable = usable_splits(x, y, splits);
+    if usable.is_empty() {
+        // Nothing to choose by: a middle strength.
+        return (logistic(x, y, MIDDLE_L2), MIDDLE_L2, None);
+    }
+    let problems: Vec<(Logistic, &Tensor, &[bool])> =
+        usable.iter().map(|((fx, fy), (vx, vy))| (Logistic::new(fx, fy), vx, vy.as_slice())).collect();
+    // From the strongest penalty down, each split's fit starting from its previous one.
+    let mut starts: Vec<Option<Tensor>> = problems.iter().map(|_| None).collect();
     let mut best: Option<(f64, f64)> = None;
     for &l2 in L2_GRID.iter().rev() {
-        let Some(auc) = inner_roc_auc(x, y, splits, |fx, fy| logistic(fx, fy, l2)) else {
-            // Nothing to choose by: a middle strength.
-            return (logistic(x, y, MIDDLE_L2), MIDDLE_L2, None);
-        };
+        let mut total = 0.0;
+        for ((problem, vx, vy), start) in problems.iter().zip(starts.iter_mut()) {
+            let (scorer, w) = problem.fit(l2, start.as_ref());
+            total += metrics::roc_auc(&scorer.margins(vx), vy);
+            *start = Some(w);
+        }
+        let auc = total / problems.len() as f64;
         if best.is_none_or(|(a, _)| auc > a + 1e-12) {
             best = Some((auc, l2));
         }
     }
     let (auc, l2) = best.expect("the grid is not empty");
     (logistic(x, y, l2), l2, Some(auc))
+}
+
+/// The splits whose fit and validation rows both hold both answers, as their rows
+/// `((fit x, fit y), (validation x, validation y))`.
+#[allow(clippy::type_complexity)]
+fn usable_splits(x: &Tensor, y: &[bool], splits: &Splits) -> Vec<((Tensor, Vec<bool>), (Tensor, Vec<bool>))> {
+    let both = |y: &[bool]| y.iter().any(|v| *v) && y.iter().any(|v| !*v);
+    let pick = |rows: &[usize]| {
+        let index = Tensor::from_slice(&rows.iter().map(|&i| i as i64).collect::<Vec<_>>());
+        (x.index_select(0, &index), rows.iter().map(|&i| y[i]).collect::<Vec<bool>>())
+    };
+    splits.iter().map(|(f, v)| (pick(f), pick(v))).filter(|((_, fy), (_, vy))| both(fy) && both(vy)).collect()
 }
 
 /// Mean ROC-AUC over the `splits` whose fit and validation rows both hold both answers of
@@ -119,16 +172,9 @@ pub fn inner_roc_auc(
     splits: &Splits,
     fit: impl Fn(&Tensor, &[bool]) -> LinearScorer,
 ) -> Option<f64> {
-    let both = |y: &[bool]| y.iter().any(|v| *v) && y.iter().any(|v| !*v);
-    let pick = |rows: &[usize]| {
-        let index = Tensor::from_slice(&rows.iter().map(|&i| i as i64).collect::<Vec<_>>());
-        (x.index_select(0, &index), rows.iter().map(|&i| y[i]).collect::<Vec<bool>>())
-    };
-    let aucs: Vec<f64> = splits
+    let aucs: Vec<f64> = usable_splits(x, y, splits)
         .iter()
-        .map(|(f, v)| (pick(f), pick(v)))
-        .filter(|((_, fy), (_, vy))| both(fy) && both(vy))
-        .map(|((fx, fy), (vx, vy))| metrics::roc_auc(&fit(&fx, &fy).margins(&vx), &vy))
+        .map(|((fx, fy), (vx, vy))| metrics::roc_auc(&fit(fx, fy).margins(vx), vy))
         .collect();
     (!aucs.is_empty()).then(|| aucs.iter().sum::<f64>() / aucs.len() as f64)
 }

@@ -779,8 +779,7 @@ pub fn loss(logits: &HeadLogits, interest: &Tensor, right_time: &Tensor, class_w
 pub fn optimizer_step(opt: &mut AdamW, lrs: [f64; 2]) {
     opt.set_lr(0, lrs[0]);
     opt.set_lr(1, lrs[1]);
-    opt.clip_grad_norm(1.0);
-    opt.step();
+    opt.clipped_step(1.0);
     opt.zero_grad();
 }
 
