@@ -1,6 +1,7 @@
 # vrd: the two commands a fresh clone needs are `make demo` and `make test`; both set up
 # the Python venv with libtorch and the default model first (scripts/setup, a no-op when
-# already done) and build through scripts/cargo, which points tch at that libtorch.
+# already done) and build through scripts/cargo, which points tch at that libtorch;
+# `make test` adds the test suite's Python packages (aw-server: `scripts/setup --tests`).
 #
 #   VRD_VENV=DIR   where the venv lives (default .venv)
 #   VRD_CUDA=1     full CUDA torch and a CUDA-enabled build (torch_cuda force-linked)
@@ -20,8 +21,9 @@ all: build
 setup:
 	@scripts/setup
 
-build: setup
-	@$(CARGO) build --release --workspace
+# scripts/build: on a fresh clone the torch-free crates compile while setup downloads torch.
+build:
+	@scripts/build
 
 # Headless Chromium for the feed page's browser test (Debian's package).
 browser:

@@ -1,5 +1,5 @@
 //! A real ActivityWatch server (aw-server from PyPI, installed into the project venv by
-//! scripts/setup) on a free loopback port, with its data in a temporary folder, for the
+//! `scripts/setup --tests`) on a free loopback port, with its data in a temporary folder, for the
 //! tests of every tool that talks to ActivityWatch. Included by path from their tests.
 #![allow(dead_code)]
 
@@ -17,7 +17,10 @@ pub struct AwServer {
 impl AwServer {
     pub fn start() -> AwServer {
         let exe = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/aw-server");
-        assert!(exe.is_file(), "aw-server is installed by scripts/setup (make test runs it)");
+        assert!(
+            exe.is_file(),
+            "aw-server is installed by `scripts/setup --tests` (make test and scripts/cargo test run it)"
+        );
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let data = tempfile::tempdir().unwrap();
         let child = Command::new(exe)

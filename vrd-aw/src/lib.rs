@@ -6,6 +6,7 @@ pub mod categories;
 pub mod client;
 pub mod export;
 pub mod hosts;
+pub mod http;
 pub mod now;
 pub mod options;
 pub mod timeline;

@@ -36,7 +36,7 @@ impl AwOptions {
     /// A client for the server, with the API key from the key file or the environment.
     pub fn client(&self) -> Result<Client> {
         let key = vrd_core::secrets::secret(self.aw_api_key_file.as_deref(), API_KEY_ENV)?;
-        Ok(Client::new(&self.aw_server, key))
+        Client::new(&self.aw_server, key)
     }
 
     pub fn hosts(&self) -> Hosts {

@@ -56,7 +56,8 @@ fn one_unit_vector_per_video_with_ids_model_and_hashes() {
 #[test]
 fn python_safetensors_reads_the_file() {
     let python = repo().join(".venv/bin/python");
-    // The venv is made by scripts/setup before any test runs (make test): missing, it fails.
+    // The venv and its test packages are made by `scripts/setup --tests` before any test runs
+    // (make test, scripts/cargo test): missing, it fails.
     assert!(python.is_file(), "no project venv at {} (scripts/setup makes it)", python.display());
     let dir = tempfile::tempdir().unwrap();
     let input = write(dir.path(), "videos.jsonl", VIDEOS);

@@ -222,7 +222,7 @@ pub fn opml_feeds(text: &str, name: &str) -> Result<Vec<String>> {
 pub fn fetch(source: &str) -> Result<String> {
     if source.starts_with("http://") || source.starts_with("https://") {
         // ureq's errors already name the URL.
-        let resp = ureq::get(source).call().map_err(|e| anyhow!("{e}"))?;
+        let resp = vrd_aw::http::agent(ureq::AgentBuilder::new())?.get(source).call().map_err(|e| anyhow!("{e}"))?;
         resp.into_string().with_context(|| format!("{source}: unreadable body"))
     } else {
         std::fs::read_to_string(source).with_context(|| format!("cannot read {source}"))

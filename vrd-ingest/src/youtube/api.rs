@@ -46,9 +46,9 @@ enum Failure {
 }
 
 impl ApiClient {
-    pub fn new(base: &str, auth: Auth, retries: u32, backoff: Duration) -> ApiClient {
-        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build();
-        ApiClient { base: base.trim_end_matches('/').to_string(), auth, agent, retries, backoff, calls: 0 }
+    pub fn new(base: &str, auth: Auth, retries: u32, backoff: Duration) -> Result<ApiClient> {
+        let agent = vrd_aw::http::agent(ureq::AgentBuilder::new().timeout(Duration::from_secs(60)))?;
+        Ok(ApiClient { base: base.trim_end_matches('/').to_string(), auth, agent, retries, backoff, calls: 0 })
     }
 
     /// GET `{base}/{endpoint}?params` as JSON, retrying what can be retried.

@@ -110,7 +110,7 @@ pub fn run(args: YoutubeArgs) -> Result<()> {
         let key = secrets::secret(api.key_file.as_deref(), "VRD_YOUTUBE_API_KEY")?.ok_or_else(|| {
             UsageError("no YouTube API key: pass --key-file FILE (chmod 600) or set VRD_YOUTUBE_API_KEY".into())
         })?;
-        Ok(ApiClient::new(&api.api_base, Auth::Key(key), api.retries, backoff))
+        ApiClient::new(&api.api_base, Auth::Key(key), api.retries, backoff)
     };
     match args.command {
         YoutubeCommand::Videos { ids, ids_from, refresh } => {
@@ -158,7 +158,7 @@ pub fn run(args: YoutubeArgs) -> Result<()> {
         YoutubeCommand::Ratings { client_secret, token_file, open, auth_timeout } => {
             let oauth_client = oauth::load_client(&client_secret)?;
             let token = oauth::access_token(&oauth_client, &token_file, open, Duration::from_secs(auth_timeout))?;
-            let mut client = ApiClient::new(&api.api_base, Auth::Bearer(token), api.retries, backoff);
+            let mut client = ApiClient::new(&api.api_base, Auth::Bearer(token), api.retries, backoff)?;
             ratings(&mut client, store.as_mut(), api.output.as_deref())
         }
     }

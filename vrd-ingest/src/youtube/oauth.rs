@@ -181,7 +181,8 @@ fn exchange(client: &ClientSecret, params: &[(&str, &str)]) -> Result<TokenRespo
         form.push(("client_secret", secret));
     }
     form.extend_from_slice(params);
-    match ureq::post(&client.token_uri).timeout(Duration::from_secs(60)).send_form(&form) {
+    let agent = vrd_aw::http::agent(ureq::AgentBuilder::new().timeout(Duration::from_secs(60)))?;
+    match agent.post(&client.token_uri).send_form(&form) {
         Ok(resp) => resp.into_json().map_err(|e| anyhow!("token endpoint: unreadable answer: {e}")),
         Err(ureq::Error::Status(code, resp)) => {
             // Google's `{"error": "invalid_grant", "error_description": …}`; never echo the form.
