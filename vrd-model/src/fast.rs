@@ -1,9 +1,10 @@
 //! The fast architecture (the reference author's proposed redesign): the video's cached
 //! embedding (from vrd-encode media), the compressed activity token and the window's time
 //! share per app, joined by a small fusion MLP, into the same two heads — beside a wide
-//! (linear) path per question over [`WideFeatures`]. The deep heads start at zero and the
-//! wide path at the regularised logistic regression, so training starts from the linear
-//! model and the deep part has to earn its weight. No transformer runs at training or
+//! (linear) path per question over [`WideFeatures`]. The wide path is the regularised
+//! logistic regression of the fit part, fixed; the deep heads start at zero and learn what
+//! it misses, so training starts from the linear model and the deep part has to earn its
+//! weight (the start itself competes as epoch 0). No transformer runs at training or
 //! ranking time, so it trains in minutes on a CPU and scores thousands of videos in
 //! milliseconds.
 //!
@@ -83,17 +84,14 @@ pub struct FastInput<'a> {
     pub duration_z: &'a Tensor,
 }
 
-/// A margin layer `(F_head → 1)` per question over its wide features; fixed (not
-/// trained) unless `trains`.
-fn linear_per_head(p: nn::Path, wide: &WideConfig, trains: bool) -> PerHead<nn::Linear> {
+/// A fixed (not trained) margin layer `(F_head → 1)` per question over its wide features.
+fn linear_per_head(p: nn::Path, wide: &WideConfig) -> PerHead<nn::Linear> {
     let dims = PerHead { interest: wide.interest_dim(), right_time: wide.right_time_dim() };
     dims.map(|head, &dim| {
         let layer = nn::linear(&p / head.key(), dim, 1, crate::heads::zero_init());
-        if !trains {
-            let _ = layer.ws.set_requires_grad(false);
-            if let Some(b) = &layer.bs {
-                let _ = b.set_requires_grad(false);
-            }
+        let _ = layer.ws.set_requires_grad(false);
+        if let Some(b) = &layer.bs {
+            let _ = b.set_requires_grad(false);
         }
         layer
     })
@@ -107,7 +105,9 @@ pub struct FastModel {
     fuse_out: nn::Linear,
     heads: Heads,
     pub features: WideFeatures,
-    /// The wide path, trained with the rest.
+    /// The wide path: the fit part's regression, fixed. Trained along with the deep part
+    /// it drifted from the tuned regression under the deep part's learning rate and weight
+    /// decay; fixed, the deep part is a residual over it.
     wide: PerHead<nn::Linear>,
     /// The linear baseline chosen for a question (fixed; zero when none is).
     baseline: PerHead<nn::Linear>,
@@ -132,8 +132,8 @@ impl FastModel {
             fuse_out: nn::linear(&p / "fuse_out", config.hidden, config.hidden, Default::default()),
             heads: Heads::zero_output(&p / "heads", config.hidden, config.dropout),
             features: WideFeatures::new(&p / "features", config.wide.clone()),
-            wide: linear_per_head(&p / "wide", &config.wide, true),
-            baseline: linear_per_head(&p / "baseline", &config.wide, false),
+            wide: linear_per_head(&p / "wide", &config.wide),
+            baseline: linear_per_head(&p / "baseline", &config.wide),
             config,
         }
     }
@@ -218,10 +218,10 @@ impl FastModel {
         }
     }
 
-    /// Sets a question's wide path (`trained` false: its fixed baseline) to the margin
-    /// `x · weight + bias` over its wide features.
-    pub fn set_linear(&self, head: Head, trained: bool, weight: &Tensor, bias: f64) {
-        let layer = if trained { self.wide.get(head) } else { self.baseline.get(head) };
+    /// Sets a question's wide path under the deep part (`wide_path` false: the baseline
+    /// that answers it instead) to the margin `x · weight + bias` over its wide features.
+    pub fn set_linear(&self, head: Head, wide_path: bool, weight: &Tensor, bias: f64) {
+        let layer = if wide_path { self.wide.get(head) } else { self.baseline.get(head) };
         tch::no_grad(|| {
             layer.ws.shallow_clone().copy_(&weight.view([1, -1]).to_kind(layer.ws.kind()).to_device(layer.ws.device()));
             if let Some(b) = &layer.bs {

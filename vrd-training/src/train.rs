@@ -76,6 +76,8 @@ pub struct Choice {
     pub calibrated: Calibrated,
     /// ROC-AUC of each candidate on the held-out validation half the choice was made on.
     pub validation: BTreeMap<String, f64>,
+    /// The standard error of the model's ROC-AUC there: what it had to beat the baseline by.
+    pub standard_error: Option<f64>,
 }
 
 /// The linear baselines of one question, fitted on the training run's fit part.
@@ -362,6 +364,19 @@ pub fn train(
             }
         }
     }
+    if state.start_epoch == 0 {
+        // The start competes too: the deep heads at zero, the model is its wide path, the
+        // fit part's regression. The deep part ships only from an epoch that beats it.
+        let score = validation_score(
+            &training.model,
+            data,
+            &setup.val.select,
+            &setup.scale,
+            (device, training.kind),
+            context_blind,
+        );
+        state.best = (score, 0, snapshot(&training.vs));
+    }
     let mut last_save = std::time::Instant::now();
     for epoch in state.start_epoch..opts.epochs {
         let loss = training.epoch(data, &setup, arch, opts, &plan, &mut state, epoch, context_blind)?;
@@ -531,9 +546,9 @@ impl StepPlan {
 struct EpochLoop {
     rng: Rng,
     step: usize,
-    /// The smoothed validation score, epoch and weights of the best epoch so far. Epochs
-    /// compete among themselves; the linear model the wide path starts from competes
-    /// afterwards, as the logistic-regression candidate of each question.
+    /// The smoothed validation score, epoch and weights of the best epoch so far (epoch 0:
+    /// the start, the deep heads at zero). The baselines compete afterwards, per question,
+    /// on the other half of the validation slice.
     best: (f64, usize, Weights),
     ema: Option<f64>,
     start_epoch: usize,
@@ -731,14 +746,13 @@ fn choose(
     // on more answers afterwards, is the better bet.
     let (_, y) = answered(own_margins, held, head);
     let (pos, neg) = (y.iter().filter(|v| **v).count(), y.iter().filter(|v| !**v).count());
-    let scorer = match (baseline, model_auc) {
-        (Some((scorer, auc, calibrated)), Some(m)) if m <= auc + metrics::roc_auc_standard_error(m, pos, neg) => {
-            (scorer, calibrated)
-        }
+    let standard_error = model_auc.map(|m| metrics::roc_auc_standard_error(m, pos, neg));
+    let scorer = match (baseline, model_auc.zip(standard_error)) {
+        (Some((scorer, auc, calibrated)), Some((m, se))) if m <= auc + se => (scorer, calibrated),
         (Some((scorer, _, calibrated)), None) => (scorer, calibrated),
         _ => (Scorer::Model, own),
     };
-    Choice { scorer: scorer.0, calibrated: scorer.1, validation }
+    Choice { scorer: scorer.0, calibrated: scorer.1, validation, standard_error }
 }
 
 /// Sampling weights that give interest rows and right-time rows half the draws each.

@@ -277,12 +277,12 @@ fn report_choice(trained: &train::Trained) {
             continue;
         }
         let auc = |name: &str| c.validation.get(name).copied().unwrap_or(f64::NAN);
+        let (baseline, model) = (auc(c.scorer.name()), auc("model"));
         eprintln!(
-            "vrd-train: {head}: the model does not rank the held-out validation labels better than the {} baseline by more than a standard error (ROC-AUC: baseline {:.3}, model {:.3}, {:+.3}); the saved model answers {head} with the baseline",
+            "vrd-train: {head}: the saved model answers {head} with the {} baseline: on the held-out validation labels the model's ROC-AUC ({model:.3}) is not above the baseline's ({baseline:.3}) by more than one standard error (model − baseline {:+.3}, standard error {:.3})",
             c.scorer.name().replace('_', " "),
-            auc(c.scorer.name()),
-            auc("model"),
-            auc(c.scorer.name()) - auc("model")
+            model - baseline,
+            c.standard_error.unwrap_or(f64::NAN),
         );
     }
 }
