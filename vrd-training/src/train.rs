@@ -364,30 +364,20 @@ pub fn train(
             }
         }
     }
+    // The epochs are picked by the model's ROC-AUC on the selection half of the slice.
+    let score_now = |t: &Training| {
+        validation_score(&t.model, data, &setup.val.select, &setup.scale, (device, t.kind), context_blind)
+    };
     if state.start_epoch == 0 {
         // The start competes too: the deep heads at zero, the model is its wide path, the
         // fit part's regression. The deep part ships only from an epoch that beats it.
-        let score = validation_score(
-            &training.model,
-            data,
-            &setup.val.select,
-            &setup.scale,
-            (device, training.kind),
-            context_blind,
-        );
+        let score = score_now(&training);
         state.best = (score, 0, snapshot(&training.vs));
     }
     let mut last_save = std::time::Instant::now();
     for epoch in state.start_epoch..opts.epochs {
         let loss = training.epoch(data, &setup, arch, opts, &plan, &mut state, epoch, context_blind)?;
-        let score = validation_score(
-            &training.model,
-            data,
-            &setup.val.select,
-            &setup.scale,
-            (device, training.kind),
-            context_blind,
-        );
+        let score = score_now(&training);
         state.record(score, epoch, opts.ema, &training.vs);
         if let Some(bar) = progress {
             bar.set_message(format!("epoch {} loss {loss:.4} val {score:.3}", epoch + 1));
