@@ -106,3 +106,26 @@ pub fn time_arg(s: &str) -> Result<crate::time::Timestamp, String> {
 pub fn timezone_arg(s: &str) -> Result<crate::time::Tz, String> {
     crate::time::parse_timezone(s).map_err(|e| e.to_string())
 }
+
+/// clap's value parser for a finite number ≥ 0 (a margin, a weight).
+pub fn non_negative_f64(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        Ok(_) => Err(format!("`{s}` is not a finite number ≥ 0")),
+        Err(e) => Err(format!("`{s}`: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_negative_numbers_only() {
+        assert_eq!(non_negative_f64("0"), Ok(0.0));
+        assert_eq!(non_negative_f64("1.5"), Ok(1.5));
+        for bad in ["-1", "inf", "NaN", "one"] {
+            assert!(non_negative_f64(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -70,7 +70,7 @@ impl FastConfig {
         share_buckets: Vec<i64>,
     ) -> FastConfig {
         let compressor = CompressorConfig::small(context_dim, num_features, 64, 96, app_buckets);
-        let wide = WideConfig { media_dim, context_dim, share_buckets, app_buckets, window_s, components: 8 };
+        let wide = WideConfig::new(media_dim, context_dim, share_buckets, app_buckets, window_s);
         FastConfig { media_dim, compressor, hidden: 256, dropout: 0.1, wide, scorers: PerHead::default() }
     }
 }

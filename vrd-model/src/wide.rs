@@ -28,7 +28,16 @@ pub struct WideConfig {
     pub components: i64,
 }
 
+/// Principal components of the media embedding crossed with the app shares. On the real
+/// phone timeline 16 and 32 ranked right time no better than 8 (the regression's ROC-AUC
+/// 0.740 at 8, 0.727 at 16, 0.721 at 32; `scripts/bench-right-time`, 2026-12-04).
+pub const PRINCIPAL_COMPONENTS: i64 = 8;
+
 impl WideConfig {
+    pub fn new(media_dim: i64, context_dim: i64, share_buckets: Vec<i64>, app_buckets: i64, window_s: f64) -> Self {
+        WideConfig { media_dim, context_dim, share_buckets, app_buckets, window_s, components: PRINCIPAL_COMPONENTS }
+    }
+
     pub fn interest_dim(&self) -> i64 {
         self.media_dim
     }

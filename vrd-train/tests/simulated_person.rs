@@ -356,16 +356,14 @@ fn an_interrupted_run_resumes_to_the_same_model() {
     let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
     // At this learning rate the final model's validation score still rises after its first
     // epoch (at the default the first is the best: the wide path starts as the fitted
-    // regression), so the kept weights come from after the cut and show whether the
-    // optimiser's state was restored.
+    // regression), and with `--deep-margin 0` any gain over the start keeps the epoch, so
+    // the kept weights come from after the cut and show whether the optimiser's state was
+    // restored.
     let fit = |out: &str| {
         let mut cmd = fit(dir.path());
-        cmd.args(["--folds", "2", "--epochs", "12", "--lr", "1e-4", "--device", "cpu", "--out", &d(out)]).args([
-            "--checkpoint-every",
-            "0",
-            "--report",
-            &d(&format!("{out}.json")),
-        ]);
+        cmd.args(["--folds", "2", "--epochs", "12", "--lr", "1e-4", "--deep-margin", "0", "--device", "cpu"])
+            .args(["--out", &d(out)])
+            .args(["--checkpoint-every", "0", "--report", &d(&format!("{out}.json"))]);
         cmd
     };
     run(&mut fit("whole"));
@@ -415,6 +413,41 @@ fn an_interrupted_run_resumes_to_the_same_model() {
     };
     assert_eq!(report("cut.json")["summary"], report("whole.json")["summary"]);
     assert!(!checkpoints.exists());
+}
+
+/// The deep part must earn its place: where no trained epoch beats the start (the tuned
+/// regression alone) by a standard error, the model is the regression, so it ranks every
+/// held-out answer exactly as the logistic-regression baseline does; with `--deep-margin 0`
+/// any gain keeps a trained epoch.
+#[test]
+fn a_deep_part_that_does_not_beat_the_start_leaves_the_regression() {
+    let dir = person(&["--labels", "400", "--videos", "100", "--days", "21"]);
+    let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let report = |margin: &str| -> serde_json::Value {
+        let name = format!("report-{margin}.json");
+        run(fit(dir.path())
+            .args(["--folds", "2", "--epochs", "12", "--lr", "1e-4", "--device", "cpu", "--deep-margin", margin])
+            .args(["--report", &d(&name)]));
+        serde_json::from_slice(&std::fs::read(d(&name)).unwrap()).unwrap()
+    };
+    let auc = |fold: &serde_json::Value, method: &str, head: &str| fold["methods"][method][head]["roc_auc"].as_f64();
+    let strict = report("1");
+    let mut at_start = 0;
+    for fold in strict["folds"].as_array().unwrap() {
+        if fold["best_epoch"].as_u64().unwrap() == 0 {
+            at_start += 1;
+            for head in ["interest", "right_time"] {
+                assert_eq!(auc(fold, "model", head), auc(fold, "logistic_regression", head), "{head}: {fold}");
+            }
+        }
+    }
+    assert!(at_start > 0, "on 400 answers no deep part beats the regression by a standard error");
+    let lenient = report("0");
+    let kept: Vec<u64> =
+        lenient["folds"].as_array().unwrap().iter().map(|f| f["best_epoch"].as_u64().unwrap()).collect();
+    assert!(kept.iter().any(|&e| e > 0), "any gain keeps a trained epoch: {kept:?}");
+    let out = fit(dir.path()).args(["--folds", "2", "--deep-margin", "-1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "a negative margin is a usage error");
 }
 
 #[test]

@@ -85,6 +85,8 @@ pub struct FoldReport {
     /// What answered each question in `chosen`, and the inner-validation ROC-AUC of every
     /// candidate it was chosen from.
     pub choice: PerHead<ChoiceReport>,
+    /// The model's kept epoch: 0 when none beat the start (the regression alone).
+    pub best_epoch: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -165,7 +167,7 @@ pub fn evaluate(
         let train_rows: Vec<&Row> = fold.train.iter().map(|&j| &data.rows[j]).collect();
         let test_rows: Vec<&Row> = fold.test.iter().map(|&j| &data.rows[j]).collect();
         let mut methods = BTreeMap::new();
-        let mut choice = None;
+        let (mut choice, mut best_epoch) = (None, 0);
         // Without right-time answers the activity is never seen: no context-blind twin.
         let twins: &[bool] = if train_rows.iter().any(|r| r.sees_activity()) { &[false, true] } else { &[false] };
         for &blind in twins {
@@ -199,6 +201,7 @@ pub fn evaluate(
                 score("logistic_regression", Method::LogisticRegression);
                 score("similarity", Method::Similarity);
                 choice = Some(PerHead::new(|head| ChoiceReport::of(&trained, head)));
+                best_epoch = trained.best_epoch;
             }
             progress.inc(1);
         }
@@ -211,6 +214,7 @@ pub fn evaluate(
             test_to: vrd_core::time::format_rfc3339(&test_rows[test_rows.len() - 1].at),
             methods,
             choice: choice.expect("the model is trained in every fold"),
+            best_epoch,
         });
     }
     let summary = summarize(&reports);

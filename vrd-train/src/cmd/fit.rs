@@ -54,6 +54,10 @@ pub struct FitArgs {
     accumulation: usize,
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Standard errors of the validation ROC-AUC by which a trained epoch must beat the
+    /// start (the tuned regression alone) for the deep part to be kept; 0 keeps any gain.
+    #[arg(long, default_value_t = 1.0, value_parser = vrd_core::cli::non_negative_f64)]
+    deep_margin: f64,
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "auto")]
     device: vrd_engine::runtime::DeviceChoice,
@@ -106,6 +110,7 @@ pub fn run(args: &FitArgs) -> Result<()> {
         lr_encoder: args.lr_encoder,
         accumulation: args.accumulation.max(1),
         seed: args.seed,
+        deep_margin: args.deep_margin,
         bf16: args.precision.bf16_on(device),
         ..Default::default()
     };
@@ -264,6 +269,11 @@ fn train_and_save(run: &Run, out: &std::path::Path, bar: &indicatif::ProgressBar
     };
     bar.suspend(|| report_choice(&trained));
     SavedModel::save(&trained.vs, &card, out).with_context(|| format!("saving the model to {}", out.display()))?;
+    if trained.best_epoch == 0 {
+        eprintln!(
+            "vrd-train: no trained epoch beat the start (the regression alone) on the validation labels by more than a standard error: the deep part stays at zero"
+        );
+    }
     eprintln!("vrd-train: model saved to {} (best epoch {})", out.display(), trained.best_epoch);
     Ok(())
 }
