@@ -102,7 +102,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
-fn bucket_of(key: &str, buckets: usize) -> i64 {
+pub(crate) fn bucket_of(key: &str, buckets: usize) -> i64 {
     1 + (fnv1a(key.as_bytes()) % (buckets.max(2) as u64 - 1)) as i64
 }
 

@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod context;
 pub mod jsonl;
+pub mod metadata;
 pub mod output;
 pub mod records;
 pub mod secrets;

@@ -257,11 +257,14 @@ fn fast_probabilities(
         let window = model.summary(&now.activity);
         for (chunk, which) in pool.chunks(4096).zip(which.chunks(4096)) {
             let n = chunk.len() as i64;
-            let mut media = Vec::with_capacity(chunk.len() * dim);
-            for (_, row) in chunk {
+            // The embedding, then the metadata bag the model was trained with.
+            let buckets = model.config.metadata_buckets as usize;
+            let mut media = Vec::with_capacity(chunk.len() * (dim + buckets));
+            for (video, row) in chunk {
                 media.extend_from_slice(&emb.data()[row * dim..(row + 1) * dim]);
+                media.extend(vrd_core::metadata::bag(video, buckets));
             }
-            let media = Tensor::from_slice(&media).view([n, dim as i64]);
+            let media = Tensor::from_slice(&media).view([n, (dim + buckets) as i64]);
             let which = Tensor::from_slice(which);
             let token = tokens.index_select(0, &which);
             let dz = cond.index_select(0, &which);

@@ -46,8 +46,12 @@ impl Scorer {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FastConfig {
-    /// Width of the cached media embeddings.
+    /// Width of the media input: the cached embedding, then the metadata bag.
     pub media_dim: i64,
+    /// The metadata bag's columns at the end of the media input (0: none; cards written
+    /// before the bag).
+    #[serde(default)]
+    pub metadata_buckets: i64,
     pub compressor: CompressorConfig,
     /// Width of the fused representation the heads read.
     pub hidden: i64,
@@ -71,7 +75,15 @@ impl FastConfig {
     ) -> FastConfig {
         let compressor = CompressorConfig::small(context_dim, num_features, 64, 96, app_buckets);
         let wide = WideConfig::new(media_dim, context_dim, share_buckets, app_buckets, window_s);
-        FastConfig { media_dim, compressor, hidden: 256, dropout: 0.1, wide, scorers: PerHead::default() }
+        FastConfig {
+            media_dim,
+            metadata_buckets: 0,
+            compressor,
+            hidden: 256,
+            dropout: 0.1,
+            wide,
+            scorers: PerHead::default(),
+        }
     }
 }
 

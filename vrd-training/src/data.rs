@@ -65,7 +65,10 @@ pub struct Dataset {
     pub texts: Vec<String>,
     /// Token ids per media row and the pad id, once [`Dataset::tokenize`] ran.
     pub tokens: Option<(Vec<Vec<i64>>, i64)>,
+    /// Each media row: its embedding, then its metadata bag (`metadata_buckets` columns,
+    /// `vrd_core::metadata`).
     pub media: Tensor,
+    pub metadata_buckets: usize,
     /// Every anchor's activity window `(anchors, L, ·)`.
     pub context: Activity,
     pub media_model: String,
@@ -174,11 +177,22 @@ pub fn load(src: &Sources) -> Result<Dataset> {
                 .map_or_else(String::new, |v| template.render(&vrd_core::records::MediaText::from(*v)))
         })
         .collect();
+    let buckets = vrd_core::metadata::METADATA_BUCKETS;
+    let bags: Vec<f32> = media
+        .meta
+        .ids
+        .iter()
+        .flat_map(|id| {
+            by_id.get(id.as_str()).map_or_else(|| vec![0.0; buckets], |v| vrd_core::metadata::bag(v, buckets))
+        })
+        .collect();
+    let bags = Tensor::from_slice(&bags).view([media.meta.rows() as i64, buckets as i64]);
     Ok(Dataset {
         rows,
         texts,
         tokens: None,
-        media: media_tensor,
+        media: Tensor::cat(&[media_tensor, bags], 1),
+        metadata_buckets: buckets,
         context: Activity {
             text: take("emb")?.to_kind(Kind::Float),
             num: take("num")?.to_kind(Kind::Float),

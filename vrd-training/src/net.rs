@@ -44,14 +44,17 @@ impl Net {
         let buckets = data.spec.app_buckets as i64;
         match arch {
             Arch::Fast => {
-                let config = FastConfig::new(
-                    data.media_dim(),
-                    data.context_dim(),
-                    data.num_features(),
-                    buckets,
-                    data.spec.window_s as f64,
-                    share_buckets,
-                );
+                let config = FastConfig {
+                    metadata_buckets: data.metadata_buckets as i64,
+                    ..FastConfig::new(
+                        data.media_dim(),
+                        data.context_dim(),
+                        data.num_features(),
+                        buckets,
+                        data.spec.window_s as f64,
+                        share_buckets,
+                    )
+                };
                 Ok(Net::Fast(Box::new(FastModel::new(vs.root(), config))))
             }
             Arch::Fusion { encoder, finetune, .. } => {
