@@ -4,20 +4,16 @@
 //! each video's tag), the same video with another topic's tag gets another interest
 //! probability, and the same tags in another order and case get the same one.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 const RANK: &str = env!("CARGO_BIN_EXE_vrd-rank");
 
-fn person(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/person").join(name).to_string_lossy().into_owned()
-}
+#[path = "../../tests-common/person_tools.rs"]
+mod person_tools;
+use person_tools::person;
 
 fn run(tool: &str, args: &[&str]) -> Output {
-    let bin = Path::new(RANK).with_file_name(tool);
-    let out = Command::new(&bin).args(args).stdin(Stdio::null()).output().unwrap();
-    assert!(out.status.success(), "{tool} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    out
+    person_tools::run_beside(RANK, tool, args)
 }
 
 #[test]
