@@ -255,10 +255,11 @@ fn fast_probabilities(
         };
         let tokens = model.context_token(&input, false);
         let window = model.summary(&now.activity);
+        // Each candidate's input: its embedding, then the metadata bag the model was
+        // trained with.
+        let buckets = model.config.metadata_buckets as usize;
         for (chunk, which) in pool.chunks(4096).zip(which.chunks(4096)) {
             let n = chunk.len() as i64;
-            // The embedding, then the metadata bag the model was trained with.
-            let buckets = model.config.metadata_buckets as usize;
             let mut media = Vec::with_capacity(chunk.len() * (dim + buckets));
             for (video, row) in chunk {
                 media.extend_from_slice(&emb.data()[row * dim..(row + 1) * dim]);

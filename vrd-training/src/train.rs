@@ -280,8 +280,18 @@ fn calibrate_on(val: &Validation, head: Head, margins_of: impl Fn(&[&Row]) -> Ve
 
 /// ROC-AUC of `margins` on the rows labelled for `head` (None with one class).
 fn auc_on(margins: &[f64], rows: &[&Row], head: Head) -> Option<f64> {
+    auc_and_standard_error(margins, rows, head).map(|(auc, _)| auc)
+}
+
+/// As [`auc_on`], with the ROC-AUC's standard error on those rows (Hanley & McNeil).
+fn auc_and_standard_error(margins: &[f64], rows: &[&Row], head: Head) -> Option<(f64, f64)> {
     let (m, y) = answered(margins, rows, head);
-    (y.iter().any(|v| *v) && y.iter().any(|v| !*v)).then(|| metrics::roc_auc(&m, &y))
+    let pos = y.iter().filter(|v| **v).count();
+    let neg = y.len() - pos;
+    (pos > 0 && neg > 0).then(|| {
+        let auc = metrics::roc_auc(&m, &y);
+        (auc, metrics::roc_auc_standard_error(auc, pos, neg))
+    })
 }
 
 /// The linear baselines of `head` on the fit part, tuned on its inner splits and
@@ -723,10 +733,11 @@ fn choose(
         // No split to settle it on: both compete on the slice.
         (None, None) => None,
     };
+    let own_scored = auc_and_standard_error(own_margins, held, head);
     let candidates = [
         (Scorer::LogisticRegression, auc_on(&b.logistic.margins(&x), held, head), b.logistic_calibrated),
         (Scorer::Similarity, auc_on(&b.similarity.margins(&x), held, head), b.similarity_calibrated),
-        (Scorer::Model, auc_on(own_margins, held, head), own),
+        (Scorer::Model, own_scored.map(|(auc, _)| auc), own),
     ];
     let mut baseline: Option<(Scorer, f64, Calibrated)> = None;
     let mut model_auc = None;
@@ -746,9 +757,7 @@ fn choose(
     // baseline by more than its own ROC-AUC's standard error on this half. A few dozen
     // answers cannot tell two near-equal scorers apart, and then the baseline, refitted
     // on more answers afterwards, is the better bet.
-    let (_, y) = answered(own_margins, held, head);
-    let (pos, neg) = (y.iter().filter(|v| **v).count(), y.iter().filter(|v| !**v).count());
-    let standard_error = model_auc.map(|m| metrics::roc_auc_standard_error(m, pos, neg));
+    let standard_error = own_scored.map(|(_, se)| se);
     let scorer = match (baseline, model_auc.zip(standard_error)) {
         (Some((scorer, auc, calibrated)), Some((m, se))) if m <= auc + se => (scorer, calibrated),
         (Some((scorer, _, calibrated)), None) => (scorer, calibrated),
@@ -836,16 +845,8 @@ fn validation_score(
         return (0.0, 0.0);
     }
     let m = margins(model, data, val, scale, on, context_blind);
-    // Each question's ROC-AUC and its standard error (Hanley & McNeil).
-    let scored: Vec<(f64, f64)> = Head::ALL
-        .iter()
-        .filter_map(|&head| {
-            let auc = auc_on(m.get(head), val, head)?;
-            let (_, y) = answered(m.get(head), val, head);
-            let pos = y.iter().filter(|v| **v).count();
-            Some((auc, metrics::roc_auc_standard_error(auc, pos, y.len() - pos)))
-        })
-        .collect();
+    let scored: Vec<(f64, f64)> =
+        Head::ALL.iter().filter_map(|&head| auc_and_standard_error(m.get(head), val, head)).collect();
     if scored.is_empty() {
         return (0.0, 0.0);
     }
