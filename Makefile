@@ -49,14 +49,15 @@ demo: build
 	    --previous $(DEMO_DIR)/person-media.safetensors
 	@$(BIN)/vrd-encode context --labels fixtures/person/labels.jsonl --events fixtures/person/app-events.jsonl \
 	    --window 1h --timezone UTC -o $(DEMO_DIR)/person-context.safetensors
-	@echo "== vrd-train fit (3 time-series folds against baselines, then the final model)" >&2
+	@echo "== vrd-train fit (answers: 3 time-series folds against baselines, then the final model; watch history: the next-watch model)" >&2
 	@$(BIN)/vrd-train fit --labels fixtures/person/labels.jsonl --videos fixtures/person/videos.jsonl \
 	    --media $(DEMO_DIR)/person-media.safetensors --context $(DEMO_DIR)/person-context.safetensors \
+	    --history fixtures/person/watch-history.jsonl --candidates fixtures/person/videos.jsonl \
 	    --folds 3 --report $(DEMO_DIR)/report.json --plot $(DEMO_DIR)/folds.svg --out $(DEMO_DIR)/model
 	@echo "== vrd-rank --model: the feed for 2026-09-15 21:30 UTC" >&2
 	@$(BIN)/vrd-rank --model $(DEMO_DIR)/model --candidates fixtures/person/videos.jsonl \
 	    --embeddings $(DEMO_DIR)/person-media.safetensors --events fixtures/person/app-events.jsonl \
-	    --at 2026-09-15T21:30:00Z -n 10 --format table
+	    --history fixtures/person/watch-history.jsonl --at 2026-09-15T21:30:00Z -n 10 --format table
 
 # The cron job by hand: ingest → encode → rank into $VRD_HOME (see scripts/crontab.example).
 feed: build
@@ -90,11 +91,12 @@ bench: build
 	scripts/bench-encode
 
 # Quality on real people (../shared/data): interest on MovieLens 100k, right time on the
-# real ActivityWatch exports; the model against its baselines on the same splits
-# (BENCHMARKS.md).
+# real ActivityWatch exports, the next watch on the real Takeout histories; the model
+# against its baselines on the same splits (BENCHMARKS.md).
 bench-quality: build
 	scripts/bench-quality
 	scripts/bench-right-time
+	scripts/bench-next-watch
 
 # Regenerates fixtures/golden and fixtures/tiny-xlmr with the reference implementation.
 goldens:

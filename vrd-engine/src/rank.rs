@@ -41,6 +41,10 @@ pub struct Person<'a> {
     pub history: &'a [WatchEvent],
     pub answers: &'a Answers,
     pub liked: Option<&'a Liked>,
+    /// The next-watch model at the moment, when the model folder has one (`pick.json`):
+    /// its probability joins the blend ([`Blend::with_pick`]) and its reasons the
+    /// explanation.
+    pub pick: Option<&'a vrd_feed::pick::feed::Picker<'a>>,
 }
 
 /// Videos the person said interest them, for `--explain`: the one most like each item is
@@ -123,7 +127,7 @@ pub fn rank(
     person: &Person,
     s: &Settings,
 ) -> Result<Vec<FeedItem>> {
-    let Person { history, answers, liked } = *person;
+    let Person { history, answers, liked, pick } = *person;
     let fast = matches!(saved.net, RankNet::Fast(_));
     if fast && embeddings.meta.model_id != saved.card.media_model {
         bail!(
@@ -140,12 +144,15 @@ pub fn rank(
         RankNet::Fast(model) => fast_probabilities(model, &saved.card, now, &pool, embeddings),
         RankNet::Fusion { model, tokenizer } => fusion_probabilities(model, tokenizer, &saved.card, now, &pool)?,
     };
+    let picks = pick.map(|p| p.probabilities(&pool));
     let scored: Vec<(f64, f64)> = pool
         .iter()
         .enumerate()
         .map(|(i, (v, _))| {
             let fresh = ordering::freshness(v.published_at, s.at, s.half_life_days);
-            (s.blend.combine(interest[i], right_time[i]) * fresh, fresh)
+            let answers = s.blend.combine(interest[i], right_time[i]);
+            let blended = picks.as_ref().map_or(answers, |p| Blend::with_pick(answers, p[i], pool.len()));
+            (blended * fresh, fresh)
         })
         .collect();
     // "Not now" means later: a deferred video waits until the moment fits it (its
@@ -181,6 +188,9 @@ pub fn rank(
             scores.insert("interest".to_string(), interest[i]);
             scores.insert("right_time".to_string(), right_time[i]);
             scores.insert("freshness".to_string(), scored[i].1);
+            if let Some(p) = &picks {
+                scores.insert("pick".to_string(), p[i]);
+            }
             let mut reasons = Vec::new();
             if let Some(at) = deferred_at(i) {
                 let when = at.with_timezone(&tz).format("%a %H:%M");
@@ -190,6 +200,9 @@ pub fn rank(
                 reasons.extend(explain(interest[i], right_time[i], scored[i].1, saved, a));
             }
             let row = pool[i].1;
+            if let (Some(p), true) = (pick, s.explain) {
+                reasons.extend(p.reasons(v, row, tz));
+            }
             if let Some((title, sim)) = liked.and_then(|l| l.nearest(embeddings, embeddings.row(row), row)) {
                 reasons.push(format!("like \"{title}\" you liked ({sim:.2})"));
             }

@@ -2,13 +2,16 @@
 //! and vrd-label's page): which candidates a feed is made of and how an item becomes a
 //! feed line (`candidates`), the cold-start feed (`cold_start`), the videos most like one
 //! (`like`), and how scores become a varied feed (`ordering`: the blend of the two
-//! probabilities, freshness, maximal marginal relevance with a per-channel cap). No
-//! libtorch: the embeddings are read from vrd-encode's files.
+//! probabilities, freshness, maximal marginal relevance with a per-channel cap), and the
+//! next-watch model learned from the watch history (`pick`: its features, card, scorer
+//! and feed; vrd-training fits it). No libtorch: the embeddings are read from vrd-encode's
+//! files, and the next-watch scorer is small enough to run without it.
 
 pub mod candidates;
 pub mod cold_start;
 pub mod like;
 pub mod ordering;
+pub mod pick;
 
 /// What the unit tests of every module build their cases from.
 #[cfg(test)]

@@ -34,6 +34,23 @@ impl Blend {
     }
 }
 
+/// The next-watch model's share of a score that also has the answers' probabilities (a
+/// model folder with both `model.json` and `pick.json`).
+pub const PICK_SHARE: f64 = 1.0 / 3.0;
+
+impl Blend {
+    /// `score` (the answers' blend) with the next-watch model's probability `pick` among
+    /// `pool` candidates as a factor: the pick is made relative to an average candidate's
+    /// (`r = pick · pool`) and squashed to `2r / (1 + r)` (1 for an average candidate, below
+    /// 2 however large), to the power [`PICK_SHARE`]. So the answers' blend keeps its
+    /// spread, a candidate the moment favours gains at most 2^share, and one the person
+    /// would not pick now loses up to all.
+    pub fn with_pick(score: f64, pick: f64, pool: usize) -> f64 {
+        let r = pick * pool as f64;
+        score * (2.0 * r / (1.0 + r)).powf(PICK_SHARE)
+    }
+}
+
 impl Mode {
     pub fn blend(self) -> Blend {
         match self {
@@ -106,6 +123,16 @@ mod tests {
         assert!((b.combine(0.8, 0.8) - 0.8).abs() < 1e-12);
         assert!(b.combine(0.01, 1.0) < 0.11, "uninteresting stays down when it fits the moment");
         assert!(Mode::Focus.blend().combine(0.6, 0.9) > Mode::Explore.blend().combine(0.6, 0.9));
+    }
+
+    #[test]
+    fn the_pick_lifts_what_the_moment_favours_by_its_share() {
+        let average = Blend::with_pick(0.5, 0.01, 100);
+        assert!((average - 0.5).abs() < 1e-12, "an average pick keeps the score");
+        assert!(Blend::with_pick(0.5, 0.5, 100) > average && Blend::with_pick(0.5, 0.001, 100) < average);
+        // A runaway pick is bounded: at most a factor 2^share.
+        assert!(Blend::with_pick(0.4, 1.0, 10_000) < 0.4 * 2f64.powf(PICK_SHARE));
+        assert!(Blend::with_pick(0.4, 0.0, 10_000) == 0.0);
     }
 
     #[test]

@@ -12,6 +12,8 @@ use vrd_core::records::{Label, MediaText, Search, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_feed::candidates::Answers;
 use vrd_feed::cold_start;
+use vrd_feed::pick::card::{self as pick_card, PickCard};
+use vrd_feed::pick::feed::Picker;
 
 /// The feed of one run: with `--model`, by the trained model for the moment; else the
 /// cold start.
@@ -76,16 +78,43 @@ fn rank_cold_start(cli: &Cli) -> Result<()> {
     write(cli, &feed)
 }
 
+/// The next-watch model of a model folder (`pick.json`), if it has one.
+fn read_pick(model: &std::path::Path) -> Result<Option<PickCard>> {
+    match model.join(pick_card::FILE).exists() {
+        true => Ok(Some(PickCard::read(model)?)),
+        false => Ok(None),
+    }
+}
+
 fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     // The server's options are checked first (a key file others can read is refused).
     let client = match (&cli.events, &cli.aw) {
         (None, None) => Some(cli.aw_options.client()?),
         _ => None,
     };
+    let pick = read_pick(model)?;
+    if !model.join(vrd_engine::saved::CARD).exists() {
+        return match pick {
+            Some(card) => rank_with_pick(cli, &card),
+            None => anyhow::bail!(
+                "{}: no model here (neither {} nor {}); train one with vrd-train fit --out",
+                model.display(),
+                vrd_engine::saved::CARD,
+                pick_card::FILE
+            ),
+        };
+    }
     let saved = vrd_engine::saved::SavedModel::load(model, tch::Device::Cpu, cli.encoder.as_deref())?;
     let Inputs { candidates, history, labels, .. } = read_inputs(cli, false)?;
-    let (embeddings, added) = load_embeddings(cli, &candidates.iter().map(MediaText::from).collect::<Vec<_>>())?;
+    let mut texts: Vec<MediaText> = candidates.iter().map(MediaText::from).collect();
+    if pick.is_some() {
+        texts.extend(history.iter().map(MediaText::from));
+    }
+    let (embeddings, added) = load_embeddings(cli, &texts)?;
     let at = cli.at.unwrap_or_else(chrono::Utc::now);
+    // What was watched by the moment ranked for (a past --at does not know the later
+    // watches).
+    let history: Vec<WatchEvent> = history.into_iter().filter(|e| e.watched_at < at).collect();
     let since = at - saved.card.context.window() - chrono::Duration::days(1);
     let (events, name) = match (&cli.events, &cli.aw) {
         (Some(path), _) => {
@@ -126,8 +155,42 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     };
     let answers = Answers::from_labels(&labels);
     let liked = cli.explain.then(|| vrd_engine::rank::Liked::from_labels(&labels, &candidates, &embeddings));
-    let person = vrd_engine::rank::Person { history: &history, answers: &answers, liked: liked.as_ref() };
+    let picker = pick.as_ref().map(|card| Picker::new(card, &history, &embeddings, at)).transpose()?;
+    let person =
+        vrd_engine::rank::Person { history: &history, answers: &answers, liked: liked.as_ref(), pick: picker.as_ref() };
     let feed = vrd_engine::rank::rank(&saved, &now, &candidates, &embeddings, &person, &settings)?;
+    save_embeddings(cli, &embeddings, added)?;
+    if let Some(db) = &cli.db {
+        vrd_store::Store::open(db)?.save_feed(&at, &feed)?;
+    }
+    write(cli, &feed)
+}
+
+/// The feed of a model folder that holds only the next-watch model (trained from the
+/// watch history alone): no activity needed, the history before `--at` is the moment.
+fn rank_with_pick(cli: &Cli, card: &PickCard) -> Result<()> {
+    let Inputs { candidates, history, labels, .. } = read_inputs(cli, false)?;
+    if history.is_empty() {
+        return Err(UsageError(
+            "the next-watch model ranks from the watch history: pass --history FILE or --db STORE".into(),
+        )
+        .into());
+    }
+    let mut texts: Vec<MediaText> = candidates.iter().map(MediaText::from).collect();
+    texts.extend(history.iter().map(MediaText::from));
+    let (embeddings, added) = load_embeddings(cli, &texts)?;
+    let at = cli.at.unwrap_or_else(chrono::Utc::now);
+    let settings = vrd_feed::pick::feed::PickSettings {
+        at,
+        top: cli.top,
+        per_channel: cli.per_channel.max(1),
+        keep_watched: cli.keep_watched,
+        explain: cli.explain,
+        timezone: vrd_core::time::timezone_or_system(None)?,
+        quiet: cli.quiet,
+    };
+    let answers = Answers::from_labels(&labels);
+    let feed = vrd_feed::pick::feed::rank(card, &history, &candidates, &embeddings, &answers, &settings)?;
     save_embeddings(cli, &embeddings, added)?;
     if let Some(db) = &cli.db {
         vrd_store::Store::open(db)?.save_feed(&at, &feed)?;

@@ -26,6 +26,9 @@ enum Command {
     /// Times training steps of the early-fusion model at a given encoder size (e.g.
     /// fixtures/bge-m3/config.json, random weights) on synthetic inputs; JSON on stdout.
     Bench(Box<cmd::bench::BenchArgs>),
+    /// The next-watch benchmark of one person's history: the model trained on its first
+    /// part, every method ranking each later first watch in the same pools (JSONL).
+    NextWatch(Box<cmd::next_watch::NextWatchArgs>),
     /// Writes a synthetic person (app events, a video catalogue, labels) as JSONL, for
     /// tests and demos.
     Simulate(cmd::simulate::SimulateArgs),
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
     vrd_core::cli::run("vrd-train", || match cli.command {
         Command::Fit(args) => cmd::fit::run(&args),
         Command::Bench(args) => cmd::bench::run(&args),
+        Command::NextWatch(args) => cmd::next_watch::run(&args),
         Command::Simulate(args) => cmd::simulate::run(&args),
     })
 }

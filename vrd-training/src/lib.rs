@@ -8,6 +8,7 @@
 //!   bounded Platt fit, the metrics of the report, AdamW written out for `--resume`;
 //! - [`evaluate`] and [`plot`]: time-series folds against the baselines, the report and
 //!   its SVG; [`resume`]: checkpoints of interrupted runs;
+//! - [`pick`]: the next-watch model learned from the watch history itself;
 //! - [`simulate`]: the synthetic person of the tests and the demo.
 
 pub mod calibrate;
@@ -17,6 +18,7 @@ pub mod linear;
 pub mod metrics;
 pub mod net;
 pub mod optim;
+pub mod pick;
 pub mod plot;
 pub mod resume;
 pub mod simulate;

@@ -10,7 +10,7 @@
 use anyhow::{Context, Result};
 use chrono::{Datelike, Duration, TimeZone, Utc, Weekday};
 use std::path::Path;
-use vrd_core::records::{AppEvent, Label, LabelKind, Video};
+use vrd_core::records::{AppEvent, Label, LabelKind, Video, WatchEvent};
 use vrd_core::time::Timestamp;
 
 pub struct Options {
@@ -144,6 +144,10 @@ pub struct Person {
     pub events: Vec<AppEvent>,
     pub videos: Vec<Video>,
     pub labels: Vec<Label>,
+    /// What the person watched: Rust by day (a work break before lunch on weekdays),
+    /// cooking at night, astronomy on weekend afternoons; about half of each topic's videos,
+    /// so that the rest are still there to rank.
+    pub history: Vec<WatchEvent>,
 }
 
 pub fn simulate(o: &Options) -> Person {
@@ -152,7 +156,57 @@ pub fn simulate(o: &Options) -> Person {
     let events = timeline(&mut rng, start, o.days);
     let videos = catalogue(&mut rng, o.videos, start);
     let labels = label(&mut rng, o, &events, &videos, start);
-    Person { events, videos, labels }
+    // Its own generator: the events, videos and labels stay what they were before the
+    // person had a history.
+    let history = history(&mut Rng::new(o.seed ^ 0x5157_0a7c), &videos, start, o.days);
+    Person { events, videos, labels, history }
+}
+
+/// The watch history: each slot of a day takes an unwatched video of its topic with some
+/// probability, until half of the topic's videos are watched.
+fn history(rng: &mut Rng, videos: &[Video], start: Timestamp, days: i64) -> Vec<WatchEvent> {
+    let mut unwatched: std::collections::HashMap<&str, Vec<&Video>> = std::collections::HashMap::new();
+    for v in videos {
+        unwatched.entry(topic_of(v).name).or_default().push(v);
+    }
+    let budget: std::collections::HashMap<&str, usize> = unwatched.iter().map(|(t, v)| (*t, v.len() / 2)).collect();
+    let mut watched: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for d in 0..days {
+        let day = start + Duration::days(d);
+        let weekend = matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
+        // (topic, hour, chance, how many in a row)
+        let slots: &[(&str, f64, f64, usize)] = match weekend {
+            false => &[("rust", 10.0, 0.8, 1), ("cooking", 21.5, 0.7, 2)],
+            true => &[("astronomy", 15.0, 0.7, 1), ("cooking", 21.5, 0.7, 2)],
+        };
+        for &(topic, hour, chance, run) in slots {
+            if rng.uniform() >= chance {
+                continue;
+            }
+            let mut t = day + Duration::seconds((hour * 3600.0) as i64 + rng.below(1800) as i64);
+            for _ in 0..run {
+                let pool = unwatched.get_mut(topic).expect("every topic has videos");
+                let n = watched.entry(topic).or_default();
+                if *n >= budget[topic] || pool.is_empty() {
+                    break;
+                }
+                let v = pool.swap_remove(rng.below(pool.len()));
+                *n += 1;
+                out.push(WatchEvent {
+                    video_id: v.video_id.clone(),
+                    title: v.title.clone(),
+                    title_unknown: false,
+                    channel: v.channel.clone(),
+                    channel_id: v.channel_id.clone(),
+                    watched_at: t,
+                    source: "simulated".into(),
+                });
+                t += Duration::seconds(v.duration_s.unwrap_or(600.0) as i64 + 30);
+            }
+        }
+    }
+    out
 }
 
 /// The day's blocks, in UTC hours (the person lives on UTC, to keep it simple).
@@ -295,6 +349,7 @@ pub fn write(person: &Person, dir: &Path) -> Result<()> {
     write_jsonl(&dir.join("app-events.jsonl"), &person.events)?;
     write_jsonl(&dir.join("videos.jsonl"), &person.videos)?;
     write_jsonl(&dir.join("labels.jsonl"), &person.labels)?;
+    write_jsonl(&dir.join("watch-history.jsonl"), &person.history)?;
     Ok(())
 }
 

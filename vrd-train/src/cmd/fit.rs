@@ -1,5 +1,7 @@
 //! `vrd-train fit`: evaluates on time-series folds against the baselines (the report and
-//! plot), then trains on every label and saves the model with its card.
+//! plot), then trains on every label and saves the model with its card; with `--history`
+//! it also (or, without labels, only) learns the next-watch model from the watch history
+//! (`cmd::fit_history`).
 
 use crate::options::{finetune_arg, Precision};
 use anyhow::{Context, Result};
@@ -16,21 +18,33 @@ use vrd_training::{data, evaluate, plot, resume};
 
 #[derive(Args)]
 pub struct FitArgs {
-    /// Labels (vrd-label export).
+    /// Labels (vrd-label export): the interest and right-time heads. Optional with
+    /// --history, which is enough for a model.
+    #[arg(long, required_unless_present = "history", requires_all = ["videos", "context"])]
+    pub(crate) labels: Option<PathBuf>,
+    /// Video records (for durations, and upload times for the history's model), e.g.
+    /// from vrd-ingest.
     #[arg(long)]
-    labels: PathBuf,
-    /// Video records (for durations), e.g. from vrd-ingest.
+    pub(crate) videos: Option<PathBuf>,
+    /// The videos' embeddings (vrd-encode media): of the labelled videos, and of the
+    /// history's and --candidates' videos for the next-watch model.
     #[arg(long)]
-    videos: PathBuf,
-    /// The videos' embeddings (vrd-encode media).
-    #[arg(long)]
-    media: PathBuf,
+    pub(crate) media: PathBuf,
     /// The activity before each label (vrd-encode context --labels, same labels file).
     #[arg(long)]
-    context: PathBuf,
-    /// Where the trained model goes (a folder: model.safetensors + model.json).
+    context: Option<PathBuf>,
+    /// The watch history (vrd-ingest takeout JSONL): learn the next-watch model from it,
+    /// every first watch a positive at its moment (pick.json in --out).
     #[arg(long)]
-    out: Option<PathBuf>,
+    pub(crate) history: Option<PathBuf>,
+    /// Videos the person never watched (stored candidates, subscriptions' uploads), as
+    /// video JSONL: what the history's model learns taste from beside the person's own.
+    #[arg(long, requires = "history")]
+    pub(crate) candidates: Option<PathBuf>,
+    /// Where the trained model goes (a folder: model.safetensors + model.json; pick.json
+    /// for the history's model).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
     /// Number of time-series folds (0: no evaluation).
     #[arg(long, default_value_t = 4)]
     folds: usize,
@@ -40,7 +54,7 @@ pub struct FitArgs {
     test_from: Option<vrd_core::time::Timestamp>,
     /// Write the evaluation report here instead of stdout.
     #[arg(long)]
-    report: Option<PathBuf>,
+    pub(crate) report: Option<PathBuf>,
     /// Draw the per-fold metrics as SVG here.
     #[arg(long)]
     plot: Option<PathBuf>,
@@ -53,11 +67,12 @@ pub struct FitArgs {
     #[arg(long, default_value_t = 1)]
     accumulation: usize,
     #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// Standard errors of the validation ROC-AUC by which a trained epoch must beat the
-    /// start (the tuned regression alone) for the deep part to be kept; 0 keeps any gain.
+    pub(crate) seed: u64,
+    /// Standard errors of the validation ROC-AUC (the history's model: mean reciprocal
+    /// rank) by which a trained epoch must beat the start (the tuned regression alone) for
+    /// the deep part to be kept; 0 keeps any gain.
     #[arg(long, default_value_t = 1.0, value_parser = vrd_core::cli::non_negative_f64)]
-    deep_margin: f64,
+    pub(crate) deep_margin: f64,
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "auto")]
     device: vrd_engine::runtime::DeviceChoice,
@@ -96,6 +111,16 @@ pub struct FitArgs {
 }
 
 pub fn run(args: &FitArgs) -> Result<()> {
+    if args.history.is_some() {
+        super::fit_history::run(args)?;
+    }
+    if args.labels.is_some() {
+        fit_labels(args)?;
+    }
+    Ok(())
+}
+
+fn fit_labels(args: &FitArgs) -> Result<()> {
     if args.out.is_none() && args.folds == 0 && args.test_from.is_none() {
         return Err(UsageError("nothing to do: give --out, or --folds above 0".into()).into());
     }
@@ -183,11 +208,14 @@ fn checkpoints(args: &FitArgs) -> Result<Option<resume::Checkpoints>> {
 /// The labelled rows with their inputs, and the architecture to train (the fusion model's
 /// encoder tokenizes the video texts here).
 fn load(args: &FitArgs) -> Result<(data::Dataset, Arch)> {
+    fn required(p: &Option<PathBuf>) -> &PathBuf {
+        p.as_ref().expect("clap requires it with --labels")
+    }
     let mut data = data::load(&data::Sources {
-        labels: &args.labels,
-        videos: &args.videos,
+        labels: required(&args.labels),
+        videos: required(&args.videos),
         media: &args.media,
-        context: &args.context,
+        context: required(&args.context),
     })?;
     let arch = match args.arch {
         RankerArch::Fast => Arch::Fast,

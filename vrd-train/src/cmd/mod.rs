@@ -2,4 +2,6 @@
 
 pub mod bench;
 pub mod fit;
+pub mod fit_history;
+pub mod next_watch;
 pub mod simulate;

@@ -31,11 +31,12 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
     let person = simulate::simulate(&options);
     simulate::write(&person, &args.out)?;
     eprintln!(
-        "vrd-train: {}: {} app events, {} videos, {} labels",
+        "vrd-train: {}: {} app events, {} videos, {} labels, {} watches",
         args.out.display(),
         person.events.len(),
         person.videos.len(),
-        person.labels.len()
+        person.labels.len(),
+        person.history.len()
     );
     Ok(())
 }

@@ -1,0 +1,170 @@
+//! The next-watch model on disk: `pick.json` in a model folder, written by `vrd-train fit
+//! --history` and read by `vrd-rank --model`. Its scorer is small enough to be kept as
+//! numbers in the card and evaluated without libtorch: the features standardised, then a
+//! single signal, a regression, or the regression with a one-layer network beside it.
+
+use super::features::{Features, FEATURES};
+use super::past::dot;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+use vrd_core::time::Timestamp;
+
+pub const FORMAT: &str = "vrd-pick/1";
+pub const FILE: &str = "pick.json";
+
+/// What turns a candidate's standardised features into its score (higher: more likely
+/// picked at that moment).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum PickScorer {
+    /// One feature alone.
+    Signal { feature: String },
+    /// A regression: `w · z + u · e`, `e` the candidate's unit-length embedding (`u`, the
+    /// person's taste as a direction in the embedding space, may be empty).
+    Regression {
+        weights: Vec<f32>,
+        #[serde(default)]
+        taste: Vec<f32>,
+    },
+    /// The regression plus a network beside it: `w · z + u · e + v · relu(H z + c)`.
+    Network {
+        weights: Vec<f32>,
+        #[serde(default)]
+        taste: Vec<f32>,
+        hidden: Vec<Vec<f32>>,
+        hidden_bias: Vec<f32>,
+        output: Vec<f32>,
+    },
+}
+
+impl PickScorer {
+    pub fn name(&self) -> &'static str {
+        match self {
+            PickScorer::Signal { .. } => "signal",
+            PickScorer::Regression { .. } => "regression",
+            PickScorer::Network { .. } => "network",
+        }
+    }
+}
+
+/// The stretch of history a model was trained on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HistorySpan {
+    pub first_watch: Timestamp,
+    pub last_watch: Timestamp,
+    /// Watches used (ordered, consecutive repeats merged, titled).
+    pub watches: usize,
+    /// Moments trained on (first watches with enough history before them).
+    pub moments: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PickCard {
+    pub format: String,
+    /// The feature names, in order ([`FEATURES`]).
+    pub features: Vec<String>,
+    pub mean: Vec<f32>,
+    pub std: Vec<f32>,
+    pub scorer: PickScorer,
+    /// The media embeddings' model id: candidates must be embedded by the same.
+    pub media_model: String,
+    pub history: HistorySpan,
+    /// Mean reciprocal rank of each scorer tried, on the latest slice of the history (held
+    /// out from its training); `chosen` won there.
+    pub selection: BTreeMap<String, f64>,
+    pub chosen: String,
+    /// How it was trained (negatives, epochs, the margin, time).
+    pub training: serde_json::Value,
+}
+
+impl PickCard {
+    /// The score of one candidate: its features and its embedding.
+    pub fn score(&self, f: &Features, embedding: &[f32]) -> f64 {
+        score_standardised(&self.scorer, &self.standardise(f), embedding)
+    }
+
+    pub fn standardise(&self, f: &Features) -> Vec<f32> {
+        f.iter().zip(&self.mean).zip(&self.std).map(|((&x, &m), &s)| (x - m) / s).collect()
+    }
+
+    pub fn read(dir: &Path) -> Result<PickCard> {
+        let path = dir.join(FILE);
+        let text = std::fs::read_to_string(&path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let card: PickCard =
+            serde_json::from_str(&text).with_context(|| format!("{}: not a next-watch model card", path.display()))?;
+        card.check().with_context(|| format!("{}", path.display()))?;
+        Ok(card)
+    }
+
+    /// The scorer reads `dim`-long embeddings, if it reads them at all.
+    pub fn check_dim(&self, dim: usize) -> Result<()> {
+        let taste = match &self.scorer {
+            PickScorer::Regression { taste, .. } | PickScorer::Network { taste, .. } => taste.len(),
+            PickScorer::Signal { .. } => 0,
+        };
+        if taste != 0 && taste != dim {
+            bail!("the model reads {taste}-d embeddings; these are {dim}-d");
+        }
+        Ok(())
+    }
+
+    /// The card's numbers fit the features this build computes.
+    pub fn check(&self) -> Result<()> {
+        if self.format != FORMAT {
+            bail!("format {:?}, this vrd reads {FORMAT:?}", self.format);
+        }
+        if self.features != FEATURES {
+            bail!("its features differ from this vrd's (retrain with this version's vrd-train fit --history)");
+        }
+        let n = FEATURES.len();
+        if self.mean.len() != n || self.std.len() != n || self.std.iter().any(|&s| s.is_nan() || s <= 0.0) {
+            bail!("mean and std must hold {n} numbers each, every std above 0");
+        }
+        let bad = match &self.scorer {
+            PickScorer::Signal { feature } => !self.features.contains(feature),
+            PickScorer::Regression { weights, .. } => weights.len() != n,
+            PickScorer::Network { weights, hidden, hidden_bias, output, .. } => {
+                weights.len() != n
+                    || hidden.iter().any(|h| h.len() != n)
+                    || hidden_bias.len() != hidden.len()
+                    || output.len() != hidden.len()
+            }
+        };
+        if bad {
+            bail!("the {} scorer's weights do not fit {n} features", self.scorer.name());
+        }
+        Ok(())
+    }
+
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+        let text = serde_json::to_string_pretty(self)?;
+        vrd_core::output::write_bytes_atomic(&dir.join(FILE), text.as_bytes())
+    }
+}
+
+/// A scorer over already standardised features `z` and the candidate's embedding.
+pub fn score_standardised(scorer: &PickScorer, z: &[f32], embedding: &[f32]) -> f64 {
+    let linear = |w: &[f32]| w.iter().zip(z).map(|(&a, &b)| f64::from(a * b)).sum::<f64>();
+    let taste = |u: &[f32]| match u.is_empty() {
+        true => 0.0,
+        false => f64::from(dot(u, embedding) / dot(embedding, embedding).sqrt().max(f32::MIN_POSITIVE)),
+    };
+    match scorer {
+        PickScorer::Signal { feature } => {
+            f64::from(z[FEATURES.iter().position(|f| f == feature).expect("checked when read")])
+        }
+        PickScorer::Regression { weights, taste: u } => linear(weights) + taste(u),
+        PickScorer::Network { weights, taste: u, hidden, hidden_bias, output } => {
+            let deep: f64 = hidden
+                .iter()
+                .zip(hidden_bias)
+                .zip(output)
+                .map(|((h, &b), &v)| f64::from(v) * (linear(h) + f64::from(b)).max(0.0))
+                .sum();
+            linear(weights) + taste(u) + deep
+        }
+    }
+}

@@ -1,0 +1,384 @@
+//! The feed of a next-watch model: every candidate scored by what the person would pick at
+//! the moment, given the history before it; `scores.pick` is the model's probability that
+//! this video is the one picked next among the feed's candidates (a softmax over them, so
+//! the candidates' values add up to 1), and the feed is in that order, at most
+//! `per_channel` videos of one channel.
+
+use super::card::PickCard;
+use super::features::{channel_key, index, Candidate, Features};
+use super::past::{Facts, Moment, Past};
+use super::{prepare_history, watch_of};
+use crate::candidates::{self, Answers};
+use crate::ordering;
+use anyhow::{bail, Result};
+use chrono::Timelike;
+use chrono_tz::Tz;
+use std::collections::BTreeMap;
+use vrd_core::records::{FeedItem, Video, WatchEvent};
+use vrd_core::tensors::Embeddings;
+use vrd_core::time::Timestamp;
+
+/// How much closer to this hour's usual videos than to the history's as a whole (cosine)
+/// a candidate must be for the time of day to be named as a reason.
+const HOUR_AFFINITY_REASON: f32 = 0.05;
+
+pub struct PickSettings {
+    pub at: Timestamp,
+    pub top: usize,
+    pub per_channel: usize,
+    pub keep_watched: bool,
+    pub explain: bool,
+    /// The zone the reasons speak of times of day in.
+    pub timezone: Tz,
+    pub quiet: bool,
+}
+
+/// The past of `history` strictly before `at`, with each watch's embedding where the file
+/// has one.
+pub fn past_before(history: &[WatchEvent], embeddings: &Embeddings, at: Timestamp) -> Past {
+    let index = embeddings.index();
+    let mut past = Past::new(embeddings.meta.dim);
+    for e in prepare_history(history).into_iter().take_while(|e| e.watched_at < at) {
+        let row = index.get(e.video_id.as_str()).map(|&r| embeddings.row(r));
+        past.push(&watch_of(e, row));
+    }
+    past
+}
+
+/// A next-watch model at one moment: the person's past before it, ready to score
+/// candidates and say why.
+pub struct Picker<'a> {
+    card: &'a PickCard,
+    embeddings: &'a Embeddings,
+    past: Past,
+    at: Timestamp,
+}
+
+impl<'a> Picker<'a> {
+    /// The model at `at`, with the history before it (later watches are ignored).
+    pub fn new(
+        card: &'a PickCard,
+        history: &[WatchEvent],
+        embeddings: &'a Embeddings,
+        at: Timestamp,
+    ) -> Result<Picker<'a>> {
+        if embeddings.meta.model_id != card.media_model {
+            bail!(
+                "the embeddings were made by {:?}, the next-watch model was trained on {:?}'s; encode with that model",
+                embeddings.meta.model_id,
+                card.media_model
+            );
+        }
+        card.check_dim(embeddings.meta.dim)?;
+        Ok(Picker { card, embeddings, past: past_before(history, embeddings, at), at })
+    }
+
+    /// Each candidate's probability of being the one picked next among `pool` (each with
+    /// its row in the embeddings).
+    pub fn probabilities(&self, pool: &[(&Video, usize)]) -> Vec<f64> {
+        let moment = self.past.moment(self.at);
+        let scores: Vec<f64> = pool
+            .iter()
+            .map(|&(v, row)| {
+                let e = self.embeddings.row(row);
+                self.card.score(&moment.features(&candidate_of(v, e)), e)
+            })
+            .collect();
+        softmax(&scores)
+    }
+
+    /// Why the model puts `video` where it does, in words.
+    pub fn reasons(&self, video: &Video, row: usize, tz: Tz) -> Vec<String> {
+        let moment = self.past.moment(self.at);
+        let c = candidate_of(video, self.embeddings.row(row));
+        reasons(&moment, &moment.facts(&c), &moment.features(&c), video, tz)
+    }
+}
+
+/// The feed of a next-watch model alone.
+pub fn rank(
+    card: &PickCard,
+    history: &[WatchEvent],
+    candidates: &[Video],
+    embeddings: &Embeddings,
+    answers: &Answers,
+    s: &PickSettings,
+) -> Result<Vec<FeedItem>> {
+    let before: Vec<WatchEvent> = history.iter().filter(|e| e.watched_at < s.at).cloned().collect();
+    let picker = Picker::new(card, &before, embeddings, s.at)?;
+    let pool: Vec<(&Video, usize)> =
+        candidates::pool(candidates, &before, embeddings, answers, s.keep_watched, s.quiet)
+            .into_iter()
+            // Nothing here tells when a deferred video fits the moment: it waits for a
+            // model of the moment (as in the cold start).
+            .filter(|(video, _)| !answers.deferred.contains_key(&video.video_id))
+            .collect();
+    let probabilities = picker.probabilities(&pool);
+    // By the model's order (ties by id, so the feed is reproducible), then λ = 1: no
+    // trade for variety, only the channel cap.
+    let mut by_score: Vec<usize> = (0..pool.len()).collect();
+    by_score.sort_by(|&a, &b| {
+        probabilities[b].total_cmp(&probabilities[a]).then_with(|| pool[a].0.video_id.cmp(&pool[b].0.video_id))
+    });
+    let sorted: Vec<ordering::Candidate> = by_score
+        .iter()
+        .map(|&i| ordering::Candidate {
+            score: probabilities[i],
+            channel: pool[i].0.channel.as_deref(),
+            embedding: embeddings.row(pool[i].1),
+        })
+        .collect();
+    let order = ordering::select(&sorted, s.top, 1.0, s.per_channel.max(1));
+    Ok(order
+        .into_iter()
+        .enumerate()
+        .map(|(rank, k)| {
+            let i = by_score[k];
+            let (video, row) = pool[i];
+            let reasons = if s.explain { picker.reasons(video, row, s.timezone) } else { Vec::new() };
+            let scores = BTreeMap::from([("pick".to_string(), probabilities[i])]);
+            candidates::feed_item(rank + 1, video, probabilities[i], scores, reasons)
+        })
+        .collect())
+}
+
+/// A video as the features see it.
+pub fn candidate_of<'a>(v: &'a Video, embedding: &'a [f32]) -> Candidate<'a> {
+    Candidate {
+        embedding,
+        channel: channel_key(v.channel_id.as_deref(), v.channel.as_deref()),
+        published_at: v.published_at,
+    }
+}
+
+/// `exp(s) / Σ exp`, computed from the largest score down.
+pub fn softmax(scores: &[f64]) -> Vec<f64> {
+    let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let e: Vec<f64> = scores.iter().map(|&x| (x - top).exp()).collect();
+    let sum: f64 = e.iter().sum();
+    e.into_iter().map(|x| x / sum).collect()
+}
+
+/// Why the model puts a video here, in words: the facts behind its strongest features.
+pub fn reasons(moment: &Moment, facts: &Facts, features: &Features, video: &Video, tz: Tz) -> Vec<String> {
+    let mut out = Vec::new();
+    let (streak, last_title) = facts.streak;
+    if streak >= 1 && moment.gap_minutes().is_some_and(|g| g < 120.0) {
+        let like = last_title.map(|t| format!(" like “{}”", shorten(t, 60))).unwrap_or_default();
+        out.push(match streak {
+            1 => format!("you just watched something{like}"),
+            n => format!("{} video in a row{like}", ordinal(n + 1)),
+        });
+    }
+    match facts.channel {
+        Some((count, days)) if count >= 3 && days <= 10.0 => {
+            let name = video.channel.as_deref().unwrap_or("this channel");
+            out.push(format!("{name}: a channel you watch often ({count} watches, the latest {})", ago(days)));
+        }
+        Some((count, _)) if count >= 3 => {
+            out.push(format!("{}: {count} watches before", video.channel.as_deref().unwrap_or("its channel")));
+        }
+        None if video.channel.is_some() => out.push("a channel new to you".into()),
+        _ => {}
+    }
+    if let Some(share) = facts.interest_share.filter(|&s| s >= 0.05) {
+        out.push(format!("one of your interests ({:.0}% of your recent watches)", share * 100.0));
+    }
+    let local = moment.t.with_timezone(&tz);
+    let hour_affinity = features[index("hour_affinity").expect("a feature")];
+    if hour_affinity >= HOUR_AFFINITY_REASON {
+        out.push(format!("{} you often watch things like this", capitalised(part_of_day(local.hour()))));
+    }
+    if let Some(p) = video.published_at.filter(|p| *p <= moment.t) {
+        let d = (moment.t - p).num_seconds() as f64 / 86_400.0;
+        if d <= 7.0 {
+            out.push(format!("uploaded {}", ago(d)));
+        }
+    }
+    if out.is_empty() {
+        out.push("like what you watched lately".into());
+    }
+    out
+}
+
+fn part_of_day(hour: u32) -> &'static str {
+    match hour {
+        5..=11 => "mornings",
+        12..=16 => "afternoons",
+        17..=21 => "evenings",
+        _ => "at night",
+    }
+}
+
+fn ago(days: f64) -> String {
+    match days {
+        d if d < 1.0 / 24.0 => format!("{:.0} min ago", (d * 1440.0).max(1.0)),
+        d if d < 1.0 => format!("{:.0} h ago", (d * 24.0).max(1.0)),
+        d if d < 1.5 => "yesterday".into(),
+        d => format!("{:.0} days ago", d),
+    }
+}
+
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (1, 11) | (2, 12) | (3, 13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+fn shorten(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::embeddings;
+    use vrd_core::time::parse_rfc3339;
+
+    /// A small deterministic generator (the property test's cases).
+    struct Lcg(u64);
+    impl Lcg {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 33) % n
+        }
+    }
+
+    fn watch(id: &str, channel: &str, at: Timestamp) -> WatchEvent {
+        WatchEvent {
+            video_id: id.into(),
+            title: format!("title of {id}"),
+            title_unknown: false,
+            channel: Some(channel.into()),
+            channel_id: None,
+            watched_at: at,
+            source: "test".into(),
+        }
+    }
+
+    fn video(id: &str, channel: &str) -> Video {
+        Video {
+            video_id: id.into(),
+            title: format!("title of {id}"),
+            description: String::new(),
+            channel: Some(channel.into()),
+            channel_id: None,
+            published_at: None,
+            duration_s: None,
+            tags: vec![],
+            category: None,
+            live: None,
+            short: None,
+            source: "test".into(),
+        }
+    }
+
+    /// Twelve 2-d videos around the circle, "v0" … "v11".
+    fn circle() -> Embeddings {
+        let rows: Vec<(String, [f32; 2])> = (0..12)
+            .map(|i| {
+                let a = i as f32 * std::f32::consts::TAU / 12.0;
+                (format!("v{i}"), [a.cos(), a.sin()])
+            })
+            .collect();
+        embeddings(&rows.iter().map(|(id, e)| (id.as_str(), *e)).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn no_watch_at_or_after_the_moment_changes_any_feature_there() {
+        let emb = circle();
+        let base = parse_rfc3339("2025-03-01T00:00:00Z").unwrap();
+        let mut rng = Lcg(9);
+        for case in 0..200 {
+            // A random history over 30 days, and a random moment inside it.
+            let n = 5 + rng.below(60) as usize;
+            let mut history: Vec<WatchEvent> = (0..n)
+                .map(|_| {
+                    let at = base + chrono::Duration::minutes(rng.below(30 * 24 * 60) as i64);
+                    watch(&format!("v{}", rng.below(12)), &format!("c{}", rng.below(4)), at)
+                })
+                .collect();
+            let t = base + chrono::Duration::minutes(rng.below(30 * 24 * 60) as i64);
+            let before: Vec<WatchEvent> = history.iter().filter(|e| e.watched_at < t).cloned().collect();
+            // More at and after the moment: one exactly at it, others later.
+            history.push(watch("v3", "c1", t));
+            for _ in 0..5 {
+                history.push(watch(
+                    &format!("v{}", rng.below(12)),
+                    "c9",
+                    t + chrono::Duration::minutes(rng.below(9999) as i64),
+                ));
+            }
+            let (cut, full) = (past_before(&before, &emb, t), past_before(&history, &emb, t));
+            let (a, b) = (cut.moment(t), full.moment(t));
+            for i in 0..12 {
+                for channel in ["c0", "c1", "c9"] {
+                    let v = video(&format!("v{i}"), channel);
+                    let c = candidate_of(&v, emb.row(i));
+                    assert_eq!(a.features(&c), b.features(&c), "case {case}: v{i} of {channel} at {t}");
+                }
+            }
+            assert_eq!(cut.watches(), full.watches(), "case {case}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "strictly before")]
+    fn a_moment_refuses_a_past_that_reaches_it() {
+        let t = parse_rfc3339("2025-03-01T00:00:00Z").unwrap();
+        let mut past = Past::new(2);
+        past.push(&watch_of(&watch("v0", "c", t), Some(&[1.0, 0.0])));
+        past.moment(t);
+    }
+
+    #[test]
+    fn the_reasons_name_the_streak_the_channel_and_a_new_one() {
+        let emb = circle();
+        let t = parse_rfc3339("2025-03-10T21:00:00Z").unwrap();
+        let min = |m: i64| t - chrono::Duration::minutes(m);
+        // Long ago one video of "far"; tonight three in a row near v0, from "cooks".
+        let history = [
+            watch("v6", "far", t - chrono::Duration::days(40)),
+            watch("v11", "cooks", min(50)),
+            watch("v0", "cooks", min(30)),
+            watch("v1", "cooks", min(10)),
+        ];
+        let card_free = past_before(&history, &emb, t);
+        let moment = card_free.moment(t);
+        let say = |v: &Video, row: usize| {
+            let c = candidate_of(v, emb.row(row));
+            reasons(&moment, &moment.facts(&c), &moment.features(&c), v, chrono_tz::UTC)
+        };
+        // Near all three (v0 lies between v11 and v1).
+        let next = say(&video("v0", "cooks"), 0);
+        assert!(next.contains(&"4th video in a row like “title of v1”".to_string()), "{next:?}");
+        assert!(
+            next.contains(&"cooks: a channel you watch often (3 watches, the latest 10 min ago)".to_string()),
+            "{next:?}"
+        );
+        assert!(next.iter().any(|r| r.starts_with("one of your interests (")), "{next:?}");
+        let other = say(&video("v6", "somebody"), 6);
+        assert!(other.contains(&"a channel new to you".to_string()), "{other:?}");
+        assert!(!other.iter().any(|r| r.contains("in a row")), "{other:?}");
+    }
+
+    #[test]
+    fn softmax_adds_up_to_one_in_the_scores_order() {
+        let p = softmax(&[2.0, 0.0, 5.0]);
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(p[2] > p[0] && p[0] > p[1]);
+    }
+}

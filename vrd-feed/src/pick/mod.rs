@@ -1,0 +1,36 @@
+//! The next-watch model's side that needs no libtorch: what the person had done before a
+//! moment ([`past`]), the features of a candidate there ([`features`]), the model card
+//! and its scorer ([`card`]), and the feed it ranks with reasons a person understands
+//! ([`feed`]). vrd-training fits the scorer; vrd-rank ranks with it.
+
+pub mod card;
+pub mod features;
+pub mod feed;
+pub mod past;
+
+use vrd_core::records::WatchEvent;
+
+/// The history as the model learns from it and ranks with it: in time order, consecutive
+/// repeats of one video merged into the first, and watches whose title is unknown left out
+/// (they have no text to embed).
+pub fn prepare_history(events: &[WatchEvent]) -> Vec<&WatchEvent> {
+    let mut sorted: Vec<&WatchEvent> = events.iter().filter(|e| !e.title_unknown).collect();
+    sorted.sort_by_key(|e| e.watched_at);
+    let mut out: Vec<&WatchEvent> = Vec::with_capacity(sorted.len());
+    for e in sorted {
+        if out.last().is_none_or(|last| last.video_id != e.video_id) {
+            out.push(e);
+        }
+    }
+    out
+}
+
+/// A watch as [`past::Past`] takes it, with its embedding row where it has one.
+pub fn watch_of<'a>(e: &'a WatchEvent, embedding: Option<&'a [f32]>) -> past::Watch<'a> {
+    past::Watch {
+        at: e.watched_at,
+        title: &e.title,
+        embedding,
+        channel: features::channel_key(e.channel_id.as_deref(), e.channel.as_deref()),
+    }
+}

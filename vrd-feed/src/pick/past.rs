@@ -1,0 +1,388 @@
+//! What the person had done before a moment, kept as the running state the next-watch
+//! features read: watches are pushed in time order, and a [`Moment`] at `t` sees exactly
+//! the watches pushed before it, which must all lie strictly before `t` (the same strict
+//! cut as the activity windows). Training walks a history once, pushing watches and
+//! asking moments between them; ranking pushes the history up to `--at` and asks one, so
+//! the two see the same state by construction.
+
+use super::features::{Candidate, Features, FEATURES};
+use std::collections::{HashMap, VecDeque};
+use vrd_core::time::Timestamp;
+
+/// How many of the latest watches the similarity features look back over (late fusion:
+/// the candidate against each, not only their mean).
+pub const RECENT: usize = 50;
+/// The recency weights of the taste profile and the interests halve every this many days
+/// (as the cold-start profile's).
+pub const INTEREST_HALF_LIFE_DAYS: f64 = 30.0;
+/// A channel's decayed watch count halves every this many days.
+pub const CHANNEL_HALF_LIFE_DAYS: f64 = 7.0;
+/// An interest (cluster of the history) takes a watch whose cosine to its centre is at
+/// least this; below it the watch starts a new interest.
+const CLUSTER_JOIN: f32 = 0.5;
+/// At most this many interests; past it a watch joins the nearest.
+const MAX_CLUSTERS: usize = 32;
+/// Time-of-day profiles are smoothed over neighbouring hours with this spread (hours).
+const HOUR_SPREAD: f64 = 2.0;
+/// A gap shorter than this continues the session.
+const SESSION_MINUTES: f64 = 60.0;
+
+/// One watch as the state takes it: its unit-length embedding where the video has one, its
+/// channel (id, else name) where known.
+pub struct Watch<'a> {
+    pub at: Timestamp,
+    pub title: &'a str,
+    pub embedding: Option<&'a [f32]>,
+    pub channel: Option<&'a str>,
+}
+
+struct ChannelPast {
+    count: f64,
+    /// Watches decayed by [`CHANNEL_HALF_LIFE_DAYS`], as of `last_at`.
+    decayed: f64,
+    last_at: Timestamp,
+    /// Watches per hour of day (UTC; a person's zone shifts every hour alike).
+    hours: [f32; 24],
+}
+
+struct Interest {
+    sum: Vec<f32>,
+    centre: Vec<f32>,
+    /// Watches decayed by [`INTEREST_HALF_LIFE_DAYS`], as of `as_of`.
+    weight: f64,
+    as_of: Timestamp,
+}
+
+/// The running state of a history.
+pub struct Past {
+    dim: usize,
+    /// The latest embedded watches (time, title, unit embedding), oldest first.
+    recent: VecDeque<(Timestamp, String, Vec<f32>)>,
+    /// The channels of the last few watches (embedded or not), oldest first.
+    last_channels: VecDeque<Option<u32>>,
+    last_at: Option<Timestamp>,
+    watches: usize,
+    channel_ids: HashMap<String, u32>,
+    channels: Vec<ChannelPast>,
+    hour_sums: Vec<Vec<f32>>,
+    hour_counts: [f64; 24],
+    /// Weekday and weekend sums.
+    day_sums: [Vec<f32>; 2],
+    total_sum: Vec<f32>,
+    interests: Vec<Interest>,
+}
+
+impl Past {
+    pub fn new(dim: usize) -> Past {
+        Past {
+            dim,
+            recent: VecDeque::with_capacity(RECENT + 1),
+            last_channels: VecDeque::with_capacity(6),
+            last_at: None,
+            watches: 0,
+            channel_ids: HashMap::new(),
+            channels: Vec::new(),
+            hour_sums: vec![vec![0.0; dim]; 24],
+            hour_counts: [0.0; 24],
+            day_sums: [vec![0.0; dim], vec![0.0; dim]],
+            total_sum: vec![0.0; dim],
+            interests: Vec::new(),
+        }
+    }
+
+    /// How many watches were pushed.
+    pub fn watches(&self) -> usize {
+        self.watches
+    }
+
+    /// The latest watch's time.
+    pub fn last_at(&self) -> Option<Timestamp> {
+        self.last_at
+    }
+
+    /// Adds the next watch. Watches come in time order: an earlier one than the last is a
+    /// caller's bug.
+    pub fn push(&mut self, w: &Watch) {
+        assert!(self.last_at.is_none_or(|last| last <= w.at), "watches must be pushed in time order");
+        self.last_at = Some(w.at);
+        self.watches += 1;
+        let channel = w.channel.map(|c| self.channel_id(c));
+        if self.last_channels.len() == 5 {
+            self.last_channels.pop_front();
+        }
+        self.last_channels.push_back(channel);
+        let hour = hour_of(w.at);
+        if let Some(id) = channel {
+            let c = &mut self.channels[id as usize];
+            c.decayed = decay(c.decayed, c.last_at, w.at, CHANNEL_HALF_LIFE_DAYS) + 1.0;
+            c.count += 1.0;
+            c.last_at = w.at;
+            c.hours[hour] += 1.0;
+        }
+        self.hour_counts[hour] += 1.0;
+        let Some(e) = w.embedding else { return };
+        let e = unit(e);
+        add(&mut self.hour_sums[hour], &e);
+        add(&mut self.day_sums[weekend(w.at)], &e);
+        add(&mut self.total_sum, &e);
+        self.join_interest(&e, w.at);
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((w.at, w.title.to_string(), e));
+    }
+
+    fn channel_id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.channel_ids.get(name) {
+            return id;
+        }
+        let id = self.channels.len() as u32;
+        self.channel_ids.insert(name.to_string(), id);
+        self.channels.push(ChannelPast { count: 0.0, decayed: 0.0, last_at: Timestamp::MIN_UTC, hours: [0.0; 24] });
+        id
+    }
+
+    /// Online clustering: the nearest interest takes the watch when close enough (or when
+    /// there are already as many as allowed), else the watch starts one.
+    fn join_interest(&mut self, e: &[f32], at: Timestamp) {
+        let nearest =
+            self.interests.iter().enumerate().map(|(i, c)| (dot(&c.centre, e), i)).max_by(|a, b| a.0.total_cmp(&b.0));
+        match nearest {
+            Some((cos, i)) if cos >= CLUSTER_JOIN || self.interests.len() >= MAX_CLUSTERS => {
+                let c = &mut self.interests[i];
+                add(&mut c.sum, e);
+                c.centre = unit(&c.sum);
+                c.weight = decay(c.weight, c.as_of, at, INTEREST_HALF_LIFE_DAYS) + 1.0;
+                c.as_of = at;
+            }
+            _ => self.interests.push(Interest { sum: e.to_vec(), centre: e.to_vec(), weight: 1.0, as_of: at }),
+        }
+    }
+
+    /// The state as seen at `t`: every pushed watch must lie strictly before it.
+    pub fn moment(&self, t: Timestamp) -> Moment<'_> {
+        assert!(self.last_at.is_none_or(|last| last < t), "a moment sees only watches strictly before it");
+        let newest = self.recent.back().map(|r| r.0);
+        let mut profile = vec![0f32; self.dim];
+        for (at, _, e) in &self.recent {
+            let age = days(newest.unwrap_or(*at) - *at);
+            axpy(&mut profile, 0.5f64.powf(age / INTEREST_HALF_LIFE_DAYS) as f32, e);
+        }
+        let hour = hour_of(t);
+        let mut hour_profile = vec![0f32; self.dim];
+        let mut near_hour = [0f32; 24];
+        for (b, w) in near_hour.iter_mut().enumerate() {
+            *w = hour_kernel(hour, b) as f32;
+            axpy(&mut hour_profile, *w, &self.hour_sums[b]);
+        }
+        let watches_near = near_hour.iter().zip(&self.hour_counts).map(|(&w, &n)| f64::from(w) * n).sum::<f64>();
+        let shares: Vec<f64> =
+            self.interests.iter().map(|c| decay(c.weight, c.as_of, t, INTEREST_HALF_LIFE_DAYS)).collect();
+        let total: f64 = shares.iter().sum();
+        let session = self.recent.iter().rev().take(3).fold(vec![0f32; self.dim], |mut s, (_, _, e)| {
+            add(&mut s, e);
+            s
+        });
+        Moment {
+            past: self,
+            t,
+            profile: unit(&profile),
+            hour_profile: unit(&hour_profile),
+            day_profile: unit(&self.day_sums[weekend(t)]),
+            overall: unit(&self.total_sum),
+            session: unit(&session),
+            interest_shares: shares.iter().map(|s| s / total.max(f64::MIN_POSITIVE)).collect(),
+            near_hour,
+            share_near_hour: watches_near / (self.watches.max(1) as f64),
+            most_watched_channel: self.channels.iter().map(|c| c.count).fold(0.0, f64::max),
+            gap_minutes: self.last_at.map(|l| (t - l).num_seconds() as f64 / 60.0),
+        }
+    }
+}
+
+/// The past as seen at one moment, with what every candidate is compared against made
+/// once.
+pub struct Moment<'p> {
+    past: &'p Past,
+    pub t: Timestamp,
+    profile: Vec<f32>,
+    hour_profile: Vec<f32>,
+    day_profile: Vec<f32>,
+    overall: Vec<f32>,
+    session: Vec<f32>,
+    interest_shares: Vec<f64>,
+    near_hour: [f32; 24],
+    /// The share of all watches made near this hour of day.
+    share_near_hour: f64,
+    most_watched_channel: f64,
+    gap_minutes: Option<f64>,
+}
+
+impl Moment<'_> {
+    /// The minutes since the last watch, if any.
+    pub fn gap_minutes(&self) -> Option<f64> {
+        self.gap_minutes
+    }
+
+    /// How many watches came before.
+    pub fn watches(&self) -> usize {
+        self.past.watches
+    }
+
+    /// The features of `c` at this moment, in [`FEATURES`] order.
+    pub fn features(&self, c: &Candidate) -> Features {
+        let past = self.past;
+        let e = unit(c.embedding);
+        let mut f = [0f32; FEATURES.len()];
+        let mut sims: Vec<f32> = past.recent.iter().rev().map(|(_, _, r)| dot(r, &e)).collect();
+        // Newest first, with each watch's age in days.
+        let (mut hours, mut days_sum, mut days_weight, mut since) = (0f32, 0f64, 0f64, None);
+        for ((at, _, _), &sim) in past.recent.iter().rev().zip(&sims) {
+            let age = days(self.t - *at);
+            hours = hours.max(sim * (-age * 4.0).exp() as f32);
+            let w = (-age / 2.0).exp();
+            days_sum += w * f64::from(sim.max(0.0));
+            days_weight += w;
+            if since.is_none() && sim >= CLUSTER_JOIN {
+                since = Some(age);
+            }
+        }
+        f[21] = hours;
+        f[22] = (days_sum / days_weight.max(1e-9)) as f32;
+        f[23] = since.unwrap_or(365.0).ln_1p() as f32;
+        // Newest first: the last watch, the best of the last 10, the top 3 of the last 50.
+        f[0] = sims.first().copied().unwrap_or(0.0);
+        f[1] = sims.iter().take(10).copied().reduce(f32::max).unwrap_or(0.0);
+        sims.sort_by(|a, b| b.total_cmp(a));
+        let top = sims.iter().take(3);
+        f[2] = top.clone().sum::<f32>() / top.count().max(1) as f32;
+        f[3] = dot(&self.profile, &e);
+        // The interests: the nearest one, its share of the recent history, and the
+        // share-weighted closeness to all of them.
+        let mut best = (0f32, 0f64);
+        let mut mix = 0f64;
+        for (c, &share) in past.interests.iter().zip(&self.interest_shares) {
+            let cos = dot(&c.centre, &e);
+            if cos > best.0 {
+                best = (cos, share);
+            }
+            mix += share * f64::from(cos.max(0.0));
+        }
+        (f[4], f[5], f[6]) = (best.0, best.1 as f32, mix as f32);
+        let channel =
+            c.channel.and_then(|name| past.channel_ids.get(name)).map(|&id| (id, &past.channels[id as usize]));
+        if let Some((id, ch)) = channel {
+            f[7] = decay(ch.decayed, ch.last_at, self.t, CHANNEL_HALF_LIFE_DAYS).ln_1p() as f32;
+            f[8] = ch.count.ln_1p() as f32;
+            f[9] = days(self.t - ch.last_at).ln_1p() as f32;
+            f[11] = past.last_channels.iter().filter(|&&l| l == Some(id)).count() as f32 / 5.0;
+            f[12] = (past.last_channels.back() == Some(&Some(id))) as u8 as f32;
+            // How much more than the person's usual this channel is watched near this hour.
+            let near: f64 = ch.hours.iter().zip(&self.near_hour).map(|(&n, &w)| f64::from(n * w)).sum();
+            f[17] = ((near + 1.0) / (ch.count * self.share_near_hour + 1.0)).ln() as f32;
+            f[20] = (ch.count.ln_1p() / self.most_watched_channel.ln_1p()) as f32;
+        } else {
+            f[10] = 1.0;
+        }
+        // The session: how close to the last few watches, while the session lasts.
+        let in_session = self.gap_minutes.map_or(0.0, |g| (-g / SESSION_MINUTES).exp()) as f32;
+        f[13] = in_session * dot(&self.session, &e);
+        f[14] = in_session;
+        // Time of day and day of week crossed with the candidate: closer to what this hour
+        // (this kind of day) usually holds than to the history as a whole.
+        f[15] = dot(&self.hour_profile, &e) - dot(&self.overall, &e);
+        f[16] = dot(&self.day_profile, &e) - dot(&self.overall, &e);
+        if let Some(p) = c.published_at {
+            f[18] = days(self.t - p).max(0.0).ln_1p() as f32;
+            f[19] = 1.0;
+        }
+        f
+    }
+}
+
+/// What `--explain` says of a candidate: plain facts of the history behind its features.
+pub struct Facts<'p> {
+    /// How many of the latest watches in a row are like it (cosine at least
+    /// [`CLUSTER_JOIN`]), and the latest one's title.
+    pub streak: (usize, Option<&'p str>),
+    /// Its channel's watches, and the days since the latest (none: a new channel).
+    pub channel: Option<(usize, f64)>,
+    /// The share of the recent history of the interest it belongs to, if any.
+    pub interest_share: Option<f64>,
+}
+
+impl<'p> Moment<'p> {
+    pub fn facts(&self, c: &Candidate) -> Facts<'p> {
+        let past = self.past;
+        let e = unit(c.embedding);
+        let like: Vec<&(Timestamp, String, Vec<f32>)> =
+            past.recent.iter().rev().take_while(|(_, _, r)| dot(r, &e) >= CLUSTER_JOIN).collect();
+        let channel = c.channel.and_then(|name| past.channel_ids.get(name)).map(|&id| &past.channels[id as usize]);
+        let channel = channel.map(|ch| (ch.count as usize, days(self.t - ch.last_at)));
+        let interest_share = past
+            .interests
+            .iter()
+            .zip(&self.interest_shares)
+            .filter(|(i, _)| dot(&i.centre, &e) >= CLUSTER_JOIN)
+            .map(|(_, &s)| s)
+            .reduce(f64::max);
+        Facts { streak: (like.len(), like.first().map(|w| w.1.as_str())), channel, interest_share }
+    }
+}
+
+fn hour_of(t: Timestamp) -> usize {
+    use chrono::Timelike;
+    t.hour() as usize
+}
+
+/// 0 for Monday to Friday, 1 for the weekend (UTC).
+fn weekend(t: Timestamp) -> usize {
+    use chrono::Datelike;
+    (t.weekday().number_from_monday() >= 6) as usize
+}
+
+fn hour_kernel(a: usize, b: usize) -> f64 {
+    let d = a.abs_diff(b).min(24 - a.abs_diff(b)) as f64;
+    (-d * d / (2.0 * HOUR_SPREAD * HOUR_SPREAD)).exp()
+}
+
+fn days(d: chrono::Duration) -> f64 {
+    d.num_seconds() as f64 / 86_400.0
+}
+
+/// `value` as of `from`, decayed to `to` with the given half-life.
+fn decay(value: f64, from: Timestamp, to: Timestamp, half_life_days: f64) -> f64 {
+    if value == 0.0 {
+        return 0.0;
+    }
+    value * 0.5f64.powf(days(to - from).max(0.0) / half_life_days)
+}
+
+/// The dot product in eight lanes, so that it vectorises.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+fn add(acc: &mut [f32], x: &[f32]) {
+    axpy(acc, 1.0, x);
+}
+
+fn axpy(acc: &mut [f32], a: f32, x: &[f32]) {
+    for (s, &v) in acc.iter_mut().zip(x) {
+        *s += a * v;
+    }
+}
+
+/// `v` at unit length (zero stays zero).
+pub(crate) fn unit(v: &[f32]) -> Vec<f32> {
+    let n = dot(v, v).sqrt();
+    v.iter().map(|&x| if n > 0.0 { x / n } else { 0.0 }).collect()
+}

@@ -1,0 +1,172 @@
+//! The next-watch model through the tools, from a watch history alone: the simulated
+//! person (fixtures/person) watches Rust videos before lunch on weekdays and cooking at
+//! night. vrd-encode media → vrd-train fit --history → vrd-rank --model must put cooking
+//! first at 22:00 and Rust first at 10:00, each line carrying `scores.pick` and, with
+//! --explain, reasons a person reads; the card records the history it was trained on.
+//! With answers too, the model folder holds both and the feed blends them.
+
+use std::collections::HashMap;
+use std::process::{Command, Output, Stdio};
+
+const RANK: &str = env!("CARGO_BIN_EXE_vrd-rank");
+
+#[path = "../../tests-common/person_tools.rs"]
+mod person_tools;
+use person_tools::person;
+
+fn run(tool: &str, args: &[&str]) -> Output {
+    person_tools::run_beside(RANK, tool, args)
+}
+
+fn lines(bytes: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(bytes).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// Each video's topic (its first tag), by id.
+fn topics() -> HashMap<String, String> {
+    lines(&std::fs::read(person("videos.jsonl")).unwrap())
+        .into_iter()
+        .map(|v| (v["video_id"].as_str().unwrap().to_string(), v["tags"][0].as_str().unwrap().to_string()))
+        .collect()
+}
+
+fn rank(model: &str, media: &str, at: &str, extra: &[&str]) -> Vec<serde_json::Value> {
+    let (history, videos) = (person("watch-history.jsonl"), person("videos.jsonl"));
+    let args = [
+        &["--model", model, "--history", &history][..],
+        &["--candidates", &videos, "--embeddings", media, "--at", at, "-n", "5", "--explain"],
+        extra,
+    ]
+    .concat();
+    lines(&run("vrd-rank", &args).stdout)
+}
+
+#[test]
+fn a_history_alone_trains_a_model_that_ranks_for_the_hour() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    run("vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
+    run(
+        "vrd-train",
+        &[
+            "fit",
+            "--history",
+            &person("watch-history.jsonl"),
+            "--candidates",
+            &person("videos.jsonl"),
+            "--media",
+            &d("media.safetensors"),
+            "--out",
+            &d("model"),
+            "--report",
+            &d("report.json"),
+        ],
+    );
+    assert!(!std::path::Path::new(&d("model/model.json")).exists(), "no answers, no answers' model");
+
+    // The card says what it was trained on: the history's span, its watches and moments.
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d("model/pick.json")).unwrap()).unwrap();
+    let history = lines(&std::fs::read(person("watch-history.jsonl")).unwrap());
+    let at = |w: &serde_json::Value| vrd_core::time::parse_rfc3339(w["watched_at"].as_str().unwrap()).unwrap();
+    let span = &card["history"];
+    assert_eq!(vrd_core::time::parse_rfc3339(span["first_watch"].as_str().unwrap()).unwrap(), at(&history[0]));
+    assert_eq!(
+        vrd_core::time::parse_rfc3339(span["last_watch"].as_str().unwrap()).unwrap(),
+        at(history.last().unwrap())
+    );
+    assert_eq!(span["watches"], history.len());
+    let moments = span["moments"].as_u64().unwrap();
+    assert!(moments > 20 && (moments as usize) < history.len(), "{moments}");
+    let chosen = card["chosen"].as_str().unwrap();
+    assert!(["network", "regression"].contains(&chosen) || chosen.starts_with("signal:"), "{chosen}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d("report.json")).unwrap()).unwrap();
+    assert_eq!(report["next_watch"]["chosen"], card["chosen"]);
+
+    // After the history ends (its last watch is on 2026-10-18): night is cooking, morning
+    // is Rust, though the last watch before 22:00 is the morning's.
+    let topics = topics();
+    let watched: std::collections::HashSet<&str> = history.iter().map(|w| w["video_id"].as_str().unwrap()).collect();
+    for (when, topic, words) in
+        [("2026-10-20T22:00:00Z", "cooking", "At night"), ("2026-10-21T10:00:00Z", "rust", "Mornings")]
+    {
+        let feed = rank(&d("model"), &d("media.safetensors"), when, &[]);
+        assert_eq!(feed.len(), 5);
+        let first = feed[0]["video_id"].as_str().unwrap();
+        assert_eq!(topics[first], topic, "at {when}: {feed:#?}");
+        assert!(feed.iter().all(|l| !watched.contains(l["video_id"].as_str().unwrap())), "watched videos stay out");
+        let picks: Vec<f64> = feed.iter().map(|l| l["scores"]["pick"].as_f64().unwrap()).collect();
+        assert!(picks.windows(2).all(|w| w[0] >= w[1]) && picks[0] > 0.0 && picks[0] < 1.0, "{picks:?}");
+        let reasons: Vec<&str> = feed[0]["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+        assert!(
+            reasons.iter().any(|r| r.starts_with(words) && r.ends_with("you often watch things like this")),
+            "{reasons:?}"
+        );
+        assert!(reasons.iter().any(|r| r.contains("watches")), "the channel's history is named: {reasons:?}");
+    }
+
+    // The next-watch model ranks from the history: without one it says so.
+    let out = Command::new(RANK)
+        .args([
+            "--model",
+            &d("model"),
+            "--candidates",
+            &person("videos.jsonl"),
+            "--embeddings",
+            &d("media.safetensors"),
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--history"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // A card of another version of the features is refused, naming the file.
+    let mut stale = card.clone();
+    stale["features"][0] = serde_json::json!("sim_first");
+    std::fs::write(d("model/pick.json"), stale.to_string()).unwrap();
+    let out = Command::new(RANK)
+        .args(["--model", &d("model"), "--history", &person("watch-history.jsonl")])
+        .args(["--candidates", &person("videos.jsonl"), "--embeddings", &d("media.safetensors")])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("pick.json") && stderr.contains("features differ"), "{stderr}");
+}
+
+#[test]
+fn with_answers_too_the_feed_blends_the_pick_into_interest_and_right_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    run("vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
+    let context = ["context", "--labels", &person("labels.jsonl"), "--events", &person("app-events.jsonl")];
+    run(
+        "vrd-encode",
+        &[&context[..], &["--window", "1h", "--timezone", "UTC", "-o", &d("context.safetensors")]].concat(),
+    );
+    run(
+        "vrd-train",
+        &[
+            &["fit", "--labels", &person("labels.jsonl"), "--videos", &person("videos.jsonl")][..],
+            &["--media", &d("media.safetensors"), "--context", &d("context.safetensors")],
+            &["--history", &person("watch-history.jsonl"), "--candidates", &person("videos.jsonl")],
+            &["--folds", "0", "--epochs", "2", "--out", &d("model")],
+        ]
+        .concat(),
+    );
+    for file in ["model.json", "pick.json", "pick-report.json"] {
+        assert!(dir.path().join("model").join(file).is_file(), "{file}");
+    }
+    let feed =
+        rank(&d("model"), &d("media.safetensors"), "2026-10-20T22:00:00Z", &["--events", &person("app-events.jsonl")]);
+    assert_eq!(feed.len(), 5);
+    for line in &feed {
+        for score in ["pick", "interest", "right_time"] {
+            let p = line["scores"][score].as_f64().unwrap_or(-1.0);
+            assert!(p > 0.0 && p < 1.0, "{score}: {line}");
+        }
+        assert!(!line["reasons"].as_array().unwrap().is_empty());
+    }
+}

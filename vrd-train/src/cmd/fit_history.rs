@@ -1,0 +1,123 @@
+//! `vrd-train fit --history`: the next-watch model learned from the watch history alone
+//! (labels optional), chosen on the latest slice of the history and saved as `pick.json`
+//! in `--out`; its report (what each scorer reached on that slice) on stdout or
+//! `--report` when there are no labels, else beside the model as `pick-report.json`.
+
+use super::fit::FitArgs;
+use anyhow::Result;
+use std::collections::HashMap;
+use vrd_core::jsonl::JsonlReader;
+use vrd_core::records::{Video, WatchEvent};
+use vrd_core::tensors::Embeddings;
+use vrd_training::pick::data::PickInputs;
+use vrd_training::pick::fit::FitOptions;
+use vrd_training::pick::sample::Sampling;
+
+/// What the history's model is trained from, read once.
+pub struct HistoryInputs {
+    pub history: Vec<WatchEvent>,
+    pub candidates: Vec<Video>,
+    pub videos: Vec<Video>,
+    pub embeddings: Embeddings,
+}
+
+impl HistoryInputs {
+    pub fn read(
+        history: &std::path::Path,
+        candidates: Option<&std::path::Path>,
+        videos: Option<&std::path::Path>,
+        media: &std::path::Path,
+    ) -> Result<HistoryInputs> {
+        let read_videos = |p: Option<&std::path::Path>| -> Result<Vec<Video>> {
+            p.map_or(Ok(Vec::new()), |p| JsonlReader::open(Some(p))?.read_all())
+        };
+        Ok(HistoryInputs {
+            history: JsonlReader::open(Some(history))?.read_all()?,
+            candidates: read_videos(candidates)?,
+            videos: read_videos(videos)?,
+            embeddings: Embeddings::read(media)?,
+        })
+    }
+
+    /// The training inputs over `history` (all of it, or a part for an evaluation).
+    pub fn inputs<'a>(&'a self, history: &'a [WatchEvent], unwatched: &'a [Video]) -> PickInputs<'a> {
+        let mut details: HashMap<&str, &Video> = HashMap::new();
+        for v in self.videos.iter().chain(&self.candidates) {
+            details.insert(v.video_id.as_str(), v);
+        }
+        PickInputs { history, unwatched, details, embeddings: &self.embeddings }
+    }
+}
+
+pub fn options(args: &FitArgs) -> (Sampling, FitOptions) {
+    (
+        Sampling { seed: args.seed, ..Sampling::default() },
+        FitOptions { deep_margin: args.deep_margin, seed: args.seed, ..FitOptions::default() },
+    )
+}
+
+pub fn run(args: &FitArgs) -> Result<()> {
+    let history = args.history.as_deref().expect("called with --history");
+    let data = HistoryInputs::read(history, args.candidates.as_deref(), args.videos.as_deref(), &args.media)?;
+    let (sampling, options) = options(args);
+    let index = data.embeddings.index();
+    let titled = data.history.iter().filter(|e| !e.title_unknown).count();
+    let embedded = data.history.iter().filter(|e| !e.title_unknown && index.contains_key(e.video_id.as_str())).count();
+    eprintln!(
+        "vrd-train: next-watch model from {} watches ({titled} titled, {embedded} with embeddings), {} never-watched candidates",
+        data.history.len(),
+        data.candidates.len()
+    );
+    if embedded < titled {
+        eprintln!(
+            "vrd-train: {} titled watches have no embedding in {} and are left out (run vrd-encode media over the history)",
+            titled - embedded,
+            args.media.display()
+        );
+    }
+    let trained = vrd_training::pick::train(
+        &data.inputs(&data.history, &data.candidates),
+        &sampling,
+        &options,
+        &data.embeddings.meta.model_id,
+    )?;
+    let card = &trained.card;
+    let report = serde_json::json!({
+        "next_watch": {
+            "chosen": card.chosen,
+            "held_out_mrr": card.selection,
+            "history": card.history,
+            "training": card.training,
+        }
+    });
+    let json = serde_json::to_string_pretty(&report)? + "\n";
+    match (&args.report, args.labels.is_some(), &args.out) {
+        (Some(path), false, _) => vrd_core::output::write_bytes_atomic(path, json.as_bytes())?,
+        (_, true, Some(out)) => {
+            std::fs::create_dir_all(out)?;
+            vrd_core::output::write_bytes_atomic(&out.join("pick-report.json"), json.as_bytes())?
+        }
+        (_, true, None) => {}
+        (None, false, _) => {
+            let mut out = vrd_core::output::Output::open(None)?;
+            std::io::Write::write_all(&mut out, json.as_bytes())?;
+            out.finish()?;
+        }
+    }
+    let mrr = |name: &str| card.selection.get(name).map_or("-".to_string(), |v| format!("{v:.3}"));
+    eprintln!(
+        "vrd-train: next-watch: {} moments; on the latest {} questions held out, mean reciprocal rank: network {}, regression {}, similarity to the last watch {}, channel recency {}; chosen: {}",
+        card.history.moments,
+        card.training["held_out_groups"],
+        mrr("network"),
+        mrr("regression"),
+        mrr("signal:sim_last"),
+        mrr("signal:channel_decayed_log"),
+        card.chosen
+    );
+    if let Some(out) = &args.out {
+        card.write(out)?;
+        eprintln!("vrd-train: next-watch model saved to {}", out.join(vrd_feed::pick::card::FILE).display());
+    }
+    Ok(())
+}

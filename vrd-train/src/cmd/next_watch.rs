@@ -1,0 +1,254 @@
+//! `vrd-train next-watch`: the next-watch benchmark of one person's history, every method
+//! in one run on the same moments and pools (scripts/bench-next-watch runs it per person
+//! and sums up).
+//!
+//! The history (time order, consecutive repeats merged, untitled watches left out) is cut
+//! at the `--cut` share of its watches in time; the model is trained on the watches
+//! before, exactly as `vrd-train fit --history` trains, with half of `--others`' videos
+//! as its never-watched candidates. Each first watch after the cut is a test moment; its
+//! video (the target) is ranked, with only the history before the moment known, among
+//! - *timing*: the person's videos first watched in the `--timing-days` after it;
+//! - *interest*: `--interest-pool` videos of the other half of `--others`.
+//!
+//! One JSON line per moment and pool: the target's rank under each method (ties broken
+//! in one random order shared by all methods).
+
+use super::fit_history::HistoryInputs;
+use anyhow::{bail, Result};
+use clap::Args;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use vrd_core::jsonl::JsonlReader;
+use vrd_core::records::{Video, WatchEvent};
+use vrd_feed::candidates::Answers;
+use vrd_feed::cold_start;
+use vrd_feed::pick::card::score_standardised;
+use vrd_feed::pick::features::index;
+use vrd_feed::pick::feed::candidate_of;
+use vrd_feed::pick::past::Past;
+use vrd_feed::pick::{prepare_history, watch_of};
+use vrd_training::pick::fit::FitOptions;
+use vrd_training::pick::sample::Sampling;
+use vrd_training::simulate::Rng;
+
+#[derive(Args)]
+pub struct NextWatchArgs {
+    /// The person's watch history (vrd-ingest takeout JSONL).
+    #[arg(long)]
+    history: PathBuf,
+    /// Embeddings of every video of --history and --others.
+    #[arg(long)]
+    media: PathBuf,
+    /// Other people's watch histories (JSONL): the interest pools and the model's
+    /// never-watched candidates, each from its own half.
+    #[arg(long)]
+    others: PathBuf,
+    /// The share of the history (in time) trained on.
+    #[arg(long, default_value_t = 0.8)]
+    cut: f64,
+    #[arg(long, default_value_t = 15.0)]
+    timing_days: f64,
+    #[arg(long, default_value_t = 100)]
+    interest_pool: usize,
+    /// Leave --others out of the model's training (taste negatives from the person's own
+    /// far-off videos only).
+    #[arg(long)]
+    no_candidates: bool,
+    /// Negatives per training moment from the person's own following weeks.
+    #[arg(long, default_value_t = Sampling::default().timing_negatives)]
+    timing_negatives: usize,
+    /// Negatives per training moment from far-off and never-watched videos.
+    #[arg(long, default_value_t = Sampling::default().taste_negatives)]
+    taste_negatives: usize,
+    /// The L2 penalty of the taste direction over the embeddings (0: none).
+    #[arg(long, default_value_t = FitOptions::default().taste_l2)]
+    taste_l2: f64,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    #[arg(long, default_value_t = 1.0)]
+    deep_margin: f64,
+    /// Save the trained model here (pick.json).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The ranks JSONL (default stdout).
+    #[arg(long)]
+    ranks: Option<PathBuf>,
+}
+
+/// A video of the person's own history as a candidate record.
+fn video_of(e: &WatchEvent) -> Video {
+    Video {
+        video_id: e.video_id.clone(),
+        title: e.title.clone(),
+        description: String::new(),
+        channel: e.channel.clone(),
+        channel_id: e.channel_id.clone(),
+        published_at: None,
+        duration_s: None,
+        tags: Vec::new(),
+        category: None,
+        live: None,
+        short: None,
+        source: e.source.clone(),
+    }
+}
+
+/// The same half for an id in every run (FNV-1a).
+fn half(id: &str) -> bool {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)) & 1 == 0
+}
+
+pub fn run(args: &NextWatchArgs) -> Result<()> {
+    let data = HistoryInputs::read(&args.history, None, None, &args.media)?;
+    let emb = &data.embeddings;
+    let index_of = emb.index();
+    let prepared = prepare_history(&data.history);
+    if prepared.len() < 50 {
+        bail!("{}: {} titled watches; the benchmark needs 50 at least", args.history.display(), prepared.len());
+    }
+    let cut_at = prepared[((prepared.len() as f64) * args.cut) as usize].watched_at;
+    let train: Vec<WatchEvent> = data.history.iter().filter(|e| e.watched_at < cut_at).cloned().collect();
+    let own: HashSet<&str> = data.history.iter().map(|e| e.video_id.as_str()).collect();
+    let others: Vec<WatchEvent> = JsonlReader::open(Some(&args.others))?.read_all()?;
+    let mut seen = HashSet::new();
+    let (mut train_others, mut test_others) = (Vec::new(), Vec::new());
+    for e in others.iter().filter(|e| !e.title_unknown && !own.contains(e.video_id.as_str())) {
+        if index_of.contains_key(e.video_id.as_str()) && seen.insert(e.video_id.as_str()) {
+            match half(&e.video_id) {
+                true => train_others.push(video_of(e)),
+                false => test_others.push(video_of(e)),
+            }
+        }
+    }
+    let unwatched: &[Video] = if args.no_candidates { &[] } else { &train_others };
+    let sampling = Sampling {
+        seed: args.seed,
+        timing_negatives: args.timing_negatives,
+        taste_negatives: args.taste_negatives,
+        ..Sampling::default()
+    };
+    let options =
+        FitOptions { seed: args.seed, deep_margin: args.deep_margin, taste_l2: args.taste_l2, ..FitOptions::default() };
+    let trained = vrd_training::pick::train(&data.inputs(&train, unwatched), &sampling, &options, &emb.meta.model_id)?;
+    let card = &trained.card;
+    eprintln!(
+        "vrd-train next-watch: {}: trained on {} watches before {} ({} moments): chosen {}, held-out MRR {:?}",
+        args.history.display(),
+        train.len(),
+        vrd_core::time::format_rfc3339(&cut_at),
+        card.history.moments,
+        card.chosen,
+        card.selection
+    );
+    if let Some(out) = &args.out {
+        card.write(out)?;
+    }
+
+    // The test moments: first watches after the cut.
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for (i, e) in prepared.iter().enumerate() {
+        first.entry(e.video_id.as_str()).or_insert(i);
+    }
+    let firsts: Vec<usize> = (0..prepared.len())
+        .filter(|&i| first[prepared[i].video_id.as_str()] == i && index_of.contains_key(prepared[i].video_id.as_str()))
+        .collect();
+    let own_video: HashMap<&str, Video> = prepared.iter().map(|e| (e.video_id.as_str(), video_of(e))).collect();
+    let (days_since, new_channel) = (index("channel_days_since_log").unwrap(), index("channel_new").unwrap());
+    let mut rng = Rng::new(args.seed ^ 0x5eed);
+    let mut out = vrd_core::output::Output::open(args.ranks.as_deref())?;
+    let mut past = Past::new(emb.meta.dim);
+    let mut pushed = 0;
+    let (mut moments, mut skipped) = (0, 0);
+    for (k, &i) in firsts.iter().enumerate() {
+        let target = prepared[i];
+        let t = target.watched_at;
+        if t < cut_at {
+            continue;
+        }
+        while pushed < prepared.len() && prepared[pushed].watched_at < t {
+            let e = prepared[pushed];
+            past.push(&watch_of(e, index_of.get(e.video_id.as_str()).map(|&r| emb.row(r))));
+            pushed += 1;
+        }
+        let moment = past.moment(t);
+        let horizon = t + chrono::Duration::seconds((args.timing_days * 86_400.0) as i64);
+        let timing: Vec<&Video> = firsts[k + 1..]
+            .iter()
+            .map(|&j| prepared[j])
+            .filter(|e| e.watched_at > t && e.watched_at <= horizon)
+            .map(|e| &own_video[e.video_id.as_str()])
+            .collect();
+        let interest: Vec<&Video> = (0..args.interest_pool.min(test_others.len()))
+            .map(|_| &test_others[rng.below(test_others.len())])
+            .collect();
+        let history_before: Vec<WatchEvent> = data.history.iter().filter(|e| e.watched_at < t).cloned().collect();
+        let target_video = &own_video[target.video_id.as_str()];
+        let target_features = moment.features(&candidate_of(target_video, emb.row(index_of[target.video_id.as_str()])));
+        let is_new_channel = target_features[new_channel] == 1.0;
+        for (name, others) in [("timing", timing), ("interest", interest)] {
+            let mut pool: Vec<&Video> = vec![target_video];
+            let mut ids: HashSet<&str> = HashSet::from([target_video.video_id.as_str()]);
+            pool.extend(others.into_iter().filter(|v| ids.insert(v.video_id.as_str())));
+            if pool.len() < 2 {
+                skipped += 1;
+                continue;
+            }
+            let tiebreak: Vec<u64> = pool.iter().map(|_| rng.next_u64()).collect();
+            let mut scores: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+            for v in &pool {
+                let e = emb.row(index_of[v.video_id.as_str()]);
+                let f = moment.features(&candidate_of(v, e));
+                scores.entry("model").or_default().push(card.score(&f, e));
+                scores.entry("regression").or_default().push(score_standardised(
+                    &trained.regression,
+                    &card.standardise(&f),
+                    e,
+                ));
+                scores.entry("sim_last").or_default().push(f64::from(f[0]));
+                scores
+                    .entry("channel_recency")
+                    .or_default()
+                    .push(-f64::from(f[days_since]) - 100.0 * f64::from(f[new_channel]));
+                scores.entry("chance").or_default().push(0.0);
+            }
+            scores.insert("cold_start", cold_start_scores(&history_before, &pool, emb)?);
+            let ranks: BTreeMap<&str, usize> = scores.iter().map(|(m, s)| (*m, rank_of_target(s, &tiebreak))).collect();
+            let line = serde_json::json!({
+                "at": vrd_core::time::format_rfc3339(&t),
+                "pool": name,
+                "size": pool.len(),
+                "new_channel": is_new_channel,
+                "ranks": ranks,
+            });
+            vrd_core::jsonl::write_record(&mut out, &line)?;
+        }
+        moments += 1;
+    }
+    out.finish()?;
+    eprintln!("vrd-train next-watch: {moments} test moments ({skipped} pools with the target alone left out)");
+    Ok(())
+}
+
+/// The cold-start feed's scores, exactly as `vrd-rank --cold-start` ranks the pool (its
+/// default settings): the better its place, the higher.
+fn cold_start_scores(history: &[WatchEvent], pool: &[&Video], emb: &vrd_core::tensors::Embeddings) -> Result<Vec<f64>> {
+    let settings = cold_start::Settings {
+        recent: cold_start::DEFAULT_RECENT,
+        half_life_days: cold_start::DEFAULT_HALF_LIFE_DAYS,
+        keep_watched: false,
+        top: pool.len(),
+        channel_weight: cold_start::DEFAULT_CHANNEL_WEIGHT,
+        quiet: true,
+    };
+    let videos: Vec<Video> = pool.iter().map(|v| (*v).clone()).collect();
+    let feed = cold_start::rank(history, None, &videos, emb, &Answers::default(), &settings)?;
+    let place: HashMap<&str, usize> = feed.iter().map(|f| (f.video_id.as_str(), f.rank)).collect();
+    Ok(pool.iter().map(|v| place.get(v.video_id.as_str()).map_or(f64::NEG_INFINITY, |&r| -(r as f64))).collect())
+}
+
+/// The rank (from 1) of `scores[0]`, ties ordered by `tiebreak`.
+fn rank_of_target(scores: &[f64], tiebreak: &[u64]) -> usize {
+    1 + (1..scores.len())
+        .filter(|&j| scores[j] > scores[0] || (scores[j] == scores[0] && tiebreak[j] < tiebreak[0]))
+        .count()
+}

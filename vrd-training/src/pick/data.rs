@@ -1,0 +1,195 @@
+//! The training moments of a history as feature tensors: each group's positive first, then
+//! its negatives, every row the features of that video at the group's moment as
+//! `vrd_feed::pick` computes them for ranking (the same [`Past`], walked once in time
+//! order, so nothing at or after a moment reaches its features).
+
+use super::sample::{self, Group, Item, Sampling};
+use anyhow::{bail, Result};
+use std::collections::{HashMap, HashSet};
+use vrd_core::records::{Video, WatchEvent};
+use vrd_core::tensors::Embeddings;
+use vrd_feed::pick::features::{channel_key, Candidate, Features, FEATURES};
+use vrd_feed::pick::past::Past;
+use vrd_feed::pick::{prepare_history, watch_of};
+
+/// What the model learns from.
+pub struct PickInputs<'a> {
+    /// The watch history, as read (it is prepared here: time order, repeats merged,
+    /// untitled left out).
+    pub history: &'a [WatchEvent],
+    /// Videos the person never watched (stored candidates, subscriptions' uploads): taste
+    /// negatives. Watched ones among them are left out.
+    pub unwatched: &'a [Video],
+    /// Videos' details where known (the upload time), by id.
+    pub details: HashMap<&'a str, &'a Video>,
+    pub embeddings: &'a Embeddings,
+}
+
+/// Groups of feature rows, padded to the largest group.
+pub struct Dataset {
+    pub groups: Vec<Group>,
+    /// `[groups, width, features]`, row 0 of each group the positive.
+    pub x: Vec<f32>,
+    /// Each row's video as its row in the embeddings (0 for padding).
+    pub embedding_rows: Vec<i64>,
+    /// How many rows of each group are real.
+    pub sizes: Vec<usize>,
+    pub width: usize,
+    /// The prepared history's length, first and last watch.
+    pub watches: usize,
+    /// How many never-watched candidates were usable.
+    pub unwatched: usize,
+    pub span: Option<(vrd_core::time::Timestamp, vrd_core::time::Timestamp)>,
+}
+
+impl Dataset {
+    /// The distinct moments (each asked one or two questions).
+    pub fn moments(&self) -> usize {
+        let mut m: Vec<usize> = self.groups.iter().map(|g| g.moment).collect();
+        m.dedup();
+        m.len()
+    }
+
+    pub fn row(&self, g: usize, r: usize) -> &[f32] {
+        let f = FEATURES.len();
+        let start = (g * self.width + r) * f;
+        &self.x[start..start + f]
+    }
+}
+
+pub fn build(inputs: &PickInputs, sampling: &Sampling) -> Result<Dataset> {
+    let history = prepare_history(inputs.history);
+    let emb = inputs.embeddings;
+    let index = emb.index();
+    let row_of = |id: &str| index.get(id).map(|&r| emb.row(r));
+    let row_index = |id: &str| index[id] as i64;
+    let watched: HashSet<&str> = history.iter().map(|e| e.video_id.as_str()).collect();
+    let mut seen = HashSet::new();
+    let unwatched: Vec<&Video> = inputs
+        .unwatched
+        .iter()
+        .filter(|v| !watched.contains(v.video_id.as_str()) && row_of(&v.video_id).is_some() && seen.insert(&v.video_id))
+        .collect();
+    let usable = |i: usize| row_of(&history[i].video_id).is_some();
+    let groups = sample::groups(&history, &usable, unwatched.len(), sampling);
+    if groups.is_empty() {
+        bail!(
+            "the history has no moment to learn from: {} titled watches with embeddings, and a moment needs {} before it",
+            history.iter().filter(|e| row_of(&e.video_id).is_some()).count(),
+            sampling.min_history
+        );
+    }
+    let width = 1 + groups.iter().map(|g| g.negatives.len()).max().unwrap_or(0);
+    let f = FEATURES.len();
+    let mut x = vec![0f32; groups.len() * width * f];
+    let mut sizes = Vec::with_capacity(groups.len());
+    let mut embedding_rows = vec![0i64; groups.len() * width];
+    let published = |id: &str| inputs.details.get(id).and_then(|v| v.published_at);
+    let mut past = Past::new(emb.meta.dim);
+    let mut pushed = 0;
+    for (g, group) in groups.iter().enumerate() {
+        while pushed < history.len() && history[pushed].watched_at < group.at {
+            past.push(&watch_of(history[pushed], row_of(&history[pushed].video_id)));
+            pushed += 1;
+        }
+        let moment = past.moment(group.at);
+        let watched_candidate = |i: usize| {
+            let e = history[i];
+            Candidate {
+                embedding: row_of(&e.video_id).expect("groups hold only embedded videos"),
+                channel: channel_key(e.channel_id.as_deref(), e.channel.as_deref()),
+                published_at: published(&e.video_id),
+            }
+        };
+        let mut rows: Vec<Features> = vec![moment.features(&watched_candidate(group.moment))];
+        let mut ids: Vec<&str> = vec![&history[group.moment].video_id];
+        for n in &group.negatives {
+            rows.push(match *n {
+                Item::Watched(i) => {
+                    ids.push(&history[i].video_id);
+                    moment.features(&watched_candidate(i))
+                }
+                Item::Unwatched(k) => {
+                    let v = unwatched[k];
+                    ids.push(&v.video_id);
+                    moment.features(&Candidate {
+                        embedding: row_of(&v.video_id).expect("kept only with an embedding"),
+                        channel: channel_key(v.channel_id.as_deref(), v.channel.as_deref()),
+                        published_at: v.published_at,
+                    })
+                }
+            });
+        }
+        for (r, id) in ids.iter().enumerate() {
+            embedding_rows[g * width + r] = row_index(id);
+        }
+        for (r, features) in rows.iter().enumerate() {
+            let start = (g * width + r) * f;
+            x[start..start + f].copy_from_slice(features);
+        }
+        sizes.push(rows.len());
+    }
+    let span = history.first().zip(history.last()).map(|(a, b)| (a.watched_at, b.watched_at));
+    Ok(Dataset { groups, x, embedding_rows, sizes, width, watches: history.len(), unwatched: unwatched.len(), span })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vrd_core::tensors::EmbeddingMeta;
+    use vrd_feed::pick::feed::{candidate_of, past_before};
+
+    /// Training sees at each moment exactly what ranking sees there: every group's rows
+    /// equal the features `vrd_feed::pick::feed` computes from the history before it.
+    #[test]
+    fn training_rows_are_the_features_ranking_computes_at_the_moment() {
+        let ids: Vec<String> = (0..40).map(|i| format!("v{i}")).collect();
+        let data: Vec<f32> = (0..40)
+            .flat_map(|i| {
+                let a = i as f32 * 0.7;
+                [a.cos(), a.sin(), (i % 3) as f32 * 0.3]
+            })
+            .collect();
+        let meta = EmbeddingMeta {
+            model_id: "m".into(),
+            dim: 3,
+            ids: ids.clone(),
+            text_hashes: ids.iter().map(|_| "h".into()).collect(),
+        };
+        let embeddings = Embeddings::from_parts(meta, data).unwrap();
+        let start = vrd_core::time::parse_rfc3339("2025-01-01T08:00:00Z").unwrap();
+        let history: Vec<WatchEvent> = (0..120)
+            .map(|k| WatchEvent {
+                video_id: ids[(k * 7) % 30].clone(),
+                title: format!("t{k}"),
+                title_unknown: false,
+                channel: Some(format!("c{}", k % 5)),
+                channel_id: None,
+                watched_at: start + chrono::Duration::hours(k as i64 * 5),
+                source: "test".into(),
+            })
+            .collect();
+        let unwatched: Vec<Video> = ids[30..]
+            .iter()
+            .map(|id| serde_json::from_value(serde_json::json!({"video_id": id, "title": id, "channel": "x"})).unwrap())
+            .collect();
+        let inputs =
+            PickInputs { history: &history, unwatched: &unwatched, details: HashMap::new(), embeddings: &embeddings };
+        let ds = build(&inputs, &Sampling { min_history: 3, ..Sampling::default() }).unwrap();
+        assert!(ds.groups.len() > 20);
+        let prepared = prepare_history(&history);
+        let index = embeddings.index();
+        for (g, group) in ds.groups.iter().enumerate() {
+            let past = past_before(&history, &embeddings, group.at);
+            let moment = past.moment(group.at);
+            let target = prepared[group.moment];
+            let v: Video = serde_json::from_value(serde_json::json!({
+                "video_id": target.video_id, "title": target.title, "channel": target.channel
+            }))
+            .unwrap();
+            let features = moment.features(&candidate_of(&v, embeddings.row(index[v.video_id.as_str()])));
+            assert_eq!(ds.row(g, 0), &features[..], "group {g} at {}", group.at);
+            assert_eq!(ds.embedding_rows[g * ds.width], index[v.video_id.as_str()] as i64);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Learning from the watch history itself (implicit feedback): every first watch is a
+//! positive for "what this person picks at that moment", against negatives from their
+//! own surrounding weeks and from what they never watched ([`sample`]); the features come
+//! from `vrd_feed::pick` ([`data`]); a listwise regression and a network beside it are
+//! fitted ([`fit`]) and one of them, or a single signal, ships by the rule of
+//! [`choice`]. The result is the `pick.json` card vrd-rank ranks with.
+
+pub mod choice;
+pub mod data;
+pub mod fit;
+pub mod sample;
+
+use anyhow::Result;
+use choice::{choose, Chosen};
+use data::{Dataset, PickInputs};
+use fit::{batch, fit_network, fit_regression, reciprocal_ranks, standardisation, FitOptions, SIGNALS};
+use sample::Sampling;
+use std::time::Instant;
+use vrd_feed::pick::card::{HistorySpan, PickCard, PickScorer, FORMAT};
+use vrd_feed::pick::features::FEATURES;
+
+/// How often the network's weights are kept for the choice of its step.
+const SNAPSHOT_EVERY: usize = 20;
+
+/// A trained next-watch model and what its training found.
+pub struct Trained {
+    pub card: PickCard,
+    /// The regression refitted on every moment, whatever was chosen (a baseline to report).
+    pub regression: PickScorer,
+}
+
+pub fn train(inputs: &PickInputs, sampling: &Sampling, o: &FitOptions, media_model: &str) -> Result<Trained> {
+    let started = Instant::now();
+    let ds = data::build(inputs, sampling)?;
+    let n = ds.groups.len();
+    let held_out = ((n as f64) * o.validation_share).round() as usize;
+    let split = n - held_out;
+    // Too few moments to hold any out: the regression, unjudged.
+    let embeddings = fit::embedding_tensor(inputs.embeddings);
+    // The taste direction needs never-watched videos to tell taste from the drift of time.
+    let o = &FitOptions { taste_l2: if ds.unwatched > 0 { o.taste_l2 } else { 0.0 }, ..o.clone() };
+    let choice =
+        (held_out >= 10 && split >= 10).then(|| choose_on_slice(&ds, split, o, inputs.embeddings, &embeddings));
+    let (mean, std) = standardisation(&ds, 0..n);
+    let all = batch(&ds, 0..n, &mean, &std, &embeddings);
+    let (weights, taste) = fit_regression(&all, o);
+    let regression = PickScorer::Regression { weights: weights.clone(), taste: taste.clone() };
+    let chosen = choice.as_ref().map_or(Chosen::Regression, |c| c.chosen.clone());
+    let scorer = match &chosen {
+        Chosen::Network { step } => {
+            let o = FitOptions { steps: *step, ..o.clone() };
+            fit_network(&all, (&weights, &taste), &o, *step).pop().expect("the last step is kept").1
+        }
+        Chosen::Regression => regression.clone(),
+        Chosen::Signal(feature) => PickScorer::Signal { feature: feature.clone() },
+    };
+    let (first, last) = ds.span.expect("a history with moments has watches");
+    let card = PickCard {
+        format: FORMAT.into(),
+        features: FEATURES.iter().map(|s| s.to_string()).collect(),
+        mean,
+        std,
+        scorer,
+        media_model: media_model.to_string(),
+        history: HistorySpan { first_watch: first, last_watch: last, watches: ds.watches, moments: ds.moments() },
+        selection: choice.as_ref().map(|c| c.mrr.clone()).unwrap_or_default(),
+        chosen: chosen.name(),
+        training: serde_json::json!({
+            "sampling": sampling,
+            "options": o,
+            "groups": n,
+            "held_out_groups": if choice.is_some() { held_out } else { 0 },
+            "never_watched_candidates": ds.unwatched,
+            "taste_direction": o.taste_l2 > 0.0,
+            "network_gain": choice.as_ref().map(|c| c.network_gain),
+            "standard_error": choice.as_ref().map(|c| c.standard_error),
+            "network_step": match chosen { Chosen::Network { step } => Some(step), _ => None },
+            "seconds": started.elapsed().as_secs_f64(),
+        }),
+    };
+    Ok(Trained { card, regression })
+}
+
+/// Every contender trained on the moments before `split` and judged on the rest.
+fn choose_on_slice(
+    ds: &Dataset,
+    split: usize,
+    o: &FitOptions,
+    embeddings: &vrd_core::tensors::Embeddings,
+    tensor: &tch::Tensor,
+) -> choice::Choice {
+    let n = ds.groups.len();
+    let (mean, std) = standardisation(ds, 0..split);
+    let train = batch(ds, 0..split, &mean, &std, tensor);
+    let (weights, taste) = fit_regression(&train, o);
+    let rr = |scorer: &PickScorer| reciprocal_ranks(ds, split..n, (&mean, &std), embeddings, scorer);
+    let regression = rr(&PickScorer::Regression { weights: weights.clone(), taste: taste.clone() });
+    let network = fit_network(&train, (&weights, &taste), o, SNAPSHOT_EVERY)
+        .into_iter()
+        .map(|(step, scorer)| (step, rr(&scorer)))
+        .max_by(|a, b| fit::mean(&a.1).total_cmp(&fit::mean(&b.1)).then(b.0.cmp(&a.0)))
+        .expect("step 0 at least");
+    let signals: Vec<(&str, Vec<f64>)> =
+        SIGNALS.iter().map(|&s| (s, rr(&PickScorer::Signal { feature: s.to_string() }))).collect();
+    choose(&regression, (network.0, &network.1), &signals, o.deep_margin)
+}
