@@ -74,6 +74,25 @@ def main():
     for m in METHODS:
         g = lambda xs: math.exp(sum(math.log(x) for x in xs) / len(xs))
         print(f"| {m} | {g(ratios['timing'][m]):.2f} | {g(ratios['interest'][m]):.2f} |")
+    for name in people:
+        try:
+            without = [json.loads(l) for l in open(f"{work}/{name}.nosearch.ranks.jsonl")]
+        except FileNotFoundError:
+            continue
+        with_ = [json.loads(l) for l in open(f"{work}/{name}.ranks.jsonl")]
+        print(f"\n### {name}: the model with its searches ÷ without them (same moments)\n")
+        print("| pool | MRR without | MRR with | with ÷ without [95% CI] |")
+        print("|---|---|---|---|")
+        for pool in ("timing", "interest"):
+            a = [1 / l["ranks"]["model"] for l in without if l["pool"] == pool]
+            b = [1 / l["ranks"]["model"] for l in with_ if l["pool"] == pool]
+            n, ratios = len(a), []
+            for _ in range(BOOTSTRAP):
+                idx = [rng.randrange(n) for _ in range(n)]
+                ratios.append(sum(b[i] for i in idx) / sum(a[i] for i in idx))
+            ratios.sort()
+            lo, hi = ratios[int(0.025 * BOOTSTRAP)], ratios[int(0.975 * BOOTSTRAP) - 1]
+            print(f"| {pool} | {sum(a) / n:.3f} | {sum(b) / n:.3f} | {sum(b) / sum(a):.2f} [{lo:.2f}, {hi:.2f}] |")
     print()
     for name in people:
         card = json.load(open(f"{work}/{name}.model/pick.json"))

@@ -39,6 +39,12 @@ impl AwOptions {
         Client::new(&self.aw_server, key)
     }
 
+    /// Refuses what [`AwOptions::client`] would refuse (a key file others can read),
+    /// without making the client (its TLS setup costs a tenth of a second).
+    pub fn check(&self) -> Result<()> {
+        vrd_core::secrets::secret(self.aw_api_key_file.as_deref(), API_KEY_ENV).map(drop)
+    }
+
     pub fn hosts(&self) -> Hosts {
         match (self.aw_all_hosts, self.aw_hostname.is_empty()) {
             (true, _) => Hosts::All,

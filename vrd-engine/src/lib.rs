@@ -3,10 +3,12 @@
 //! (`saved`), ranking with a trained model (`rank`: the moment cut as training cut it,
 //! calibrated probabilities, deferred videos back when they fit, over `vrd-feed`'s
 //! selection), where a text model is found (`model_dir`: flag, `VRD_MODEL`, the installed
-//! or packaged default), device and precision options typed for clap (`runtime`), and the
-//! `--version` of the tools that run on libtorch (`version`).
+//! or packaged default), the person's searches embedded as the videos are (`queries`),
+//! device and precision options typed for clap (`runtime`), and the `--version` of the
+//! tools that run on libtorch (`version`).
 
 pub mod model_dir;
+pub mod queries;
 pub mod rank;
 pub mod runtime;
 pub mod saved;

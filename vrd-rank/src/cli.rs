@@ -16,7 +16,8 @@ pub struct Cli {
     #[arg(long, value_name = "VIDEO_ID", conflicts_with = "model")]
     pub like: Option<String>,
     /// A model folder from vrd-train: rank by calibrated interest and right-time
-    /// probabilities for the current activity.
+    /// probabilities for the current activity, and by what the person would pick now given
+    /// their watch history (pick.json, from vrd-train fit --history).
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Watch-event JSONL (vrd-ingest output); watched videos are left out. Default: the
@@ -96,7 +97,7 @@ pub struct Cli {
     #[arg(long, default_value_t = cold_start::DEFAULT_RECENT)]
     pub recent: usize,
     /// The person's YouTube searches (vrd-ingest searches JSONL) for the cold-start
-    /// profile. Default: the store's (--db), if it has any.
+    /// profile and the next-watch model. Default: the store's (--db), if it has any.
     #[arg(long)]
     pub searches: Option<PathBuf>,
     /// Weight of a candidate's channel familiarity (how often the history watched its

@@ -88,10 +88,10 @@ fn read_pick(model: &std::path::Path) -> Result<Option<PickCard>> {
 
 fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     // The server's options are checked first (a key file others can read is refused).
-    let client = match (&cli.events, &cli.aw) {
-        (None, None) => Some(cli.aw_options.client()?),
-        _ => None,
-    };
+    let asks_server = cli.events.is_none() && cli.aw.is_none();
+    if asks_server {
+        cli.aw_options.check()?;
+    }
     let pick = read_pick(model)?;
     if !model.join(vrd_engine::saved::CARD).exists() {
         return match pick {
@@ -104,8 +104,9 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
             ),
         };
     }
+    let client = asks_server.then(|| cli.aw_options.client()).transpose()?;
     let saved = vrd_engine::saved::SavedModel::load(model, tch::Device::Cpu, cli.encoder.as_deref())?;
-    let Inputs { candidates, history, labels, .. } = read_inputs(cli, false)?;
+    let Inputs { candidates, history, labels, searches } = read_inputs(cli, pick.is_some())?;
     let mut texts: Vec<MediaText> = candidates.iter().map(MediaText::from).collect();
     if pick.is_some() {
         texts.extend(history.iter().map(MediaText::from));
@@ -155,7 +156,11 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     };
     let answers = Answers::from_labels(&labels);
     let liked = cli.explain.then(|| vrd_engine::rank::Liked::from_labels(&labels, &candidates, &embeddings));
-    let picker = pick.as_ref().map(|card| Picker::new(card, &history, &embeddings, at)).transpose()?;
+    let queries = match pick.is_some() {
+        true => searches::before(&searches, at, &embeddings.meta.model_id, cli.media_model.as_deref())?,
+        false => Vec::new(),
+    };
+    let picker = pick.as_ref().map(|card| Picker::new(card, &history, &queries, &embeddings, at)).transpose()?;
     let person =
         vrd_engine::rank::Person { history: &history, answers: &answers, liked: liked.as_ref(), pick: picker.as_ref() };
     let feed = vrd_engine::rank::rank(&saved, &now, &candidates, &embeddings, &person, &settings)?;
@@ -169,7 +174,7 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
 /// The feed of a model folder that holds only the next-watch model (trained from the
 /// watch history alone): no activity needed, the history before `--at` is the moment.
 fn rank_with_pick(cli: &Cli, card: &PickCard) -> Result<()> {
-    let Inputs { candidates, history, labels, .. } = read_inputs(cli, false)?;
+    let Inputs { candidates, history, labels, searches } = read_inputs(cli, true)?;
     if history.is_empty() {
         return Err(UsageError(
             "the next-watch model ranks from the watch history: pass --history FILE or --db STORE".into(),
@@ -190,7 +195,8 @@ fn rank_with_pick(cli: &Cli, card: &PickCard) -> Result<()> {
         quiet: cli.quiet,
     };
     let answers = Answers::from_labels(&labels);
-    let feed = vrd_feed::pick::feed::rank(card, &history, &candidates, &embeddings, &answers, &settings)?;
+    let queries = searches::before(&searches, at, &embeddings.meta.model_id, cli.media_model.as_deref())?;
+    let feed = vrd_feed::pick::feed::rank(card, &history, &queries, &candidates, &embeddings, &answers, &settings)?;
     save_embeddings(cli, &embeddings, added)?;
     if let Some(db) = &cli.db {
         vrd_store::Store::open(db)?.save_feed(&at, &feed)?;
@@ -202,13 +208,14 @@ fn rank_with_pick(cli: &Cli, card: &PickCard) -> Result<()> {
 struct Inputs {
     candidates: Vec<Video>,
     history: Vec<WatchEvent>,
-    /// Only for the cold start (`with_searches`).
+    /// Only for the cold start and the next-watch model (`with_searches`).
     searches: Vec<Search>,
     /// The person's answers (uninterest, not now; liked videos for --explain).
     labels: Vec<Label>,
 }
 
-/// Candidates, watch history, labels and (`with_searches`: for the cold start) searches
+/// Candidates, watch history, labels and (`with_searches`: for the cold start and the
+/// next-watch model) searches
 /// from the files given, else from the store (`--db`, opened once for all of them).
 fn read_inputs(cli: &Cli, with_searches: bool) -> Result<Inputs> {
     let wants_store = cli.candidates.is_none()

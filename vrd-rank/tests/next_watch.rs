@@ -46,22 +46,26 @@ fn a_history_alone_trains_a_model_that_ranks_for_the_hour() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
     run("vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
-    run(
+    // A few searches, as vrd-ingest searches writes them: they reach the model's features
+    // (queries embedded by the packaged model, which made the embeddings).
+    let searches = d("searches.jsonl");
+    std::fs::write(
+        &searches,
+        "{\"query\":\"sourdough starter\",\"searched_at\":\"2026-09-20T21:00:00Z\",\"source\":\"takeout-json\"}\n\
+         {\"query\":\"rust iterators\",\"searched_at\":\"2026-09-22T09:50:00Z\",\"source\":\"takeout-json\"}\n",
+    )
+    .unwrap();
+    let fitted = run(
         "vrd-train",
         &[
-            "fit",
-            "--history",
-            &person("watch-history.jsonl"),
-            "--candidates",
-            &person("videos.jsonl"),
-            "--media",
-            &d("media.safetensors"),
-            "--out",
-            &d("model"),
-            "--report",
-            &d("report.json"),
-        ],
+            &["fit", "--history", &person("watch-history.jsonl"), "--candidates", &person("videos.jsonl")][..],
+            &["--searches", &searches, "--media", &d("media.safetensors")],
+            &["--out", &d("model"), "--report", &d("report.json")],
+        ]
+        .concat(),
     );
+    let said = String::from_utf8_lossy(&fitted.stderr);
+    assert!(said.contains("250 never-watched candidates, 2 searches"), "{said}");
     assert!(!std::path::Path::new(&d("model/model.json")).exists(), "no answers, no answers' model");
 
     // The card says what it was trained on: the history's span, its watches and moments.
@@ -90,7 +94,7 @@ fn a_history_alone_trains_a_model_that_ranks_for_the_hour() {
     for (when, topic, words) in
         [("2026-10-20T22:00:00Z", "cooking", "At night"), ("2026-10-21T10:00:00Z", "rust", "Mornings")]
     {
-        let feed = rank(&d("model"), &d("media.safetensors"), when, &[]);
+        let feed = rank(&d("model"), &d("media.safetensors"), when, &["--searches", &searches]);
         assert_eq!(feed.len(), 5);
         let first = feed[0]["video_id"].as_str().unwrap();
         assert_eq!(topics[first], topic, "at {when}: {feed:#?}");

@@ -5,7 +5,7 @@
 use vrd_core::time::Timestamp;
 
 /// The feature names, in the order [`super::past::Moment::features`] fills them.
-pub const FEATURES: [&str; 24] = [
+pub const FEATURES: [&str; 26] = [
     // The candidate against the recent watches one by one (late fusion).
     "sim_last",
     "sim_max_last10",
@@ -40,6 +40,10 @@ pub const FEATURES: [&str; 24] = [
     "sim_decayed_hours",
     "sim_decayed_days",
     "topic_days_since_log",
+    // The person's searches before the moment: the candidate against the last week's
+    // queries, and against the latest ones weighted by how recent they are.
+    "search_best_week",
+    "search_recent",
 ];
 
 pub type Features = [f32; FEATURES.len()];

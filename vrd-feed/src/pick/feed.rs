@@ -9,7 +9,6 @@ use super::features::{channel_key, index, Candidate, Features};
 use super::past::{Facts, Moment, Past};
 use super::{prepare_history, watch_of};
 use crate::candidates::{self, Answers};
-use crate::ordering;
 use anyhow::{bail, Result};
 use chrono::Timelike;
 use chrono_tz::Tz;
@@ -33,17 +32,23 @@ pub struct PickSettings {
     pub quiet: bool,
 }
 
-/// The past of `history` strictly before `at`, with each watch's embedding where the file
-/// has one.
-pub fn past_before(history: &[WatchEvent], embeddings: &Embeddings, at: Timestamp) -> Past {
+/// The past of `history` (and of `searches`, in time order) strictly before `at`, with
+/// each watch's embedding where the file has one.
+pub fn past_before(history: &[WatchEvent], searches: &[Query], embeddings: &Embeddings, at: Timestamp) -> Past {
     let index = embeddings.index();
     let mut past = Past::new(embeddings.meta.dim);
     for e in prepare_history(history).into_iter().take_while(|e| e.watched_at < at) {
         let row = index.get(e.video_id.as_str()).map(|&r| embeddings.row(r));
         past.push(&watch_of(e, row));
     }
+    for (when, query) in searches.iter().take_while(|q| q.0 < at) {
+        past.push_search(*when, query);
+    }
     past
 }
+
+/// A search: when, and its query embedded by the media model.
+pub type Query = (Timestamp, Vec<f32>);
 
 /// A next-watch model at one moment: the person's past before it, ready to score
 /// candidates and say why.
@@ -55,10 +60,12 @@ pub struct Picker<'a> {
 }
 
 impl<'a> Picker<'a> {
-    /// The model at `at`, with the history before it (later watches are ignored).
+    /// The model at `at`, with the history and searches before it (later ones are
+    /// ignored).
     pub fn new(
         card: &'a PickCard,
         history: &[WatchEvent],
+        searches: &[Query],
         embeddings: &'a Embeddings,
         at: Timestamp,
     ) -> Result<Picker<'a>> {
@@ -70,20 +77,28 @@ impl<'a> Picker<'a> {
             );
         }
         card.check_dim(embeddings.meta.dim)?;
-        Ok(Picker { card, embeddings, past: past_before(history, embeddings, at), at })
+        Ok(Picker { card, embeddings, past: past_before(history, searches, embeddings, at), at })
     }
 
     /// Each candidate's probability of being the one picked next among `pool` (each with
     /// its row in the embeddings).
     pub fn probabilities(&self, pool: &[(&Video, usize)]) -> Vec<f64> {
         let moment = self.past.moment(self.at);
-        let scores: Vec<f64> = pool
-            .iter()
-            .map(|&(v, row)| {
-                let e = self.embeddings.row(row);
-                self.card.score(&moment.features(&candidate_of(v, e)), e)
-            })
-            .collect();
+        let score = |&(v, row): &(&Video, usize)| {
+            let e = self.embeddings.row(row);
+            self.card.score(&moment.features(&candidate_of(v, e)), e)
+        };
+        // The candidates are independent: split over the cores (10,000 of them against a
+        // long history are most of a feed's time once libtorch has loaded).
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(pool.len().div_ceil(1000)).max(1);
+        let chunk = pool.len().div_ceil(threads).max(1);
+        let scores: Vec<f64> = std::thread::scope(|scope| {
+            let parts: Vec<_> = pool
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(score).collect::<Vec<f64>>()))
+                .collect();
+            parts.into_iter().flat_map(|p| p.join().expect("scoring does not panic")).collect()
+        });
         softmax(&scores)
     }
 
@@ -99,13 +114,14 @@ impl<'a> Picker<'a> {
 pub fn rank(
     card: &PickCard,
     history: &[WatchEvent],
+    searches: &[Query],
     candidates: &[Video],
     embeddings: &Embeddings,
     answers: &Answers,
     s: &PickSettings,
 ) -> Result<Vec<FeedItem>> {
     let before: Vec<WatchEvent> = history.iter().filter(|e| e.watched_at < s.at).cloned().collect();
-    let picker = Picker::new(card, &before, embeddings, s.at)?;
+    let picker = Picker::new(card, &before, searches, embeddings, s.at)?;
     let pool: Vec<(&Video, usize)> =
         candidates::pool(candidates, &before, embeddings, answers, s.keep_watched, s.quiet)
             .into_iter()
@@ -114,26 +130,30 @@ pub fn rank(
             .filter(|(video, _)| !answers.deferred.contains_key(&video.video_id))
             .collect();
     let probabilities = picker.probabilities(&pool);
-    // By the model's order (ties by id, so the feed is reproducible), then λ = 1: no
-    // trade for variety, only the channel cap.
+    // By the model's order (ties by id, so the feed is reproducible), at most
+    // `per_channel` of one channel: no trade for variety (the model already weighs what
+    // the moment wants), so no similarities to compute.
     let mut by_score: Vec<usize> = (0..pool.len()).collect();
     by_score.sort_by(|&a, &b| {
         probabilities[b].total_cmp(&probabilities[a]).then_with(|| pool[a].0.video_id.cmp(&pool[b].0.video_id))
     });
-    let sorted: Vec<ordering::Candidate> = by_score
-        .iter()
-        .map(|&i| ordering::Candidate {
-            score: probabilities[i],
-            channel: pool[i].0.channel.as_deref(),
-            embedding: embeddings.row(pool[i].1),
+    let mut per_channel: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let order: Vec<usize> = by_score
+        .into_iter()
+        .filter(|&i| match pool[i].0.channel.as_deref() {
+            Some(channel) => {
+                let n = per_channel.entry(channel).or_default();
+                *n += 1;
+                *n <= s.per_channel.max(1)
+            }
+            None => true,
         })
+        .take(s.top)
         .collect();
-    let order = ordering::select(&sorted, s.top, 1.0, s.per_channel.max(1));
     Ok(order
         .into_iter()
         .enumerate()
-        .map(|(rank, k)| {
-            let i = by_score[k];
+        .map(|(rank, i)| {
             let (video, row) = pool[i];
             let reasons = if s.explain { picker.reasons(video, row, s.timezone) } else { Vec::new() };
             let scores = BTreeMap::from([("pick".to_string(), probabilities[i])]);
@@ -322,7 +342,12 @@ mod tests {
                     t + chrono::Duration::minutes(rng.below(9999) as i64),
                 ));
             }
-            let (cut, full) = (past_before(&before, &emb, t), past_before(&history, &emb, t));
+            // Searches too: one before the moment, one at it, one after.
+            let minute = chrono::Duration::minutes(1);
+            let searches: Vec<Query> =
+                vec![(t - minute, vec![1.0, 0.0]), (t, vec![0.0, 1.0]), (t + minute, vec![0.0, 1.0])];
+            let (cut, full) =
+                (past_before(&before, &searches[..1], &emb, t), past_before(&history, &searches, &emb, t));
             let (a, b) = (cut.moment(t), full.moment(t));
             for i in 0..12 {
                 for channel in ["c0", "c1", "c9"] {
@@ -356,7 +381,7 @@ mod tests {
             watch("v0", "cooks", min(30)),
             watch("v1", "cooks", min(10)),
         ];
-        let card_free = past_before(&history, &emb, t);
+        let card_free = past_before(&history, &[], &emb, t);
         let moment = card_free.moment(t);
         let say = |v: &Video, row: usize| {
             let c = candidate_of(v, emb.row(row));

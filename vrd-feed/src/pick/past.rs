@@ -70,7 +70,12 @@ pub struct Past {
     day_sums: [Vec<f32>; 2],
     total_sum: Vec<f32>,
     interests: Vec<Interest>,
+    /// The latest searches (time, unit query embedding), oldest first.
+    searches: VecDeque<(Timestamp, Vec<f32>)>,
 }
+
+/// How many of the latest searches the search features look back over.
+pub const RECENT_SEARCHES: usize = 20;
 
 impl Past {
     pub fn new(dim: usize) -> Past {
@@ -87,7 +92,18 @@ impl Past {
             day_sums: [vec![0.0; dim], vec![0.0; dim]],
             total_sum: vec![0.0; dim],
             interests: Vec::new(),
+            searches: VecDeque::with_capacity(RECENT_SEARCHES + 1),
         }
+    }
+
+    /// Adds the next search (in time order among the searches), its query embedded by the
+    /// model that embedded the videos.
+    pub fn push_search(&mut self, at: Timestamp, embedding: &[f32]) {
+        assert!(self.searches.back().is_none_or(|s| s.0 <= at), "searches must be pushed in time order");
+        if self.searches.len() == RECENT_SEARCHES {
+            self.searches.pop_front();
+        }
+        self.searches.push_back((at, unit(embedding)));
     }
 
     /// How many watches were pushed.
@@ -162,6 +178,7 @@ impl Past {
     /// The state as seen at `t`: every pushed watch must lie strictly before it.
     pub fn moment(&self, t: Timestamp) -> Moment<'_> {
         assert!(self.last_at.is_none_or(|last| last < t), "a moment sees only watches strictly before it");
+        assert!(self.searches.back().is_none_or(|s| s.0 < t), "a moment sees only searches strictly before it");
         let newest = self.recent.back().map(|r| r.0);
         let mut profile = vec![0f32; self.dim];
         for (at, _, e) in &self.recent {
@@ -250,6 +267,13 @@ impl Moment<'_> {
         f[21] = hours;
         f[22] = (days_sum / days_weight.max(1e-9)) as f32;
         f[23] = since.unwrap_or(365.0).ln_1p() as f32;
+        for (at, q) in &past.searches {
+            let (age, cos) = (days(self.t - *at), dot(q, &e));
+            if age <= 7.0 {
+                f[24] = f[24].max(cos);
+            }
+            f[25] = f[25].max(cos * (-age).exp() as f32);
+        }
         // Newest first: the last watch, the best of the last 10, the top 3 of the last 50.
         f[0] = sims.first().copied().unwrap_or(0.0);
         f[1] = sims.iter().take(10).copied().reduce(f32::max).unwrap_or(0.0);

@@ -41,6 +41,14 @@ pub struct FitArgs {
     /// video JSONL: what the history's model learns taste from beside the person's own.
     #[arg(long, requires = "history")]
     pub(crate) candidates: Option<PathBuf>,
+    /// The person's YouTube searches (vrd-ingest searches JSONL) for the history's model:
+    /// the candidate against the queries before each moment.
+    #[arg(long, requires = "history")]
+    pub(crate) searches: Option<PathBuf>,
+    /// The model folder that made --media, to embed the searches' queries alike (default:
+    /// VRD_MODEL, then the packaged model).
+    #[arg(long, requires = "searches")]
+    pub(crate) media_model: Option<PathBuf>,
     /// Where the trained model goes (a folder: model.safetensors + model.json; pick.json
     /// for the history's model).
     #[arg(long)]

@@ -6,12 +6,25 @@
 use super::fit::FitArgs;
 use anyhow::Result;
 use std::collections::HashMap;
+use std::path::Path;
 use vrd_core::jsonl::JsonlReader;
-use vrd_core::records::{Video, WatchEvent};
+use vrd_core::records::{Search, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
+use vrd_feed::pick::feed::Query;
 use vrd_training::pick::data::PickInputs;
 use vrd_training::pick::fit::FitOptions;
 use vrd_training::pick::sample::Sampling;
+
+/// The files the history's model is trained from.
+pub struct HistoryFiles<'a> {
+    pub history: &'a Path,
+    pub candidates: Option<&'a Path>,
+    pub videos: Option<&'a Path>,
+    pub media: &'a Path,
+    pub searches: Option<&'a Path>,
+    /// The model folder that made `media`, for the searches' queries.
+    pub media_model: Option<&'a Path>,
+}
 
 /// What the history's model is trained from, read once.
 pub struct HistoryInputs {
@@ -19,23 +32,31 @@ pub struct HistoryInputs {
     pub candidates: Vec<Video>,
     pub videos: Vec<Video>,
     pub embeddings: Embeddings,
+    /// The searches, embedded by the media model, in time order.
+    pub searches: Vec<Query>,
 }
 
 impl HistoryInputs {
-    pub fn read(
-        history: &std::path::Path,
-        candidates: Option<&std::path::Path>,
-        videos: Option<&std::path::Path>,
-        media: &std::path::Path,
-    ) -> Result<HistoryInputs> {
-        let read_videos = |p: Option<&std::path::Path>| -> Result<Vec<Video>> {
+    pub fn read(files: &HistoryFiles) -> Result<HistoryInputs> {
+        let read_videos = |p: Option<&Path>| -> Result<Vec<Video>> {
             p.map_or(Ok(Vec::new()), |p| JsonlReader::open(Some(p))?.read_all())
         };
+        let embeddings = Embeddings::read(files.media)?;
+        let searches: Vec<Search> = match files.searches {
+            Some(p) => JsonlReader::open(Some(p))?.read_all()?,
+            None => Vec::new(),
+        };
+        let searches = vrd_engine::queries::embed(
+            &searches.iter().collect::<Vec<_>>(),
+            &embeddings.meta.model_id,
+            files.media_model,
+        )?;
         Ok(HistoryInputs {
-            history: JsonlReader::open(Some(history))?.read_all()?,
-            candidates: read_videos(candidates)?,
-            videos: read_videos(videos)?,
-            embeddings: Embeddings::read(media)?,
+            history: JsonlReader::open(Some(files.history))?.read_all()?,
+            candidates: read_videos(files.candidates)?,
+            videos: read_videos(files.videos)?,
+            embeddings,
+            searches,
         })
     }
 
@@ -45,7 +66,7 @@ impl HistoryInputs {
         for v in self.videos.iter().chain(&self.candidates) {
             details.insert(v.video_id.as_str(), v);
         }
-        PickInputs { history, unwatched, details, embeddings: &self.embeddings }
+        PickInputs { history, unwatched, details, searches: &self.searches, embeddings: &self.embeddings }
     }
 }
 
@@ -58,15 +79,23 @@ pub fn options(args: &FitArgs) -> (Sampling, FitOptions) {
 
 pub fn run(args: &FitArgs) -> Result<()> {
     let history = args.history.as_deref().expect("called with --history");
-    let data = HistoryInputs::read(history, args.candidates.as_deref(), args.videos.as_deref(), &args.media)?;
+    let data = HistoryInputs::read(&HistoryFiles {
+        history,
+        candidates: args.candidates.as_deref(),
+        videos: args.videos.as_deref(),
+        media: &args.media,
+        searches: args.searches.as_deref(),
+        media_model: args.media_model.as_deref(),
+    })?;
     let (sampling, options) = options(args);
     let index = data.embeddings.index();
     let titled = data.history.iter().filter(|e| !e.title_unknown).count();
     let embedded = data.history.iter().filter(|e| !e.title_unknown && index.contains_key(e.video_id.as_str())).count();
     eprintln!(
-        "vrd-train: next-watch model from {} watches ({titled} titled, {embedded} with embeddings), {} never-watched candidates",
+        "vrd-train: next-watch model from {} watches ({titled} titled, {embedded} with embeddings), {} never-watched candidates, {} searches",
         data.history.len(),
-        data.candidates.len()
+        data.candidates.len(),
+        data.searches.len()
     );
     if embedded < titled {
         eprintln!(

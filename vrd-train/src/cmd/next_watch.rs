@@ -67,6 +67,10 @@ pub struct NextWatchArgs {
     seed: u64,
     #[arg(long, default_value_t = 1.0)]
     deep_margin: f64,
+    /// The person's searches (vrd-ingest searches JSONL), their queries embedded by the
+    /// packaged model (or VRD_MODEL), which must be the one that made --media.
+    #[arg(long)]
+    searches: Option<PathBuf>,
     /// Save the trained model here (pick.json).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -99,7 +103,14 @@ fn half(id: &str) -> bool {
 }
 
 pub fn run(args: &NextWatchArgs) -> Result<()> {
-    let data = HistoryInputs::read(&args.history, None, None, &args.media)?;
+    let data = HistoryInputs::read(&super::fit_history::HistoryFiles {
+        history: &args.history,
+        candidates: None,
+        videos: None,
+        media: &args.media,
+        searches: args.searches.as_deref(),
+        media_model: None,
+    })?;
     let emb = &data.embeddings;
     let index_of = emb.index();
     let prepared = prepare_history(&data.history);
@@ -129,7 +140,9 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
     };
     let options =
         FitOptions { seed: args.seed, deep_margin: args.deep_margin, taste_l2: args.taste_l2, ..FitOptions::default() };
-    let trained = vrd_training::pick::train(&data.inputs(&train, unwatched), &sampling, &options, &emb.meta.model_id)?;
+    let queries = &data.searches;
+    let inputs = data.inputs(&train, unwatched);
+    let trained = vrd_training::pick::train(&inputs, &sampling, &options, &emb.meta.model_id)?;
     let card = &trained.card;
     eprintln!(
         "vrd-train next-watch: {}: trained on {} watches before {} ({} moments): chosen {}, held-out MRR {:?}",
@@ -157,7 +170,7 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
     let mut rng = Rng::new(args.seed ^ 0x5eed);
     let mut out = vrd_core::output::Output::open(args.ranks.as_deref())?;
     let mut past = Past::new(emb.meta.dim);
-    let mut pushed = 0;
+    let (mut pushed, mut searched) = (0, 0);
     let (mut moments, mut skipped) = (0, 0);
     for (k, &i) in firsts.iter().enumerate() {
         let target = prepared[i];
@@ -169,6 +182,10 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
             let e = prepared[pushed];
             past.push(&watch_of(e, index_of.get(e.video_id.as_str()).map(|&r| emb.row(r))));
             pushed += 1;
+        }
+        while searched < queries.len() && queries[searched].0 < t {
+            past.push_search(queries[searched].0, &queries[searched].1);
+            searched += 1;
         }
         let moment = past.moment(t);
         let horizon = t + chrono::Duration::seconds((args.timing_days * 86_400.0) as i64);

@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use vrd_core::records::{Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_feed::pick::features::{channel_key, Candidate, Features, FEATURES};
+use vrd_feed::pick::feed::Query;
 use vrd_feed::pick::past::Past;
 use vrd_feed::pick::{prepare_history, watch_of};
 
@@ -22,6 +23,8 @@ pub struct PickInputs<'a> {
     pub unwatched: &'a [Video],
     /// Videos' details where known (the upload time), by id.
     pub details: HashMap<&'a str, &'a Video>,
+    /// The person's searches (time, query embedding), in time order.
+    pub searches: &'a [Query],
     pub embeddings: &'a Embeddings,
 }
 
@@ -86,11 +89,15 @@ pub fn build(inputs: &PickInputs, sampling: &Sampling) -> Result<Dataset> {
     let mut embedding_rows = vec![0i64; groups.len() * width];
     let published = |id: &str| inputs.details.get(id).and_then(|v| v.published_at);
     let mut past = Past::new(emb.meta.dim);
-    let mut pushed = 0;
+    let (mut pushed, mut searched) = (0, 0);
     for (g, group) in groups.iter().enumerate() {
         while pushed < history.len() && history[pushed].watched_at < group.at {
             past.push(&watch_of(history[pushed], row_of(&history[pushed].video_id)));
             pushed += 1;
+        }
+        while searched < inputs.searches.len() && inputs.searches[searched].0 < group.at {
+            past.push_search(inputs.searches[searched].0, &inputs.searches[searched].1);
+            searched += 1;
         }
         let moment = past.moment(group.at);
         let watched_candidate = |i: usize| {
@@ -169,18 +176,27 @@ mod tests {
                 source: "test".into(),
             })
             .collect();
+        // Searches every 3 days, along the first axis or the second.
+        let searches: Vec<Query> = (0..8)
+            .map(|k| (start + chrono::Duration::hours(k * 72 + 1), vec![(k % 2) as f32, 1.0 - (k % 2) as f32, 0.0]))
+            .collect();
         let unwatched: Vec<Video> = ids[30..]
             .iter()
             .map(|id| serde_json::from_value(serde_json::json!({"video_id": id, "title": id, "channel": "x"})).unwrap())
             .collect();
-        let inputs =
-            PickInputs { history: &history, unwatched: &unwatched, details: HashMap::new(), embeddings: &embeddings };
+        let inputs = PickInputs {
+            history: &history,
+            unwatched: &unwatched,
+            details: HashMap::new(),
+            searches: &searches,
+            embeddings: &embeddings,
+        };
         let ds = build(&inputs, &Sampling { min_history: 3, ..Sampling::default() }).unwrap();
         assert!(ds.groups.len() > 20);
         let prepared = prepare_history(&history);
         let index = embeddings.index();
         for (g, group) in ds.groups.iter().enumerate() {
-            let past = past_before(&history, &embeddings, group.at);
+            let past = past_before(&history, &searches, &embeddings, group.at);
             let moment = past.moment(group.at);
             let target = prepared[group.moment];
             let v: Video = serde_json::from_value(serde_json::json!({

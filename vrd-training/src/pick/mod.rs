@@ -102,5 +102,6 @@ fn choose_on_slice(
         .expect("step 0 at least");
     let signals: Vec<(&str, Vec<f64>)> =
         SIGNALS.iter().map(|&s| (s, rr(&PickScorer::Signal { feature: s.to_string() }))).collect();
-    choose(&regression, (network.0, &network.1), &signals, o.deep_margin)
+    let questions: Vec<sample::Question> = ds.groups[split..].iter().map(|g| g.question).collect();
+    choose(&regression, (network.0, &network.1), &signals, o.deep_margin, &questions)
 }
