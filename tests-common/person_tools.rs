@@ -16,3 +16,14 @@ pub fn run_beside(beside: &str, tool: &str, args: &[&str]) -> Output {
     assert!(out.status.success(), "{tool} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     out
 }
+
+/// The person's videos and the activity before each label encoded by the built
+/// vrd-encode into `dir` (`media.safetensors`, `context.safetensors`: one-hour windows in
+/// UTC), as `vrd-train fit` reads them.
+pub fn encode_person(beside: &str, dir: &Path) {
+    let d = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    run_beside(beside, "vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
+    let (labels, events) = (person("labels.jsonl"), person("app-events.jsonl"));
+    let context = ["context", "--labels", &labels, "--events", &events, "--window", "1h", "--timezone", "UTC"];
+    run_beside(beside, "vrd-encode", &[&context[..], &["-o", &d("context.safetensors")]].concat());
+}

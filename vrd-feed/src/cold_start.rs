@@ -141,32 +141,11 @@ mod tests {
     use vrd_core::time::parse_rfc3339;
 
     fn watch(id: &str, at: &str) -> WatchEvent {
-        WatchEvent {
-            video_id: id.into(),
-            title: id.into(),
-            title_unknown: false,
-            channel: None,
-            channel_id: None,
-            watched_at: parse_rfc3339(at).unwrap(),
-            source: "test".into(),
-        }
+        crate::test_support::watch(id, None, parse_rfc3339(at).unwrap())
     }
 
     fn video(id: &str) -> Video {
-        Video {
-            video_id: id.into(),
-            title: format!("title {id}"),
-            description: String::new(),
-            channel: Some("c".into()),
-            channel_id: None,
-            published_at: None,
-            duration_s: None,
-            tags: vec![],
-            category: None,
-            live: None,
-            short: None,
-            source: "test".into(),
-        }
+        crate::test_support::video(id, Some("c"))
     }
 
     /// 2-d embeddings: "x*" videos point along x, "y*" along y, "d" diagonally.

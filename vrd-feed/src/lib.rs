@@ -16,8 +16,40 @@ pub mod pick;
 /// What the unit tests of every module build their cases from.
 #[cfg(test)]
 mod test_support {
-    use vrd_core::records::{Label, LabelKind};
+    use vrd_core::records::{Label, LabelKind, Video, WatchEvent};
     use vrd_core::tensors::{EmbeddingMeta, Embeddings};
+    use vrd_core::time::Timestamp;
+
+    /// A watch of `id` titled "title of ID".
+    pub fn watch(id: &str, channel: Option<&str>, at: Timestamp) -> WatchEvent {
+        WatchEvent {
+            video_id: id.into(),
+            title: format!("title of {id}"),
+            title_unknown: false,
+            channel: channel.map(str::to_string),
+            channel_id: None,
+            watched_at: at,
+            source: "test".into(),
+        }
+    }
+
+    /// A candidate `id` titled "title of ID", with nothing else known.
+    pub fn video(id: &str, channel: Option<&str>) -> Video {
+        Video {
+            video_id: id.into(),
+            title: format!("title of {id}"),
+            description: String::new(),
+            channel: channel.map(str::to_string),
+            channel_id: None,
+            published_at: None,
+            duration_s: None,
+            tags: vec![],
+            category: None,
+            live: None,
+            short: None,
+            source: "test".into(),
+        }
+    }
 
     /// An in-memory embedding file of 2-d rows.
     pub fn embeddings(rows: &[(&str, [f32; 2])]) -> Embeddings {

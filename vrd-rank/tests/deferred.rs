@@ -26,23 +26,7 @@ fn feed(out: &Output) -> Vec<serde_json::Value> {
 fn a_video_put_off_at_work_comes_back_in_the_evening_and_a_dismissed_one_never() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
-    run("vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
-    run(
-        "vrd-encode",
-        &[
-            "context",
-            "--labels",
-            &person("labels.jsonl"),
-            "--events",
-            &person("app-events.jsonl"),
-            "--window",
-            "1h",
-            "--timezone",
-            "UTC",
-            "-o",
-            &d("context.safetensors"),
-        ],
-    );
+    person_tools::encode_person(RANK, dir.path());
     run(
         "vrd-train",
         &[

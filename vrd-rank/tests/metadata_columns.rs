@@ -20,12 +20,7 @@ fn run(tool: &str, args: &[&str]) -> Output {
 fn the_tags_of_a_candidate_move_its_interest_as_they_moved_training() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
-    run("vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
-    let context = ["context", "--labels", &person("labels.jsonl"), "--events", &person("app-events.jsonl")];
-    run(
-        "vrd-encode",
-        &[&context[..], &["--window", "1h", "--timezone", "UTC", "-o", &d("context.safetensors")]].concat(),
-    );
+    person_tools::encode_person(RANK, dir.path());
     let sources = ["--labels", &person("labels.jsonl"), "--videos", &person("videos.jsonl")];
     run(
         "vrd-train",

@@ -86,6 +86,17 @@ fn a_history_alone_trains_a_model_that_ranks_for_the_hour() {
     assert!(["network", "regression"].contains(&chosen) || chosen.starts_with("signal:"), "{chosen}");
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d("report.json")).unwrap()).unwrap();
     assert_eq!(report["next_watch"]["chosen"], card["chosen"]);
+    // Rolling-origin folds (the default 4 cuts): each trained before its cut and judged after.
+    let folds = report["next_watch"]["folds"].as_array().unwrap();
+    assert!(folds.len() >= 2, "{folds:?}");
+    for fold in folds {
+        assert!(fold["train_until"].as_str() < fold["test_until"].as_str(), "{fold}");
+        assert!(fold["test_moments"].as_u64().unwrap() > 0);
+        for scorer in ["model", "regression", "signal:sim_last"] {
+            let mrr = fold["mrr"][scorer].as_f64().unwrap();
+            assert!(mrr > 0.0 && mrr <= 1.0, "{scorer}: {fold}");
+        }
+    }
 
     // After the history ends (its last watch is on 2026-10-18): night is cooking, morning
     // is Rust, though the last watch before 22:00 is the morning's.
@@ -144,12 +155,7 @@ fn a_history_alone_trains_a_model_that_ranks_for_the_hour() {
 fn with_answers_too_the_feed_blends_the_pick_into_interest_and_right_time() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
-    run("vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
-    let context = ["context", "--labels", &person("labels.jsonl"), "--events", &person("app-events.jsonl")];
-    run(
-        "vrd-encode",
-        &[&context[..], &["--window", "1h", "--timezone", "UTC", "-o", &d("context.safetensors")]].concat(),
-    );
+    person_tools::encode_person(RANK, dir.path());
     run(
         "vrd-train",
         &[

@@ -278,32 +278,11 @@ mod tests {
     }
 
     fn watch(id: &str, channel: &str, at: Timestamp) -> WatchEvent {
-        WatchEvent {
-            video_id: id.into(),
-            title: format!("title of {id}"),
-            title_unknown: false,
-            channel: Some(channel.into()),
-            channel_id: None,
-            watched_at: at,
-            source: "test".into(),
-        }
+        crate::test_support::watch(id, Some(channel), at)
     }
 
     fn video(id: &str, channel: &str) -> Video {
-        Video {
-            video_id: id.into(),
-            title: format!("title of {id}"),
-            description: String::new(),
-            channel: Some(channel.into()),
-            channel_id: None,
-            published_at: None,
-            duration_s: None,
-            tags: vec![],
-            category: None,
-            live: None,
-            short: None,
-            source: "test".into(),
-        }
+        crate::test_support::video(id, Some(channel))
     }
 
     /// Twelve 2-d videos around the circle, "v0" … "v11".

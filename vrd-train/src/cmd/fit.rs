@@ -53,9 +53,10 @@ pub struct FitArgs {
     /// for the history's model).
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
-    /// Number of time-series folds (0: no evaluation).
+    /// Number of time-series folds (0: no evaluation); for the history's model,
+    /// rolling-origin cuts of the history.
     #[arg(long, default_value_t = 4)]
-    folds: usize,
+    pub(crate) folds: usize,
     /// Evaluate on one split instead of folds: train on the labels before this moment
     /// (RFC 3339), test on the rest.
     #[arg(long, value_parser = vrd_core::cli::time_arg, conflicts_with = "folds")]

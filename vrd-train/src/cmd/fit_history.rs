@@ -111,12 +111,26 @@ pub fn run(args: &FitArgs) -> Result<()> {
         &data.embeddings.meta.model_id,
     )?;
     let card = &trained.card;
+    let inputs = data.inputs(&data.history, &data.candidates);
+    let folds =
+        vrd_training::pick::folds::evaluate(&inputs, &sampling, &options, &data.embeddings.meta.model_id, args.folds)?;
+    let summary: std::collections::BTreeMap<&str, f64> = folds
+        .first()
+        .map(|f| {
+            f.mrr
+                .keys()
+                .map(|k| (k.as_str(), folds.iter().map(|f| f.mrr[k]).sum::<f64>() / folds.len() as f64))
+                .collect()
+        })
+        .unwrap_or_default();
     let report = serde_json::json!({
         "next_watch": {
             "chosen": card.chosen,
             "held_out_mrr": card.selection,
             "history": card.history,
             "training": card.training,
+            "folds": folds,
+            "folds_mean_mrr": summary,
         }
     });
     let json = serde_json::to_string_pretty(&report)? + "\n";
@@ -144,6 +158,17 @@ pub fn run(args: &FitArgs) -> Result<()> {
         mrr("signal:channel_decayed_log"),
         card.chosen
     );
+    if !folds.is_empty() {
+        let mrr = |name: &str| summary.get(name).map_or("-".to_string(), |v| format!("{v:.3}"));
+        eprintln!(
+            "vrd-train: next-watch, {} rolling-origin folds, mean reciprocal rank on the moments after each cut: model {}, regression {}, similarity to the last watch {}, channel recency {}",
+            folds.len(),
+            mrr("model"),
+            mrr("regression"),
+            mrr("signal:sim_last"),
+            mrr("signal:channel_decayed_log")
+        );
+    }
     if let Some(out) = &args.out {
         card.write(out)?;
         eprintln!("vrd-train: next-watch model saved to {}", out.join(vrd_feed::pick::card::FILE).display());

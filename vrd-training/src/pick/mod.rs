@@ -3,11 +3,13 @@
 //! own surrounding weeks and from what they never watched ([`sample`]); the features come
 //! from `vrd_feed::pick` ([`data`]); a listwise regression and a network beside it are
 //! fitted ([`fit`]) and one of them, or a single signal, ships by the rule of
-//! [`choice`]. The result is the `pick.json` card vrd-rank ranks with.
+//! [`choice`]. The result is the `pick.json` card vrd-rank ranks with; [`folds`] judges the
+//! whole training on rolling-origin folds of the history.
 
 pub mod choice;
 pub mod data;
 pub mod fit;
+pub mod folds;
 pub mod sample;
 
 use anyhow::Result;
