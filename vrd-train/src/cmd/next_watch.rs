@@ -60,6 +60,12 @@ pub struct NextWatchArgs {
     /// Negatives per training moment from far-off and never-watched videos.
     #[arg(long, default_value_t = Sampling::default().taste_negatives)]
     taste_negatives: usize,
+    /// Hidden units of the network beside the regression.
+    #[arg(long, default_value_t = FitOptions::default().hidden)]
+    hidden: usize,
+    /// Full-batch training steps of the network.
+    #[arg(long, default_value_t = FitOptions::default().steps)]
+    steps: usize,
     /// The L2 penalty of the taste direction over the embeddings (0: none).
     #[arg(long, default_value_t = FitOptions::default().taste_l2)]
     taste_l2: f64,
@@ -138,8 +144,14 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
         taste_negatives: args.taste_negatives,
         ..Sampling::default()
     };
-    let options =
-        FitOptions { seed: args.seed, deep_margin: args.deep_margin, taste_l2: args.taste_l2, ..FitOptions::default() };
+    let options = FitOptions {
+        seed: args.seed,
+        deep_margin: args.deep_margin,
+        taste_l2: args.taste_l2,
+        hidden: args.hidden,
+        steps: args.steps,
+        ..FitOptions::default()
+    };
     let queries = &data.searches;
     let inputs = data.inputs(&train, unwatched);
     let trained = vrd_training::pick::train(&inputs, &sampling, &options, &emb.meta.model_id)?;
