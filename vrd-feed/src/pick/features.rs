@@ -4,53 +4,85 @@
 
 use vrd_core::time::Timestamp;
 
-/// The feature names, in the order [`super::past::Moment::features`] fills them.
-pub const FEATURES: [&str; 26] = [
+/// Declares the features once: [`Feature`] (an index by name) and [`FEATURES`] (the names,
+/// in the order [`super::past::Moment::features`] fills them), so that the two cannot drift.
+macro_rules! features {
+    ($($(#[$doc:meta])* $id:ident = $name:literal,)*) => {
+        /// A feature's place in [`Features`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Feature {
+            $($(#[$doc])* $id,)*
+        }
+
+        /// The feature names, in [`Feature`] order.
+        pub const FEATURES: [&str; [$($name),*].len()] = [$($name),*];
+    };
+}
+
+features! {
     // The candidate against the recent watches one by one (late fusion).
-    "sim_last",
-    "sim_max_last10",
-    "sim_top3_last50",
+    SimLast = "sim_last",
+    SimMaxLast10 = "sim_max_last10",
+    SimTop3Last50 = "sim_top3_last50",
     // Against the recency-weighted taste profile (the cold start's).
-    "sim_profile",
+    SimProfile = "sim_profile",
     // The person's interests (online clusters of the history, weights decaying with time).
-    "interest_best_cos",
-    "interest_best_share",
-    "interest_mix",
+    InterestBestCos = "interest_best_cos",
+    InterestBestShare = "interest_best_share",
+    InterestMix = "interest_mix",
     // Channel repeat with recency.
-    "channel_decayed_log",
-    "channel_count_log",
-    "channel_days_since_log",
-    "channel_new",
-    "channel_share_last5",
-    "channel_same_as_last",
+    ChannelDecayedLog = "channel_decayed_log",
+    ChannelCountLog = "channel_count_log",
+    ChannelDaysSinceLog = "channel_days_since_log",
+    ChannelNew = "channel_new",
+    ChannelShareLast5 = "channel_share_last5",
+    ChannelSameAsLast = "channel_same_as_last",
     // The session.
-    "session_sim",
-    "session_active",
+    SessionSim = "session_sim",
+    SessionActive = "session_active",
     // Time of day and day of week crossed with the candidate.
-    "hour_affinity",
-    "weekday_affinity",
-    "channel_hour_lift",
+    HourAffinity = "hour_affinity",
+    WeekdayAffinity = "weekday_affinity",
+    ChannelHourLift = "channel_hour_lift",
     // The upload's age at the moment.
-    "upload_age_log_days",
-    "upload_age_known",
+    UploadAgeLogDays = "upload_age_log_days",
+    UploadAgeKnown = "upload_age_known",
     // The cold start's channel familiarity.
-    "channel_familiarity",
+    ChannelFamiliarity = "channel_familiarity",
     // The candidate against the recent watches weighted by how recent they are: the topic
     // of the last hours, of the last days, and how long since a watch like it.
-    "sim_decayed_hours",
-    "sim_decayed_days",
-    "topic_days_since_log",
+    SimDecayedHours = "sim_decayed_hours",
+    SimDecayedDays = "sim_decayed_days",
+    TopicDaysSinceLog = "topic_days_since_log",
     // The person's searches before the moment: the candidate against the last week's
     // queries, and against the latest ones weighted by how recent they are.
-    "search_best_week",
-    "search_recent",
-];
+    SearchBestWeek = "search_best_week",
+    SearchRecent = "search_recent",
+}
 
 pub type Features = [f32; FEATURES.len()];
 
-/// The index of a feature by name.
-pub fn index(name: &str) -> Option<usize> {
-    FEATURES.iter().position(|&n| n == name)
+impl Feature {
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn name(self) -> &'static str {
+        FEATURES[self.index()]
+    }
+}
+
+impl std::ops::Index<Feature> for Features {
+    type Output = f32;
+    fn index(&self, f: Feature) -> &f32 {
+        &self[f.index()]
+    }
+}
+
+impl std::ops::IndexMut<Feature> for Features {
+    fn index_mut(&mut self, f: Feature) -> &mut f32 {
+        &mut self[f.index()]
+    }
 }
 
 /// A candidate as the features see it.

@@ -5,7 +5,7 @@
 //! `per_channel` videos of one channel.
 
 use super::card::PickCard;
-use super::features::{channel_key, index, Candidate, Features};
+use super::features::{channel_key, Candidate, Feature, Features};
 use super::past::{Facts, Moment, Past};
 use super::{prepare_history, watch_of};
 use crate::candidates::{self, Answers};
@@ -205,7 +205,7 @@ pub fn reasons(moment: &Moment, facts: &Facts, features: &Features, video: &Vide
         out.push(format!("one of your interests ({:.0}% of your recent watches)", share * 100.0));
     }
     let local = moment.t.with_timezone(&tz);
-    let hour_affinity = features[index("hour_affinity").expect("a feature")];
+    let hour_affinity = features[Feature::HourAffinity];
     if hour_affinity >= HOUR_AFFINITY_REASON {
         out.push(format!("{} you often watch things like this", capitalised(part_of_day(local.hour()))));
     }

@@ -5,7 +5,7 @@
 //! asking moments between them; ranking pushes the history up to `--at` and asks one, so
 //! the two see the same state by construction.
 
-use super::features::{Candidate, Features, FEATURES};
+use super::features::{Candidate, Feature::*, Features, FEATURES};
 use std::collections::{HashMap, VecDeque};
 use vrd_core::time::Timestamp;
 
@@ -264,23 +264,23 @@ impl Moment<'_> {
                 since = Some(age);
             }
         }
-        f[21] = hours;
-        f[22] = (days_sum / days_weight.max(1e-9)) as f32;
-        f[23] = since.unwrap_or(365.0).ln_1p() as f32;
+        f[SimDecayedHours] = hours;
+        f[SimDecayedDays] = (days_sum / days_weight.max(1e-9)) as f32;
+        f[TopicDaysSinceLog] = since.unwrap_or(365.0).ln_1p() as f32;
         for (at, q) in &past.searches {
             let (age, cos) = (days(self.t - *at), dot(q, &e));
             if age <= 7.0 {
-                f[24] = f[24].max(cos);
+                f[SearchBestWeek] = f[SearchBestWeek].max(cos);
             }
-            f[25] = f[25].max(cos * (-age).exp() as f32);
+            f[SearchRecent] = f[SearchRecent].max(cos * (-age).exp() as f32);
         }
         // Newest first: the last watch, the best of the last 10, the top 3 of the last 50.
-        f[0] = sims.first().copied().unwrap_or(0.0);
-        f[1] = sims.iter().take(10).copied().reduce(f32::max).unwrap_or(0.0);
+        f[SimLast] = sims.first().copied().unwrap_or(0.0);
+        f[SimMaxLast10] = sims.iter().take(10).copied().reduce(f32::max).unwrap_or(0.0);
         sims.sort_by(|a, b| b.total_cmp(a));
         let top = sims.iter().take(3);
-        f[2] = top.clone().sum::<f32>() / top.count().max(1) as f32;
-        f[3] = dot(&self.profile, &e);
+        f[SimTop3Last50] = top.clone().sum::<f32>() / top.count().max(1) as f32;
+        f[SimProfile] = dot(&self.profile, &e);
         // The interests: the nearest one, its share of the recent history, and the
         // share-weighted closeness to all of them.
         let mut best = (0f32, 0f64);
@@ -292,33 +292,33 @@ impl Moment<'_> {
             }
             mix += share * f64::from(cos.max(0.0));
         }
-        (f[4], f[5], f[6]) = (best.0, best.1 as f32, mix as f32);
+        (f[InterestBestCos], f[InterestBestShare], f[InterestMix]) = (best.0, best.1 as f32, mix as f32);
         let channel =
             c.channel.and_then(|name| past.channel_ids.get(name)).map(|&id| (id, &past.channels[id as usize]));
         if let Some((id, ch)) = channel {
-            f[7] = decay(ch.decayed, ch.last_at, self.t, CHANNEL_HALF_LIFE_DAYS).ln_1p() as f32;
-            f[8] = ch.count.ln_1p() as f32;
-            f[9] = days(self.t - ch.last_at).ln_1p() as f32;
-            f[11] = past.last_channels.iter().filter(|&&l| l == Some(id)).count() as f32 / 5.0;
-            f[12] = (past.last_channels.back() == Some(&Some(id))) as u8 as f32;
+            f[ChannelDecayedLog] = decay(ch.decayed, ch.last_at, self.t, CHANNEL_HALF_LIFE_DAYS).ln_1p() as f32;
+            f[ChannelCountLog] = ch.count.ln_1p() as f32;
+            f[ChannelDaysSinceLog] = days(self.t - ch.last_at).ln_1p() as f32;
+            f[ChannelShareLast5] = past.last_channels.iter().filter(|&&l| l == Some(id)).count() as f32 / 5.0;
+            f[ChannelSameAsLast] = (past.last_channels.back() == Some(&Some(id))) as u8 as f32;
             // How much more than the person's usual this channel is watched near this hour.
             let near: f64 = ch.hours.iter().zip(&self.near_hour).map(|(&n, &w)| f64::from(n * w)).sum();
-            f[17] = ((near + 1.0) / (ch.count * self.share_near_hour + 1.0)).ln() as f32;
-            f[20] = (ch.count.ln_1p() / self.most_watched_channel.ln_1p()) as f32;
+            f[ChannelHourLift] = ((near + 1.0) / (ch.count * self.share_near_hour + 1.0)).ln() as f32;
+            f[ChannelFamiliarity] = (ch.count.ln_1p() / self.most_watched_channel.ln_1p()) as f32;
         } else {
-            f[10] = 1.0;
+            f[ChannelNew] = 1.0;
         }
         // The session: how close to the last few watches, while the session lasts.
         let in_session = self.gap_minutes.map_or(0.0, |g| (-g / SESSION_MINUTES).exp()) as f32;
-        f[13] = in_session * dot(&self.session, &e);
-        f[14] = in_session;
+        f[SessionSim] = in_session * dot(&self.session, &e);
+        f[SessionActive] = in_session;
         // Time of day and day of week crossed with the candidate: closer to what this hour
         // (this kind of day) usually holds than to the history as a whole.
-        f[15] = dot(&self.hour_profile, &e) - dot(&self.overall, &e);
-        f[16] = dot(&self.day_profile, &e) - dot(&self.overall, &e);
+        f[HourAffinity] = dot(&self.hour_profile, &e) - dot(&self.overall, &e);
+        f[WeekdayAffinity] = dot(&self.day_profile, &e) - dot(&self.overall, &e);
         if let Some(p) = c.published_at {
-            f[18] = days(self.t - p).max(0.0).ln_1p() as f32;
-            f[19] = 1.0;
+            f[UploadAgeLogDays] = days(self.t - p).max(0.0).ln_1p() as f32;
+            f[UploadAgeKnown] = 1.0;
         }
         f
     }

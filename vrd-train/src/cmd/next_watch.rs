@@ -23,7 +23,7 @@ use vrd_core::records::{Video, WatchEvent};
 use vrd_feed::candidates::Answers;
 use vrd_feed::cold_start;
 use vrd_feed::pick::card::score_standardised;
-use vrd_feed::pick::features::index;
+use vrd_feed::pick::features::Feature::{ChannelDaysSinceLog, ChannelNew, SimLast};
 use vrd_feed::pick::feed::candidate_of;
 use vrd_feed::pick::past::Past;
 use vrd_feed::pick::{prepare_history, watch_of};
@@ -178,7 +178,6 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
         .filter(|&i| first[prepared[i].video_id.as_str()] == i && index_of.contains_key(prepared[i].video_id.as_str()))
         .collect();
     let own_video: HashMap<&str, Video> = prepared.iter().map(|e| (e.video_id.as_str(), video_of(e))).collect();
-    let (days_since, new_channel) = (index("channel_days_since_log").unwrap(), index("channel_new").unwrap());
     let mut rng = Rng::new(args.seed ^ 0x5eed);
     let mut out = vrd_core::output::Output::open(args.ranks.as_deref())?;
     let mut past = Past::new(emb.meta.dim);
@@ -213,7 +212,7 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
         let history_before: Vec<WatchEvent> = data.history.iter().filter(|e| e.watched_at < t).cloned().collect();
         let target_video = &own_video[target.video_id.as_str()];
         let target_features = moment.features(&candidate_of(target_video, emb.row(index_of[target.video_id.as_str()])));
-        let is_new_channel = target_features[new_channel] == 1.0;
+        let is_new_channel = target_features[ChannelNew] == 1.0;
         for (name, others) in [("timing", timing), ("interest", interest)] {
             let mut pool: Vec<&Video> = vec![target_video];
             let mut ids: HashSet<&str> = HashSet::from([target_video.video_id.as_str()]);
@@ -233,11 +232,11 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
                     &card.standardise(&f),
                     e,
                 ));
-                scores.entry("sim_last").or_default().push(f64::from(f[0]));
+                scores.entry("sim_last").or_default().push(f64::from(f[SimLast]));
                 scores
                     .entry("channel_recency")
                     .or_default()
-                    .push(-f64::from(f[days_since]) - 100.0 * f64::from(f[new_channel]));
+                    .push(-f64::from(f[ChannelDaysSinceLog]) - 100.0 * f64::from(f[ChannelNew]));
                 scores.entry("chance").or_default().push(0.0);
             }
             scores.insert("cold_start", cold_start_scores(&history_before, &pool, emb)?);

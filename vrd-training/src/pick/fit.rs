@@ -10,7 +10,7 @@ use super::data::Dataset;
 use tch::nn::OptimizerConfig;
 use tch::{nn, Device, Kind, Tensor};
 use vrd_feed::pick::card::{score_standardised, PickScorer};
-use vrd_feed::pick::features::FEATURES;
+use vrd_feed::pick::features::{Feature, FEATURES};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FitOptions {
@@ -46,7 +46,7 @@ impl Default for FitOptions {
 
 /// The single signals the learners must beat (the similarity to the last watch, channel
 /// recency, the taste profile).
-pub const SIGNALS: [&str; 3] = ["sim_last", "channel_decayed_log", "sim_profile"];
+pub const SIGNALS: [Feature; 3] = [Feature::SimLast, Feature::ChannelDecayedLog, Feature::SimProfile];
 
 /// The features' mean and standard deviation over every real row.
 pub fn standardisation(ds: &Dataset, groups: std::ops::Range<usize>) -> (Vec<f32>, Vec<f32>) {

@@ -69,7 +69,7 @@ pub fn evaluate(
         let mut mrr =
             BTreeMap::from([("model".to_string(), rr(&card.scorer)), ("regression".into(), rr(&trained.regression))]);
         for s in SIGNALS {
-            mrr.insert(format!("signal:{s}"), rr(&PickScorer::Signal { feature: s.to_string() }));
+            mrr.insert(format!("signal:{}", s.name()), rr(&PickScorer::Signal { feature: s.name().to_string() }));
         }
         let mut moments: Vec<usize> = ds.groups[first..].iter().map(|g| g.moment).collect();
         moments.dedup();

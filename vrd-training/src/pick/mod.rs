@@ -103,7 +103,7 @@ fn choose_on_slice(
         .max_by(|a, b| fit::mean(&a.1).total_cmp(&fit::mean(&b.1)).then(b.0.cmp(&a.0)))
         .expect("step 0 at least");
     let signals: Vec<(&str, Vec<f64>)> =
-        SIGNALS.iter().map(|&s| (s, rr(&PickScorer::Signal { feature: s.to_string() }))).collect();
+        SIGNALS.iter().map(|s| (s.name(), rr(&PickScorer::Signal { feature: s.name().to_string() }))).collect();
     let questions: Vec<sample::Question> = ds.groups[split..].iter().map(|g| g.question).collect();
     choose(&regression, (network.0, &network.1), &signals, o.deep_margin, &questions)
 }
