@@ -180,3 +180,47 @@ fn with_answers_too_the_feed_blends_the_pick_into_interest_and_right_time() {
         assert!(!line["reasons"].as_array().unwrap().is_empty());
     }
 }
+
+#[test]
+fn the_store_alone_feeds_the_next_watch_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    run("vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
+    let (history, videos) = (person("watch-history.jsonl"), person("videos.jsonl"));
+    run(
+        "vrd-train",
+        &["fit", "--history", &history, "--candidates", &videos, "--media", &d("media.safetensors")]
+            .into_iter()
+            .chain(["--folds", "0", "--out", &d("model")])
+            .collect::<Vec<_>>(),
+    );
+    // The history, the catalogue and a search in a real SQLite store, as `vrd-ingest --db`
+    // keeps them; the feed reads all three from it and is saved in it.
+    let read = |path: &str| String::from_utf8(std::fs::read(path).unwrap()).unwrap();
+    let watches: Vec<vrd_core::records::WatchEvent> =
+        read(&history).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let catalogue: Vec<vrd_core::records::Video> =
+        read(&videos).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let search: vrd_core::records::Search = serde_json::from_str(
+        r#"{"query":"sourdough starter","searched_at":"2026-10-20T21:40:00Z","source":"takeout-json"}"#,
+    )
+    .unwrap();
+    let db = d("vrd.db");
+    let mut store = vrd_store::Store::open(std::path::Path::new(&db)).unwrap();
+    store.upsert_watch_events(&watches).unwrap();
+    store.upsert_videos(&catalogue).unwrap();
+    store.upsert_searches(&[search]).unwrap();
+    drop(store);
+    let args = ["--model", &d("model"), "--db", &db, "--embeddings", &d("media.safetensors")];
+    let out = run("vrd-rank", &[&args[..], &["--at", "2026-10-20T22:00:00Z", "-n", "5", "--explain"]].concat());
+    let feed = lines(&out.stdout);
+    assert_eq!(feed.len(), 5);
+    let topics = topics();
+    assert_eq!(topics[feed[0]["video_id"].as_str().unwrap()], "cooking", "{feed:#?}");
+    let watched: std::collections::HashSet<&str> = watches.iter().map(|w| w.video_id.as_str()).collect();
+    assert!(feed.iter().all(|l| !watched.contains(l["video_id"].as_str().unwrap())));
+    let store = vrd_store::Store::open(std::path::Path::new(&db)).unwrap();
+    let (_, saved) = store.latest_feed().unwrap().expect("the feed is saved in the store");
+    assert_eq!(saved[0].video_id, feed[0]["video_id"].as_str().unwrap());
+    assert!(saved[0].scores["pick"] > 0.0);
+}
