@@ -179,6 +179,10 @@ pub fn rank(
     let order: Vec<usize> = returning.iter().copied().chain(rest.into_iter().map(|k| shortlist[k])).collect();
     let activity = s.explain.then(|| activity_summary(&now.events));
     let tz = saved.card.context.tz()?;
+    let mut pick_reasons = match (pick, s.explain) {
+        (Some(p), true) => p.reasons(&order.iter().map(|&i| pool[i]).collect::<Vec<_>>(), tz),
+        _ => vec![Vec::new(); order.len()],
+    };
     Ok(order
         .into_iter()
         .enumerate()
@@ -200,9 +204,7 @@ pub fn rank(
                 reasons.extend(explain(interest[i], right_time[i], scored[i].1, saved, a));
             }
             let row = pool[i].1;
-            if let (Some(p), true) = (pick, s.explain) {
-                reasons.extend(p.reasons(v, row, tz));
-            }
+            reasons.append(&mut pick_reasons[rank]);
             if let Some((title, sim)) = liked.and_then(|l| l.nearest(embeddings, embeddings.row(row), row)) {
                 reasons.push(format!("like \"{title}\" you liked ({sim:.2})"));
             }

@@ -123,7 +123,13 @@ fn channel_familiarity(history: &[WatchEvent]) -> HashMap<&str, f64> {
         }
     }
     let most = counts.values().copied().max().unwrap_or(0) as f64;
-    counts.into_iter().map(|(c, n)| (c, (n as f64).ln_1p() / most.ln_1p())).collect()
+    counts.into_iter().map(|(c, n)| (c, familiarity(n as f64, most))).collect()
+}
+
+/// A channel watched `n` times, against the most watched channel's `most`: ln(1 + n) /
+/// ln(1 + most), 1 for the most watched, 0 for one never watched.
+pub fn familiarity(n: f64, most: f64) -> f64 {
+    n.ln_1p() / most.ln_1p()
 }
 
 /// `(1 − w)·a + w·b`, both at unit length first, so `w` is the share whatever the counts.

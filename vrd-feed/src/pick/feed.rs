@@ -102,11 +102,17 @@ impl<'a> Picker<'a> {
         softmax(&scores)
     }
 
-    /// Why the model puts `video` where it does, in words.
-    pub fn reasons(&self, video: &Video, row: usize, tz: Tz) -> Vec<String> {
+    /// Why the model puts each of `items` (a video and its row in the embeddings) where it
+    /// does, in words; the moment is made once for all of them.
+    pub fn reasons(&self, items: &[(&Video, usize)], tz: Tz) -> Vec<Vec<String>> {
         let moment = self.past.moment(self.at);
-        let c = candidate_of(video, self.embeddings.row(row));
-        reasons(&moment, &moment.facts(&c), &moment.features(&c), video, tz)
+        items
+            .iter()
+            .map(|&(video, row)| {
+                let c = candidate_of(video, self.embeddings.row(row));
+                reasons(&moment, &moment.facts(&c), &moment.features(&c), video, tz)
+            })
+            .collect()
     }
 }
 
@@ -150,12 +156,16 @@ pub fn rank(
         })
         .take(s.top)
         .collect();
+    let mut reasons = match s.explain {
+        true => picker.reasons(&order.iter().map(|&i| pool[i]).collect::<Vec<_>>(), s.timezone),
+        false => vec![Vec::new(); order.len()],
+    };
     Ok(order
         .into_iter()
         .enumerate()
         .map(|(rank, i)| {
-            let (video, row) = pool[i];
-            let reasons = if s.explain { picker.reasons(video, row, s.timezone) } else { Vec::new() };
+            let video = pool[i].0;
+            let reasons = std::mem::take(&mut reasons[rank]);
             let scores = BTreeMap::from([("pick".to_string(), probabilities[i])]);
             candidates::feed_item(rank + 1, video, probabilities[i], scores, reasons)
         })

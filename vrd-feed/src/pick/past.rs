@@ -6,6 +6,7 @@
 //! the two see the same state by construction.
 
 use super::features::{Candidate, Feature::*, Features, FEATURES};
+use crate::cold_start::{familiarity, recency_weighted_mean};
 use std::collections::{HashMap, VecDeque};
 use vrd_core::time::Timestamp;
 
@@ -111,11 +112,6 @@ impl Past {
         self.watches
     }
 
-    /// The latest watch's time.
-    pub fn last_at(&self) -> Option<Timestamp> {
-        self.last_at
-    }
-
     /// Adds the next watch. Watches come in time order: an earlier one than the last is a
     /// caller's bug.
     pub fn push(&mut self, w: &Watch) {
@@ -179,12 +175,12 @@ impl Past {
     pub fn moment(&self, t: Timestamp) -> Moment<'_> {
         assert!(self.last_at.is_none_or(|last| last < t), "a moment sees only watches strictly before it");
         assert!(self.searches.back().is_none_or(|s| s.0 < t), "a moment sees only searches strictly before it");
-        let newest = self.recent.back().map(|r| r.0);
-        let mut profile = vec![0f32; self.dim];
-        for (at, _, e) in &self.recent {
-            let age = days(newest.unwrap_or(*at) - *at);
-            axpy(&mut profile, 0.5f64.powf(age / INTEREST_HALF_LIFE_DAYS) as f32, e);
-        }
+        // The cold start's taste profile, over the same recent watches.
+        let profile = recency_weighted_mean(
+            self.recent.iter().rev().map(|(at, _, e)| (*at, e.as_slice())),
+            self.dim,
+            INTEREST_HALF_LIFE_DAYS,
+        );
         let hour = hour_of(t);
         let mut hour_profile = vec![0f32; self.dim];
         let mut near_hour = [0f32; 24];
@@ -239,11 +235,6 @@ impl Moment<'_> {
     /// The minutes since the last watch, if any.
     pub fn gap_minutes(&self) -> Option<f64> {
         self.gap_minutes
-    }
-
-    /// How many watches came before.
-    pub fn watches(&self) -> usize {
-        self.past.watches
     }
 
     /// The features of `c` at this moment, in [`FEATURES`] order.
@@ -304,7 +295,7 @@ impl Moment<'_> {
             // How much more than the person's usual this channel is watched near this hour.
             let near: f64 = ch.hours.iter().zip(&self.near_hour).map(|(&n, &w)| f64::from(n * w)).sum();
             f[ChannelHourLift] = ((near + 1.0) / (ch.count * self.share_near_hour + 1.0)).ln() as f32;
-            f[ChannelFamiliarity] = (ch.count.ln_1p() / self.most_watched_channel.ln_1p()) as f32;
+            f[ChannelFamiliarity] = familiarity(ch.count, self.most_watched_channel) as f32;
         } else {
             f[ChannelNew] = 1.0;
         }

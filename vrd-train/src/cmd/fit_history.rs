@@ -104,14 +104,9 @@ pub fn run(args: &FitArgs) -> Result<()> {
             args.media.display()
         );
     }
-    let trained = vrd_training::pick::train(
-        &data.inputs(&data.history, &data.candidates),
-        &sampling,
-        &options,
-        &data.embeddings.meta.model_id,
-    )?;
-    let card = &trained.card;
     let inputs = data.inputs(&data.history, &data.candidates);
+    let trained = vrd_training::pick::train(&inputs, &sampling, &options, &data.embeddings.meta.model_id)?;
+    let card = &trained.card;
     let folds =
         vrd_training::pick::folds::evaluate(&inputs, &sampling, &options, &data.embeddings.meta.model_id, args.folds)?;
     let summary: std::collections::BTreeMap<&str, f64> = folds

@@ -124,7 +124,11 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
         bail!("{}: {} titled watches; the benchmark needs 50 at least", args.history.display(), prepared.len());
     }
     let cut_at = prepared[((prepared.len() as f64) * args.cut) as usize].watched_at;
-    let train: Vec<WatchEvent> = data.history.iter().filter(|e| e.watched_at < cut_at).cloned().collect();
+    // The whole history in time order (stable: same-instant watches as read), so that the
+    // history before any moment is a prefix.
+    let mut by_time = data.history.clone();
+    by_time.sort_by_key(|e| e.watched_at);
+    let train = by_time[..by_time.partition_point(|e| e.watched_at < cut_at)].to_vec();
     let own: HashSet<&str> = data.history.iter().map(|e| e.video_id.as_str()).collect();
     let others: Vec<WatchEvent> = JsonlReader::open(Some(&args.others))?.read_all()?;
     let mut seen = HashSet::new();
@@ -209,7 +213,7 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
         let interest: Vec<&Video> = (0..args.interest_pool.min(test_others.len()))
             .map(|_| &test_others[rng.below(test_others.len())])
             .collect();
-        let history_before: Vec<WatchEvent> = data.history.iter().filter(|e| e.watched_at < t).cloned().collect();
+        let history_before = &by_time[..by_time.partition_point(|e| e.watched_at < t)];
         let target_video = &own_video[target.video_id.as_str()];
         let target_features = moment.features(&candidate_of(target_video, emb.row(index_of[target.video_id.as_str()])));
         let is_new_channel = target_features[ChannelNew] == 1.0;
@@ -239,7 +243,7 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
                     .push(-f64::from(f[ChannelDaysSinceLog]) - 100.0 * f64::from(f[ChannelNew]));
                 scores.entry("chance").or_default().push(0.0);
             }
-            scores.insert("cold_start", cold_start_scores(&history_before, &pool, emb)?);
+            scores.insert("cold_start", cold_start_scores(history_before, &pool, emb)?);
             let ranks: BTreeMap<&str, usize> = scores.iter().map(|(m, s)| (*m, rank_of_target(s, &tiebreak))).collect();
             let line = serde_json::json!({
                 "at": vrd_core::time::format_rfc3339(&t),
