@@ -179,6 +179,41 @@ fn with_answers_too_the_feed_blends_the_pick_into_interest_and_right_time() {
         }
         assert!(!line["reasons"].as_array().unwrap().is_empty());
     }
+
+    // The pick multiplies the answers' blend by (2r / (1 + r))^⅓, r the pick relative to an
+    // average candidate's: the same folder without pick.json ranks by the blend alone.
+    std::fs::create_dir(d("answers-only")).unwrap();
+    for file in ["model.json", "model.safetensors"] {
+        std::fs::copy(dir.path().join("model").join(file), dir.path().join("answers-only").join(file)).unwrap();
+    }
+    let (history, videos, events) = (person("watch-history.jsonl"), person("videos.jsonl"), person("app-events.jsonl"));
+    let whole_pool = |model: &str| {
+        let args = [&["--model", model, "--history", &history, "--candidates", &videos][..], &["--events", &events]];
+        let at = [
+            "--embeddings",
+            &d("media.safetensors"),
+            "--at",
+            "2026-10-20T22:00:00Z",
+            "-n",
+            "1000",
+            "--per-channel",
+            "1000",
+        ];
+        lines(&run("vrd-rank", &[args[0], args[1], &at[..]].concat()).stdout)
+    };
+    let (with, without) = (whole_pool(&d("model")), whole_pool(&d("answers-only")));
+    assert_eq!(with.len(), without.len(), "the same pool");
+    let picks: f64 = with.iter().map(|l| l["scores"]["pick"].as_f64().unwrap()).sum();
+    assert!((picks - 1.0).abs() < 1e-6, "the picks add up to 1 over the pool: {picks}");
+    let alone: HashMap<&str, f64> =
+        without.iter().map(|l| (l["video_id"].as_str().unwrap(), l["score"].as_f64().unwrap())).collect();
+    for line in &with {
+        assert!(line["scores"].get("pick").is_some() && without[0]["scores"].get("pick").is_none());
+        let r = line["scores"]["pick"].as_f64().unwrap() * with.len() as f64;
+        let expected = alone[line["video_id"].as_str().unwrap()] * (2.0 * r / (1.0 + r)).powf(1.0 / 3.0);
+        let score = line["score"].as_f64().unwrap();
+        assert!((score - expected).abs() < 1e-6 * expected.max(1e-9) + 1e-9, "{score} vs {expected}: {line}");
+    }
 }
 
 #[test]
