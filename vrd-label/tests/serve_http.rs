@@ -55,6 +55,11 @@ fn serve(db: &Path, extra: &[&str]) -> Served {
 
 /// One raw HTTP/1.1 exchange, so that every header is exactly what the test says.
 fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    http_bytes(port, method, path, headers, body.as_bytes())
+}
+
+/// [`http`] with any bytes as the body (not UTF-8, or far too long).
+fn http_bytes(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let mut request = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
@@ -64,10 +69,13 @@ fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &st
         request += &format!("{k}: {v}\r\n");
     }
     request += "\r\n";
-    request += body;
-    stream.write_all(request.as_bytes()).unwrap();
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    // A server that refuses early may close before it has read everything: the answer
+    // still comes back.
+    let _ = stream.write_all(&bytes);
     let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let _ = stream.read_to_string(&mut response);
     let status = response.split(' ').nth(1).unwrap().parse().unwrap();
     let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     (status, body)
@@ -173,6 +181,16 @@ fn the_page_serves_the_feed_and_stores_answers_only_from_itself() {
     assert!(label.labelled_at >= before - chrono::Duration::seconds(1), "given now");
     assert_eq!(http(port, "POST", "/api/label", &ours, r#"{"video_id":"vid2","kind":"later"}"#).0, 400);
     assert_eq!(http(port, "POST", "/api/label", &ours, "not json").0, 400);
+    // Bad bodies are the client's error, and nothing of them is stored.
+    let not_utf8 = b"{\"video_id\":\"vid2\",\"kind\":\"not-now\",\"x\":\"\xff\xfe\"}";
+    let (status, why) = http_bytes(port, "POST", "/api/label", &ours, not_utf8);
+    assert_eq!((status, why.contains("not UTF-8")), (400, true), "{why}");
+    let unknown = r#"{"video_id":"zzzzzzzzzzz","kind":"interest"}"#;
+    let (status, why) = http(port, "POST", "/api/label", &ours, unknown);
+    assert_eq!((status, why.contains("zzzzzzzzzzz")), (422, true), "an id the store never held: {why}");
+    let huge = format!(r#"{{"video_id":"vid2","kind":"interest","feed":"{}"}}"#, "9".repeat(10 << 20));
+    assert_eq!(http(port, "POST", "/api/label", &ours, &huge).0, 413, "10 MiB");
+    assert_eq!(Store::open(&db).unwrap().label_history().unwrap().len(), 1, "only the one good answer stored");
 
     let (status, undone) = http(port, "POST", "/api/undo", &ours, "{}");
     assert_eq!(status, 200, "{undone}");

@@ -139,8 +139,10 @@ impl Site {
                 if let Err(r) = self.guard.check_write(origin.as_deref(), token.as_deref()) {
                     return Ok(refused(r));
                 }
-                let mut body = String::new();
-                request.as_reader().take(64 * 1024).read_to_string(&mut body)?;
+                let body = match read_body(request) {
+                    Ok(body) => body,
+                    Err(refusal) => return Ok(refusal),
+                };
                 let mut store = store;
                 if path == "/api/undo" {
                     return match store.undo_last_label(Some(SOURCE))? {
@@ -148,17 +150,42 @@ impl Site {
                         None => Ok(text(409, "no answer from this page to undo")),
                     };
                 }
-                match answer_label(&body) {
-                    Ok(label) => {
-                        store.add_labels(std::slice::from_ref(&label), false)?;
-                        json(200, &serde_json::to_string(&label)?)
-                    }
-                    Err(e) => Ok(text(400, &format!("{e:#}"))),
+                let label = match answer_label(&body) {
+                    Ok(label) => label,
+                    Err(e) => return Ok(text(400, &format!("{e:#}"))),
+                };
+                // As `vrd-label add` without --allow-unknown: an answer about a video the
+                // store never held would train on nothing.
+                if store.known_video_ids([label.video_id.as_str()])?.is_empty() {
+                    let why = format!("no video {:?} in the store: answers are about its videos", label.video_id);
+                    return Ok(text(422, &why));
                 }
+                store.add_labels(std::slice::from_ref(&label), false)?;
+                json(200, &serde_json::to_string(&label)?)
             }
             _ => Ok(text(404, "not found")),
         }
     }
+}
+
+/// The most an answer's body may hold: the page's answers are a few dozen bytes.
+const MAX_BODY: usize = 16 * 1024;
+
+/// A write request's body as text, or the refusal a client's error gets: 413 over
+/// [`MAX_BODY`] (said by Content-Length or found while reading), 400 when not UTF-8.
+fn read_body(request: &mut Request) -> Result<String, Page> {
+    if request.body_length().is_some_and(|n| n > MAX_BODY) {
+        return Err(text(413, &format!("an answer is at most {MAX_BODY} bytes")));
+    }
+    let mut bytes = Vec::new();
+    if let Err(e) = request.as_reader().take(MAX_BODY as u64 + 1).read_to_end(&mut bytes) {
+        return Err(text(400, &format!("cannot read the request body: {e}")));
+    }
+    if bytes.len() > MAX_BODY {
+        return Err(text(413, &format!("an answer is at most {MAX_BODY} bytes")));
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| text(400, &format!("the body is not UTF-8 (byte {})", e.utf8_error().valid_up_to())))
 }
 
 /// A label from the page's JSON (`video_id`, `kind`, `feed`): given now, in that feed.
