@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod context;
 pub mod jsonl;
+pub mod label_files;
 pub mod metadata;
 pub mod output;
 pub mod records;

@@ -274,6 +274,51 @@ pub struct Search {
     pub source: String,
 }
 
+/// A feed the person follows: a YouTube channel they subscribe to (Takeout's
+/// `subscriptions.csv`) or any Atom/RSS feed of an OPML list. `vrd-ingest rss` fetches the
+/// subscribed feeds' uploads as candidates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subscription {
+    /// The feed's URL; for a YouTube channel, its channel feed.
+    pub feed: String,
+    /// The YouTube channel id (`UC…`), for a channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Where it came from, e.g. `takeout-subscriptions`, `opml`.
+    #[serde(default = "hand_written")]
+    pub source: String,
+}
+
+impl Subscription {
+    /// Where YouTube serves channel feeds.
+    pub const YOUTUBE: &'static str = "https://www.youtube.com";
+
+    /// A YouTube channel's subscription.
+    pub fn channel(channel_id: &str, title: Option<String>, source: &str) -> Subscription {
+        Subscription {
+            feed: Subscription::channel_feed(Subscription::YOUTUBE, channel_id),
+            channel_id: Some(channel_id.to_string()),
+            title,
+            source: source.to_string(),
+        }
+    }
+
+    /// A channel's feed URL at `base` (YouTube, or a mirror that serves the same paths).
+    pub fn channel_feed(base: &str, channel_id: &str) -> String {
+        format!("{}/feeds/videos.xml?channel_id={channel_id}", base.trim_end_matches('/'))
+    }
+
+    /// The URL to fetch: a channel's feed at `youtube_base`, else the feed as given.
+    pub fn feed_at(&self, youtube_base: &str) -> String {
+        match &self.channel_id {
+            Some(id) => Subscription::channel_feed(youtube_base, id),
+            None => self.feed.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Label {
     pub video_id: String,

@@ -191,6 +191,11 @@ fn normalize_channel_id(id: &str) -> String {
 
 /// The feed URLs of an OPML subscription list (`<outline xmlUrl="…">`).
 pub fn opml_feeds(text: &str, name: &str) -> Result<Vec<String>> {
+    Ok(opml_outlines(text, name)?.into_iter().map(|(url, _)| url).collect())
+}
+
+/// The feeds of an OPML list with their titles (`title`, else `text`).
+pub fn opml_outlines(text: &str, name: &str) -> Result<Vec<(String, Option<String>)>> {
     let mut reader = Reader::from_str(text.trim_start());
     let mut out = Vec::new();
     let mut saw_opml = false;
@@ -201,10 +206,18 @@ pub fn opml_feeds(text: &str, name: &str) -> Result<Vec<String>> {
                 let tag = local_name(&e);
                 saw_opml |= tag == "opml";
                 if tag == "outline" {
+                    let (mut url, mut title, mut text) = (None, None, None);
                     for a in e.attributes().flatten() {
-                        if a.key.as_ref() == b"xmlUrl" {
-                            out.push(a.unescape_value().map(|v| v.into_owned()).unwrap_or_default());
+                        let value = a.unescape_value().map(|v| v.into_owned()).unwrap_or_default();
+                        match a.key.as_ref() {
+                            b"xmlUrl" => url = Some(value),
+                            b"title" => title = Some(value),
+                            b"text" => text = Some(value),
+                            _ => {}
                         }
+                    }
+                    if let Some(url) = url {
+                        out.push((url, title.or(text).filter(|t| !t.trim().is_empty())));
                     }
                 }
             }

@@ -7,7 +7,9 @@ mod cmd;
 mod feeds;
 mod fuzz;
 mod stats;
+mod subscriptions;
 mod takeout;
+mod takeout_folder;
 mod takeout_html;
 mod youtube;
 
@@ -24,7 +26,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Google Takeout watch history (`watch-history.json` or `watch-history.html`) → watch
-    /// events (JSONL), oldest first.
+    /// events (JSONL), oldest first. Given the whole Takeout (its folder or .zip) and
+    /// --db: the watch and search histories, subscriptions and liked/disliked lists, in
+    /// any account language, into the store.
     ///
     /// Ads, removed videos and community posts are skipped and counted on stderr; a watch
     /// named by its URL only is kept with its title unknown.
@@ -43,6 +47,9 @@ enum Command {
     Youtube(youtube::YoutubeArgs),
     /// Channel feeds (YouTube channel Atom, other Atom/RSS) → candidate videos (JSONL).
     Rss(cmd::rss::RssArgs),
+    /// Takeout's subscriptions.csv (or an OPML list) → the subscribed feeds (JSONL, or
+    /// into the store for `rss --db`).
+    Subscriptions(cmd::subscriptions::SubscriptionsArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,5 +61,6 @@ fn main() -> ExitCode {
         Command::Youtube(args) => youtube::run(args),
         Command::Stats(args) => cmd::stats::run(&args),
         Command::Rss(args) => cmd::rss::run(&args),
+        Command::Subscriptions(args) => cmd::subscriptions::run(&args),
     })
 }

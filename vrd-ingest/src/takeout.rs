@@ -126,9 +126,8 @@ pub fn parse_watch_history_file(path: &Path, tz: Option<&Tz>) -> Result<TakeoutP
     entries_of(&text, tz).map(classify).map_err(|e| anyhow!("{name}:{e}"))
 }
 
-/// A watch history's text, JSON or HTML form; errors start with the line number (the fuzz
-/// tests' entry point).
-#[cfg(test)]
+/// A watch history's text, JSON or HTML form; errors start with the line number (for the
+/// caller to prefix with the file's name).
 pub fn parse_watch_history(text: &str, tz: Option<&Tz>) -> Result<TakeoutParse> {
     entries_of(text, tz).map(classify)
 }
@@ -137,6 +136,11 @@ pub fn parse_watch_history(text: &str, tz: Option<&Tz>) -> Result<TakeoutParse> 
 pub fn parse_search_history_file(path: &Path, tz: Option<&Tz>) -> Result<SearchParse> {
     let (name, text) = read_text(path)?;
     entries_of(&text, tz).map(classify_searches).map_err(|e| anyhow!("{name}:{e}"))
+}
+
+/// A search history's text, as [`parse_watch_history`].
+pub fn parse_search_history(text: &str, tz: Option<&Tz>) -> Result<SearchParse> {
+    entries_of(text, tz).map(classify_searches)
 }
 
 /// A Takeout file's name (for messages) and text (`-`: stdin).

@@ -19,7 +19,7 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use vrd_core::records::{AppEvent, Search, Video, WatchEvent};
+use vrd_core::records::{AppEvent, Search, Subscription, Video, WatchEvent};
 use vrd_core::time::Timestamp;
 
 pub struct Store {
@@ -50,6 +50,7 @@ struct Table {
 const WATCH_EVENTS: Table = Table { name: "watch_events", keys: &["video_id", "watched_at"] };
 const SEARCHES: Table = Table { name: "searches", keys: &["query", "searched_at"] };
 const VIDEOS: Table = Table { name: "videos", keys: &["video_id"] };
+const SUBSCRIPTIONS: Table = Table { name: "subscriptions", keys: &["feed"] };
 const APP_EVENTS: Table = Table { name: "app_events", keys: &["bucket", "start"] };
 
 /// How long a writer waits for another (a cron ingest beside a manual import) to finish.
@@ -116,6 +117,15 @@ impl Store {
     /// Every search, oldest first.
     pub fn searches(&self) -> Result<Vec<Search>> {
         self.records("SELECT record FROM searches ORDER BY searched_at, query", &[])
+    }
+
+    pub fn upsert_subscriptions(&mut self, subscriptions: &[Subscription]) -> Result<UpsertCounts> {
+        self.upsert(&SUBSCRIPTIONS, subscriptions.iter().map(|s| (vec![s.feed.clone()], s)), replace)
+    }
+
+    /// Every subscribed feed, by URL.
+    pub fn subscriptions(&self) -> Result<Vec<Subscription>> {
+        self.records("SELECT record FROM subscriptions ORDER BY feed", &[])
     }
 
     /// Videos are merged into what the store knows ([`Video::merged_over`]): a feed entry

@@ -51,6 +51,11 @@ const STEPS: &[&str] = &[
         record TEXT NOT NULL,
         PRIMARY KEY (query, searched_at)
      ) WITHOUT ROWID;",
+    // 5: the feeds the person subscribes to (Takeout's subscriptions, OPML lists).
+    "CREATE TABLE subscriptions (
+        feed TEXT NOT NULL PRIMARY KEY,
+        record TEXT NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 pub const LATEST: i64 = STEPS.len() as i64;

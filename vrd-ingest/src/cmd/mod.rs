@@ -4,6 +4,7 @@
 pub mod aw;
 pub mod rss;
 pub mod stats;
+pub mod subscriptions;
 pub mod takeout;
 
 use anyhow::Result;

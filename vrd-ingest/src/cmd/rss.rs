@@ -17,9 +17,14 @@ pub struct RssArgs {
     /// Write here instead of stdout.
     #[arg(short, long, conflicts_with = "db")]
     pub output: Option<PathBuf>,
-    /// Upsert into this vrd store instead.
+    /// Upsert into this vrd store instead; with no feeds or --opml given, fetch the
+    /// feeds the store's subscriptions name (vrd-ingest subscriptions, takeout).
     #[arg(long)]
     pub db: Option<PathBuf>,
+    /// Where YouTube channel feeds are fetched from (a mirror or proxy serving the same
+    /// `/feeds/videos.xml?channel_id=…` paths).
+    #[arg(long, env = "VRD_YOUTUBE_BASE", default_value = vrd_core::records::Subscription::YOUTUBE)]
+    pub youtube_base: String,
 }
 
 pub fn run(args: &RssArgs) -> Result<()> {
@@ -29,7 +34,18 @@ pub fn run(args: &RssArgs) -> Result<()> {
         sources.extend(feeds::opml_feeds(&text, &path.display().to_string())?);
     }
     if sources.is_empty() {
-        return Err(UsageError("no feeds: give feed files or URLs, or --opml".into()).into());
+        if let Some(db) = &args.db {
+            let subscribed = Store::open(db)?.subscriptions()?;
+            sources.extend(subscribed.iter().map(|s| s.feed_at(&args.youtube_base)));
+            eprintln!("vrd-ingest: {}: {} subscribed feeds", db.display(), sources.len());
+        }
+    }
+    if sources.is_empty() {
+        return Err(UsageError(
+            "no feeds: give feed files or URLs, or --opml, or --db with subscriptions in it (vrd-ingest subscriptions)"
+                .into(),
+        )
+        .into());
     }
     let mut videos = Vec::new();
     for source in &sources {

@@ -2,7 +2,7 @@
 //! searches, as JSONL or into the store.
 
 use super::write_jsonl;
-use crate::takeout;
+use crate::{takeout, takeout_folder};
 use anyhow::Result;
 use std::path::PathBuf;
 use vrd_core::time::Tz;
@@ -11,7 +11,8 @@ use vrd_store::Store;
 /// A Takeout activity file and where its records go, for `takeout` and `searches` alike.
 #[derive(clap::Args)]
 pub struct TakeoutFile {
-    /// The Takeout file, JSON or HTML form (`-` for stdin).
+    /// The Takeout file, JSON or HTML form (`-` for stdin); for `takeout`, also a whole
+    /// Takeout: the folder or the .zip Google sends (with --db).
     pub file: PathBuf,
     /// The account's IANA time zone, to read the HTML form's local dates right (its zone
     /// abbreviations are those of the export date, not of each entry).
@@ -26,8 +27,11 @@ pub struct TakeoutFile {
     pub db: Option<PathBuf>,
 }
 
-/// The watch history.
+/// The watch history; or, given a whole Takeout (folder or .zip), everything of it.
 pub fn run_watches(t: &TakeoutFile) -> Result<()> {
+    if takeout_folder::is_takeout(&t.file) {
+        return run_folder(t);
+    }
     let parsed = takeout::parse_watch_history_file(&t.file, t.timezone.as_ref())?;
     eprintln!("vrd-ingest: {}: {}", t.file.display(), parsed.summary());
     match &t.db {
@@ -55,4 +59,34 @@ pub fn run_searches(t: &TakeoutFile) -> Result<()> {
         }
         None => write_jsonl(&parsed.searches, t.output.as_deref()),
     }
+}
+
+/// A whole Takeout into the store: watches, searches, subscriptions, and the liked and
+/// disliked lists as answers. Everything is read and checked before anything is written.
+fn run_folder(t: &TakeoutFile) -> Result<()> {
+    let Some(db) = &t.db else {
+        return Err(vrd_core::cli::UsageError(format!(
+            "{}: a whole Takeout goes into the store: pass --db (or give one of its files for JSONL)",
+            t.file.display()
+        ))
+        .into());
+    };
+    let found = takeout_folder::read(&t.file, t.timezone.as_ref())?;
+    for line in found.report() {
+        eprintln!("vrd-ingest: {}: {line}", t.file.display());
+    }
+    if found.is_empty() {
+        anyhow::bail!(
+            "{}: no watch history, search history, subscriptions or liked list found in it",
+            t.file.display()
+        );
+    }
+    let mut store = Store::open(db)?;
+    let name = db.display();
+    eprintln!("vrd-ingest: {name}: watch events {}", store.upsert_watch_events(&found.watches)?);
+    eprintln!("vrd-ingest: {name}: searches {}", store.upsert_searches(&found.searches)?);
+    eprintln!("vrd-ingest: {name}: subscriptions {}", store.upsert_subscriptions(&found.subscriptions)?);
+    // A liked list read again (or undated, labelled now) is not a new judgment.
+    eprintln!("vrd-ingest: {name}: liked and disliked videos {}", store.add_labels(&found.labels, true)?);
+    Ok(())
 }

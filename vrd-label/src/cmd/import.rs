@@ -22,7 +22,7 @@ pub struct ImportArgs {
 
 pub fn run(db: &Path, args: &ImportArgs) -> Result<()> {
     let mut store = Store::open(db)?;
-    let parsed = import::read(&args.file, args.kind, &args.source)?;
+    let parsed = vrd_core::label_files::read(&args.file, args.kind, &args.source)?;
     if !args.allow_unknown {
         import::check_known(&store, &parsed.labels, |i| parsed.origins[i].clone())?;
     }

@@ -6,13 +6,12 @@ pub mod import;
 pub mod stats;
 pub mod undo;
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use vrd_core::records::LabelKind;
 
 /// A label kind as the person writes it (`not-now`, `not_now`, `right-time`…).
 pub fn parse_kind(text: &str) -> Result<LabelKind> {
-    LabelKind::parse(text.trim())
-        .ok_or_else(|| anyhow!("unknown label kind {text:?} (interest, uninterest, right-time, not-now, skip)"))
+    vrd_core::label_files::parse_kind(text)
 }
 
 /// clap's value parser for a kind on the command line.

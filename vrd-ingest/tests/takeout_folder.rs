@@ -1,0 +1,195 @@
+//! `vrd-ingest takeout DIR|ZIP`: a whole Takeout, as Google sends it, assembled from the
+//! real samples in ../shared/data (a German account's folder names), into the store; and
+//! `vrd-ingest subscriptions` with `rss --db` fetching the subscribed channels' feeds from a
+//! loopback server that serves the real RSS samples.
+
+mod common;
+
+use common::{ingest, repo, Reply, Server};
+use std::path::{Path, PathBuf};
+use vrd_store::Store;
+
+fn shared(path: &str) -> PathBuf {
+    let p = repo().join("../shared/data").join(path);
+    assert!(p.is_file(), "the real sample {} is missing (../shared/data)", p.display());
+    p
+}
+
+const KURZGESAGT: &str = "UCsXVk37bltHxD1rDPwtNM8Q";
+const PODTUBE: &str = "UC2_f3_-kgw2I8kqVY69rerg";
+
+/// A German account's Takeout: the real watch and search histories (HTML), subscriptions,
+/// a liked list holding two watched videos, and a playlist vrd does not use.
+fn takeout(root: &Path) -> PathBuf {
+    let yt = root.join("Takeout/YouTube und YouTube Music");
+    for dir in ["Verlauf", "Abos", "Playlists"] {
+        std::fs::create_dir_all(yt.join(dir)).unwrap();
+    }
+    std::fs::copy(shared("takeout/beytullahdizman-watch-history.html"), yt.join("Verlauf/Wiedergabeverlauf.html"))
+        .unwrap();
+    std::fs::copy(shared("takeout/beytullahdizman-search-history.html"), yt.join("Verlauf/Suchverlauf.html")).unwrap();
+    std::fs::write(
+        yt.join("Abos/Abos.csv"),
+        format!(
+            "Kanal-ID,Kanal-URL,Kanaltitel\n{KURZGESAGT},http://www.youtube.com/channel/{KURZGESAGT},Kurzgesagt – In a Nutshell\n\
+             {PODTUBE},http://www.youtube.com/channel/{PODTUBE},Podtube\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        yt.join("Playlists/Videos mit \"Mag ich\"-Bewertung.csv"),
+        "Video-ID,Zeitstempel der Erstellung des Playlist-Videos\nEr5X_clRDZI,2023-07-01T12:34:56+00:00\n2DIdtwlt8_o,2023-07-02T08:00:00+00:00\n",
+    )
+    .unwrap();
+    std::fs::write(
+        yt.join("Playlists/Später ansehen-Videos.csv"),
+        "Video-ID,Zeitstempel\nabc,2023-07-01T12:34:56+00:00\n",
+    )
+    .unwrap();
+    root.join("Takeout")
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let out = ingest(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{args:?}: {stderr}");
+    stderr
+}
+
+#[test]
+fn a_whole_takeout_folder_and_its_zip_go_into_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = takeout(dir.path());
+    let db = dir.path().join("vrd.db");
+    let tz = ["--timezone", "Europe/Istanbul"];
+    let said = run_ok(&[&["takeout", folder.to_str().unwrap(), "--db", db.to_str().unwrap()], &tz[..]].concat());
+    for line in [
+        "watch history: 1122 watches from",
+        "search history: 384 searches from",
+        "subscriptions: 2 channels from",
+        "liked videos: 2 videos from",
+        "disliked videos: not found",
+        "not used: 1",
+    ] {
+        assert!(said.contains(line), "{line:?} in:\n{said}");
+    }
+    let store = Store::open(&db).unwrap();
+    // The same as ingesting each file on its own.
+    let single = dir.path().join("single.db");
+    let history = shared("takeout/beytullahdizman-watch-history.html");
+    run_ok(&[&["takeout", history.to_str().unwrap(), "--db", single.to_str().unwrap()], &tz[..]].concat());
+    let searches = shared("takeout/beytullahdizman-search-history.html");
+    run_ok(&[&["searches", searches.to_str().unwrap(), "--db", single.to_str().unwrap()], &tz[..]].concat());
+    let single = Store::open(&single).unwrap();
+    assert_eq!(store.watch_events().unwrap(), single.watch_events().unwrap());
+    assert_eq!(store.searches().unwrap(), single.searches().unwrap());
+    let subs = store.subscriptions().unwrap();
+    assert_eq!(subs.len(), 2);
+    assert!(subs.iter().any(
+        |s| s.channel_id.as_deref() == Some(KURZGESAGT) && s.title.as_deref() == Some("Kurzgesagt – In a Nutshell")
+    ));
+    let labels = store.label_history().unwrap();
+    assert_eq!(labels.len(), 2);
+    assert!(labels.iter().all(|l| l.kind == vrd_core::records::LabelKind::Interest && l.source == "takeout-liked"));
+
+    // Again: nothing new. From the .zip Google sends: the same store.
+    let again = run_ok(&[&["takeout", folder.to_str().unwrap(), "--db", db.to_str().unwrap()], &tz[..]].concat());
+    assert!(again.contains("watch events 0 new, 0 updated, 1122 unchanged"), "{again}");
+    assert!(again.contains("liked and disliked videos 0 added, 2 already present"), "{again}");
+    let zip_path = dir.path().join("takeout-20261206T000000Z-001.zip");
+    zip_folder(&folder, &zip_path);
+    let zipped = dir.path().join("zipped.db");
+    run_ok(&[&["takeout", zip_path.to_str().unwrap(), "--db", zipped.to_str().unwrap()], &tz[..]].concat());
+    let zipped = Store::open(&zipped).unwrap();
+    assert_eq!(zipped.watch_events().unwrap(), store.watch_events().unwrap());
+    assert_eq!(zipped.searches().unwrap(), store.searches().unwrap());
+    assert_eq!(zipped.subscriptions().unwrap(), subs);
+}
+
+#[test]
+fn a_takeout_without_what_vrd_reads_or_without_a_store_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = takeout(dir.path());
+    let out = ingest(&["takeout", folder.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "no --db: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --db"));
+    let empty = dir.path().join("Takeout-empty/YouTube and YouTube Music/playlists");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(empty.join("Watch later-videos.csv"), "Video ID,Time\nabc,2023-07-01T12:34:56+00:00\n").unwrap();
+    let db = dir.path().join("vrd.db");
+    let out = ingest(&["takeout", dir.path().join("Takeout-empty").to_str().unwrap(), "--db", db.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("watch history: not found") && stderr.contains("no watch history"), "{stderr}");
+    // A history file that does not read names itself, and nothing is written.
+    let broken = takeout(&dir.path().join("broken"));
+    std::fs::write(
+        broken.join("YouTube und YouTube Music/Verlauf/Wiedergabeverlauf.html"),
+        "<html><body><div class=\"outer-cell\">x",
+    )
+    .unwrap();
+    let out = ingest(&["takeout", broken.to_str().unwrap(), "--db", db.to_str().unwrap(), "--timezone", "UTC"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Wiedergabeverlauf.html"), "{stderr}");
+    assert!(Store::open(&db).unwrap().subscriptions().unwrap().is_empty(), "nothing written");
+}
+
+#[test]
+fn subscriptions_become_the_feeds_rss_fetches() {
+    let dir = tempfile::tempdir().unwrap();
+    // Each channel's feed is a real sample, served on loopback as YouTube serves it.
+    let server = Server::start(move |request| {
+        let file = match request.param("channel_id") {
+            Some(KURZGESAGT) => "rss/mikemad-youtube-feed.xml",
+            Some(PODTUBE) => "rss/dyeray-podtube.xml",
+            _ => return Reply { status: 404, content_type: "text/plain", body: "no such channel".into() },
+        };
+        let body = std::fs::read_to_string(shared(file)).unwrap();
+        Reply { status: 200, content_type: "application/atom+xml", body }
+    });
+    let csv = dir.path().join("subscriptions.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "Channel Id,Channel Url,Channel Title\n{KURZGESAGT},http://www.youtube.com/channel/{KURZGESAGT},Kurzgesagt\n\
+             {PODTUBE},http://www.youtube.com/channel/{PODTUBE},Podtube\n"
+        ),
+    )
+    .unwrap();
+    let out = ingest(&["subscriptions", csv.to_str().unwrap()]);
+    let lines = common::json_lines(&out);
+    assert_eq!(lines[0]["feed"], format!("https://www.youtube.com/feeds/videos.xml?channel_id={KURZGESAGT}"));
+    let db = dir.path().join("vrd.db");
+    run_ok(&["subscriptions", csv.to_str().unwrap(), "--db", db.to_str().unwrap()]);
+    let out = std::process::Command::new(common::BIN)
+        .args(["rss", "--db", db.to_str().unwrap()])
+        .env("VRD_YOUTUBE_BASE", &server.base)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("2 subscribed feeds") && stderr.contains("videos 30 new"), "{stderr}");
+    assert_eq!(Store::open(&db).unwrap().videos().unwrap().len(), 30);
+    assert_eq!(server.requests().len(), 2, "one request per channel");
+}
+
+/// Zips `folder` as Takeout does (paths from the `Takeout/` folder down).
+fn zip_folder(folder: &Path, out: &Path) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(out).unwrap());
+    let base = folder.parent().unwrap();
+    let mut todo = vec![folder.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+                continue;
+            }
+            let name = path.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            zip.start_file(name, zip::write::FileOptions::default()).unwrap();
+            std::io::Write::write_all(&mut zip, &std::fs::read(&path).unwrap()).unwrap();
+        }
+    }
+    zip.finish().unwrap();
+}
