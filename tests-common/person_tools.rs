@@ -1,5 +1,7 @@
 //! The simulated person's fixture files and the built tools beside a test's binary, for
-//! the tests that train and rank through the real tools (`#[path]`-included).
+//! the tests that train and rank through the real tools (`#[path]`-included; not every
+//! test uses every helper).
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

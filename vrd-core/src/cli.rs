@@ -101,6 +101,23 @@ pub fn time_arg(s: &str) -> Result<crate::time::Timestamp, String> {
     crate::time::parse_rfc3339(s).map_err(|e| e.to_string())
 }
 
+/// clap's value parser for a length of time: `6h`, `90m`, `1800s`, `1d`.
+pub fn duration_arg(s: &str) -> Result<chrono::Duration, String> {
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num.parse().map_err(|_| format!("{s:?}: expected a number and a unit, like 6h"))?;
+    let d = match unit {
+        "s" => chrono::Duration::seconds(n),
+        "m" => chrono::Duration::minutes(n),
+        "h" => chrono::Duration::hours(n),
+        "d" => chrono::Duration::days(n),
+        _ => return Err(format!("{s:?}: unit must be s, m, h or d")),
+    };
+    if n <= 0 {
+        return Err(format!("{s:?}: the window must be longer than zero"));
+    }
+    Ok(d)
+}
+
 /// clap's value parser for `--timezone`: an IANA name, so a misspelt zone is a usage error
 /// in every tool.
 pub fn timezone_arg(s: &str) -> Result<crate::time::Tz, String> {

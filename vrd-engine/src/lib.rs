@@ -2,11 +2,14 @@
 //! ours, no environment and no command line: the saved model folder and its card
 //! (`saved`), ranking with a trained model (`rank`: the moment cut as training cut it,
 //! calibrated probabilities, deferred videos back when they fit, over `vrd-feed`'s
-//! selection), where a text model is found (`model_dir`: flag, `VRD_MODEL`, the installed
+//! selection), the activity context file (`context_file`), the embeddings cache completed
+//! with what it lacks (`embeddings_cache`), where a text model is found (`model_dir`: flag, `VRD_MODEL`, the installed
 //! or packaged default), the person's searches embedded as the videos are (`queries`),
 //! device and precision options typed for clap (`runtime`), and the `--version` of the
 //! tools that run on libtorch (`version`).
 
+pub mod context_file;
+pub mod embeddings_cache;
 pub mod model_dir;
 pub mod queries;
 pub mod rank;

@@ -2,7 +2,7 @@
 //! the feed ranked by the cold start or the trained model, written and saved.
 
 use crate::cli::Cli;
-use crate::{feed_format, missing, searches};
+use crate::{feed_format, searches};
 use anyhow::{Context, Result};
 use vrd_aw::timeline::Source;
 use vrd_core::cli::UsageError;
@@ -271,7 +271,7 @@ fn load_embeddings(cli: &Cli, videos: &[MediaText]) -> Result<(Embeddings, usize
     } else {
         None
     };
-    let (embeddings, added) = missing::complete(cache, videos, cli.media_model.as_deref())?;
+    let (embeddings, added) = vrd_engine::embeddings_cache::complete(cache, videos, cli.media_model.as_deref())?;
     if added > 0 && !cli.quiet {
         eprintln!("vrd-rank: encoded {added} videos that {} lacked", path.display());
     }

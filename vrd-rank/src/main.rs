@@ -8,7 +8,6 @@
 mod cli;
 mod feed;
 mod feed_format;
-mod missing;
 mod searches;
 
 use std::process::ExitCode;

@@ -16,11 +16,31 @@ use vrd_training::net::{Arch, Net};
 use vrd_training::train::{self, TrainOptions};
 use vrd_training::{data, evaluate, plot, resume};
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 pub struct FitArgs {
+    /// Everything from this vrd store instead of files: the answers, videos, watch
+    /// history, searches and app timeline (embeddings from --embeddings, completed there
+    /// with what it lacks; the activity windows cut here). The same model as the files give.
+    #[arg(long, conflicts_with_all = ["labels", "videos", "media", "context", "history", "candidates", "searches"])]
+    pub(crate) db: Option<PathBuf>,
+    /// With --db: the media embeddings cache (vrd-encode media, vrd-rank --embeddings);
+    /// videos it lacks are encoded with --media-model and added to it.
+    #[arg(long, requires = "db")]
+    pub(crate) embeddings: Option<PathBuf>,
+    /// With --db: the activity window before each answer (as vrd-encode context --window).
+    #[arg(long, requires = "db", default_value = "6h", value_parser = vrd_core::cli::duration_arg)]
+    pub(crate) window: chrono::Duration,
+    /// With --db: the person's IANA time zone for the activity's time of day (default: the
+    /// system's).
+    #[arg(long, requires = "db", value_parser = vrd_core::cli::timezone_arg)]
+    pub(crate) timezone: Option<vrd_core::time::Tz>,
+    /// With --db: the sentence-encoder folder for activity texts (default: the packaged
+    /// model).
+    #[arg(long, requires = "db")]
+    pub(crate) context_model: Option<PathBuf>,
     /// Labels (vrd-label export): the interest and right-time heads. Optional with
     /// --history, which is enough for a model.
-    #[arg(long, required_unless_present = "history", requires_all = ["videos", "context"])]
+    #[arg(long, required_unless_present_any = ["history", "db"], requires_all = ["videos", "context"])]
     pub(crate) labels: Option<PathBuf>,
     /// Video records (for durations, and upload times for the history's model), e.g.
     /// from vrd-ingest.
@@ -28,11 +48,11 @@ pub struct FitArgs {
     pub(crate) videos: Option<PathBuf>,
     /// The videos' embeddings (vrd-encode media): of the labelled videos, and of the
     /// history's and --candidates' videos for the next-watch model.
-    #[arg(long)]
-    pub(crate) media: PathBuf,
+    #[arg(long, required_unless_present = "db")]
+    pub(crate) media: Option<PathBuf>,
     /// The activity before each label (vrd-encode context --labels, same labels file).
     #[arg(long)]
-    context: Option<PathBuf>,
+    pub(crate) context: Option<PathBuf>,
     /// The watch history (vrd-ingest takeout JSONL): learn the next-watch model from it,
     /// every first watch a positive at its moment (pick.json in --out).
     #[arg(long)]
@@ -45,9 +65,10 @@ pub struct FitArgs {
     /// the candidate against the queries before each moment.
     #[arg(long, requires = "history")]
     pub(crate) searches: Option<PathBuf>,
-    /// The model folder that made --media, to embed the searches' queries alike (default:
-    /// VRD_MODEL, then the packaged model).
-    #[arg(long, requires = "searches")]
+    /// The model folder that made --media (--embeddings), to embed the searches' queries
+    /// (and with --db, the videos the cache lacks) alike (default: VRD_MODEL, then the
+    /// packaged model).
+    #[arg(long)]
     pub(crate) media_model: Option<PathBuf>,
     /// Where the trained model goes (a folder: model.safetensors + model.json; pick.json
     /// for the history's model).
@@ -120,6 +141,9 @@ pub struct FitArgs {
 }
 
 pub fn run(args: &FitArgs) -> Result<()> {
+    if let Some(db) = &args.db {
+        return super::fit_store::run(args, db);
+    }
     if args.history.is_some() {
         super::fit_history::run(args)?;
     }
@@ -223,7 +247,7 @@ fn load(args: &FitArgs) -> Result<(data::Dataset, Arch)> {
     let mut data = data::load(&data::Sources {
         labels: required(&args.labels),
         videos: required(&args.videos),
-        media: &args.media,
+        media: required(&args.media),
         context: required(&args.context),
     })?;
     let arch = match args.arch {

@@ -79,11 +79,12 @@ pub fn options(args: &FitArgs) -> (Sampling, FitOptions) {
 
 pub fn run(args: &FitArgs) -> Result<()> {
     let history = args.history.as_deref().expect("called with --history");
+    let media = args.media.as_deref().expect("clap requires --media without --db");
     let data = HistoryInputs::read(&HistoryFiles {
         history,
         candidates: args.candidates.as_deref(),
         videos: args.videos.as_deref(),
-        media: &args.media,
+        media,
         searches: args.searches.as_deref(),
         media_model: args.media_model.as_deref(),
     })?;
@@ -101,7 +102,7 @@ pub fn run(args: &FitArgs) -> Result<()> {
         eprintln!(
             "vrd-train: {} titled watches have no embedding in {} and are left out (run vrd-encode media over the history)",
             titled - embedded,
-            args.media.display()
+            media.display()
         );
     }
     let inputs = data.inputs(&data.history, &data.candidates);

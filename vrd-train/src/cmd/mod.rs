@@ -3,5 +3,6 @@
 pub mod bench;
 pub mod fit;
 pub mod fit_history;
+pub mod fit_store;
 pub mod next_watch;
 pub mod simulate;

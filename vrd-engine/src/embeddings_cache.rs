@@ -1,4 +1,4 @@
-//! Videos the embeddings cache does not cover yet (uploads a feed brought in since the
+//! The media embeddings cache completed: videos it does not cover yet (uploads a feed brought in since the
 //! last `vrd-encode media` run, or everything on a first run without a cache) are encoded
 //! here with the model that made the cache, so a cron job's ranking never silently drops
 //! the newest videos; the caller writes the grown cache back once the feed is made.
@@ -38,7 +38,7 @@ pub fn complete(cache: Option<Embeddings>, videos: &[MediaText], model: Option<&
             return Ok((cache, 0));
         }
     }
-    let dir = vrd_engine::model_dir::resolve_model_dir(model)?;
+    let dir = crate::model_dir::resolve_model_dir(model)?;
     let encoder = SentenceEncoder::load(&dir, &SentenceEncoderOptions::default())?;
     let mut cache = match cache {
         Some(c) => c,

@@ -1,0 +1,254 @@
+//! The activity context file (`vrd_core::context::FORMAT`): for each anchor (a label's
+//! moment, listed times, now), the app activity just before it as fixed-size tensors that
+//! training and ranking read. `vrd-encode context` writes it from its options, `vrd-train
+//! fit --db` from the store; both through [`write`], so the two give the same bytes.
+//!
+//! Tensors: `emb` [anchors, L, D] (f32, or f16 with `half`), `num` [anchors, L, 5] (see
+//! `vrd_core::context::FEATURES`), `app` and `category` [anchors, L] (i64 hashed
+//! identities), `seconds` [anchors, L] (f32), `mask` [anchors, L] (u8, 1 = event); events
+//! oldest first, padding at the end; an anchor without activity has an all-zero mask.
+//! Metadata: the [`ContextSpec`] (model id, window, time zone, features, the duration
+//! statistics) and the anchor ids and times.
+
+use anyhow::Result;
+use safetensors::Dtype;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use vrd_core::cli::progress_bar;
+use vrd_core::context::{
+    event_text, prepare_timeline, windows, Anchor, ContextSpec, DurationStats, Timeline, WindowArrays, WindowEvent,
+    WindowSpec, APP_BUCKETS, FEATURES,
+};
+use vrd_core::records::AppEvent;
+use vrd_core::tensors::{f32_bytes, EmbeddingMeta, EmbeddingReader, EmbeddingWriter, SafetensorsWriter, TensorSpec};
+use vrd_core::text::text_hash;
+use vrd_core::time::Tz;
+use vrd_model::SentenceEncoder;
+
+/// The window before each anchor unless told otherwise.
+pub const DEFAULT_WINDOW: chrono::Duration = chrono::Duration::hours(6);
+/// The most recent events a window keeps unless told otherwise.
+pub const DEFAULT_MAX_EVENTS: usize = 64;
+
+/// How the windows are cut and their texts encoded.
+pub struct ContextOptions {
+    pub window: chrono::Duration,
+    pub max_events: usize,
+    /// The person's time zone, for the time-of-day features.
+    pub timezone: Tz,
+    /// Prefix for every event text, e.g. "passage: " for e5 models.
+    pub prefix: String,
+    /// A text-embedding cache file, read and updated.
+    pub cache: Option<PathBuf>,
+    /// Event embeddings as f16.
+    pub half: bool,
+    pub batch_size: usize,
+    /// The duration statistics to use (ranking: the training run's); None fits them here.
+    pub stats: Option<DurationStats>,
+}
+
+impl ContextOptions {
+    /// The defaults `vrd-encode context` has without options, in `timezone`.
+    pub fn defaults(timezone: Tz) -> ContextOptions {
+        ContextOptions {
+            window: DEFAULT_WINDOW,
+            max_events: DEFAULT_MAX_EVENTS,
+            timezone,
+            prefix: String::new(),
+            cache: None,
+            half: false,
+            batch_size: 64,
+            stats: None,
+        }
+    }
+}
+
+/// The app events a store holds around `anchors`' windows, as a timeline (events that
+/// start up to a day before the earliest window may still reach into it).
+pub fn store_timeline(store: &vrd_store::Store, anchors: &[Anchor], window: chrono::Duration) -> Result<Timeline> {
+    let (Some(first), Some(last)) = (anchors.iter().map(|a| a.at).min(), anchors.iter().map(|a| a.at).max()) else {
+        return Ok(Timeline::default());
+    };
+    let from = first - window - chrono::Duration::days(1);
+    let events: Vec<AppEvent> = store.app_events(Some(&from), Some(&last))?;
+    let name = store.path().display().to_string();
+    prepare_timeline(events, |i| format!("{name}: app event {}", i + 1))
+}
+
+/// Cuts each anchor's window from `timeline`, encodes the events' texts with `encoder`, and
+/// writes the context file to `output` (complete or not at all).
+pub fn write(
+    timeline: &Timeline,
+    anchors: &[Anchor],
+    opts: &ContextOptions,
+    encoder: &SentenceEncoder,
+    output: &Path,
+) -> Result<()> {
+    let spec = WindowSpec { length: opts.window, max_events: opts.max_events };
+    let started = Instant::now();
+    let windows = windows(timeline, anchors, &spec)?;
+    eprintln!(
+        "vrd: {} app events, {} anchors: windows cut in {:.2}s",
+        timeline.len(),
+        anchors.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let stats = match opts.stats {
+        Some(s) => s,
+        None => DurationStats::fit(windows.iter().flatten().map(|e| e.duration_s)),
+    };
+    let vectors = embed_distinct_texts(encoder, &windows, opts)?;
+    write_output(output, opts, anchors, &windows, &vectors, encoder, &stats)
+}
+
+/// Encodes every distinct event text once (a window title seen in a thousand windows is
+/// one encoding), reusing the cache file where it has the text from the same model.
+fn embed_distinct_texts(
+    encoder: &SentenceEncoder,
+    windows: &[Vec<WindowEvent>],
+    opts: &ContextOptions,
+) -> Result<HashMap<String, Vec<f32>>> {
+    let mut vectors: HashMap<String, Vec<f32>> = HashMap::new();
+    for e in windows.iter().flatten() {
+        vectors.entry(format!("{}{}", opts.prefix, event_text(e))).or_default();
+    }
+    let total_events: usize = windows.iter().map(Vec::len).sum();
+    let cached = match &opts.cache {
+        Some(p) if p.exists() => load_cache(p, encoder.model_id(), &mut vectors)?,
+        _ => 0,
+    };
+    let todo: Vec<String> = vectors.iter().filter(|(_, v)| v.is_empty()).map(|(t, _)| t.clone()).collect();
+    let refs: Vec<&str> = todo.iter().map(String::as_str).collect();
+    let progress = progress_bar(refs.len(), "encoding event texts");
+    let started = Instant::now();
+    let dim = encoder.dim();
+    encoder.embed_each(&refs, opts.batch_size, |rows, values| {
+        for (k, &i) in rows.iter().enumerate() {
+            vectors.insert(todo[i].clone(), values[k * dim..(k + 1) * dim].to_vec());
+        }
+        progress.inc(rows.len() as u64);
+        Ok(())
+    })?;
+    progress.finish_and_clear();
+    eprintln!(
+        "vrd: {} window events, {} distinct texts: {} encoded, {} from the cache ({:.2}s)",
+        total_events,
+        vectors.len(),
+        todo.len(),
+        cached,
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(p) = &opts.cache {
+        save_cache(p, encoder, &vectors)?;
+    }
+    Ok(vectors)
+}
+
+/// The cache is an embeddings file whose ids are the texts themselves.
+fn load_cache(path: &Path, model_id: &str, vectors: &mut HashMap<String, Vec<f32>>) -> Result<usize> {
+    let cache = EmbeddingReader::open(path)?;
+    if cache.meta.model_id != model_id {
+        eprintln!("vrd: cache {} was made by {}; not used", path.display(), cache.meta.model_id);
+        return Ok(0);
+    }
+    let mut hits = 0;
+    for (text, row) in cache.index() {
+        if let Some(v) = vectors.get_mut(text) {
+            cache.read_row(row, v)?;
+            hits += 1;
+        }
+    }
+    Ok(hits)
+}
+
+fn save_cache(path: &Path, encoder: &SentenceEncoder, vectors: &HashMap<String, Vec<f32>>) -> Result<()> {
+    // Keep what the cache already had, add what is new.
+    let mut all: BTreeMap<String, Vec<f32>> = BTreeMap::new();
+    if path.exists() {
+        let old = EmbeddingReader::open(path)?;
+        if old.meta.model_id == encoder.model_id() {
+            let mut v = Vec::new();
+            for (i, text) in old.meta.ids.iter().enumerate() {
+                old.read_row(i, &mut v)?;
+                all.insert(text.clone(), v.clone());
+            }
+        }
+    }
+    all.extend(vectors.iter().map(|(t, v)| (t.clone(), v.clone())));
+    let meta = EmbeddingMeta {
+        model_id: encoder.model_id().to_string(),
+        dim: encoder.dim(),
+        ids: all.keys().cloned().collect(),
+        text_hashes: all.keys().map(|t| text_hash(&[t])).collect(),
+    };
+    let mut w = EmbeddingWriter::create(path, &meta)?;
+    for (i, v) in all.values().enumerate() {
+        w.write_rows(&[i], v)?;
+    }
+    w.finish()
+}
+
+fn write_output(
+    output: &Path,
+    opts: &ContextOptions,
+    anchors: &[Anchor],
+    windows: &[Vec<WindowEvent>],
+    vectors: &HashMap<String, Vec<f32>>,
+    encoder: &SentenceEncoder,
+    stats: &DurationStats,
+) -> Result<()> {
+    let tz = &opts.timezone;
+    let (a, l, d, f) = (anchors.len(), opts.max_events, encoder.dim(), FEATURES.len());
+    let spec = ContextSpec {
+        model_id: encoder.model_id().to_string(),
+        text_prefix: opts.prefix.clone(),
+        window_s: opts.window.num_seconds(),
+        max_events: l,
+        timezone: tz.name().to_string(),
+        features: FEATURES.iter().map(|f| f.to_string()).collect(),
+        duration: *stats,
+        app_buckets: APP_BUCKETS,
+    };
+    let emb_dtype = if opts.half { Dtype::F16 } else { Dtype::F32 };
+    let specs = [
+        TensorSpec::new("emb", emb_dtype, &[a, l, d]),
+        TensorSpec::new("num", Dtype::F32, &[a, l, f]),
+        TensorSpec::new("mask", Dtype::U8, &[a, l]),
+        TensorSpec::new("app", Dtype::I64, &[a, l]),
+        TensorSpec::new("category", Dtype::I64, &[a, l]),
+        TensorSpec::new("seconds", Dtype::F32, &[a, l]),
+    ];
+    let writer = SafetensorsWriter::create(output, &specs, &spec.to_metadata(anchors)?)?;
+    let elem = if opts.half { 2 } else { 4 };
+    let i64_bytes = |v: &[i64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    for (i, window) in windows.iter().enumerate() {
+        let mut emb: Vec<u8> = Vec::with_capacity(window.len() * d * elem);
+        for e in window {
+            let v = &vectors[&format!("{}{}", opts.prefix, event_text(e))];
+            if opts.half {
+                emb.extend(v.iter().flat_map(|x| half::f16::from_f32(*x).to_le_bytes()));
+            } else {
+                emb.extend(f32_bytes(v));
+            }
+        }
+        let arrays = WindowArrays::new(window, &spec, tz);
+        // Padding rows of `emb` stay zero (the file is created zero-filled).
+        writer.write(0, i * l * d * elem, &emb)?;
+        writer.write(1, i * l * f * 4, &f32_bytes(&arrays.num))?;
+        writer.write(2, i * l, &arrays.mask)?;
+        writer.write(3, i * l * 8, &i64_bytes(&arrays.app))?;
+        writer.write(4, i * l * 8, &i64_bytes(&arrays.category))?;
+        writer.write(5, i * l * 4, &f32_bytes(&arrays.seconds))?;
+    }
+    writer.finish()?;
+    let with_activity = windows.iter().filter(|w| !w.is_empty()).count();
+    eprintln!(
+        "vrd: {} anchors ({} with activity) → {} ([{a}, {l}, {d}] {})",
+        a,
+        with_activity,
+        output.display(),
+        if opts.half { "f16" } else { "f32" }
+    );
+    Ok(())
+}
