@@ -68,6 +68,26 @@ pub struct Video {
     pub source: String,
 }
 
+impl From<&WatchEvent> for Video {
+    /// A watched video as a record, with what the watch knows of it.
+    fn from(e: &WatchEvent) -> Video {
+        Video {
+            video_id: e.video_id.clone(),
+            title: e.title.clone(),
+            description: String::new(),
+            channel: e.channel.clone(),
+            channel_id: e.channel_id.clone(),
+            published_at: None,
+            duration_s: None,
+            tags: Vec::new(),
+            category: None,
+            live: None,
+            short: None,
+            source: e.source.clone(),
+        }
+    }
+}
+
 impl Video {
     /// This record laid over an older one of the same video: what this one knows wins,
     /// what only the older one knows is kept. A feed entry re-read after the Data API's

@@ -213,6 +213,24 @@ pub fn rank(
         .collect())
 }
 
+/// The interest head's calibrated probability for each of `videos` (video, embedding
+/// row), asked without the moment, as interest is trained and ranked: what a retrain
+/// compares two answers' models by. `encoder`: the activity text model (for the empty
+/// window's shape).
+pub fn interest_probabilities(
+    saved: &SavedModel,
+    videos: &[(&Video, usize)],
+    embeddings: &Embeddings,
+    encoder: &SentenceEncoder,
+) -> Result<Vec<f64>> {
+    let now = now_context(saved, &Timeline::default(), chrono::Utc::now(), encoder)?;
+    let [interest, _] = match &saved.net {
+        RankNet::Fast(model) => fast_probabilities(model, &saved.card, &now, videos, embeddings),
+        RankNet::Fusion { model, tokenizer } => fusion_probabilities(model, tokenizer, &saved.card, &now, videos)?,
+    };
+    Ok(interest)
+}
+
 /// At most this many deferred videos come back at the head of one feed, so that a long
 /// list put off at work does not fill the evening's.
 const MAX_RETURNING: usize = 3;

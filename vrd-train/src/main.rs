@@ -29,6 +29,12 @@ enum Command {
     /// The next-watch benchmark of one person's history: the model trained on its first
     /// part, every method ranking each later first watch in the same pools (JSONL).
     NextWatch(Box<cmd::next_watch::NextWatchArgs>),
+    /// The nightly retrain (the cron job's): from the store, when something is new, at
+    /// most once a night; the new version replaces --model only if it is not worse on the
+    /// latest slice of the history, and the log says what happened.
+    Retrain(Box<cmd::retrain::RetrainArgs>),
+    /// Brings back the version of --model before the current one.
+    Rollback(cmd::retrain::RollbackArgs),
     /// Writes a synthetic person (app events, a video catalogue, labels) as JSONL, for
     /// tests and demos.
     Simulate(cmd::simulate::SimulateArgs),
@@ -40,6 +46,8 @@ fn main() -> ExitCode {
         Command::Fit(args) => cmd::fit::run(&args),
         Command::Bench(args) => cmd::bench::run(&args),
         Command::NextWatch(args) => cmd::next_watch::run(&args),
+        Command::Retrain(args) => cmd::retrain::run(&args),
+        Command::Rollback(args) => cmd::retrain::rollback(&args),
         Command::Simulate(args) => cmd::simulate::run(&args),
     })
 }

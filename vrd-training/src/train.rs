@@ -510,13 +510,13 @@ impl Training {
             epoch_loss += loss.double_value(&[]);
             (loss / opts.accumulation as f64).backward();
             micro += 1;
-            if micro % opts.accumulation == 0 {
+            if micro.is_multiple_of(opts.accumulation) {
                 let factor = schedule(1.0, state.step as f64, plan.warmup, plan.total_steps as f64);
                 optimizer_step(&mut self.opt, group_lrs(arch, opts, factor));
                 state.step += 1;
             }
         }
-        if micro % opts.accumulation != 0 {
+        if !micro.is_multiple_of(opts.accumulation) {
             // No gradient carries over into the next epoch (the reference's leak).
             self.opt.zero_grad();
         }

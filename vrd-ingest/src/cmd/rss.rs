@@ -38,6 +38,11 @@ pub fn run(args: &RssArgs) -> Result<()> {
             let subscribed = Store::open(db)?.subscriptions()?;
             sources.extend(subscribed.iter().map(|s| s.feed_at(&args.youtube_base)));
             eprintln!("vrd-ingest: {}: {} subscribed feeds", db.display(), sources.len());
+            if sources.is_empty() {
+                // A cron job's run before any subscription is known: nothing to do yet.
+                eprintln!("vrd-ingest: no subscriptions yet (vrd-ingest subscriptions FILE --db, or takeout)");
+                return Ok(());
+            }
         }
     }
     if sources.is_empty() {

@@ -60,6 +60,18 @@ impl HistoryInputs {
         })
     }
 
+    /// The same from the store: its watches, every stored video as details and as a
+    /// candidate (the sampler never takes one watched by the moment as a taste negative),
+    /// its searches; the embeddings from `cache` (complete: `fit --db` completed it).
+    pub fn from_store(store: &vrd_store::Store, cache: &Path, media_model: Option<&Path>) -> Result<HistoryInputs> {
+        let embeddings = Embeddings::read(cache)?;
+        let searches = store.searches()?;
+        let searches =
+            vrd_engine::queries::embed(&searches.iter().collect::<Vec<_>>(), &embeddings.meta.model_id, media_model)?;
+        let videos = store.videos()?;
+        Ok(HistoryInputs { history: store.watch_events()?, candidates: videos.clone(), videos, embeddings, searches })
+    }
+
     /// The training inputs over `history` (all of it, or a part for an evaluation).
     pub fn inputs<'a>(&'a self, history: &'a [WatchEvent], unwatched: &'a [Video]) -> PickInputs<'a> {
         let mut details: HashMap<&str, &Video> = HashMap::new();

@@ -5,4 +5,5 @@ pub mod fit;
 pub mod fit_history;
 pub mod fit_store;
 pub mod next_watch;
+pub mod retrain;
 pub mod simulate;

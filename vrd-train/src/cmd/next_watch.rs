@@ -85,24 +85,6 @@ pub struct NextWatchArgs {
     ranks: Option<PathBuf>,
 }
 
-/// A video of the person's own history as a candidate record.
-fn video_of(e: &WatchEvent) -> Video {
-    Video {
-        video_id: e.video_id.clone(),
-        title: e.title.clone(),
-        description: String::new(),
-        channel: e.channel.clone(),
-        channel_id: e.channel_id.clone(),
-        published_at: None,
-        duration_s: None,
-        tags: Vec::new(),
-        category: None,
-        live: None,
-        short: None,
-        source: e.source.clone(),
-    }
-}
-
 /// The same half for an id in every run (FNV-1a).
 fn half(id: &str) -> bool {
     id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)) & 1 == 0
@@ -136,8 +118,8 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
     for e in others.iter().filter(|e| !e.title_unknown && !own.contains(e.video_id.as_str())) {
         if index_of.contains_key(e.video_id.as_str()) && seen.insert(e.video_id.as_str()) {
             match half(&e.video_id) {
-                true => train_others.push(video_of(e)),
-                false => test_others.push(video_of(e)),
+                true => train_others.push(Video::from(e)),
+                false => test_others.push(Video::from(e)),
             }
         }
     }
@@ -181,7 +163,7 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
     let firsts: Vec<usize> = (0..prepared.len())
         .filter(|&i| first[prepared[i].video_id.as_str()] == i && index_of.contains_key(prepared[i].video_id.as_str()))
         .collect();
-    let own_video: HashMap<&str, Video> = prepared.iter().map(|e| (e.video_id.as_str(), video_of(e))).collect();
+    let own_video: HashMap<&str, Video> = prepared.iter().map(|e| (e.video_id.as_str(), Video::from(*e))).collect();
     let mut rng = Rng::new(args.seed ^ 0x5eed);
     let mut out = vrd_core::output::Output::open(args.ranks.as_deref())?;
     let mut past = Past::new(emb.meta.dim);

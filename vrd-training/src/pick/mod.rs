@@ -10,6 +10,7 @@ pub mod choice;
 pub mod data;
 pub mod fit;
 pub mod folds;
+pub mod judge;
 pub mod sample;
 
 use anyhow::Result;

@@ -1,0 +1,210 @@
+//! `vrd-train retrain` and `rollback` on a real SQLite store holding the simulated person
+//! (fixtures/person): the first model is deployed; a retrain with more of the history is
+//! judged against it on the latest slice and deployed when not worse; the same night's
+//! second run is skipped; a retrain on poisoned answers (every answer flipped) is refused
+//! and the old model keeps ranking; rollback brings back the version before; a retrain
+//! killed halfway leaves the current model intact. Every run leaves a record in the log.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use vrd_core::jsonl::JsonlReader;
+use vrd_core::model_versions::{Outcome, Versions};
+use vrd_core::records::{AppEvent, Label, LabelKind, Video, WatchEvent};
+
+const TRAIN: &str = env!("CARGO_BIN_EXE_vrd-train");
+
+#[path = "../../tests-common/person_tools.rs"]
+mod person_tools;
+use person_tools::person;
+
+fn read<T: serde::de::DeserializeOwned>(name: &str) -> Vec<T> {
+    JsonlReader::open(Some(Path::new(&person(name)))).unwrap().read_all().unwrap()
+}
+
+struct Home {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    model: PathBuf,
+    cache: PathBuf,
+}
+
+impl Home {
+    fn retrain(&self, extra: &[&str]) -> Command {
+        let mut cmd = Command::new(TRAIN);
+        cmd.args(["retrain", "--db", self.db.to_str().unwrap(), "--model", self.model.to_str().unwrap()])
+            .args(["--embeddings", self.cache.to_str().unwrap(), "--window", "1h", "--timezone", "UTC"])
+            .args(extra);
+        cmd
+    }
+
+    fn run(&self, extra: &[&str]) -> String {
+        let out = self.retrain(&[extra, &["--epochs", "3"]].concat()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "retrain {extra:?}: {stderr}");
+        stderr
+    }
+
+    fn versions(&self) -> Versions {
+        Versions::of(&self.model)
+    }
+
+    fn last(&self) -> vrd_core::model_versions::RetrainRecord {
+        self.versions().log().unwrap().pop().expect("a record")
+    }
+
+    /// The next-watch card the model folder serves now.
+    fn pick(&self) -> String {
+        std::fs::read_to_string(self.model.join("pick.json")).unwrap()
+    }
+}
+
+/// The person's store with the first half of their watch history.
+fn home() -> Home {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vrd.db");
+    let history: Vec<WatchEvent> = read("watch-history.jsonl");
+    let mut store = vrd_store::Store::open(&db).unwrap();
+    store.upsert_videos(&read::<Video>("videos.jsonl")).unwrap();
+    store.upsert_app_events(&read::<AppEvent>("app-events.jsonl")).unwrap();
+    store.upsert_watch_events(&history[..history.len() / 2]).unwrap();
+    store.add_labels(&read::<Label>("labels.jsonl"), false).unwrap();
+    let cache = dir.path().join("media.safetensors");
+    person_tools::run_beside(TRAIN, "vrd-encode", &["media", &person("videos.jsonl"), "-o", cache.to_str().unwrap()]);
+    let model = dir.path().join("model");
+    Home { _dir: dir, db, model, cache }
+}
+
+/// Every answer given again a second later, the other way round.
+fn poison(db: &Path) {
+    let flipped: Vec<Label> = read::<Label>("labels.jsonl")
+        .into_iter()
+        .filter_map(|l| {
+            let kind = match l.kind {
+                LabelKind::Interest => LabelKind::Uninterest,
+                LabelKind::Uninterest => LabelKind::Interest,
+                LabelKind::RightTime => LabelKind::NotNow,
+                LabelKind::NotNow => LabelKind::RightTime,
+                _ => return None,
+            };
+            Some(Label {
+                kind,
+                labelled_at: l.labelled_at + chrono::Duration::seconds(1),
+                source: "poison".into(),
+                ..l
+            })
+        })
+        .collect();
+    vrd_store::Store::open(db).unwrap().add_labels(&flipped, false).unwrap();
+}
+
+fn rank_works(home: &Home) {
+    let out = Command::new(Path::new(TRAIN).with_file_name("vrd-rank"))
+        .args(["--model", home.model.to_str().unwrap(), "--db", home.db.to_str().unwrap()])
+        .args(["--embeddings", home.cache.to_str().unwrap(), "--events", &person("app-events.jsonl")])
+        .args(["--at", "2026-10-20T21:30:00Z", "-n", "3", "--no-cache-update"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "vrd-rank with the model: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+}
+
+#[test]
+fn retrains_are_judged_deployed_refused_and_rolled_back() {
+    let home = home();
+    let said = home.run(&[]);
+    assert!(said.contains("deployed"), "{said}");
+    let first = home.last();
+    assert_eq!((first.outcome, first.previous.as_deref()), (Outcome::Deployed, None));
+    let v1 = home.versions().current().expect("the model folder is a link to its version");
+    assert_eq!(first.version.as_deref(), Some(v1.as_str()));
+    assert!(std::fs::symlink_metadata(&home.model).unwrap().file_type().is_symlink());
+    rank_works(&home);
+
+    // The same night again: skipped, and said why.
+    let said = home.run(&[]);
+    assert!(said.contains("skipped") && said.contains("min ago"), "{said}");
+    assert_eq!(home.last().outcome, Outcome::Skipped);
+
+    // Three more weeks of watches: trained, judged against the current model on the same
+    // latest slice, deployed (not worse).
+    let history: Vec<WatchEvent> = read("watch-history.jsonl");
+    vrd_store::Store::open(&home.db).unwrap().upsert_watch_events(&history).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let said = home.run(&["--min-interval", "1s"]);
+    let second = home.last();
+    assert_eq!(second.outcome, Outcome::Deployed, "{said}");
+    assert_eq!(second.previous.as_deref(), Some(v1.as_str()));
+    let figures = second.figures.expect("judged");
+    let (now, then) = (&figures["next_watch"]["new"], &figures["next_watch"]["current"]);
+    assert!(now.as_f64().unwrap() >= then.as_f64().unwrap(), "{figures}");
+    assert!(figures["interest"]["questions"].as_u64().unwrap() > 0, "the answers' models judged too: {figures}");
+    let v2 = home.versions().current().unwrap();
+    assert_ne!(v1, v2);
+    let v2_pick = home.pick();
+
+    // Nothing new since: skipped even after the interval.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let said = home.run(&["--min-interval", "1s"]);
+    assert!(said.contains("nothing new enough"), "{said}");
+
+    // Every answer flipped: the new interest ranks what the person went on to watch below
+    // what they never did; refused, and the old model keeps ranking.
+    poison(&home.db);
+    let said = home.run(&["--force"]);
+    let refused = home.last();
+    assert_eq!(refused.outcome, Outcome::Refused, "{said}");
+    assert!(refused.reason.contains("worse than the current model"), "{}", refused.reason);
+    let f = refused.figures.unwrap();
+    assert!(f["interest"]["new"].as_f64().unwrap() < f["interest"]["current"].as_f64().unwrap(), "{f}");
+    assert_eq!(home.versions().current().as_deref(), Some(v2.as_str()));
+    assert_eq!(home.pick(), v2_pick);
+    assert!(!home.versions().path_of(refused.version.as_deref().unwrap()).exists(), "refused weights removed");
+    rank_works(&home);
+
+    // Rollback: the version before.
+    let out = Command::new(TRAIN).args(["rollback", "--model", home.model.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(home.versions().current().as_deref(), Some(v1.as_str()));
+    assert_eq!(home.last().outcome, Outcome::RolledBack);
+    rank_works(&home);
+    // And once more: v1 was the first, nothing before it.
+    let out = Command::new(TRAIN).args(["rollback", "--model", home.model.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("first version"));
+}
+
+#[test]
+fn a_retrain_killed_halfway_leaves_the_current_model() {
+    let home = home();
+    home.run(&[]);
+    let current = home.versions().current().unwrap();
+    let pick = home.pick();
+    // A long training, killed as soon as its new version's folder appears.
+    let mut child =
+        home.retrain(&["--force", "--epochs", "400"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let started = std::time::Instant::now();
+    let partial = loop {
+        let found = std::fs::read_dir(&home.versions().dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "partial"));
+        if let Some(p) = found {
+            break p;
+        }
+        assert!(started.elapsed().as_secs() < 120, "no new version started");
+        assert!(child.try_wait().unwrap().is_none(), "the retrain ended before it could be killed");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        home.versions().current().as_deref(),
+        Some(current.as_str()),
+        "the link still points at the current version"
+    );
+    assert_eq!(home.pick(), pick);
+    rank_works(&home);
+    // The next run clears what the killed one left.
+    home.run(&["--force"]);
+    assert!(!partial.exists(), "{} removed", partial.display());
+}
