@@ -6,6 +6,7 @@
 //! plain JavaScript for the buttons and keys. See `guard` for who may talk to it.
 
 mod guard;
+mod model_info;
 mod pages;
 
 use anyhow::{bail, Context, Result};
@@ -32,7 +33,9 @@ pub struct ServeArgs {
     /// The media embeddings (vrd-encode media) for "more like this" on the video page.
     #[arg(long)]
     embeddings: Option<PathBuf>,
-    /// A model folder from `vrd-train fit --out`: the progress page shows its fold metrics.
+    /// A model folder from `vrd-train fit --out` or `retrain --model`: the progress page
+    /// says when it was trained, on what, how it does against the cold start, the last
+    /// retrain, and what it would like answered next.
     #[arg(long)]
     model: Option<PathBuf>,
 }
@@ -43,6 +46,8 @@ struct Site {
     embeddings: Option<Embeddings>,
     /// The model's fold plot, when `--model` has one.
     model_plot: Option<PathBuf>,
+    /// `--model`: the progress page says what it is (read per request: a retrain swaps it).
+    model: Option<PathBuf>,
     guard: Guard,
 }
 
@@ -70,7 +75,13 @@ pub fn run(db: &std::path::Path, args: &ServeArgs) -> Result<()> {
             pages::FOLD_PLOT
         );
     }
-    let site = Site { db: db.to_path_buf(), embeddings, model_plot, guard: Guard::new(listen, guard::new_token()?) };
+    let site = Site {
+        db: db.to_path_buf(),
+        embeddings,
+        model_plot,
+        model: args.model.clone(),
+        guard: Guard::new(listen, guard::new_token()?),
+    };
     if !listen.ip().is_loopback() {
         eprintln!("vrd-label: WARNING: serving {listen} to other machines: anyone who can reach it sees your feed");
     }
@@ -121,7 +132,10 @@ impl Site {
                     None => Ok(text(404, &format!("no video {id:?} in the store"))),
                 }
             }
-            (Method::Get, "/progress") => html(pages::progress(&store, self.guard.token(), self.model_plot.is_some())?),
+            (Method::Get, "/progress") => {
+                let plot = self.model_plot.as_ref().is_some_and(|p| p.is_file());
+                html(pages::progress(&store, self.guard.token(), plot, self.model.as_deref())?)
+            }
             (Method::Get, "/model/folds.svg") => match &self.model_plot {
                 // Shown through <img>: an SVG there runs no script in the page.
                 Some(path) => Ok(with_common_headers(Response::from_data(std::fs::read(path)?), "image/svg+xml")),

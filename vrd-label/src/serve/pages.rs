@@ -66,7 +66,7 @@ fn duration(seconds: f64) -> String {
 }
 
 /// `3 hours ago`, `12 days ago`.
-fn age(d: chrono::Duration) -> String {
+pub fn age(d: chrono::Duration) -> String {
     let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
     match d.num_minutes() {
         m if m < 0 => "upcoming".into(),
@@ -194,14 +194,19 @@ struct ProgressPage<'a> {
     /// The model's fold plot (`folds.svg`, which `vrd-train fit --out` writes beside the
     /// model), when serve was given `--model` and it has one.
     has_model_plot: bool,
+    /// What the model is, when serve was given `--model`.
+    model: Option<super::model_info::ModelInfo>,
 }
 
-/// Labels per week and kind as a picture, and the model's fold metrics.
-pub fn progress(store: &Store, token: &str, has_model_plot: bool) -> Result<String> {
+/// Labels per week and kind as a picture, what the model is (`model`: serve's `--model`),
+/// and its fold metrics.
+pub fn progress(store: &Store, token: &str, has_model_plot: bool, model: Option<&std::path::Path>) -> Result<String> {
     let tz = vrd_core::time::timezone_or_system(None).unwrap_or(vrd_core::time::Tz::UTC);
     let history = store.label_history()?;
     let weeks = crate::stats::weekly_by_kind(&history, &tz);
-    Ok(ProgressPage { token, chart: weekly_chart(&weeks), total: history.len(), has_model_plot }.render()?)
+    let latest = store.latest_feed()?.map(|(_, items)| items).unwrap_or_default();
+    let model = model.map(|m| super::model_info::read(m, &latest)).transpose()?;
+    Ok(ProgressPage { token, chart: weekly_chart(&weeks), total: history.len(), has_model_plot, model }.render()?)
 }
 
 /// Stacked bars, one per week, one colour per kind, with a legend.

@@ -1,0 +1,170 @@
+//! The page says why and what the model is: a model retrained from a real store (the
+//! simulated person, fixtures/person) by the built vrd-train, a feed ranked by it with
+//! vrd-rank --explain and saved in the store, and `vrd-label serve --model` in headless
+//! Chromium: from the feed page, the "progress" link clicked with the mouse leads to the
+//! model's section (when it was trained and on what, its held-out figures against the cold
+//! start, the last retrain, the answers it asks for); every card carries the model's
+//! reasons. Then a refused retrain (every answer flipped) shows on the page with its reason.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use vrd_core::jsonl::JsonlReader;
+use vrd_core::records::{AppEvent, Label, LabelKind, Video, WatchEvent};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vrd-label");
+
+#[path = "../../tests-common/person_tools.rs"]
+mod person_tools;
+use person_tools::person;
+
+fn read<T: serde::de::DeserializeOwned>(name: &str) -> Vec<T> {
+    JsonlReader::open(Some(Path::new(&person(name)))).unwrap().read_all().unwrap()
+}
+
+struct Served(Child, u16);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(db: &Path, model: &Path) -> Served {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(BIN)
+        .arg("--db")
+        .arg(db)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--model", model.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    loop {
+        let line = lines.next().expect("serve says where it listens").unwrap();
+        if line.contains("serving http://") {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    Served(child, port)
+}
+
+fn get(port: u16, path: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
+}
+
+/// Unescapes what askama escapes, to read sentences as a person does.
+fn text(html: &str) -> String {
+    html.replace("&#39;", "'").replace("&#34;", "\"").replace("&#38;", "&").replace("&#60;", "<").replace("&#62;", ">")
+}
+
+#[test]
+fn the_page_shows_the_models_reasons_and_what_the_model_is() {
+    let chromium = ["/usr/bin/chromium", "/usr/local/bin/chromium"]
+        .into_iter()
+        .find(|p| Path::new(p).is_file())
+        .expect("chromium is installed by scripts/setup-browser (make test runs it)");
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let db = dir.path().join("vrd.db");
+    {
+        let mut store = vrd_store::Store::open(&db).unwrap();
+        store.upsert_videos(&read::<Video>("videos.jsonl")).unwrap();
+        store.upsert_app_events(&read::<AppEvent>("app-events.jsonl")).unwrap();
+        store.upsert_watch_events(&read::<WatchEvent>("watch-history.jsonl")).unwrap();
+        store.add_labels(&read::<Label>("labels.jsonl"), false).unwrap();
+    }
+    let (db_arg, model) = (d("vrd.db"), d("model"));
+    person_tools::run_beside(BIN, "vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
+    let retrain = [
+        "retrain",
+        "--db",
+        &db_arg,
+        "--model",
+        &model,
+        "--embeddings",
+        &d("media.safetensors"),
+        "--window",
+        "1h",
+        "--timezone",
+        "UTC",
+        "--epochs",
+        "3",
+    ];
+    person_tools::run_beside(BIN, "vrd-train", &retrain);
+    let rank = [
+        "--model",
+        &model,
+        "--db",
+        &db_arg,
+        "--embeddings",
+        &d("media.safetensors"),
+        "--events",
+        &person("app-events.jsonl"),
+        "--at",
+        "2026-10-20T21:30:00Z",
+        "-n",
+        "12",
+        "--explain",
+        "--quiet",
+    ];
+    person_tools::run_beside(BIN, "vrd-rank", &rank);
+    let served = serve(&db, Path::new(&model));
+
+    // Every card carries the model's reasons.
+    let feed = text(&get(served.1, "/"));
+    let cards = feed.matches("class=\"card\"").count();
+    assert_eq!(cards, 12, "{feed}");
+    assert_eq!(feed.matches("<ul class=\"reasons\">").count(), cards, "a reasons list on every card:\n{feed}");
+    assert!(feed.contains("a channel you watch") || feed.contains("you often watch"), "the pick's reasons:\n{feed}");
+
+    // In the browser: the progress link, clicked, shows the model's section.
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/browser-click.py");
+    let url = format!("http://127.0.0.1:{}/", served.1);
+    let out = Command::new("python3")
+        .arg(&script)
+        .args([&url, "a[href=\"/progress\"]", "#model-retrain", "deployed", "--chromium", chromium])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("the first model"));
+
+    let page = text(&get(served.1, "/progress"));
+    assert!(page.contains("on 60 watches and 900 answers."), "{page}");
+    assert!(page.contains("against") && page.contains("for the cold start's taste profile: ×"), "{page}");
+    assert!(page.contains("Answers, interest: ROC-AUC") && page.contains("Answers, right time: ROC-AUC"), "{page}");
+    assert!(page.contains("id=\"model-asks\""), "{page}");
+    let asks = page.split("id=\"model-asks\">").nth(1).unwrap();
+    assert!(asks.starts_with("The model needs ") || asks.starts_with("The model is sure"), "{asks}");
+
+    // A refused retrain shows with its reason, and the model shown is still the old one.
+    let flipped: Vec<Label> = read::<Label>("labels.jsonl")
+        .into_iter()
+        .filter_map(|l| {
+            let kind = match l.kind {
+                LabelKind::Interest => LabelKind::Uninterest,
+                LabelKind::Uninterest => LabelKind::Interest,
+                _ => return None,
+            };
+            Some(Label { kind, labelled_at: l.labelled_at + chrono::Duration::seconds(1), ..l })
+        })
+        .collect();
+    vrd_store::Store::open(&db).unwrap().add_labels(&flipped, false).unwrap();
+    person_tools::run_beside(BIN, "vrd-train", &[&retrain[..], &["--force"]].concat());
+    let page = text(&get(served.1, "/progress"));
+    let retrain = page.split("id=\"model-retrain\">").nth(1).unwrap().split("</p>").next().unwrap();
+    assert!(
+        retrain.contains("refused, the model before it kept") && retrain.contains("worse than the current model"),
+        "{retrain}"
+    );
+    assert!(page.contains("on 60 watches and 900 answers."), "still the first model: {page}");
+}
