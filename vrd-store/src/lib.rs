@@ -96,6 +96,16 @@ impl Store {
         Ok(store)
     }
 
+    /// [`Store::open`] for a tool that fills the store: a store in a folder that does not
+    /// exist yet (a person's first `vrd-ingest … --db ~/.local/share/vrd/vrd.db`) is made
+    /// there, folder and all.
+    pub fn create(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        Store::open(path)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

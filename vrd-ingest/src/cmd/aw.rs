@@ -43,7 +43,7 @@ pub struct AwArgs {
 
 pub fn run(args: &AwArgs) -> Result<()> {
     let file_rules = args.categories.as_deref().map(Categorizer::from_file).transpose()?;
-    let mut store = args.db.as_deref().map(Store::open).transpose()?;
+    let mut store = args.db.as_deref().map(Store::create).transpose()?;
     let export = args.export.as_deref().map(Export::read).transpose()?;
     let client;
     let (source, name) = match (&export, &args.export) {

@@ -60,7 +60,7 @@ pub fn run(args: &RssArgs) -> Result<()> {
     }
     match &args.db {
         Some(db) => {
-            let counts = Store::open(db)?.upsert_videos(&videos)?;
+            let counts = Store::create(db)?.upsert_videos(&videos)?;
             eprintln!("vrd-ingest: {}: videos {counts}", db.display());
             Ok(())
         }

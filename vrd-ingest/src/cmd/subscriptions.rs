@@ -26,7 +26,7 @@ pub fn run(args: &SubscriptionsArgs) -> Result<()> {
     eprintln!("vrd-ingest: {}: {} subscriptions", args.file.display(), found.len());
     match &args.db {
         Some(db) => {
-            let counts = Store::open(db)?.upsert_subscriptions(&found)?;
+            let counts = Store::create(db)?.upsert_subscriptions(&found)?;
             eprintln!("vrd-ingest: {}: subscriptions {counts}", db.display());
             Ok(())
         }

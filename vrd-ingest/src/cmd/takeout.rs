@@ -36,7 +36,7 @@ pub fn run_watches(t: &TakeoutFile) -> Result<()> {
     eprintln!("vrd-ingest: {}: {}", t.file.display(), parsed.summary());
     match &t.db {
         Some(db) => {
-            let counts = Store::open(db)?.upsert_watch_events(&parsed.events)?;
+            let counts = Store::create(db)?.upsert_watch_events(&parsed.events)?;
             eprintln!("vrd-ingest: {}: watch events {counts}", db.display());
         }
         None => write_jsonl(&parsed.events, t.output.as_deref())?,
@@ -53,7 +53,7 @@ pub fn run_searches(t: &TakeoutFile) -> Result<()> {
     eprintln!("vrd-ingest: {}: {}", t.file.display(), parsed.summary());
     match &t.db {
         Some(db) => {
-            let counts = Store::open(db)?.upsert_searches(&parsed.searches)?;
+            let counts = Store::create(db)?.upsert_searches(&parsed.searches)?;
             eprintln!("vrd-ingest: {}: searches {counts}", db.display());
             Ok(())
         }
@@ -81,7 +81,7 @@ fn run_folder(t: &TakeoutFile) -> Result<()> {
             t.file.display()
         );
     }
-    let mut store = Store::open(db)?;
+    let mut store = Store::create(db)?;
     let name = db.display();
     eprintln!("vrd-ingest: {name}: watch events {}", store.upsert_watch_events(&found.watches)?);
     eprintln!("vrd-ingest: {name}: searches {}", store.upsert_searches(&found.searches)?);

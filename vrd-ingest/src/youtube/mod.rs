@@ -104,7 +104,7 @@ enum YoutubeCommand {
 
 pub fn run(args: YoutubeArgs) -> Result<()> {
     let api = &args.api;
-    let mut store = api.db.as_deref().map(Store::open).transpose()?;
+    let mut store = api.db.as_deref().map(Store::create).transpose()?;
     let backoff = Duration::from_millis(api.backoff_ms);
     let key_client = || -> Result<ApiClient> {
         let key = secrets::secret(api.key_file.as_deref(), "VRD_YOUTUBE_API_KEY")?.ok_or_else(|| {

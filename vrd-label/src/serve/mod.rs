@@ -25,7 +25,7 @@ pub const SOURCE: &str = "page";
 #[derive(clap::Args)]
 pub struct ServeArgs {
     /// Where to listen. Loopback by default: whoever can reach the page answers for you.
-    #[arg(long, default_value = "127.0.0.1:8765")]
+    #[arg(long, env = "VRD_LISTEN", default_value = "127.0.0.1:8765")]
     listen: SocketAddr,
     /// Listen on an address other machines can reach (a warning is printed).
     #[arg(long)]
