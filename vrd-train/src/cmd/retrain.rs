@@ -54,6 +54,9 @@ pub fn run(args: &RetrainArgs) -> Result<()> {
     if args.fit.out.is_some() {
         return Err(UsageError("retrain makes its own versions of --model; --out is not taken".into()).into());
     }
+    if !db.is_file() {
+        anyhow::bail!("{}: no such store (vrd-ingest --db makes it)", db.display());
+    }
     let versions = Versions::of(&args.model);
     let Some(_lock) = versions.try_lock()? else {
         eprintln!("vrd-train: another retrain of {} is running; skipping this one", args.model.display());
@@ -64,21 +67,31 @@ pub fn run(args: &RetrainArgs) -> Result<()> {
     let now = chrono::Utc::now();
     let current = versions.current();
     let store = vrd_store::Store::open(&db)?;
+    let watches = store.watch_events()?;
     let seen = TrainedOn {
         trained_at: now,
-        watches: store.watch_events()?.len(),
-        last_watch: store.watch_events()?.iter().map(|e| e.watched_at).max(),
+        watches: watches.len(),
+        last_watch: watches.iter().map(|e| e.watched_at).max(),
         answers: store.label_history()?.len(),
     };
     drop(store);
-    if let Some(why) = (!args.force).then(|| reason_to_wait(args, &versions, current.as_deref(), &seen, now)).flatten()
-    {
-        let why = why?;
+    let wait = match args.force {
+        true => None,
+        false => reason_to_wait(args, &versions, current.as_deref(), &seen, now)?,
+    };
+    if let Some(why) = wait {
         eprintln!("vrd-train: retrain skipped: {why}");
         return versions.append(&record(now, Outcome::Skipped, None, current, why, None));
     }
 
-    let version = stamp(&now);
+    // Named by its time; a second run within the same second gets a suffix.
+    let version = (1..)
+        .map(|n| match n {
+            1 => stamp(&now),
+            n => format!("{}-{n}", stamp(&now)),
+        })
+        .find(|v| !versions.path_of(v).exists() && !versions.path_of(&format!("{v}.partial")).exists())
+        .expect("a free name");
     let partial = versions.path_of(&format!("{version}.partial"));
     // The new version grows here until it is complete; a run killed on the way leaves
     // only this, which the next run clears.
@@ -152,22 +165,20 @@ fn reason_to_wait(
     current: Option<&str>,
     seen: &TrainedOn,
     now: vrd_core::time::Timestamp,
-) -> Option<Result<String>> {
-    let log = match versions.log() {
-        Ok(log) => log,
-        Err(e) => return Some(Err(e)),
-    };
+) -> Result<Option<String>> {
+    let log = versions.log()?;
     let tried = |r: &&RetrainRecord| matches!(r.outcome, Outcome::Deployed | Outcome::Refused | Outcome::Failed);
     if let Some(last) = log.iter().rev().find(tried) {
         if now - last.at < args.min_interval {
             let ago = (now - last.at).num_minutes();
-            return Some(Ok(format!(
+            return Ok(Some(format!(
                 "the last retrain was {ago} min ago (at most one in {}h)",
                 args.min_interval.num_hours()
             )));
         }
     }
-    let trained = current.and_then(|v| versions.trained_on(v))?;
+    // A model no retrain made (or none at all): what it was trained on is unknown.
+    let Some(trained) = current.and_then(|v| versions.trained_on(v)) else { return Ok(None) };
     let new_answers = seen.answers.saturating_sub(trained.answers);
     let new_watches_span = match (seen.last_watch, trained.last_watch) {
         (Some(now_last), Some(then_last)) => now_last - then_last,
@@ -175,13 +186,13 @@ fn reason_to_wait(
         _ => chrono::Duration::zero(),
     };
     if new_answers < args.min_answers && new_watches_span < chrono::Duration::days(1) {
-        return Some(Ok(format!(
+        return Ok(Some(format!(
             "nothing new enough: {new_answers} new answers (retrain at {}), watches reach {:.1} h past the current model's",
             args.min_answers,
             new_watches_span.num_minutes() as f64 / 60.0
         )));
     }
-    None
+    Ok(None)
 }
 
 struct Verdict {
