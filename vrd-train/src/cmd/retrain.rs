@@ -2,9 +2,10 @@
 //! only when the store holds something new (a day of new watches, or enough new answers),
 //! it trains a new version from the store (`fit --db`) beside the current one and judges
 //! both on the same held-out slice: the latest moments of the watch history, as `fit`'s
-//! choice holds them out. The new version replaces the current one only if it is not worse
-//! there, for the next-watch model and for the answers' interest (what the person went on
-//! to watch, against what they never did). Every run leaves a record in the log; `vrd-train
+//! choice holds them out (the new version as trained without them). The new version
+//! replaces the current one only if it is not worse there (by more than a standard error,
+//! `judge::Comparison`), for the next-watch model and for the answers' interest (what the
+//! person went on to watch, against what they never did). Every run leaves a record in the log; `vrd-train
 //! rollback` brings back the version before. See `vrd_core::model_versions` for the folder.
 
 use super::fit::FitArgs;
@@ -99,6 +100,8 @@ pub fn run(args: &RetrainArgs) -> Result<()> {
     let mut fit = args.fit.clone();
     fit.out = Some(partial.clone());
     fit.folds = 0;
+    // The history model's report stays with the version (stdout is the feed's, in cron).
+    fit.report = Some(partial.join("pick-report.json"));
     if let Err(e) = super::fit::run(&fit) {
         let _ = std::fs::remove_dir_all(&partial);
         versions.append(&record(now, Outcome::Failed, None, current, format!("{e:#}"), None))?;
@@ -210,7 +213,7 @@ fn judge(fit: &FitArgs, db: &Path, current: &Path, new: &Path) -> Result<Verdict
     let refuse = |reason: String| Ok(Verdict { deploy: false, reason, figures: None });
     let (sampling, options) = super::fit_history::options(fit);
     let inputs = data.inputs(&data.history, &data.candidates);
-    let Some(slice) = Slice::latest(&inputs, &sampling, options.validation_share)? else {
+    let Some(slice) = Slice::latest(&inputs, &sampling, &options)? else {
         return refuse("too few moments in the watch history to judge a new model on; the current one stays".into());
     };
     let read_pick = |dir: &Path| -> Result<Option<PickCard>> {
@@ -219,9 +222,11 @@ fn judge(fit: &FitArgs, db: &Path, current: &Path, new: &Path) -> Result<Verdict
             false => Ok(None),
         }
     };
-    let Some(new_rr) = read_pick(new)?.and_then(|c| slice.pick(&c)) else {
+    if read_pick(new)?.is_none() {
         return refuse("the new model has no next-watch model to judge".into());
-    };
+    }
+    // The new model as trained without the slice (out of sample), the current one as it is.
+    let new_rr = slice.trained_before(&options);
     // A folder without a next-watch model ranks by the taste profile (the cold start).
     let current_rr = read_pick(current)?.and_then(|c| slice.pick(&c)).unwrap_or_else(|| slice.signal("sim_profile"));
     let pick = Comparison::of(&current_rr, &new_rr);
@@ -245,7 +250,7 @@ fn judge(fit: &FitArgs, db: &Path, current: &Path, new: &Path) -> Result<Verdict
         reason += &format!("; {}", say("answers' interest", i));
     }
     if !deploy {
-        reason += "; worse than the current model";
+        reason += "; worse than the current model by more than a standard error";
     }
     let figures = serde_json::json!({ "next_watch": pick, "interest": interest });
     Ok(Verdict { deploy, reason, figures: Some(figures) })

@@ -39,6 +39,9 @@ pub struct Choice {
     /// The network's gain over the regression and the standard error it had to clear.
     pub network_gain: f64,
     pub standard_error: f64,
+    /// The chosen contender's reciprocal rank on each held-out question (what a retrain
+    /// compares with the current model on the same questions).
+    pub ranks: Vec<f64>,
 }
 
 /// `network`: its best step and that step's reciprocal ranks (step 0 is the regression
@@ -62,16 +65,16 @@ pub fn choose(
         mean(&v)
     };
     let no_loss = [Question::Timing, Question::Taste].iter().all(|&q| on(network.1, q) >= on(regression, q));
-    let (mut chosen, mut best) = match network.0 > 0 && gain > 0.0 && gain > margin * se && no_loss {
-        true => (Chosen::Network { step: network.0 }, mean(network.1)),
-        false => (Chosen::Regression, mean(regression)),
+    let (mut chosen, mut best, mut ranks) = match network.0 > 0 && gain > 0.0 && gain > margin * se && no_loss {
+        true => (Chosen::Network { step: network.0 }, mean(network.1), network.1),
+        false => (Chosen::Regression, mean(regression), regression),
     };
     for (name, rr) in signals {
         if mean(rr) > best {
-            (chosen, best) = (Chosen::Signal(name.to_string()), mean(rr));
+            (chosen, best, ranks) = (Chosen::Signal(name.to_string()), mean(rr), rr);
         }
     }
-    Choice { chosen, mrr, network_gain: gain, standard_error: se }
+    Choice { chosen, mrr, network_gain: gain, standard_error: se, ranks: ranks.to_vec() }
 }
 
 #[cfg(test)]
@@ -88,6 +91,7 @@ mod tests {
         let c = choose(&regression, (40, &network), &[], 1.0, &questions);
         assert!((c.network_gain - 0.02).abs() < 1e-9 && (c.standard_error - 0.01005).abs() < 1e-4);
         assert_eq!(c.chosen, Chosen::Network { step: 40 });
+        assert_eq!(c.ranks, network, "the chosen network's ranks");
         assert_eq!(choose(&regression, (40, &network), &[], 3.0, &questions).chosen, Chosen::Regression);
         // Step 0 is the regression itself: never "the network".
         assert_eq!(choose(&regression, (0, &network), &[], 0.0, &questions).chosen, Chosen::Regression);
@@ -111,6 +115,7 @@ mod tests {
         );
         assert_eq!(c.chosen, Chosen::Signal("sim_last".into()));
         assert_eq!(c.chosen.name(), "signal:sim_last");
+        assert_eq!(c.ranks, vec![0.6; 10], "the chosen signal's ranks");
         assert!((c.mrr["signal:x"] - 0.55).abs() < 1e-12);
         let c = choose(&regression, (0, &regression), &[("sim_last", vec![0.4; 10])], 1.0, &questions);
         assert_eq!(c.chosen, Chosen::Regression);

@@ -1,9 +1,12 @@
 //! Two models judged on the same held-out slice of the history: the latest moments, as
 //! the training's choice holds them out (same sampling, same share). A nightly retrain
-//! ships only if it is not worse there than the model it would replace.
+//! ships only if it is not worse there than the model it would replace. The new model is
+//! judged as trained without the slice (what `train` chose, refitted on the moments before
+//! it: out of sample); the current one as it is (it may have seen part of the slice, which
+//! only makes the rule stricter on the new one).
 
 use super::data::{self, Dataset, PickInputs};
-use super::fit::{mean, paired_standard_error, rank_of_first, reciprocal_ranks};
+use super::fit::{mean, paired_standard_error, rank_of_first, reciprocal_ranks, FitOptions};
 use super::sample::{Question, Sampling};
 use anyhow::Result;
 use vrd_feed::pick::card::{PickCard, PickScorer};
@@ -18,16 +21,18 @@ pub struct Slice<'a> {
 }
 
 impl<'a> Slice<'a> {
-    /// The latest `share` of the groups `sampling` draws from `inputs` (the slice the
-    /// training's choice is made on); None when too few moments to hold any out.
-    pub fn latest(inputs: &'a PickInputs<'a>, sampling: &Sampling, share: f64) -> Result<Option<Slice<'a>>> {
+    /// The groups `sampling` draws from `inputs` and their latest slice as `options` holds
+    /// it out (the slice the training's choice is made on); None when too few moments to
+    /// hold any out.
+    pub fn latest(inputs: &'a PickInputs<'a>, sampling: &Sampling, options: &FitOptions) -> Result<Option<Slice<'a>>> {
         let ds = data::build(inputs, sampling)?;
-        let n = ds.groups.len();
-        let held_out = ((n as f64) * share).round() as usize;
-        if held_out < 10 || n - held_out < 10 {
-            return Ok(None);
-        }
-        Ok(Some(Slice { split: n - held_out, ds, inputs }))
+        Ok(super::slice_start(ds.groups.len(), options).map(|split| Slice { split, ds, inputs }))
+    }
+
+    /// The reciprocal ranks, on each held-out question, of the model `train` makes of
+    /// these inputs, trained on the moments before the slice (`train`'s choice, rerun).
+    pub fn trained_before(&self, options: &FitOptions) -> Vec<f64> {
+        super::held_out(&self.ds, options, self.inputs.embeddings).expect("the slice exists").ranks
     }
 
     /// How many questions the slice asks.
@@ -98,8 +103,47 @@ impl Comparison {
         }
     }
 
-    /// "Not worse": the new model's mean is at least the current one's.
+    /// "Not worse": the new model's mean is not below the current one's by more than one
+    /// standard error of their paired difference (the margin `fit` asks of the network).
+    /// On a few dozen questions two equal models differ by chance; a strict comparison
+    /// would refuse every other retrain and leave the person with a model that never learns
+    /// their new weeks, while a model that is really worse (answers flipped, a broken
+    /// export) falls by far more.
     pub fn not_worse(&self) -> bool {
-        self.new >= self.current
+        self.new >= self.current - self.standard_error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worse_means_worse_by_more_than_chance() {
+        // Equal in the mean: not worse.
+        assert!(Comparison::of(&[0.5, 1.0, 0.25, 1.0], &[1.0, 0.5, 1.0, 0.25]).not_worse());
+        // Lower on every question by the same step: the standard error is 0, so worse.
+        let c = Comparison::of(&[0.5; 20], &[0.45; 20]);
+        assert!(c.standard_error < 1e-12);
+        assert!(!c.not_worse());
+        // A small drop within the noise of 20 questions: not shown worse.
+        let current: Vec<f64> = (0..20).map(|i| if i % 2 == 0 { 1.0 } else { 0.2 }).collect();
+        let new: Vec<f64> = (0..20)
+            .map(|i| {
+                if i % 4 == 0 {
+                    0.85
+                } else if i % 2 == 0 {
+                    1.0
+                } else {
+                    0.25
+                }
+            })
+            .collect();
+        let c = Comparison::of(&current, &new);
+        assert!(c.new < c.current && c.not_worse(), "{c:?}");
+        // The same drop on every other question of many: worse.
+        let current = vec![0.6; 400];
+        let new: Vec<f64> = (0..400).map(|i| if i % 2 == 0 { 0.6 } else { 0.45 }).collect();
+        assert!(!Comparison::of(&current, &new).not_worse());
     }
 }

@@ -37,13 +37,9 @@ pub fn train(inputs: &PickInputs, sampling: &Sampling, o: &FitOptions, media_mod
     let ds = data::build(inputs, sampling)?;
     let n = ds.groups.len();
     let held_out = ((n as f64) * o.validation_share).round() as usize;
-    let split = n - held_out;
-    // Too few moments to hold any out: the regression, unjudged.
     let embeddings = fit::embedding_tensor(inputs.embeddings);
-    // The taste direction needs never-watched videos to tell taste from the drift of time.
-    let o = &FitOptions { taste_l2: if ds.unwatched > 0 { o.taste_l2 } else { 0.0 }, ..o.clone() };
-    let choice =
-        (held_out >= 10 && split >= 10).then(|| choose_on_slice(&ds, split, o, inputs.embeddings, &embeddings));
+    let o = &options_for(&ds, o);
+    let choice = held_out_choice(&ds, o, inputs.embeddings, &embeddings);
     let (mean, std) = standardisation(&ds, 0..n);
     let all = batch(&ds, 0..n, &mean, &std, &embeddings);
     let (weights, taste) = fit_regression(&all, o);
@@ -82,6 +78,36 @@ pub fn train(inputs: &PickInputs, sampling: &Sampling, o: &FitOptions, media_mod
         }),
     };
     Ok(Trained { card, regression })
+}
+
+/// The options as `ds` allows them: the taste direction needs never-watched videos to
+/// tell taste from the drift of time.
+fn options_for(ds: &Dataset, o: &FitOptions) -> FitOptions {
+    FitOptions { taste_l2: if ds.unwatched > 0 { o.taste_l2 } else { 0.0 }, ..o.clone() }
+}
+
+/// Where the held-out slice starts: the latest `validation_share` of the groups; None when
+/// either side would have fewer than 10 (the regression then ships unjudged).
+pub fn slice_start(groups: usize, o: &FitOptions) -> Option<usize> {
+    let held_out = ((groups as f64) * o.validation_share).round() as usize;
+    (held_out >= 10 && groups - held_out >= 10).then_some(groups - held_out)
+}
+
+/// The choice on the held-out slice of `ds`, if it has one.
+fn held_out_choice(
+    ds: &Dataset,
+    o: &FitOptions,
+    embeddings: &vrd_core::tensors::Embeddings,
+    tensor: &tch::Tensor,
+) -> Option<choice::Choice> {
+    slice_start(ds.groups.len(), o).map(|split| choose_on_slice(ds, split, o, embeddings, tensor))
+}
+
+/// The contenders trained on `ds`'s moments before its held-out slice, as `train` trains
+/// them, and judged on the slice: what the model `train` ships reached on moments it did
+/// not see (its held-out reciprocal ranks: `Choice::ranks`).
+pub fn held_out(ds: &Dataset, o: &FitOptions, embeddings: &vrd_core::tensors::Embeddings) -> Option<choice::Choice> {
+    held_out_choice(ds, &options_for(ds, o), embeddings, &fit::embedding_tensor(embeddings))
 }
 
 /// Every contender trained on the moments before `split` and judged on the rest.
