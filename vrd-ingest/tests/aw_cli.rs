@@ -2,7 +2,7 @@
 //! the project venv by scripts/setup) on loopback: the server's query API and the local
 //! computation from the export file must give the same timeline, event for event.
 
-#[path = "../../tests-common/aw_server.rs"]
+#[path = "../../shared/test-support/aw_server.rs"]
 mod aw_server;
 mod common;
 

@@ -2,7 +2,7 @@
 //! the screen; the store is checked after each step. One test also has a real
 //! ActivityWatch server on loopback for the "now" line.
 
-#[path = "../../tests-common/aw_server.rs"]
+#[path = "../../shared/test-support/aw_server.rs"]
 mod aw_server;
 
 use std::path::{Path, PathBuf};

@@ -10,7 +10,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-#[path = "../../tests-common/aw_server.rs"]
+#[path = "../../shared/test-support/aw_server.rs"]
 mod aw_server;
 
 fn repo() -> PathBuf {

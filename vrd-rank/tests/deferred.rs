@@ -10,7 +10,7 @@ const RANK: &str = env!("CARGO_BIN_EXE_vrd-rank");
 const WORK: &str = "2026-09-15T11:10:00Z";
 const EVENING: &str = "2026-09-15T21:30:00Z";
 
-#[path = "../../tests-common/person_tools.rs"]
+#[path = "../../shared/test-support/person_tools.rs"]
 mod person_tools;
 use person_tools::person;
 

@@ -8,7 +8,7 @@ use std::process::Output;
 
 const RANK: &str = env!("CARGO_BIN_EXE_vrd-rank");
 
-#[path = "../../tests-common/person_tools.rs"]
+#[path = "../../shared/test-support/person_tools.rs"]
 mod person_tools;
 use person_tools::person;
 

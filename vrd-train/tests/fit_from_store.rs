@@ -10,7 +10,7 @@ use vrd_core::records::{AppEvent, Label, Video, WatchEvent};
 
 const TRAIN: &str = env!("CARGO_BIN_EXE_vrd-train");
 
-#[path = "../../tests-common/person_tools.rs"]
+#[path = "../../shared/test-support/person_tools.rs"]
 mod person_tools;
 use person_tools::person;
 

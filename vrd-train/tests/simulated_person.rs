@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-#[path = "../../tests-common/aw_server.rs"]
+#[path = "../../shared/test-support/aw_server.rs"]
 mod aw_server;
 
 const TRAIN: &str = env!("CARGO_BIN_EXE_vrd-train");

@@ -79,7 +79,7 @@ mod tests {
 
     #[test]
     fn fingerprints_tell_weights_apart() {
-        let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/tiny-xlmr");
+        let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/tiny-xlmr");
         let a = fingerprint(&tiny).unwrap();
         assert_eq!(a, fingerprint(&tiny).unwrap());
         let dir = tempfile::tempdir().unwrap();

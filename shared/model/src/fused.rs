@@ -224,7 +224,7 @@ mod tests {
     use tch::{Device, Kind};
 
     fn tiny() -> std::path::PathBuf {
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/tiny-xlmr")
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/tiny-xlmr")
     }
 
     /// The fusion config for the tiny XLM-R, activity events of 8-d text and 5 numbers.

@@ -267,7 +267,7 @@ mod tests {
 
     #[test]
     fn a_fusion_model_keeps_its_trained_weights_and_knows_its_encoder() {
-        let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/tiny-xlmr");
+        let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/tiny-xlmr");
         let hidden = vrd_model::EncoderConfig::from_file(&tiny.join("config.json")).unwrap().hidden_size;
         let fused = FusedConfig::new(hidden, 8, 5, 16, vrd_model::fused::Finetune::Lora);
         tch::manual_seed(2);
