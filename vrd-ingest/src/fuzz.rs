@@ -170,7 +170,7 @@ fn takeout(text: &str) {
     let tz = vrd_core::time::resolve_timezone(Some("Australia/Sydney")).unwrap();
     let _ = crate::takeout::parse_watch_history(text, Some(&tz));
     let _ = crate::takeout::parse_watch_history(text, None);
-    let _ = crate::takeout::json_entries(text).map(crate::takeout::classify_searches);
+    let _ = crate::takeout::json::entries(text).map(crate::takeout::classify_searches);
 }
 
 fn aw_export(text: &str) {

@@ -9,8 +9,6 @@ mod fuzz;
 mod stats;
 mod subscriptions;
 mod takeout;
-mod takeout_folder;
-mod takeout_html;
 mod youtube;
 
 use clap::{Parser, Subcommand};

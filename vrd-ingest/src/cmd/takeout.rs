@@ -2,7 +2,7 @@
 //! searches, as JSONL or into the store.
 
 use super::write_jsonl;
-use crate::{takeout, takeout_folder};
+use crate::takeout::{self, folder as takeout_folder};
 use anyhow::Result;
 use std::path::PathBuf;
 use vrd_core::time::Tz;

@@ -5,7 +5,8 @@
 //! the same), a CSV of channel ids (the subscriptions), a CSV of video ids named as the
 //! liked or disliked list.
 
-use crate::{subscriptions, takeout};
+use crate::subscriptions;
+use crate::takeout;
 use anyhow::{anyhow, bail, Context, Result};
 use std::io::Read;
 use std::path::Path;

@@ -1,6 +1,7 @@
 //! Google Takeout watch history (`Takeout/YouTube and YouTube Music/history/`), in its JSON
 //! form (`watch-history.json`, including the ~2016 playlist-item shape) and its HTML form
-//! (`watch-history.html`, read in `takeout_html.rs`); both end in [`classify`].
+//! (`watch-history.html`): `json` and `html` read each into [`RawEntry`]s (`entry`), and
+//! both end in [`classify`]; `folder` finds them in a whole Takeout.
 //!
 //! The JSON file is one array, newest first. Each entry has `header`, `title` (prefixed
 //! with a locale-dependent verb, "Watched …"), `titleUrl`, `subtitles` (the channel),
@@ -9,87 +10,18 @@
 //! whose title is the URL itself (Takeout had lost the video's details) is kept, its
 //! title flagged unknown and counted.
 
-use crate::takeout_html;
+pub mod entry;
+pub mod folder;
+pub mod html;
+pub mod json;
+
 use anyhow::{anyhow, Result};
-use serde::Deserialize;
+pub use entry::RawEntry;
 use std::borrow::Cow;
 use std::io::{self, Read};
 use std::path::Path;
 use vrd_core::records::{Search, WatchEvent};
-use vrd_core::time::{parse_rfc3339, Timestamp, Tz};
-
-pub const SOURCE: &str = "takeout-json";
-
-/// One activity entry, whatever file it came from. The JSON form's strings are borrowed
-/// from the file's text where they have no escapes (most do not): a 100k-entry history is
-/// then read with a few allocations an entry instead of a dozen.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RawEntry<'a> {
-    /// "YouTube" or "YouTube Music".
-    pub header: Option<Cow<'a, str>>,
-    /// The title without the leading verb.
-    pub title: Cow<'a, str>,
-    pub title_url: Option<Cow<'a, str>>,
-    pub channel: Option<Cow<'a, str>>,
-    pub channel_url: Option<Cow<'a, str>>,
-    pub time: Timestamp,
-    pub is_ad: bool,
-    /// `takeout-json`, `takeout-html`, `takeout-json-legacy`.
-    pub source: &'static str,
-}
-
-/// One element of the JSON array, in either shape: a modern entry (`header`, `title`,
-/// `titleUrl`, `subtitles`, `time`, `details`) or a ~2016 `youtube#playlistItem`
-/// (`snippet`). Fields the parser does not use are skipped without being stored.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct JsonEntry<'a> {
-    #[serde(default, borrow)]
-    header: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    title: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    title_url: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    subtitles: Vec<Subtitle<'a>>,
-    #[serde(default, borrow)]
-    time: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    details: Vec<Detail<'a>>,
-    #[serde(default)]
-    snippet: Option<LegacySnippet>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Subtitle<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(default, borrow)]
-    url: Option<Cow<'a, str>>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Detail<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-}
-
-/// The legacy shape: an entry of the watch-history playlist. `publishedAt` is when it was
-/// added (watched); `channelTitle` is the playlist owner, i.e. the person, not the video's
-/// channel, so no channel is known.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct LegacySnippet {
-    title: String,
-    published_at: String,
-    resource_id: LegacyResource,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct LegacyResource {
-    video_id: String,
-}
+use vrd_core::time::Tz;
 
 #[derive(Debug, Default, PartialEq)]
 pub struct TakeoutParse {
@@ -162,140 +94,10 @@ fn read_text(path: &Path) -> Result<(String, String)> {
 
 fn entries_of<'a>(text: &'a str, tz: Option<&Tz>) -> Result<Vec<RawEntry<'a>>> {
     match text.trim_start().chars().next() {
-        Some('[') => json_entries(text),
-        Some('<') => takeout_html::entries(text, tz),
+        Some('[') => json::entries(text),
+        Some('<') => html::entries(text, tz),
         _ => Err(anyhow!("1: not a Takeout activity file (neither its JSON nor its HTML form)")),
     }
-}
-
-/// Parses the JSON form in one streaming pass: each array element is decoded and turned
-/// into a [`RawEntry`] as it is read, with no intermediate tree. Errors read
-/// `LINE: entry [N]: …` (or `LINE: field `[N].name`: …`) for the caller to prefix with the
-/// file name.
-pub fn json_entries(text: &str) -> Result<Vec<RawEntry<'_>>> {
-    // The fast pass has no path tracking; only a file that fails is read again with it,
-    // for the message.
-    let mut de = serde_json::Deserializer::from_str(text);
-    if let Ok(entries) = Entries::deserialize(&mut de) {
-        if de.end().is_ok() {
-            return Ok(entries.0);
-        }
-    }
-    let mut de = serde_json::Deserializer::from_str(text);
-    let entries = serde_path_to_error::deserialize::<_, Entries>(&mut de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        let msg = vrd_core::jsonl::strip_position(&inner.to_string());
-        if path.is_empty() || path == "." {
-            if let Some(i) = msg.strip_prefix("entry [").and_then(|r| r.split(']').next()).and_then(|n| n.parse().ok())
-            {
-                // The decoder reports where it stood after the entry; name the line the
-                // entry starts on instead (found again only now, on the error path).
-                anyhow!("{}: {msg}", entry_start_line(text, i).unwrap_or(inner.line()))
-            } else {
-                anyhow!("{}: not a Takeout watch history (a JSON array of entries): {msg}", inner.line())
-            }
-        } else {
-            anyhow!("{}: field `{path}`: {msg}", inner.line())
-        }
-    })?;
-    de.end().map_err(|e| anyhow!("{}: trailing data after the array", e.line()))?;
-    Ok(entries.0)
-}
-
-/// The line on which element `index` of the top-level JSON array starts.
-fn entry_start_line(text: &str, index: usize) -> Option<usize> {
-    let (mut depth, mut line, mut in_string, mut escaped, mut seen) = (0usize, 1usize, false, false, 0usize);
-    for b in text.bytes() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'\n' => line += 1,
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth += 1;
-                if depth == 2 {
-                    if seen == index {
-                        return Some(line);
-                    }
-                    seen += 1;
-                }
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    None
-}
-
-struct Entries<'a>(Vec<RawEntry<'a>>);
-
-impl<'de> Deserialize<'de> for Entries<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Entries<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON array of activity entries")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<Entries<'de>, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(1024));
-                while let Some(entry) = seq.next_element::<JsonEntry>()? {
-                    let i = out.len();
-                    out.push(raw_entry(i, entry).map_err(|e| serde::de::Error::custom(format!("entry [{i}]: {e}")))?);
-                }
-                Ok(Entries(out))
-            }
-        }
-        deserializer.deserialize_seq(Visit)
-    }
-}
-
-fn raw_entry(i: usize, e: JsonEntry) -> Result<RawEntry> {
-    if let (None, Some(snippet)) = (&e.title, e.snippet) {
-        return Ok(RawEntry {
-            header: Some("YouTube".into()),
-            title: snippet.title.into(),
-            title_url: Some(format!("https://www.youtube.com/watch?v={}", snippet.resource_id.video_id).into()),
-            channel: None,
-            channel_url: None,
-            time: parse_rfc3339(&snippet.published_at)
-                .map_err(|err| anyhow!("field `[{i}].snippet.publishedAt`: {err}"))?,
-            is_ad: false,
-            source: "takeout-json-legacy",
-        });
-    }
-    let title = e.title.ok_or_else(|| anyhow!("missing field `title`"))?;
-    let time = e.time.ok_or_else(|| anyhow!("missing field `time`"))?;
-    let channel = e.subtitles.into_iter().next();
-    let title = match title {
-        Cow::Borrowed(t) => Cow::Borrowed(strip_verb(t)),
-        Cow::Owned(t) => Cow::Owned(strip_verb(&t).to_string()),
-    };
-    let (channel, channel_url) = match channel {
-        Some(c) => (Some(c.name), c.url),
-        None => (None, None),
-    };
-    Ok(RawEntry {
-        header: e.header,
-        title,
-        title_url: e.title_url,
-        channel_url,
-        channel,
-        time: parse_rfc3339(&time).map_err(|err| anyhow!("field `time`: {err}"))?,
-        is_ad: e.details.iter().any(|d| d.name.contains("Google Ads")),
-        source: SOURCE,
-    })
 }
 
 /// Keeps the entries that are views of a known video, counting what is skipped and why,
@@ -389,14 +191,6 @@ fn search_query_from_url(url: &str) -> Option<String> {
         .filter(|q| !q.is_empty())
 }
 
-/// Title verbs by account language ("Watched X" in English).
-const VERBS: &[&str] = &["Watched ", "Has visto ", "Vous avez regardé ", "Angesehen: ", "Hai guardato ", "Assistiu a "];
-
-pub fn strip_verb(title: &str) -> &str {
-    let t = title.trim();
-    VERBS.iter().find_map(|v| t.strip_prefix(v)).unwrap_or(t).trim()
-}
-
 /// The video id of a watch, short-link or Shorts URL; `None` for posts, channels and
 /// other pages.
 pub fn video_id_from_url(url: &str) -> Option<String> {
@@ -430,7 +224,9 @@ fn channel_id_from_url(url: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::entry::strip_verb;
     use super::*;
+    use vrd_core::time::parse_rfc3339;
 
     #[test]
     fn video_ids_from_every_url_shape() {
@@ -454,7 +250,7 @@ mod tests {
  {"header":"YouTube","title":"Watched a video","titleUrl":"https://www.youtube.com/watch?v\u003dAAAAAAAAAAA","time":"2024-01-02T10:00:00Z"},
  {"header":"YouTube","title":"Searched for  東京  散歩 ","time":"2024-01-03T10:00:00Z"}
 ]"#;
-        let p = classify_searches(json_entries(text).unwrap());
+        let p = classify_searches(json::entries(text).unwrap());
         let queries: Vec<&str> = p.searches.iter().map(|s| s.query.as_str()).collect();
         assert_eq!(queries, ["pan & queso", "東京 散歩", "rust async"], "oldest first");
         assert_eq!((p.entries, p.skipped), (4, 1));
@@ -479,7 +275,7 @@ mod tests {
  {"header":"YouTube","title":"Watched https://www.youtube.com/watch?v\u003dDDDDDDDDDDD","titleUrl":"https://www.youtube.com/watch?v\u003dDDDDDDDDDDD","time":"2024-01-13T00:00:00.000Z"},
  {"header":"YouTube Music","title":"Watched Older","titleUrl":"https://music.youtube.com/watch?v\u003dAAAAAAAAAAA","time":"2024-01-10T09:08:07.123Z"}
 ]"#;
-        let p = classify(json_entries(text).unwrap());
+        let p = classify(json::entries(text).unwrap());
         assert_eq!((p.entries, p.skipped_ads, p.skipped_removed, p.skipped_not_video, p.untitled), (6, 1, 1, 1, 1));
         let ids: Vec<_> = p.events.iter().map(|e| e.video_id.as_str()).collect();
         assert_eq!(ids, ["AAAAAAAAAAA", "DDDDDDDDDDD", "BBBBBBBBBBB"]);
@@ -496,15 +292,15 @@ mod tests {
     #[test]
     fn errors_name_the_line_and_field() {
         let text = "[\n{\"title\":\"Watched x\",\"titleUrl\":\"https://youtu.be/abc\",\"time\":\"2024-01-01T00:00:00Z\"},\n{\"title\":\"Watched y\",\"time\":12}\n]";
-        let err = json_entries(text).unwrap_err().to_string();
+        let err = json::entries(text).unwrap_err().to_string();
         assert!(err.starts_with("3: field `[1].time`"), "{err}");
         let text = "[\n{\"title\":\"Watched x\",\"titleUrl\":\"https://youtu.be/abc\"}\n]";
-        let err = json_entries(text).unwrap_err().to_string();
+        let err = json::entries(text).unwrap_err().to_string();
         assert_eq!(err, "2: entry [0]: missing field `time`");
-        let err = json_entries("{\"not\":\"an array\"}").unwrap_err().to_string();
+        let err = json::entries("{\"not\":\"an array\"}").unwrap_err().to_string();
         assert!(err.contains("not a Takeout watch history"), "{err}");
         let text = "[{\"title\":\"Watched y\",\"titleUrl\":\"https://youtu.be/abc\",\"time\":\"01/02/2024\"}]";
-        let err = json_entries(text).unwrap_err().to_string();
+        let err = json::entries(text).unwrap_err().to_string();
         assert!(err.contains("entry [0]: field `time`") && err.contains("RFC 3339"), "{err}");
     }
 }

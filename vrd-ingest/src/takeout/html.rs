@@ -14,7 +14,7 @@
 //! offset is used (TRT, AEDT, EST… each name one), and an abbreviation several zones
 //! share (IST, CST, BST, AST, AMT) asks for `--timezone`, naming the zones it could be.
 
-use crate::takeout::{strip_verb, RawEntry};
+use super::entry::{strip_verb, RawEntry};
 use anyhow::{anyhow, bail, Result};
 use chrono::{FixedOffset, NaiveDateTime, TimeZone, Utc};
 use vrd_core::time::{Timestamp, Tz};
