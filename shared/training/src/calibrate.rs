@@ -87,7 +87,7 @@ pub fn fit(margins: &[f64], labels: &[bool]) -> Calibration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulate::Rng;
+    use crate::rng::Rng;
 
     #[test]
     fn platt_scaling_recovers_a_known_slope() {

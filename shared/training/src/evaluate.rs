@@ -12,6 +12,7 @@
 //! what the context is worth.
 
 use crate::data::{Dataset, Row, IGNORE};
+pub use crate::folds::{time_series_folds, Fold};
 use crate::metrics::{self, Scores};
 use crate::net::Arch;
 use crate::train::{self, Method, TrainOptions, Trained};
@@ -22,31 +23,6 @@ use tch::Device;
 use vrd_core::records::{Head, PerHead};
 
 pub const METHODS: [&str; 6] = ["model", "chosen", "context_blind", "logistic_regression", "similarity", "prior"];
-
-/// Rows (indices into the time-ordered rows) of each fold.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Fold {
-    pub train: Vec<usize>,
-    pub test: Vec<usize>,
-}
-
-/// `k` test blocks of equal size after a first training block; each trains on the rows
-/// before its test block that may train it ([`Row::before`]: rows with an activity window
-/// end more than `embargo` before the block's first row).
-pub fn time_series_folds<R: std::borrow::Borrow<Row>>(rows: &[R], k: usize, embargo: chrono::Duration) -> Vec<Fold> {
-    let rows: Vec<&Row> = rows.iter().map(|r| r.borrow()).collect();
-    let n = rows.len();
-    let block = n / (k + 1);
-    (0..k)
-        .filter_map(|i| {
-            let start = (i + 1) * block;
-            let end = if i + 1 == k { n } else { start + block };
-            let first = rows.get(start)?.at;
-            let train: Vec<usize> = (0..start).filter(|&j| rows[j].before(first, embargo)).collect();
-            (!train.is_empty() && end > start).then(|| Fold { train, test: (start..end).collect() })
-        })
-        .collect()
-}
 
 /// Why no folds could be cut, in the labels' terms.
 fn no_folds(rows: &[Row], k: usize, embargo: chrono::Duration) -> anyhow::Error {

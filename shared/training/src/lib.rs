@@ -14,6 +14,7 @@
 pub mod calibrate;
 pub mod data;
 pub mod evaluate;
+pub mod folds;
 pub mod linear;
 pub mod metrics;
 pub mod net;
@@ -21,5 +22,6 @@ pub mod optim;
 pub mod pick;
 pub mod plot;
 pub mod resume;
+pub mod rng;
 pub mod simulate;
 pub mod train;

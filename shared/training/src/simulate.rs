@@ -7,6 +7,7 @@
 //! after mostly leisure, yes; after mostly work, no, except a short Rust video (a work
 //! break that fits). A little label noise keeps it honest. Everything is seeded.
 
+use crate::rng::Rng;
 use anyhow::{Context, Result};
 use chrono::{Datelike, Duration, TimeZone, Utc, Weekday};
 use std::path::Path;
@@ -20,37 +21,6 @@ pub struct Options {
     pub seed: u64,
     /// Share of flipped labels.
     pub noise: f64,
-}
-
-/// xorshift64*, so the person is the same on every machine.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
-    }
-    /// The generator's state, to continue it later with [`Rng::from_state`].
-    pub fn state(&self) -> u64 {
-        self.0
-    }
-    pub fn from_state(state: u64) -> Rng {
-        Rng(state)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
 }
 
 struct Topic {

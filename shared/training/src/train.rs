@@ -12,7 +12,7 @@ use crate::metrics;
 use crate::net::{Arch, Net};
 use crate::optim::AdamW;
 use crate::resume::{self, with_prefix, Checkpoints, LoopState};
-use crate::simulate::Rng;
+use crate::rng::Rng;
 use anyhow::{anyhow, Result};
 use std::collections::BTreeMap;
 use tch::nn;
@@ -228,7 +228,7 @@ const INNER_SPLITS: usize = 4;
 /// The inner splits of time-ordered `rows`: the time-series folds of an evaluation, cut
 /// within a training run's fit part (indices into `rows`).
 pub fn inner_splits(rows: &[&Row], k: usize, embargo: chrono::Duration) -> Vec<(Vec<usize>, Vec<usize>)> {
-    crate::evaluate::time_series_folds(rows, k, embargo).into_iter().map(|f| (f.train, f.test)).collect()
+    crate::folds::time_series_folds(rows, k, embargo).into_iter().map(|f| (f.train, f.test)).collect()
 }
 
 /// The latest labels of a training run as two interleaved halves: one picks the epoch;

@@ -29,7 +29,7 @@ use vrd_feed::pick::past::Past;
 use vrd_feed::pick::{prepare_history, watch_of};
 use vrd_training::pick::fit::FitOptions;
 use vrd_training::pick::sample::Sampling;
-use vrd_training::simulate::Rng;
+use vrd_training::rng::Rng;
 
 #[derive(Args)]
 pub struct NextWatchArgs {

@@ -10,7 +10,7 @@
 //! Nothing at or after t enters the features (they are cut at t); the negatives are only
 //! *which* videos are compared, and never the target or anything watched before t.
 
-use crate::simulate::Rng;
+use crate::rng::Rng;
 use std::collections::HashMap;
 use vrd_core::records::WatchEvent;
 use vrd_core::time::Timestamp;
