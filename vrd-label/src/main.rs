@@ -4,7 +4,7 @@
 //! This file parses the command line and dispatches to `cmd/`, one module per subcommand.
 
 mod cmd;
-mod import;
+mod known_videos;
 mod serve;
 mod stats;
 mod tui;

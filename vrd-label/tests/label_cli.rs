@@ -226,6 +226,11 @@ fn a_killed_import_leaves_all_or_nothing() {
         let n = count(&db);
         assert!(n == 0 || n == 200_000, "a kill after {delay_ms} ms left {n} labels");
     }
+    // And the import that is not killed commits every label, exactly once (a kill that
+    // landed after an earlier commit left them all; importing them again adds none).
+    let out = Command::new(BIN).arg("--db").arg(&db).args(["import", file.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(count(&db), 200_000, "the committed count");
 }
 
 #[test]

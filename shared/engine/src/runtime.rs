@@ -116,13 +116,16 @@ pub fn libtorch_version() -> &'static str {
 /// whichever the loader found first), read from the process's memory map; the build-time
 /// folder where that cannot be read.
 pub fn loaded_libtorch_dir() -> Option<String> {
-    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
-    let loaded = maps
-        .lines()
+    mapped_libtorch_dir().or_else(|| option_env!("VRD_LIBTORCH_LIB").map(String::from))
+}
+
+/// The folder of the `libtorch_cpu.so` in this process's memory map, if it can be read.
+fn mapped_libtorch_dir() -> Option<String> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    maps.lines()
         .filter_map(|line| line.split_whitespace().nth(5))
         .find(|path| path.ends_with("/libtorch_cpu.so"))
-        .and_then(|path| std::path::Path::new(path).parent().map(|dir| dir.display().to_string()));
-    loaded.or_else(|| option_env!("VRD_LIBTORCH_LIB").map(String::from))
+        .and_then(|path| std::path::Path::new(path).parent().map(|dir| dir.display().to_string()))
 }
 
 #[cfg(test)]
@@ -147,7 +150,9 @@ mod tests {
     #[test]
     fn the_loaded_libtorch_is_the_one_in_the_memory_map() {
         let _ = tch::Tensor::zeros([1], (Kind::Float, Device::Cpu));
-        let dir = loaded_libtorch_dir().expect("libtorch is loaded");
+        // From the memory map itself, not the build-time fallback: a broken reader fails.
+        let dir = mapped_libtorch_dir().expect("libtorch_cpu.so is in /proc/self/maps");
         assert!(std::path::Path::new(&dir).join("libtorch_cpu.so").is_file(), "{dir}");
+        assert_eq!(loaded_libtorch_dir(), Some(dir));
     }
 }

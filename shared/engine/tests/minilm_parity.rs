@@ -31,6 +31,8 @@ fn token_ids_match_the_reference_tokenizer() {
     assert_eq!(enc.max_length(), g.max_seq_length);
     let texts: Vec<&str> = g.texts.iter().map(String::as_str).collect();
     let encodings = enc.tokenize(&texts).unwrap();
+    assert!(!g.texts.is_empty() && g.token_ids.len() == g.texts.len(), "the golden file lists every text's ids");
+    assert_eq!(encodings.len(), g.token_ids.len(), "one encoding per text");
     for (i, (e, want)) in encodings.iter().zip(&g.token_ids).enumerate() {
         assert_eq!(e.get_ids(), &want[..], "token ids differ for text {i}: {:?}", g.texts[i]);
     }
@@ -44,6 +46,8 @@ fn embeddings_match_sentence_transformers_within_1e_5() {
     // Different batch sizes put each text next to different padding: results must not care.
     for batch_size in [1, 7, 64] {
         let got = enc.embed(&texts, batch_size).unwrap();
+        assert!(!g.embeddings.is_empty() && g.embeddings.len() == texts.len(), "a reference vector per text");
+        assert_eq!(got.len(), g.embeddings.len(), "batch size {batch_size}: one vector per text");
         let mut worst = (0f32, 0usize);
         for (i, (row, want)) in got.iter().zip(&g.embeddings).enumerate() {
             assert_eq!(row.len(), want.len());
@@ -74,6 +78,9 @@ fn bf16_embeddings_stay_close_to_the_reference() {
     let enc = SentenceEncoder::load(&dir, &opts).unwrap();
     let texts: Vec<&str> = g.texts.iter().map(String::as_str).collect();
     let got = enc.embed(&texts, 16).unwrap();
+    // An empty run would leave the worst cosine at infinity and pass: count first.
+    assert!(!texts.is_empty());
+    assert_eq!(got.len(), g.embeddings.len(), "one bf16 vector per text");
     let cosines: Vec<f32> =
         got.iter().zip(&g.embeddings).map(|(a, b)| a.iter().zip(b).map(|(x, y)| x * y).sum()).collect();
     let worst = cosines.iter().cloned().fold(f32::INFINITY, f32::min);

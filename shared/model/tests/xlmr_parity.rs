@@ -36,6 +36,8 @@ fn load(dir: &Path, pooling: Option<Pooling>, kind: Kind) -> anyhow::Result<Sent
 }
 
 fn worst_difference(got: &[Vec<f32>], want: &[Vec<f32>]) -> (f32, usize) {
+    assert!(!want.is_empty(), "the golden file has reference vectors");
+    assert_eq!(got.len(), want.len(), "one vector per reference");
     let mut worst = (0f32, 0usize);
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         assert_eq!(g.len(), w.len());
@@ -54,7 +56,10 @@ fn token_ids_and_truncation_match() {
     let enc = load(&model_dir(), None, Kind::Float).unwrap();
     assert_eq!(enc.max_length(), g.max_length, "positions start after the padding index: 66 - 2 tokens");
     let texts: Vec<&str> = g.texts.iter().map(String::as_str).collect();
-    for (i, (e, want)) in enc.tokenize(&texts).unwrap().iter().zip(&g.token_ids).enumerate() {
+    let encodings = enc.tokenize(&texts).unwrap();
+    assert!(!texts.is_empty() && g.token_ids.len() == texts.len(), "the golden file lists every text's ids");
+    assert_eq!(encodings.len(), g.token_ids.len(), "one encoding per text");
+    for (i, (e, want)) in encodings.iter().zip(&g.token_ids).enumerate() {
         assert_eq!(e.get_ids(), &want[..], "text {i}: {:?}", g.texts[i]);
     }
     assert!(g.token_ids.iter().any(|ids| ids.len() == g.max_length), "a text is long enough to be truncated");
@@ -83,6 +88,8 @@ fn bf16_and_f16_runs_stay_close_and_finite() {
     for kind in [Kind::BFloat16, Kind::Half] {
         let enc = load(&model_dir(), None, kind).unwrap();
         let got = enc.embed(&texts, 16).unwrap();
+        assert!(!g.cls.is_empty());
+        assert_eq!(got.len(), g.cls.len(), "{kind:?}: one vector per text");
         for (i, (row, want)) in got.iter().zip(&g.cls).enumerate() {
             assert!(row.iter().all(|x| x.is_finite()), "{kind:?} text {i} not finite");
             let cos: f32 = row.iter().zip(want).map(|(a, b)| a * b).sum();

@@ -1,6 +1,6 @@
 //! `vrd-label add`: one label from the command line.
 
-use crate::import;
+use crate::known_videos;
 use anyhow::Result;
 use std::path::Path;
 use vrd_core::records::{Label, LabelKind};
@@ -33,7 +33,7 @@ pub fn run(db: &Path, args: AddArgs) -> Result<()> {
         feed_at: None,
     };
     if !args.allow_unknown {
-        import::check_known(&store, std::slice::from_ref(&label), |_| "argument".into())?;
+        known_videos::check_known(&store, std::slice::from_ref(&label), |_| "argument".into())?;
     }
     let counts = store.add_labels(&[label], false)?;
     eprintln!("vrd-label: {}: {counts}", db.display());

@@ -1,6 +1,6 @@
 //! `vrd-label import`: labels from a file, all or nothing.
 
-use crate::import;
+use crate::known_videos;
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use vrd_core::records::LabelKind;
@@ -24,7 +24,7 @@ pub fn run(db: &Path, args: &ImportArgs) -> Result<()> {
     let mut store = Store::open(db)?;
     let parsed = vrd_core::label_files::read(&args.file, args.kind, &args.source)?;
     if !args.allow_unknown {
-        import::check_known(&store, &parsed.labels, |i| parsed.origins[i].clone())?;
+        known_videos::check_known(&store, &parsed.labels, |i| parsed.origins[i].clone())?;
     }
     let counts = store.add_labels(&parsed.labels, false)?;
     eprintln!("vrd-label: {}: {} labels read; {counts}", args.file.display(), parsed.labels.len());
