@@ -14,7 +14,7 @@ BIN := target/release
 DEMO_DIR := target/demo
 PREFIX ?= $(HOME)/.local
 
-.PHONY: all setup browser build demo feed test lint fmt clean install uninstall bench bench-quality goldens
+.PHONY: all setup test-deps build demo feed test lint fmt clean install uninstall bench bench-quality goldens
 
 all: build
 
@@ -25,9 +25,10 @@ setup:
 build:
 	@scripts/build
 
-# Headless Chromium for the feed page's browser test (Debian's package).
-browser:
-	@scripts/setup-browser
+# What the tests need beyond Rust and Python: Debian's chromium and tmux (installed as
+# root or through sudo -n, else it says what to run) and ../shared/data (checked).
+test-deps:
+	@scripts/setup-test-deps
 
 # The pipeline on the shipped fixtures, feeds on stdout (progress and summaries go to
 # stderr): first a new user (Takeout history → watch events → embeddings → a cold-start
@@ -65,7 +66,7 @@ feed: build
 
 # Everything runs against release builds: the encoder is too slow unoptimised, and one
 # profile means one libtorch wrapper build.
-test: build browser
+test: build test-deps
 	$(CARGO) test --release --workspace
 
 lint: setup

@@ -242,14 +242,14 @@ fn other_machines_only_when_asked() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such store"));
 }
 
-/// In headless Chromium (Debian's, installed by scripts/setup-browser, which `make test`
+/// In headless Chromium (Debian's, installed by scripts/setup-test-deps, which `make test`
 /// runs): the video page's "not now" button clicked with the mouse stores the label.
 #[test]
 fn not_now_clicked_in_a_real_browser_is_stored() {
     let chromium = ["/usr/bin/chromium", "/usr/local/bin/chromium"]
         .into_iter()
         .find(|p| Path::new(p).is_file())
-        .expect("chromium is installed by scripts/setup-browser (make test runs it)");
+        .expect("chromium is installed by scripts/setup-test-deps (make test runs it)");
     let dir = tempfile::tempdir().unwrap();
     let (db, emb) = store(dir.path());
     let served = serve(&db, &["--embeddings", emb.to_str().unwrap()]);
