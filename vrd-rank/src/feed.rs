@@ -29,12 +29,12 @@ pub fn run(cli: &Cli) -> Result<()> {
 fn rank_like(cli: &Cli, video_id: &str) -> Result<()> {
     let Inputs { candidates, history, labels, .. } = read_inputs(cli, false)?;
     let (embeddings, added) = load_embeddings(cli, &candidates.iter().map(MediaText::from).collect::<Vec<_>>())?;
+    warn_unembedded(cli, &candidates, &embeddings);
     let settings = vrd_feed::like::LikeSettings {
         top: cli.top,
         per_channel: cli.per_channel,
         lambda: cli.mode.blend().lambda,
         keep_watched: cli.keep_watched,
-        quiet: cli.quiet,
     };
     let answers = Answers::from_labels(&labels);
     let feed = vrd_feed::like::like(video_id, &candidates, &history, &embeddings, &answers, &settings)?;
@@ -54,13 +54,13 @@ fn rank_cold_start(cli: &Cli) -> Result<()> {
     let mut texts: Vec<MediaText> = candidates.iter().map(MediaText::from).collect();
     texts.extend(history.iter().map(MediaText::from));
     let (embeddings, added) = load_embeddings(cli, &texts)?;
+    warn_unembedded(cli, &candidates, &embeddings);
     let settings = cold_start::Settings {
         recent: cli.recent,
         half_life_days: cli.half_life_days,
         keep_watched: cli.keep_watched,
         top: cli.top,
         channel_weight: cli.channel_weight,
-        quiet: cli.quiet,
     };
     let search_profile = match searches.is_empty() || cli.search_weight == 0.0 {
         true => None,
@@ -112,6 +112,7 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
         texts.extend(history.iter().map(MediaText::from));
     }
     let (embeddings, added) = load_embeddings(cli, &texts)?;
+    warn_unembedded(cli, &candidates, &embeddings);
     let at = cli.at.unwrap_or_else(chrono::Utc::now);
     // What was watched by the moment ranked for (a past --at does not know the later
     // watches).
@@ -152,7 +153,6 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
         half_life_days: cli.fresh_half_life_days,
         keep_watched: cli.keep_watched,
         explain: cli.explain,
-        quiet: cli.quiet,
     };
     let answers = Answers::from_labels(&labels);
     let liked = cli.explain.then(|| vrd_engine::rank::Liked::from_labels(&labels, &candidates, &embeddings));
@@ -184,6 +184,7 @@ fn rank_with_pick(cli: &Cli, card: &PickCard) -> Result<()> {
     let mut texts: Vec<MediaText> = candidates.iter().map(MediaText::from).collect();
     texts.extend(history.iter().map(MediaText::from));
     let (embeddings, added) = load_embeddings(cli, &texts)?;
+    warn_unembedded(cli, &candidates, &embeddings);
     let at = cli.at.unwrap_or_else(chrono::Utc::now);
     let settings = vrd_feed::pick::feed::PickSettings {
         at,
@@ -192,7 +193,6 @@ fn rank_with_pick(cli: &Cli, card: &PickCard) -> Result<()> {
         keep_watched: cli.keep_watched,
         explain: cli.explain,
         timezone: vrd_core::time::timezone_or_system(None)?,
-        quiet: cli.quiet,
     };
     let answers = Answers::from_labels(&labels);
     let queries = searches::before(&searches, at, &embeddings.meta.model_id, cli.media_model.as_deref())?;
@@ -276,6 +276,19 @@ fn load_embeddings(cli: &Cli, videos: &[MediaText]) -> Result<(Embeddings, usize
         eprintln!("vrd-rank: encoded {added} videos that {} lacked", path.display());
     }
     Ok((embeddings, added))
+}
+
+/// Says (unless --quiet) which candidates still have no embedding: the ranking leaves them
+/// out; what the cache lacked was encoded, so these had no text to encode.
+fn warn_unembedded(cli: &Cli, candidates: &[Video], embeddings: &Embeddings) {
+    let missing = vrd_feed::candidates::without_embedding(candidates, embeddings);
+    if !missing.is_empty() && !cli.quiet {
+        eprintln!(
+            "vrd-rank: {} candidates have no embedding and are left out (first: {}; run vrd-encode media over them)",
+            missing.len(),
+            missing[0]
+        );
+    }
 }
 
 /// Keeps what was encoded for the next run (once the feed is made: a failed run leaves

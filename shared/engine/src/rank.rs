@@ -30,8 +30,6 @@ pub struct Settings {
     pub half_life_days: f64,
     pub keep_watched: bool,
     pub explain: bool,
-    /// No warnings on stderr.
-    pub quiet: bool,
 }
 
 /// What is known of the person besides the moment: what they watched (left out of the
@@ -136,7 +134,7 @@ pub fn rank(
             saved.card.media_model
         );
     }
-    let pool = candidates::pool(candidates, history, embeddings, answers, s.keep_watched, s.quiet);
+    let pool = candidates::pool(candidates, history, embeddings, answers, s.keep_watched);
     if pool.is_empty() {
         return Ok(Vec::new());
     }

@@ -38,39 +38,37 @@ impl Answers {
 /// The candidates to rank, each with its row in `embeddings`: every video once (the first
 /// line of a repeated id), those in `history` left out unless `keep_watched`, those the
 /// person dismissed (`answers`) always; deferred ones stay, for the ranker. A candidate
-/// the embeddings lack is left out with a warning (unless `quiet`): vrd-rank encodes the
-/// missing ones before it ranks, so what is still missing had no text to encode.
+/// the embeddings lack is left out ([`without_embedding`] says which, for the tool to
+/// report): vrd-rank encodes the missing ones before it ranks, so what is still missing
+/// had no text to encode.
 pub fn pool<'a>(
     candidates: &'a [Video],
     history: &[WatchEvent],
     embeddings: &Embeddings,
     answers: &Answers,
     keep_watched: bool,
-    quiet: bool,
 ) -> Vec<(&'a Video, usize)> {
     let index = embeddings.index();
     let watched: HashSet<&str> = history.iter().map(|e| e.video_id.as_str()).collect();
     let mut seen = HashSet::new();
     let mut pool = Vec::new();
-    let mut missing = Vec::new();
     for video in candidates {
         let id = video.video_id.as_str();
         if !seen.insert(id) || (!keep_watched && watched.contains(id)) || answers.dismissed.contains(id) {
             continue;
         }
-        match index.get(id) {
-            Some(&row) => pool.push((video, row)),
-            None => missing.push(id),
+        if let Some(&row) = index.get(id) {
+            pool.push((video, row));
         }
     }
-    if !missing.is_empty() && !quiet {
-        eprintln!(
-            "vrd-rank: {} candidates have no embedding and are left out (first: {}; run vrd-encode media over them)",
-            missing.len(),
-            missing[0]
-        );
-    }
     pool
+}
+
+/// The distinct candidates the embeddings lack (left out of every pool), in order.
+pub fn without_embedding<'a>(candidates: &'a [Video], embeddings: &Embeddings) -> Vec<&'a str> {
+    let index = embeddings.index();
+    let mut seen = HashSet::new();
+    candidates.iter().map(|v| v.video_id.as_str()).filter(|id| !index.contains_key(id) && seen.insert(*id)).collect()
 }
 
 /// The cosine similarity of two embeddings, summed in f64; 0 when either is zero.
@@ -127,19 +125,16 @@ mod tests {
         .unwrap()];
         let ids = |p: Vec<(&Video, usize)>| p.into_iter().map(|(v, row)| (v.video_id.clone(), row)).collect::<Vec<_>>();
         let none = Answers::default();
+        assert_eq!(ids(pool(&candidates, &history, &embeddings, &none, false)), [("a".into(), 0), ("c".into(), 2)]);
         assert_eq!(
-            ids(pool(&candidates, &history, &embeddings, &none, false, true)),
-            [("a".into(), 0), ("c".into(), 2)]
-        );
-        assert_eq!(
-            ids(pool(&candidates, &history, &embeddings, &none, true, true)),
+            ids(pool(&candidates, &history, &embeddings, &none, true)),
             [("a".into(), 0), ("b".into(), 1), ("c".into(), 2)]
         );
         let answers = Answers::from_labels(&[
             label("a", LabelKind::Uninterest, "2026-01-01T10:00:00Z"),
             label("c", LabelKind::NotNow, "2026-01-01T11:00:00Z"),
         ]);
-        assert_eq!(ids(pool(&candidates, &history, &embeddings, &answers, false, true)), [("c".into(), 2)]);
+        assert_eq!(ids(pool(&candidates, &history, &embeddings, &answers, false)), [("c".into(), 2)]);
         assert!(answers.deferred.contains_key("c"));
     }
 

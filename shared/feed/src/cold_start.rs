@@ -30,8 +30,6 @@ pub struct Settings {
     pub top: usize,
     /// Weight of the candidate's channel familiarity (0 to 1) added to its similarity.
     pub channel_weight: f64,
-    /// No warnings on stderr.
-    pub quiet: bool,
 }
 
 /// `searches`: the searches' direction and its share of the profile.
@@ -51,7 +49,7 @@ pub fn rank(
     };
     let familiarity = channel_familiarity(history);
     let mut scored: Vec<(f64, f64, f64, &Video)> =
-        candidates::pool(candidates, history, embeddings, answers, s.keep_watched, s.quiet)
+        candidates::pool(candidates, history, embeddings, answers, s.keep_watched)
             .into_iter()
             // Without a model of the moment nothing says when a deferred video fits: it
             // waits for a feed that can tell (`vrd-rank --model`).
@@ -166,7 +164,7 @@ mod tests {
     }
 
     fn settings() -> Settings {
-        Settings { recent: 50, half_life_days: 30.0, keep_watched: false, top: 10, channel_weight: 0.0, quiet: true }
+        Settings { recent: 50, half_life_days: 30.0, keep_watched: false, top: 10, channel_weight: 0.0 }
     }
 
     #[test]

@@ -18,13 +18,11 @@ pub struct LikeSettings {
     /// MMR's trade-off: 1 is nearest first whatever the repetition, 0 pure novelty.
     pub lambda: f64,
     pub keep_watched: bool,
-    /// No warnings on stderr.
-    pub quiet: bool,
 }
 
 impl Default for LikeSettings {
     fn default() -> Self {
-        LikeSettings { top: 20, per_channel: 3, lambda: 0.7, keep_watched: false, quiet: false }
+        LikeSettings { top: 20, per_channel: 3, lambda: 0.7, keep_watched: false }
     }
 }
 
@@ -46,11 +44,10 @@ pub fn like(
         anyhow!("{video_id:?} has no embedding; run vrd-encode media over it (or pass it among the candidates)")
     })?;
     let target = embeddings.row(row);
-    let pool: Vec<(&Video, usize)> =
-        candidates::pool(candidates, history, embeddings, answers, s.keep_watched, s.quiet)
-            .into_iter()
-            .filter(|(v, _)| v.video_id != video_id)
-            .collect();
+    let pool: Vec<(&Video, usize)> = candidates::pool(candidates, history, embeddings, answers, s.keep_watched)
+        .into_iter()
+        .filter(|(v, _)| v.video_id != video_id)
+        .collect();
     let similarity: Vec<f64> = pool.iter().map(|&(_, r)| cosine(target, embeddings.row(r))).collect();
     let mut shortlist: Vec<usize> = (0..pool.len()).collect();
     // Nearest first; equal similarities in candidate order, so the feed is reproducible.
@@ -102,7 +99,7 @@ mod tests {
     #[test]
     fn nearest_first_without_the_video_itself_or_what_was_watched() {
         let candidates = [video("a0", "A"), video("b1", "B"), video("a3", "C"), video("a1", "D"), video("a2", "E")];
-        let settings = LikeSettings { lambda: 1.0, quiet: true, ..Default::default() };
+        let settings = LikeSettings { lambda: 1.0, ..Default::default() };
         let feed = like("a0", &candidates, &[], &embeddings(), &Answers::default(), &settings).unwrap();
         assert_eq!(ids(&feed), ["a1", "a2", "a3", "b1"]);
         assert!(feed[0].scores["similarity"] > feed[1].scores["similarity"]);
@@ -120,13 +117,13 @@ mod tests {
     fn varied_by_channel_cap_and_mmr() {
         // Three near ones from one channel: the cap lets two through, then the far one.
         let candidates = [video("a1", "A"), video("a2", "A"), video("a3", "A"), video("b1", "B")];
-        let capped = LikeSettings { per_channel: 2, lambda: 1.0, quiet: true, ..Default::default() };
+        let capped = LikeSettings { per_channel: 2, lambda: 1.0, ..Default::default() };
         assert_eq!(
             ids(&like("a0", &candidates, &[], &embeddings(), &Answers::default(), &capped).unwrap()),
             ["a1", "a2", "b1"]
         );
         // Pure novelty after the first pick: the far video comes second.
-        let novel = LikeSettings { lambda: 0.0, quiet: true, ..Default::default() };
+        let novel = LikeSettings { lambda: 0.0, ..Default::default() };
         assert_eq!(ids(&like("a0", &candidates, &[], &embeddings(), &Answers::default(), &novel).unwrap())[1], "b1");
     }
 

@@ -74,6 +74,8 @@ pub struct Dataset {
     pub media_model: String,
     /// How the windows were cut (the model card keeps it for ranking).
     pub spec: ContextSpec,
+    /// Labels left out: without a media embedding, and without an activity window.
+    pub left_out: (usize, usize),
 }
 
 impl Dataset {
@@ -143,12 +145,6 @@ pub fn load(src: &Sources) -> Result<Dataset> {
             duration_log1p: duration.map_or(0.0, |d| d.max(0.0).ln_1p()),
         });
     }
-    if no_media + no_context > 0 {
-        eprintln!(
-            "vrd-train: left out {no_media} labels without a media embedding and {no_context} without an activity window \
-             (run vrd-encode media on the videos and vrd-encode context --labels on these labels)"
-        );
-    }
     if rows.is_empty() {
         bail!("no usable labels: none has both a media embedding and an activity window");
     }
@@ -203,6 +199,7 @@ pub fn load(src: &Sources) -> Result<Dataset> {
         },
         media_model: media.meta.model_id.clone(),
         spec,
+        left_out: (no_media, no_context),
     })
 }
 

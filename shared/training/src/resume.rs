@@ -25,6 +25,9 @@ pub struct Checkpoints {
     /// epoch is always saved): the fast model's epochs take a fraction of a second, and
     /// writing its state each time would cost more than redoing a minute of training.
     pub every: std::time::Duration,
+    /// Told when a model's training continues from a saved epoch (`job`, the epoch): the
+    /// tool says so in its own words.
+    pub resumed: fn(job: &str, epoch: usize),
 }
 
 /// Where a model's training loop stood after an epoch.
@@ -138,7 +141,12 @@ mod tests {
     #[test]
     fn the_last_complete_checkpoint_is_what_resumes() {
         let dir = tempfile::tempdir().unwrap();
-        let c = Checkpoints { dir: dir.path().join("ck"), resume: true, every: std::time::Duration::ZERO };
+        let c = Checkpoints {
+            dir: dir.path().join("ck"),
+            resume: true,
+            every: std::time::Duration::ZERO,
+            resumed: |_, _| {},
+        };
         assert!(c.load("final", "k").unwrap().is_none());
         let t = |x: f32| vec![("model.w".to_string(), Tensor::from_slice(&[x]))];
         c.save("final", state(1), &t(1.0)).unwrap();

@@ -371,7 +371,7 @@ pub fn train(
     let key = checkpoint.map(|(_, job)| run_key(data, rows, arch, opts, context_blind, job));
     if let (Some((checkpoints, job)), Some(key)) = (checkpoint, &key) {
         if resume_from(checkpoints, job, key, &mut training, &mut state)? {
-            let note = || eprintln!("vrd-train: {job}: resuming after epoch {}", state.start_epoch);
+            let note = || (checkpoints.resumed)(job, state.start_epoch);
             match progress {
                 Some(bar) => bar.suspend(note),
                 None => note(),

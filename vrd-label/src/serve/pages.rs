@@ -180,7 +180,7 @@ pub fn video(
 /// "More like this" over the store's videos, without what was watched or dismissed.
 pub fn more_like(store: &Store, id: &str, embeddings: &Embeddings, top: usize) -> Result<Vec<FeedItem>> {
     let answers = Answers::from_labels(&store.label_history()?);
-    let settings = LikeSettings { top, quiet: true, ..Default::default() };
+    let settings = LikeSettings { top, ..Default::default() };
     like(id, &store.videos()?, &store.watch_events()?, embeddings, &answers, &settings)
 }
 

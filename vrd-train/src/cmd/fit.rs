@@ -161,6 +161,13 @@ fn fit_labels(args: &FitArgs) -> Result<()> {
     let checkpoints = checkpoints(args)?;
     tch::manual_seed(args.seed as i64);
     let (data, arch) = load(args)?;
+    let (no_media, no_context) = data.left_out;
+    if no_media + no_context > 0 {
+        eprintln!(
+            "vrd-train: left out {no_media} labels without a media embedding and {no_context} without an activity \
+             window (run vrd-encode media on the videos and vrd-encode context --labels on these labels)"
+        );
+    }
     let opts = TrainOptions {
         epochs: args.epochs,
         batch_size: args.batch_size,
@@ -227,6 +234,7 @@ fn checkpoints(args: &FitArgs) -> Result<Option<resume::Checkpoints>> {
         dir,
         resume: args.resume,
         every: std::time::Duration::from_secs(args.checkpoint_every),
+        resumed: |job, epoch| eprintln!("vrd-train: {job}: resuming after epoch {epoch}"),
     });
     if args.resume && checkpoints.as_ref().is_none_or(|c| !c.dir.is_dir()) {
         return Err(UsageError(match &checkpoints {

@@ -29,7 +29,6 @@ pub struct PickSettings {
     pub explain: bool,
     /// The zone the reasons speak of times of day in.
     pub timezone: Tz,
-    pub quiet: bool,
 }
 
 /// The past of `history` (and of `searches`, in time order) strictly before `at`, with
@@ -128,13 +127,12 @@ pub fn rank(
 ) -> Result<Vec<FeedItem>> {
     let before: Vec<WatchEvent> = history.iter().filter(|e| e.watched_at < s.at).cloned().collect();
     let picker = Picker::new(card, &before, searches, embeddings, s.at)?;
-    let pool: Vec<(&Video, usize)> =
-        candidates::pool(candidates, &before, embeddings, answers, s.keep_watched, s.quiet)
-            .into_iter()
-            // Nothing here tells when a deferred video fits the moment: it waits for a
-            // model of the moment (as in the cold start).
-            .filter(|(video, _)| !answers.deferred.contains_key(&video.video_id))
-            .collect();
+    let pool: Vec<(&Video, usize)> = candidates::pool(candidates, &before, embeddings, answers, s.keep_watched)
+        .into_iter()
+        // Nothing here tells when a deferred video fits the moment: it waits for a
+        // model of the moment (as in the cold start).
+        .filter(|(video, _)| !answers.deferred.contains_key(&video.video_id))
+        .collect();
     let probabilities = picker.probabilities(&pool);
     // By the model's order (ties by id, so the feed is reproducible), at most
     // `per_channel` of one channel: no trade for variety (the model already weighs what
