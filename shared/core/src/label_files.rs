@@ -157,7 +157,7 @@ fn undated(kind: LabelKind, at: &str) -> Result<Timestamp> {
 }
 
 fn checked_id(id: &str, at: &str) -> Result<String> {
-    if id.is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if !crate::records::is_video_id(id) {
         bail!("{at}: field `video_id`: {id:?} is not a video id");
     }
     Ok(id.to_string())

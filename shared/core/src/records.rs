@@ -372,6 +372,13 @@ pub struct FeedItem {
     pub reasons: Vec<String>,
 }
 
+/// Whether `id` can be a video id: 1 to 64 characters of YouTube's URL-safe alphabet
+/// (letters, digits, `-`, `_`; YouTube's own are 11). The one rule every reader of ids
+/// uses (Takeout URLs, label files, the page's answers, the Data API's arguments).
+pub fn is_video_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// The canonical watch URL of a YouTube video.
 pub fn youtube_url(video_id: &str) -> String {
     format!("https://www.youtube.com/watch?v={video_id}")
@@ -423,6 +430,14 @@ impl From<&Video> for MediaText {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_rule_for_video_ids() {
+        assert!(is_video_id("lWaRokVH711") && is_video_id("a-b_c") && is_video_id("sim00000139"));
+        for bad in ["", "../x", "a b", "<script>", "x?y", "é", &"x".repeat(65)] {
+            assert!(!is_video_id(bad), "{bad}");
+        }
+    }
     use crate::time::parse_rfc3339;
 
     #[test]

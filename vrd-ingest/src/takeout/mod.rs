@@ -203,9 +203,7 @@ pub fn video_id_from_url(url: &str) -> Option<String> {
         "youtu.be" => Some(path),
         _ => None,
     }?;
-    let valid =
-        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    valid.then(|| id.to_string())
+    vrd_core::records::is_video_id(id).then(|| id.to_string())
 }
 
 /// A YouTube URL's host (without `www.`, `m.`, `music.`), path and query.

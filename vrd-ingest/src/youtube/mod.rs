@@ -363,7 +363,7 @@ fn video_id_arg(text: &str) -> Result<String> {
     if text.contains('/') {
         return crate::takeout::video_id_from_url(text).ok_or_else(|| anyhow!("no video id in {text:?}"));
     }
-    if text.is_empty() || !text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if !vrd_core::records::is_video_id(text) {
         return Err(anyhow!("{text:?} is not a YouTube video id"));
     }
     Ok(text.to_string())

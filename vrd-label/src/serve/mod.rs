@@ -213,7 +213,7 @@ fn answer_label(body: &str) -> Result<Label> {
     }
     let a: Answer = serde_json::from_str(body).context("not an answer")?;
     let kind = crate::cmd::parse_kind(&a.kind)?;
-    if !pages::is_video_id(&a.video_id) {
+    if !vrd_core::records::is_video_id(&a.video_id) {
         bail!("{:?} is not a video id", a.video_id);
     }
     let feed_at = a.feed.filter(|f| !f.is_empty()).map(|f| vrd_core::time::parse_rfc3339(&f)).transpose()?;
