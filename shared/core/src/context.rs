@@ -23,6 +23,23 @@ use std::f64::consts::TAU;
 /// JSON), `anchor_ids`, `anchor_times`.
 pub const FORMAT: &str = "vrd-context/2";
 
+/// The format's tensors, by name: written in this order (`vrd_engine::context_file`) and
+/// read by name (training); see the module's description for their shapes and types.
+pub mod tensors {
+    /// `[anchors, L, D]` event text embeddings (f32 or f16).
+    pub const EMB: &str = "emb";
+    /// `[anchors, L, FEATURES.len()]` numeric features (f32).
+    pub const NUM: &str = "num";
+    /// `[anchors, L]` 1 where an event is (u8).
+    pub const MASK: &str = "mask";
+    /// `[anchors, L]` hashed app identities (i64).
+    pub const APP: &str = "app";
+    /// `[anchors, L]` hashed categories (i64).
+    pub const CATEGORY: &str = "category";
+    /// `[anchors, L]` event durations in seconds (f32).
+    pub const SECONDS: &str = "seconds";
+}
+
 /// Hash buckets for app and category identities. Unseen apps land in some bucket and share
 /// it; the names are hashed as bytes, so any script and package ids (`com.tencent.mm`) work.
 pub const APP_BUCKETS: usize = 256;

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use vrd_core::cli::progress_bar;
 use vrd_core::context::{
-    event_text, prepare_timeline, windows, Anchor, ContextSpec, DurationStats, Timeline, WindowArrays, WindowEvent,
-    WindowSpec, APP_BUCKETS, FEATURES,
+    event_text, prepare_timeline, tensors, windows, Anchor, ContextSpec, DurationStats, Timeline, WindowArrays,
+    WindowEvent, WindowSpec, APP_BUCKETS, FEATURES,
 };
 use vrd_core::records::AppEvent;
 use vrd_core::tensors::{f32_bytes, EmbeddingMeta, EmbeddingReader, EmbeddingWriter, SafetensorsWriter, TensorSpec};
@@ -212,12 +212,12 @@ fn write_output(
     };
     let emb_dtype = if opts.half { Dtype::F16 } else { Dtype::F32 };
     let specs = [
-        TensorSpec::new("emb", emb_dtype, &[a, l, d]),
-        TensorSpec::new("num", Dtype::F32, &[a, l, f]),
-        TensorSpec::new("mask", Dtype::U8, &[a, l]),
-        TensorSpec::new("app", Dtype::I64, &[a, l]),
-        TensorSpec::new("category", Dtype::I64, &[a, l]),
-        TensorSpec::new("seconds", Dtype::F32, &[a, l]),
+        TensorSpec::new(tensors::EMB, emb_dtype, &[a, l, d]),
+        TensorSpec::new(tensors::NUM, Dtype::F32, &[a, l, f]),
+        TensorSpec::new(tensors::MASK, Dtype::U8, &[a, l]),
+        TensorSpec::new(tensors::APP, Dtype::I64, &[a, l]),
+        TensorSpec::new(tensors::CATEGORY, Dtype::I64, &[a, l]),
+        TensorSpec::new(tensors::SECONDS, Dtype::F32, &[a, l]),
     ];
     let writer = SafetensorsWriter::create(output, &specs, &spec.to_metadata(anchors)?)?;
     let elem = if opts.half { 2 } else { 4 };

@@ -9,7 +9,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use std::collections::HashMap;
 use std::path::Path;
 use tch::{Device, Kind, Tensor};
-use vrd_core::context::{label_anchor_id, ContextSpec};
+use vrd_core::context::{label_anchor_id, tensors, ContextSpec};
 use vrd_core::jsonl::JsonlReader;
 use vrd_core::records::{Head, Label, Video};
 use vrd_core::tensors::{read_metadata, Embeddings};
@@ -190,12 +190,12 @@ pub fn load(src: &Sources) -> Result<Dataset> {
         media: Tensor::cat(&[media_tensor, bags], 1),
         metadata_buckets: buckets,
         context: Activity {
-            text: take("emb")?.to_kind(Kind::Float),
-            num: take("num")?.to_kind(Kind::Float),
-            mask: take("mask")?.to_kind(Kind::Int64),
-            app: take("app")?.to_kind(Kind::Int64),
-            category: take("category")?.to_kind(Kind::Int64),
-            seconds: take("seconds")?.to_kind(Kind::Float),
+            text: take(tensors::EMB)?.to_kind(Kind::Float),
+            num: take(tensors::NUM)?.to_kind(Kind::Float),
+            mask: take(tensors::MASK)?.to_kind(Kind::Int64),
+            app: take(tensors::APP)?.to_kind(Kind::Int64),
+            category: take(tensors::CATEGORY)?.to_kind(Kind::Int64),
+            seconds: take(tensors::SECONDS)?.to_kind(Kind::Float),
         },
         media_model: media.meta.model_id.clone(),
         spec,
