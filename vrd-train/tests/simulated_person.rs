@@ -389,7 +389,7 @@ fn an_interrupted_run_resumes_to_the_same_model() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!dir.path().join("cut/model.json").exists(), "killed before the end");
-    assert_eq!(epochs_done("fold-2-context-blind"), Some(12));
+    assert_eq!(epochs_done("fold-2-context_blind"), Some(12));
     let cut_at = epochs_done("final").unwrap();
     assert!(cut_at < 12, "killed mid-model, so the resume continues its loop (moments, sampler, step)");
 

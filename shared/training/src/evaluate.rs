@@ -21,8 +21,70 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use tch::Device;
 use vrd_core::records::{Head, PerHead};
+use vrd_model::fast::Scorer;
 
-pub const METHODS: [&str; 6] = ["model", "chosen", "context_blind", "logistic_regression", "similarity", "prior"];
+/// The methods a report compares: the one list of their names (the report's keys, the
+/// plot's legend) and of how each is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportedMethod {
+    /// The model itself.
+    Model,
+    /// What ships: per question the model or the baseline that won.
+    Chosen,
+    /// The model with its activity emptied.
+    ContextBlind,
+    LogisticRegression,
+    Similarity,
+    /// The training side's positive rate.
+    Prior,
+}
+
+impl ReportedMethod {
+    pub const ALL: [ReportedMethod; 6] = [
+        ReportedMethod::Model,
+        ReportedMethod::Chosen,
+        ReportedMethod::ContextBlind,
+        ReportedMethod::LogisticRegression,
+        ReportedMethod::Similarity,
+        ReportedMethod::Prior,
+    ];
+
+    /// The name in the report; the baselines' are their scorers' (`Scorer::name`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ReportedMethod::Model => Scorer::Model.name(),
+            ReportedMethod::Chosen => "chosen",
+            ReportedMethod::ContextBlind => "context_blind",
+            ReportedMethod::LogisticRegression => Scorer::LogisticRegression.name(),
+            ReportedMethod::Similarity => Scorer::Similarity.name(),
+            ReportedMethod::Prior => "prior",
+        }
+    }
+
+    /// Its colour in the plot.
+    pub fn colour(self) -> &'static str {
+        match self {
+            ReportedMethod::Model => "#d62728",
+            ReportedMethod::Chosen => "#9467bd",
+            ReportedMethod::ContextBlind => "#ff7f0e",
+            ReportedMethod::LogisticRegression => "#1f77b4",
+            ReportedMethod::Similarity => "#2ca02c",
+            ReportedMethod::Prior => "#7f7f7f",
+        }
+    }
+
+    /// Whose probabilities it scores, of the trained model (or its context-blind twin);
+    /// None for the prior, which needs no model.
+    fn trained(self) -> Option<Method> {
+        match self {
+            ReportedMethod::Model | ReportedMethod::ContextBlind => Some(Method::Model),
+            ReportedMethod::Chosen => Some(Method::Chosen),
+            ReportedMethod::LogisticRegression => Some(Method::LogisticRegression),
+            ReportedMethod::Similarity => Some(Method::Similarity),
+            ReportedMethod::Prior => None,
+        }
+    }
+}
 
 /// Why no folds could be cut, in the labels' terms.
 fn no_folds(rows: &[Row], k: usize, embargo: chrono::Duration) -> anyhow::Error {
@@ -147,13 +209,9 @@ pub fn evaluate(
         // Without right-time answers the activity is never seen: no context-blind twin.
         let twins: &[bool] = if train_rows.iter().any(|r| r.sees_activity()) { &[false, true] } else { &[false] };
         for &blind in twins {
-            progress.set_prefix(format!(
-                "fold {}/{} {}",
-                i + 1,
-                folds.len(),
-                if blind { "context-blind" } else { "model" }
-            ));
-            let job = format!("fold-{}-{}", i + 1, if blind { "context-blind" } else { "model" });
+            let twin = if blind { ReportedMethod::ContextBlind } else { ReportedMethod::Model };
+            progress.set_prefix(format!("fold {}/{} {}", i + 1, folds.len(), twin.name()));
+            let job = format!("fold-{}-{}", i + 1, twin.name());
             let trained = train::train(
                 data,
                 &train_rows,
@@ -164,24 +222,23 @@ pub fn evaluate(
                 Some(progress),
                 checkpoints.map(|c| (c, job.as_str())),
             )?;
-            let mut score = |name: &str, method: Method| {
+            let mut score = |reported: ReportedMethod| {
+                let method = reported.trained().expect("a method of the trained model");
                 let probs = trained.probabilities(data, &test_rows, method);
                 let thresholds = PerHead::new(|head| threshold_of(&trained, head, method));
-                methods.insert(name.to_string(), score_heads(&test_rows, &probs, &thresholds));
+                methods.insert(reported.name().to_string(), score_heads(&test_rows, &probs, &thresholds));
             };
             if blind {
-                score("context_blind", Method::Model);
+                score(ReportedMethod::ContextBlind);
             } else {
-                score("model", Method::Model);
-                score("chosen", Method::Chosen);
-                score("logistic_regression", Method::LogisticRegression);
-                score("similarity", Method::Similarity);
+                use ReportedMethod::{Chosen, LogisticRegression, Model, Similarity};
+                [Model, Chosen, LogisticRegression, Similarity].into_iter().for_each(&mut score);
                 choice = Some(PerHead::new(|head| ChoiceReport::of(&trained, head)));
                 best_epoch = trained.best_epoch;
             }
             progress.inc(1);
         }
-        methods.insert("prior".into(), prior(&train_rows, &test_rows));
+        methods.insert(ReportedMethod::Prior.name().into(), prior(&train_rows, &test_rows));
         reports.push(FoldReport {
             fold: i + 1,
             train_rows: train_rows.len(),
@@ -241,7 +298,7 @@ fn prior(train: &[&Row], test: &[&Row]) -> HeadResult {
 
 fn summarize(reports: &[FoldReport]) -> BTreeMap<String, BTreeMap<String, BTreeMap<String, Summary>>> {
     let mut out = BTreeMap::new();
-    for method in METHODS {
+    for method in ReportedMethod::ALL.map(ReportedMethod::name) {
         let mut heads = BTreeMap::new();
         for head in ["interest", "right_time"] {
             let mut metrics_out = BTreeMap::new();

@@ -1,10 +1,8 @@
 //! The per-fold picture of an evaluation: one panel per question, F1 and ROC-AUC of every
 //! method across the folds, as a standalone SVG a browser opens.
 
-use crate::evaluate::{Report, METHODS};
+use crate::evaluate::{Report, ReportedMethod};
 use std::fmt::Write;
-
-const COLOURS: [&str; METHODS.len()] = ["#d62728", "#9467bd", "#ff7f0e", "#1f77b4", "#2ca02c", "#7f7f7f"];
 
 pub fn svg(report: &Report) -> String {
     let (panel_w, panel_h, margin) = (420.0, 220.0, 50.0);
@@ -48,13 +46,13 @@ pub fn svg(report: &Report) -> String {
                     fold + 1
                 );
             }
-            for (m, method) in METHODS.iter().enumerate() {
+            for method in ReportedMethod::ALL {
                 let points: Vec<(f64, f64)> = report
                     .folds
                     .iter()
                     .enumerate()
                     .filter_map(|(i, f)| {
-                        let r = f.methods.get(*method)?;
+                        let r = f.methods.get(method.name())?;
                         let scores = if *head == "interest" { &r.interest } else { &r.right_time };
                         let v = if *metric == "f1" { (scores.n > 0).then_some(scores.f1) } else { scores.roc_auc }?;
                         Some((x_of(i), y0 + panel_h * (1.0 - v)))
@@ -65,24 +63,24 @@ pub fn svg(report: &Report) -> String {
                     s,
                     r#"<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>"#,
                     path.join(" "),
-                    COLOURS[m]
+                    method.colour()
                 );
                 for (x, y) in points {
-                    let _ = writeln!(s, r#"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="{}"/>"#, COLOURS[m]);
+                    let _ = writeln!(s, r#"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="{}"/>"#, method.colour());
                 }
             }
         }
     }
-    for (m, method) in METHODS.iter().enumerate() {
+    for (m, method) in ReportedMethod::ALL.into_iter().enumerate() {
         let x = margin + m as f64 * 170.0;
         let y = height - 20.0;
         let _ = writeln!(
             s,
             r#"<rect x="{x}" y="{}" width="12" height="12" fill="{}"/><text x="{}" y="{y}">{}</text>"#,
             y - 10.0,
-            COLOURS[m],
+            method.colour(),
             x + 16.0,
-            method.replace('_', " ")
+            method.name().replace('_', " ")
         );
     }
     s.push_str("</svg>\n");

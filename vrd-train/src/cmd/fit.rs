@@ -390,7 +390,7 @@ fn print_summary(report: &evaluate::Report) {
         "  {:<20} {:>12} {:>12} {:>14} {:>14}",
         "method", "interest F1", "interest AUC", "right-time F1", "right-time AUC"
     );
-    for method in evaluate::METHODS {
+    for method in evaluate::ReportedMethod::ALL.map(evaluate::ReportedMethod::name) {
         let get = |head: &str, metric: &str| {
             report
                 .summary
