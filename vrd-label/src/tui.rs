@@ -5,7 +5,7 @@
 //! is committed to the store the moment its key is pressed: killing the program loses
 //! nothing already given.
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crossterm::style::{Attribute, Print, SetAttribute};
@@ -13,7 +13,7 @@ use crossterm::terminal::{self, ClearType};
 use crossterm::{cursor, queue};
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use vrd_aw::client::Client;
 use vrd_aw::hosts::Hosts;
@@ -353,43 +353,46 @@ fn store_candidates(store: &Store) -> Result<Vec<Candidate>> {
         .collect())
 }
 
-/// Feed lines (`vrd-rank`'s JSONL) or video records, in order; errors name the line.
+/// What the screen reads of a candidate line: a feed line (`vrd_core::records::FeedItem`,
+/// vrd-rank's JSONL, with its scores) or a video record (`Video`), whichever it is.
+#[derive(serde::Deserialize)]
+struct CandidateLine {
+    video_id: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    duration_s: Option<f64>,
+    #[serde(default)]
+    published_at: Option<vrd_core::time::Timestamp>,
+    #[serde(default)]
+    scores: std::collections::BTreeMap<String, f64>,
+}
+
+/// Feed lines (`vrd-rank`'s JSONL) or video records, in order; errors name the line and
+/// field (`vrd_core::jsonl`).
 fn read_candidates(path: &Path) -> Result<Vec<Candidate>> {
-    let name = path.display().to_string();
-    let reader: Box<dyn BufRead> = if name == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(std::io::BufReader::new(File::open(path).with_context(|| format!("cannot read {name}"))?))
-    };
-    let mut out = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let at = format!("{name}:{}", i + 1);
-        let v: serde_json::Value = serde_json::from_str(&line)
-            .map_err(|e| anyhow!("{at}: invalid JSON: {}", vrd_core::jsonl::strip_position(&e.to_string())))?;
-        let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
-        let video_id = text("video_id").ok_or_else(|| anyhow!("{at}: field `video_id`: missing"))?;
-        let published_at = text("published_at")
-            .map(|t| vrd_core::time::parse_rfc3339(&t).map_err(|e| anyhow!("{at}: field `published_at`: {e}")))
-            .transpose()?;
-        out.push(Candidate {
-            url: text("url").unwrap_or_else(|| vrd_core::records::youtube_url(&video_id)),
-            title: text("title").unwrap_or_default(),
-            channel: text("channel"),
-            duration_s: v.get("duration_s").and_then(|d| d.as_f64()),
-            published_at,
+    let lines: Vec<CandidateLine> = vrd_core::jsonl::JsonlReader::open(Some(path))?.read_all()?;
+    Ok(lines
+        .into_iter()
+        .map(|line| Candidate {
+            url: line.url.unwrap_or_else(|| vrd_core::records::youtube_url(&line.video_id)),
+            title: line.title,
+            channel: line.channel,
+            duration_s: line.duration_s,
+            published_at: line.published_at,
+            // How far the less certain of the model's two probabilities is from a coin toss.
             certainty: ["interest", "right_time"]
                 .iter()
-                .filter_map(|k| v.pointer(&format!("/scores/{k}")).and_then(|p| p.as_f64()))
+                .filter_map(|k| line.scores.get(*k))
                 .map(|p| (p - 0.5).abs())
                 .reduce(f64::min),
-            video_id,
-        });
-    }
-    Ok(out)
+            video_id: line.video_id,
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -77,7 +77,13 @@ pub fn parse_line<T: DeserializeOwned>(line: &str) -> std::result::Result<T, Str
             let path = err.path().to_string();
             let inner = err.into_inner();
             let what = strip_position(&inner.to_string());
-            if path == "." || path.is_empty() {
+            // A line that is not JSON at all (cut short, a stray character) is that, wherever
+            // the parser stood; a field is named only for a record that does not fit.
+            let syntax =
+                matches!(inner.classify(), serde_json::error::Category::Syntax | serde_json::error::Category::Eof);
+            if syntax {
+                Err(format!("invalid JSON: {what}"))
+            } else if path == "." || path.is_empty() {
                 Err(format!("invalid JSON record: {what}"))
             } else {
                 Err(format!("field `{path}`: {what}"))

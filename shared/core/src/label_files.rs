@@ -50,6 +50,20 @@ pub fn parse(text: &str, name: &str, kind: Option<LabelKind>, source: &str) -> R
     }
 }
 
+/// A label line as a person may write it: [`Label`]'s fields, the kind and the time
+/// optional (`--kind` gives the one, an interest answer needs no moment), the time as text
+/// so that a time without a zone is refused by the one rule of `parse_rfc3339`.
+#[derive(serde::Deserialize)]
+struct LabelLine {
+    video_id: String,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    labelled_at: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+}
+
 fn jsonl(text: &str, name: &str, kind: Option<LabelKind>, source: &str) -> Result<Parsed> {
     let mut parsed = Parsed { labels: Vec::new(), origins: Vec::new() };
     for (i, line) in text.lines().enumerate() {
@@ -57,24 +71,21 @@ fn jsonl(text: &str, name: &str, kind: Option<LabelKind>, source: &str) -> Resul
             continue;
         }
         let at = format!("{name}:{}", i + 1);
-        let v: serde_json::Value = serde_json::from_str(line)
-            .map_err(|e| anyhow!("{at}: invalid JSON: {}", crate::jsonl::strip_position(&e.to_string())))?;
-        let field = |f: &str| v.get(f).and_then(|x| x.as_str());
-        let video_id = field("video_id").ok_or_else(|| anyhow!("{at}: field `video_id`: missing or not a string"))?;
-        let kind = match (field("kind"), kind) {
+        let line: LabelLine = crate::jsonl::parse_line(line).map_err(|e| anyhow!("{at}: {e}"))?;
+        let kind = match (line.kind.as_deref(), kind) {
             (Some(k), _) => parse_kind(k).map_err(|e| anyhow!("{at}: field `kind`: {e}"))?,
             (None, Some(k)) => k,
             (None, None) => bail!("{at}: field `kind`: missing (or pass --kind)"),
         };
-        let labelled_at = match field("labelled_at") {
+        let labelled_at = match line.labelled_at.as_deref() {
             Some(t) => parse_rfc3339(t).map_err(|e| anyhow!("{at}: field `labelled_at`: {e}"))?,
             None => undated(kind, &at)?,
         };
         parsed.labels.push(Label {
-            video_id: checked_id(video_id, &at)?,
+            video_id: checked_id(&line.video_id, &at)?,
             kind,
             labelled_at,
-            source: field("source").unwrap_or(source).to_string(),
+            source: line.source.unwrap_or_else(|| source.to_string()),
             feed_at: None,
         });
         parsed.origins.push(at);
@@ -196,6 +207,10 @@ mod tests {
         assert!(err(&naive).starts_with("l.jsonl:3: field `labelled_at`"), "{}", err(&naive));
         assert!(err("video_id,kind,labelled_at\na,right-time,\n").starts_with("l.csv:2: field `labelled_at`: missing"));
         assert!(err("video_id,kind\na b,interest\n").contains("l.csv:2: field `video_id`"));
+        let no_id = err(r#"{"kind":"interest"}"#);
+        assert!(no_id.starts_with("l.jsonl:1:") && no_id.contains("`video_id`"), "{no_id}");
+        let bad_type = err(r#"{"video_id":"a","kind":"not-now","labelled_at":5}"#);
+        assert!(bad_type.starts_with("l.jsonl:1: field `labelled_at`"), "{bad_type}");
         assert!(err("title,channel\nx,y\n").contains("no header with a video id column"));
     }
 }
