@@ -390,7 +390,8 @@ pub fn train(
         // held-out ROC-AUC (MovieLens interest: model 0.571 with any gain, 0.588 with one
         // standard error; see BENCHMARKS.md).
         let (score, standard_error) = score_now(&training);
-        state.best = (score + opts.deep_margin * standard_error, 0, snapshot(&training.vs));
+        state.best =
+            BestEpoch { score: score + opts.deep_margin * standard_error, epoch: 0, weights: snapshot(&training.vs) };
     }
     let mut last_save = std::time::Instant::now();
     for epoch in state.start_epoch..opts.epochs {
@@ -550,21 +551,34 @@ impl StepPlan {
     }
 }
 
+/// The epoch whose weights are kept: its smoothed validation score (the start's raised by
+/// the deep margin it must be beaten by), its number, its weights.
+struct BestEpoch {
+    score: f64,
+    epoch: usize,
+    weights: Weights,
+}
+
 /// Where the epoch loop stands: what a checkpoint saves and a resumed run restores.
 struct EpochLoop {
     rng: Rng,
     step: usize,
-    /// The smoothed validation score, epoch and weights of the best epoch so far (epoch 0:
-    /// the start, the deep heads at zero). The baselines compete afterwards, per question,
-    /// on the other half of the validation slice.
-    best: (f64, usize, Weights),
+    /// The best epoch so far (epoch 0: the start, the deep heads at zero). The baselines
+    /// compete afterwards, per question, on the other half of the validation slice.
+    best: BestEpoch,
     ema: Option<f64>,
     start_epoch: usize,
 }
 
 impl EpochLoop {
     fn new(seed: u64) -> EpochLoop {
-        EpochLoop { rng: Rng::new(seed), step: 0, best: (f64::NEG_INFINITY, 0, Vec::new()), ema: None, start_epoch: 0 }
+        EpochLoop {
+            rng: Rng::new(seed),
+            step: 0,
+            best: BestEpoch { score: f64::NEG_INFINITY, epoch: 0, weights: Vec::new() },
+            ema: None,
+            start_epoch: 0,
+        }
     }
 
     /// Smooths the epoch's validation score and keeps the weights when it is the best yet.
@@ -574,8 +588,8 @@ impl EpochLoop {
             Some(prev) => ema_weight * prev + (1.0 - ema_weight) * score,
         };
         self.ema = Some(smoothed);
-        if smoothed > self.best.0 || self.best.2.is_empty() {
-            self.best = (smoothed, epoch + 1, snapshot(vs));
+        if smoothed > self.best.score || self.best.weights.is_empty() {
+            self.best = BestEpoch { score: smoothed, epoch: epoch + 1, weights: snapshot(vs) };
         }
     }
 }
@@ -593,7 +607,11 @@ fn resume_from(
     };
     restore(&training.vs, &with_prefix(&saved, "model."))?;
     training.opt.load_state(&saved, saved_state.steps as i64)?;
-    state.best = (saved_state.best_score, saved_state.best_epoch, with_prefix(&saved, "best."));
+    state.best = BestEpoch {
+        score: saved_state.best_score,
+        epoch: saved_state.best_epoch,
+        weights: with_prefix(&saved, "best."),
+    };
     (state.start_epoch, state.step, state.ema) = (saved_state.epochs_done, saved_state.steps, saved_state.ema);
     state.rng = Rng::from_state(saved_state.sampler);
     Ok(true)
@@ -614,13 +632,13 @@ fn save_checkpoint(
         steps: state.step,
         sampler: state.rng.state(),
         ema: state.ema,
-        best_score: state.best.0,
-        best_epoch: state.best.1,
+        best_score: state.best.score,
+        best_epoch: state.best.epoch,
         weights: String::new(),
     };
     let mut tensors: Vec<(String, Tensor)> =
         snapshot(&training.vs).into_iter().map(|(n, t)| (format!("model.{n}"), t)).collect();
-    tensors.extend(state.best.2.iter().map(|(n, t)| (format!("best.{n}"), t.shallow_clone())));
+    tensors.extend(state.best.weights.iter().map(|(n, t)| (format!("best.{n}"), t.shallow_clone())));
     tensors.extend(training.opt.state());
     checkpoints.save(job, loop_state, &tensors)
 }
@@ -639,7 +657,7 @@ fn calibrate_and_choose(
 ) -> Result<Trained> {
     let Setup { fit, val, scale, features, mut baselines, .. } = setup;
     let Training { mut vs, mut model, .. } = training;
-    let (_, best_epoch, weights_at_best) = state.best;
+    let BestEpoch { epoch: best_epoch, weights: weights_at_best, .. } = state.best;
     restore(&vs, &weights_at_best)?;
     // What is calibrated, evaluated and saved is the f32 model ranking will run.
     vs.float();
@@ -758,12 +776,35 @@ fn choose(
     // answers cannot tell two near-equal scorers apart, and then the baseline, refitted
     // on more answers afterwards, is the better bet.
     let standard_error = own_scored.map(|(_, se)| se);
-    let scorer = match (baseline, model_auc.zip(standard_error)) {
-        (Some((scorer, auc, calibrated)), Some((m, se))) if m <= auc + se => (scorer, calibrated),
-        (Some((scorer, _, calibrated)), None) => (scorer, calibrated),
-        _ => (Scorer::Model, own),
+    let contest = Contest { baseline: baseline.map(|(s, auc, _)| (s, auc)), model: model_auc.zip(standard_error) };
+    let scorer = contest.winner();
+    let calibrated = match baseline {
+        Some((s, _, calibrated)) if s == scorer => calibrated,
+        _ => own,
     };
-    Choice { scorer: scorer.0, calibrated: scorer.1, validation, standard_error }
+    Choice { scorer, calibrated, validation, standard_error }
+}
+
+/// One question's contenders on the held-out half of the validation slice: the better
+/// baseline (its scorer and ROC-AUC) and the model (its ROC-AUC and that figure's standard
+/// error), each where it could be scored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Contest {
+    baseline: Option<(Scorer, f64)>,
+    model: Option<(f64, f64)>,
+}
+
+impl Contest {
+    /// The one-standard-error rule: the model, the less simple candidate, answers only if
+    /// it beats the baseline by more than its own ROC-AUC's standard error; a baseline
+    /// answers when the model could not be scored; the model when there is no baseline.
+    fn winner(&self) -> Scorer {
+        match (self.baseline, self.model) {
+            (Some((scorer, auc)), Some((model, se))) if model <= auc + se => scorer,
+            (Some((scorer, _)), None) => scorer,
+            _ => Scorer::Model,
+        }
+    }
 }
 
 /// Sampling weights that give interest rows and right-time rows half the draws each.
@@ -905,5 +946,23 @@ mod tests {
         assert!((schedule(1.0, 9.0, 10.0, 100.0) - 1.0).abs() < 1e-12);
         assert!((schedule(1.0, 55.0, 10.0, 100.0) - 0.5).abs() < 1e-12);
         assert!(schedule(1.0, 100.0, 10.0, 100.0) < 1e-12);
+    }
+
+    #[test]
+    fn the_model_answers_only_beyond_one_standard_error() {
+        let lr = Some((Scorer::LogisticRegression, 0.80));
+        let contest = |baseline, model| Contest { baseline, model }.winner();
+        // Ahead by less than its standard error, or level: the baseline.
+        assert_eq!(contest(lr, Some((0.83, 0.05))), Scorer::LogisticRegression);
+        assert_eq!(contest(lr, Some((0.85, 0.05))), Scorer::LogisticRegression, "exactly one error ahead");
+        // Ahead by more: the model.
+        assert_eq!(contest(lr, Some((0.86, 0.05))), Scorer::Model);
+        let sim = Some((Scorer::Similarity, 0.70));
+        assert_eq!(contest(sim, Some((0.60, 0.01))), Scorer::Similarity, "behind");
+        // The model could not be scored on the half (one class only): the baseline.
+        assert_eq!(contest(sim, None), Scorer::Similarity);
+        // No baseline competes (the fusion model, or none could be scored): the model.
+        assert_eq!(contest(None, Some((0.5, 0.1))), Scorer::Model);
+        assert_eq!(contest(None, None), Scorer::Model);
     }
 }
