@@ -7,9 +7,9 @@ use vrd_core::tensors::Embeddings;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vrd-encode");
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+#[path = "../../shared/test-support/paths.rs"]
+mod paths;
+use paths::repo;
 
 fn encode(args: &[&str]) -> Output {
     Command::new(BIN).arg("media").args(args).stdin(Stdio::null()).output().unwrap()

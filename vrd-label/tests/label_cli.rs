@@ -10,9 +10,9 @@ use vrd_store::Store;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_vrd-label");
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+#[path = "../../shared/test-support/paths.rs"]
+mod paths;
+use paths::repo;
 
 /// A store holding the 26 fixture candidates.
 fn store(dir: &Path) -> PathBuf {

@@ -5,7 +5,7 @@
 #[path = "../../shared/test-support/aw_server.rs"]
 mod aw_server;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 use vrd_core::jsonl::JsonlReader;
@@ -14,9 +14,9 @@ use vrd_store::Store;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vrd-label");
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+#[path = "../../shared/test-support/paths.rs"]
+mod paths;
+use paths::repo;
 
 fn candidates() -> Vec<Video> {
     JsonlReader::open(Some(&repo().join("fixtures/candidates.jsonl"))).unwrap().read_all().unwrap()

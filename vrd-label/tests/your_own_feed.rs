@@ -7,21 +7,15 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 #[path = "../../shared/test-support/aw_server.rs"]
 mod aw_server;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
-}
-
-fn shared(path: &str) -> PathBuf {
-    let p = repo().join("../shared/data").join(path);
-    assert!(p.is_file(), "the real sample {} is missing (../shared/data)", p.display());
-    p
-}
+#[path = "../../shared/test-support/paths.rs"]
+mod paths;
+use paths::{repo, shared_data as shared};
 
 /// The real RSS samples, by the channel each is the feed of.
 const CHANNELS: [(&str, &str, &str); 3] = [

@@ -7,9 +7,9 @@ use vrd_core::tensors::{EmbeddingMeta, EmbeddingWriter};
 
 const RANK: &str = env!("CARGO_BIN_EXE_vrd-rank");
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+#[path = "../../shared/test-support/paths.rs"]
+mod paths;
+use paths::repo;
 
 /// A sibling tool from the same build (cargo builds every binary before tests run).
 fn tool(name: &str) -> PathBuf {

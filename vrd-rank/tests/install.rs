@@ -8,9 +8,9 @@ use std::process::{Command, Output, Stdio};
 
 const TOOLS: [&str; 5] = ["vrd-ingest", "vrd-encode", "vrd-train", "vrd-rank", "vrd-label"];
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
-}
+#[path = "../../shared/test-support/paths.rs"]
+mod paths;
+use paths::repo;
 
 fn run(command: &mut Command) -> Output {
     let out = command.stdin(Stdio::null()).output().unwrap();

@@ -13,9 +13,9 @@ use vrd_core::records::{AppEvent, FeedItem, Video, WatchEvent};
 
 const RANK: &str = env!("CARGO_BIN_EXE_vrd-rank");
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+#[path = "../../shared/test-support/paths.rs"]
+mod paths;
+use paths::repo;
 
 fn samples() -> PathBuf {
     let dir = repo().join("../shared/data");
