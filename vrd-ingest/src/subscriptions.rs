@@ -4,6 +4,7 @@
 //! words, so every language's export reads the same.
 
 use crate::feeds;
+use crate::takeout::channel_id_from_url;
 use anyhow::{anyhow, bail, Result};
 use vrd_core::records::Subscription;
 
@@ -45,7 +46,7 @@ fn csv(text: &str, name: &str) -> Result<Vec<Subscription>> {
             .iter()
             .find(|c| is_channel_id(c))
             .map(|c| c.to_string())
-            .or_else(|| cells.iter().find_map(|c| channel_of_url(c)))
+            .or_else(|| cells.iter().find_map(|c| channel_id_from_url(c).filter(|id| is_channel_id(id))))
             .ok_or_else(|| anyhow!("{name}:{line}: no channel id (UC…) in this row: {cells:?}"))?;
         // The title is the cell that is neither the id nor a URL.
         let title = cells
@@ -63,13 +64,6 @@ fn csv(text: &str, name: &str) -> Result<Vec<Subscription>> {
 /// `UC` and 22 characters of the URL-safe alphabet.
 fn is_channel_id(s: &str) -> bool {
     s.len() == 24 && s.starts_with("UC") && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// The channel id of `…/channel/UC…`.
-fn channel_of_url(url: &str) -> Option<String> {
-    let rest = url.split("/channel/").nth(1)?;
-    let id = rest.split(['/', '?', '#']).next()?;
-    is_channel_id(id).then(|| id.to_string())
 }
 
 /// The channel id of a channel feed URL (`…/feeds/videos.xml?channel_id=UC…`).

@@ -78,21 +78,13 @@ fn rank_cold_start(cli: &Cli) -> Result<()> {
     write(cli, &feed)
 }
 
-/// The next-watch model of a model folder (`pick.json`), if it has one.
-fn read_pick(model: &std::path::Path) -> Result<Option<PickCard>> {
-    match model.join(pick_card::FILE).exists() {
-        true => Ok(Some(PickCard::read(model)?)),
-        false => Ok(None),
-    }
-}
-
 fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     // The server's options are checked first (a key file others can read is refused).
     let asks_server = cli.events.is_none() && cli.aw.is_none();
     if asks_server {
         cli.aw_options.check()?;
     }
-    let pick = read_pick(model)?;
+    let pick = PickCard::read_if_present(model)?;
     if !model.join(vrd_engine::saved::CARD).exists() {
         return match pick {
             Some(card) => rank_with_pick(cli, &card),

@@ -215,7 +215,7 @@ fn url_parts(url: &str) -> (&str, &str, &str) {
     (host, path, query)
 }
 
-fn channel_id_from_url(url: &str) -> Option<String> {
+pub fn channel_id_from_url(url: &str) -> Option<String> {
     let id = url.split("/channel/").nth(1)?.split(['/', '?']).next()?;
     (!id.is_empty()).then(|| id.to_string())
 }

@@ -35,10 +35,7 @@ pub struct ModelInfo {
 
 pub fn read(model: &Path, latest_feed: &[FeedItem]) -> Result<ModelInfo> {
     let mut info = ModelInfo::default();
-    let pick = match model.join(PICK_CARD).exists() {
-        true => Some(PickCard::read(model)?),
-        false => None,
-    };
+    let pick = PickCard::read_if_present(model)?;
     let answers: Option<serde_json::Value> = match model.join(ANSWERS_CARD).exists() {
         true => Some(serde_json::from_slice(&std::fs::read(model.join(ANSWERS_CARD))?)?),
         false => None,

@@ -88,7 +88,7 @@ fn stage<T: serde::Serialize>(dir: &Path, name: &str, records: &[T]) -> Result<P
 }
 
 /// Where the cache is kept by default: beside the store, as the cron job keeps it.
-fn default_cache(db: &Path) -> PathBuf {
+pub fn default_cache(db: &Path) -> PathBuf {
     db.with_file_name("media.safetensors")
 }
 

@@ -207,7 +207,7 @@ struct Verdict {
 /// The current and the new version on the same held-out slice of the store's history.
 fn judge(fit: &FitArgs, db: &Path, current: &Path, new: &Path) -> Result<Verdict> {
     let store = vrd_store::Store::open(db)?;
-    let cache = fit.embeddings.clone().unwrap_or_else(|| db.with_file_name("media.safetensors"));
+    let cache = fit.embeddings.clone().unwrap_or_else(|| super::fit_store::default_cache(db));
     let data = HistoryInputs::from_store(&store, &cache, fit.media_model.as_deref())?;
     drop(store);
     let refuse = |reason: String| Ok(Verdict { deploy: false, reason, figures: None });
@@ -216,19 +216,14 @@ fn judge(fit: &FitArgs, db: &Path, current: &Path, new: &Path) -> Result<Verdict
     let Some(slice) = Slice::latest(&inputs, &sampling, &options)? else {
         return refuse("too few moments in the watch history to judge a new model on; the current one stays".into());
     };
-    let read_pick = |dir: &Path| -> Result<Option<PickCard>> {
-        match dir.join(vrd_feed::pick::card::FILE).exists() {
-            true => Ok(Some(PickCard::read(dir)?)),
-            false => Ok(None),
-        }
-    };
-    if read_pick(new)?.is_none() {
+    if !new.join(vrd_feed::pick::card::FILE).exists() {
         return refuse("the new model has no next-watch model to judge".into());
     }
     // The new model as trained without the slice (out of sample), the current one as it is.
     let new_rr = slice.trained_before(&options);
     // A folder without a next-watch model ranks by the taste profile (the cold start).
-    let current_rr = read_pick(current)?.and_then(|c| slice.pick(&c)).unwrap_or_else(|| slice.signal("sim_profile"));
+    let current_rr =
+        PickCard::read_if_present(current)?.and_then(|c| slice.pick(&c)).unwrap_or_else(|| slice.signal("sim_profile"));
     let pick = Comparison::of(&current_rr, &new_rr);
     let interest = match (current.join(vrd_engine::saved::CARD).exists(), new.join(vrd_engine::saved::CARD).exists()) {
         (true, true) => Some(interest_comparison(&slice, &data, fit, current, new)?),

@@ -98,6 +98,15 @@ impl PickCard {
         Ok(card)
     }
 
+    /// The next-watch model of a model folder, if it has one (a folder may hold only the
+    /// answers' model).
+    pub fn read_if_present(dir: &Path) -> Result<Option<PickCard>> {
+        match dir.join(FILE).exists() {
+            true => Ok(Some(PickCard::read(dir)?)),
+            false => Ok(None),
+        }
+    }
+
     /// The scorer reads `dim`-long embeddings, if it reads them at all.
     pub fn check_dim(&self, dim: usize) -> Result<()> {
         let taste = match &self.scorer {
