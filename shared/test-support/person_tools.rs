@@ -29,3 +29,44 @@ pub fn encode_person(beside: &str, dir: &Path) {
     let context = ["context", "--labels", &labels, "--events", &events, "--window", "1h", "--timezone", "UTC"];
     run_beside(beside, "vrd-encode", &[&context[..], &["-o", &d("context.safetensors")]].concat());
 }
+
+/// The records of a file of fixtures/person.
+pub fn read<T: serde::de::DeserializeOwned>(name: &str) -> Vec<T> {
+    vrd_core::jsonl::JsonlReader::open(Some(Path::new(&person(name)))).unwrap().read_all().unwrap()
+}
+
+/// A real SQLite store at `db` holding the person: the catalogue, the app timeline, every
+/// answer, and the first `watches` of the watch history.
+pub fn person_store(db: &Path, watches: usize) {
+    use vrd_core::records::{AppEvent, Label, Video, WatchEvent};
+    let history: Vec<WatchEvent> = read("watch-history.jsonl");
+    let mut store = vrd_store::Store::open(db).unwrap();
+    store.upsert_videos(&read::<Video>("videos.jsonl")).unwrap();
+    store.upsert_app_events(&read::<AppEvent>("app-events.jsonl")).unwrap();
+    store.upsert_watch_events(&history[..watches.min(history.len())]).unwrap();
+    store.add_labels(&read::<Label>("labels.jsonl"), false).unwrap();
+}
+
+/// Every answer of the person given again a second later, the other way round (poisoned
+/// answers a retrain must refuse).
+pub fn flipped_answers() -> Vec<vrd_core::records::Label> {
+    use vrd_core::records::{Label, LabelKind};
+    read::<Label>("labels.jsonl")
+        .into_iter()
+        .filter_map(|l| {
+            let kind = match l.kind {
+                LabelKind::Interest => LabelKind::Uninterest,
+                LabelKind::Uninterest => LabelKind::Interest,
+                LabelKind::RightTime => LabelKind::NotNow,
+                LabelKind::NotNow => LabelKind::RightTime,
+                _ => return None,
+            };
+            Some(Label {
+                kind,
+                labelled_at: l.labelled_at + chrono::Duration::seconds(1),
+                source: "poison".into(),
+                ..l
+            })
+        })
+        .collect()
+}

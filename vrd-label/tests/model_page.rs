@@ -6,22 +6,16 @@
 //! start, the last retrain, the answers it asks for); every card carries the model's
 //! reasons. Then a refused retrain (every answer flipped) shows on the page with its reason.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use vrd_core::jsonl::JsonlReader;
-use vrd_core::records::{AppEvent, Label, LabelKind, Video, WatchEvent};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vrd-label");
 
 #[path = "../../shared/test-support/person_tools.rs"]
 mod person_tools;
 use person_tools::person;
-
-fn read<T: serde::de::DeserializeOwned>(name: &str) -> Vec<T> {
-    JsonlReader::open(Some(Path::new(&person(name)))).unwrap().read_all().unwrap()
-}
 
 struct Served(Child, u16);
 
@@ -53,14 +47,9 @@ fn serve(db: &Path, model: &Path) -> Served {
     Served(child, port)
 }
 
-fn get(port: u16, path: &str) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    response
-}
+#[path = "../../shared/test-support/page.rs"]
+mod page;
+use page::get;
 
 /// Unescapes what askama escapes, to read sentences as a person does.
 fn text(html: &str) -> String {
@@ -76,13 +65,7 @@ fn the_page_shows_the_models_reasons_and_what_the_model_is() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
     let db = dir.path().join("vrd.db");
-    {
-        let mut store = vrd_store::Store::open(&db).unwrap();
-        store.upsert_videos(&read::<Video>("videos.jsonl")).unwrap();
-        store.upsert_app_events(&read::<AppEvent>("app-events.jsonl")).unwrap();
-        store.upsert_watch_events(&read::<WatchEvent>("watch-history.jsonl")).unwrap();
-        store.add_labels(&read::<Label>("labels.jsonl"), false).unwrap();
-    }
+    person_tools::person_store(&db, usize::MAX);
     let (db_arg, model) = (d("vrd.db"), d("model"));
     person_tools::run_beside(BIN, "vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
     let retrain = [
@@ -147,18 +130,7 @@ fn the_page_shows_the_models_reasons_and_what_the_model_is() {
     assert!(asks.starts_with("The model needs ") || asks.starts_with("The model is sure"), "{asks}");
 
     // A refused retrain shows with its reason, and the model shown is still the old one.
-    let flipped: Vec<Label> = read::<Label>("labels.jsonl")
-        .into_iter()
-        .filter_map(|l| {
-            let kind = match l.kind {
-                LabelKind::Interest => LabelKind::Uninterest,
-                LabelKind::Uninterest => LabelKind::Interest,
-                _ => return None,
-            };
-            Some(Label { kind, labelled_at: l.labelled_at + chrono::Duration::seconds(1), ..l })
-        })
-        .collect();
-    vrd_store::Store::open(&db).unwrap().add_labels(&flipped, false).unwrap();
+    vrd_store::Store::open(&db).unwrap().add_labels(&person_tools::flipped_answers(), false).unwrap();
     person_tools::run_beside(BIN, "vrd-train", &[&retrain[..], &["--force"]].concat());
     let page = text(&get(served.1, "/progress"));
     let retrain = page.split("id=\"model-retrain\">").nth(1).unwrap().split("</p>").next().unwrap();

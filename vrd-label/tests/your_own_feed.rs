@@ -5,8 +5,8 @@
 //! export, and the subscribed channels' feeds served from a loopback HTTP server. At the
 //! end the page serves a feed that a model trained from the store ranked.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -81,14 +81,9 @@ impl Drop for Page {
     }
 }
 
-fn get(port: u16, path: &str) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    response
-}
+#[path = "../../shared/test-support/page.rs"]
+mod page;
+use page::get;
 
 #[test]
 fn the_readme_takes_a_person_from_their_exports_to_a_page_ranked_by_their_own_model() {

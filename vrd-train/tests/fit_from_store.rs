@@ -5,21 +5,16 @@
 //! and watch history.
 
 use std::path::Path;
-use vrd_core::jsonl::JsonlReader;
-use vrd_core::records::{AppEvent, Label, Video, WatchEvent};
+use vrd_core::records::Video;
 
 const TRAIN: &str = env!("CARGO_BIN_EXE_vrd-train");
 
 #[path = "../../shared/test-support/person_tools.rs"]
 mod person_tools;
-use person_tools::person;
+use person_tools::{person, read};
 
 fn run(tool: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&person_tools::run_beside(TRAIN, tool, args).stderr).into_owned()
-}
-
-fn read<T: serde::de::DeserializeOwned>(name: &str) -> Vec<T> {
-    JsonlReader::open(Some(Path::new(&person(name)))).unwrap().read_all().unwrap()
 }
 
 fn write_jsonl<T: serde::Serialize>(path: &Path, records: &[T]) {
@@ -46,13 +41,7 @@ fn the_store_alone_trains_the_same_model_as_the_files() {
     // Paths as &str for argument lists (a test's few strings, kept for its run).
     let d = |name: &str| -> &'static str { Box::leak(dir.path().join(name).to_string_lossy().into_owned().into()) };
     let db = dir.path().join("vrd.db");
-    {
-        let mut store = vrd_store::Store::open(&db).unwrap();
-        store.upsert_videos(&read::<Video>("videos.jsonl")).unwrap();
-        store.upsert_app_events(&read::<AppEvent>("app-events.jsonl")).unwrap();
-        store.upsert_watch_events(&read::<WatchEvent>("watch-history.jsonl")).unwrap();
-        store.add_labels(&read::<Label>("labels.jsonl"), false).unwrap();
-    }
+    person_tools::person_store(&db, usize::MAX);
     run("vrd-encode", &["media", &person("videos.jsonl"), "-o", d("media.safetensors")]);
     std::fs::copy(d("media.safetensors"), d("cache.safetensors")).unwrap();
     let fast = ["--folds", "0", "--epochs", "3"];

@@ -8,19 +8,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use vrd_core::jsonl::JsonlReader;
 use vrd_core::model_versions::{Outcome, Versions};
-use vrd_core::records::{AppEvent, Label, LabelKind, Video, WatchEvent};
+use vrd_core::records::WatchEvent;
 
 const TRAIN: &str = env!("CARGO_BIN_EXE_vrd-train");
 
 #[path = "../../shared/test-support/person_tools.rs"]
 mod person_tools;
-use person_tools::person;
-
-fn read<T: serde::de::DeserializeOwned>(name: &str) -> Vec<T> {
-    JsonlReader::open(Some(Path::new(&person(name)))).unwrap().read_all().unwrap()
-}
+use person_tools::{person, read};
 
 struct Home {
     _dir: tempfile::TempDir,
@@ -63,12 +58,7 @@ impl Home {
 fn home(watches: usize) -> Home {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("vrd.db");
-    let history: Vec<WatchEvent> = read("watch-history.jsonl");
-    let mut store = vrd_store::Store::open(&db).unwrap();
-    store.upsert_videos(&read::<Video>("videos.jsonl")).unwrap();
-    store.upsert_app_events(&read::<AppEvent>("app-events.jsonl")).unwrap();
-    store.upsert_watch_events(&history[..watches.min(history.len())]).unwrap();
-    store.add_labels(&read::<Label>("labels.jsonl"), false).unwrap();
+    person_tools::person_store(&db, watches);
     let cache = dir.path().join("media.safetensors");
     person_tools::run_beside(TRAIN, "vrd-encode", &["media", &person("videos.jsonl"), "-o", cache.to_str().unwrap()]);
     let model = dir.path().join("model");
@@ -77,25 +67,7 @@ fn home(watches: usize) -> Home {
 
 /// Every answer given again a second later, the other way round.
 fn poison(db: &Path) {
-    let flipped: Vec<Label> = read::<Label>("labels.jsonl")
-        .into_iter()
-        .filter_map(|l| {
-            let kind = match l.kind {
-                LabelKind::Interest => LabelKind::Uninterest,
-                LabelKind::Uninterest => LabelKind::Interest,
-                LabelKind::RightTime => LabelKind::NotNow,
-                LabelKind::NotNow => LabelKind::RightTime,
-                _ => return None,
-            };
-            Some(Label {
-                kind,
-                labelled_at: l.labelled_at + chrono::Duration::seconds(1),
-                source: "poison".into(),
-                ..l
-            })
-        })
-        .collect();
-    vrd_store::Store::open(db).unwrap().add_labels(&flipped, false).unwrap();
+    vrd_store::Store::open(db).unwrap().add_labels(&person_tools::flipped_answers(), false).unwrap();
 }
 
 fn rank_works(home: &Home) {
