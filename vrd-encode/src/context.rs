@@ -2,16 +2,16 @@
 //! activity just before it as fixed-size tensors that vrd-train and vrd-rank read; the
 //! file and how it is made are `vrd_engine::context_file`'s.
 
+use crate::runtime_args::RuntimeArgs;
 use anyhow::{anyhow, Context, Result};
 use std::path::{Path, PathBuf};
-use vrd_core::cli::UsageError;
 use vrd_core::context::{label_anchor_id, prepare_timeline, Anchor, ContextSpec, DurationStats, Timeline};
 use vrd_core::jsonl::JsonlReader;
 use vrd_core::records::{AppEvent, Label};
 use vrd_core::tensors::read_metadata;
 use vrd_core::time::{format_rfc3339, parse_rfc3339, Timestamp};
+use vrd_core::usage::UsageError;
 use vrd_engine::context_file::{self, ContextOptions};
-use vrd_engine::runtime::EncoderRuntimeArgs;
 use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 use vrd_store::Store;
 
@@ -30,7 +30,7 @@ pub struct ContextArgs {
     #[arg(long)]
     times: Option<PathBuf>,
     /// An anchor at this RFC 3339 time (repeatable).
-    #[arg(long = "at", value_parser = vrd_core::cli::time_arg)]
+    #[arg(long = "at", value_parser = vrd_cli::time_arg)]
     at: Vec<Timestamp>,
     /// An anchor at the current moment (for ranking now).
     #[arg(long)]
@@ -39,13 +39,13 @@ pub struct ContextArgs {
     #[arg(short, long)]
     output: PathBuf,
     /// Window length before each anchor, e.g. 6h, 90m, 1800s (default 6h).
-    #[arg(long, default_value = "6h", value_parser = vrd_core::cli::duration_arg)]
+    #[arg(long, default_value = "6h", value_parser = vrd_cli::duration_arg)]
     window: chrono::Duration,
     /// At most this many (most recent) events per window.
     #[arg(long, default_value_t = context_file::DEFAULT_MAX_EVENTS)]
     max_events: usize,
     /// The person's IANA time zone for time-of-day features (default: the system's).
-    #[arg(long, value_parser = vrd_core::cli::timezone_arg)]
+    #[arg(long, value_parser = vrd_cli::timezone_arg)]
     timezone: Option<vrd_core::time::Tz>,
     /// Duration statistics from an earlier output (the training run's), instead of
     /// fitting them here. Ranking must use the training statistics.
@@ -67,7 +67,7 @@ pub struct ContextArgs {
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
     #[command(flatten)]
-    runtime: EncoderRuntimeArgs,
+    runtime: RuntimeArgs,
 }
 
 pub fn run(args: &ContextArgs) -> Result<()> {
@@ -87,7 +87,7 @@ pub fn run(args: &ContextArgs) -> Result<()> {
         stats: args.stats.as_deref().map(stats_from).transpose()?,
     };
     let timeline = read_events(args, &anchors)?;
-    let (device, kind) = args.runtime.apply()?;
+    let (device, kind) = args.runtime.runtime().apply()?;
     let encoder_opts = SentenceEncoderOptions { device, kind, ..Default::default() };
     let encoder =
         SentenceEncoder::load(&vrd_engine::model_dir::resolve_model_dir(args.model.as_deref())?, &encoder_opts)?;

@@ -2,6 +2,7 @@
 
 mod context;
 mod media;
+mod runtime_args;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -22,8 +23,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = vrd_engine::version::parse_args_with_torch();
-    vrd_core::cli::run("vrd-encode", || match cli.command {
+    let cli: Cli = vrd_cli::parse_args_with_long_version(vrd_engine::version::long_version);
+    vrd_cli::run("vrd-encode", || match cli.command {
         Command::Media(args) => media::run(&args),
         Command::Context(args) => context::run(&args),
     })

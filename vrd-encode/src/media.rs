@@ -5,16 +5,16 @@
 //! With `--previous`, rows whose model id and text hash are unchanged are copied instead of
 //! re-encoded, so a cron run over a mostly unchanged catalogue only encodes what is new.
 
+use crate::runtime_args::RuntimeArgs;
 use anyhow::{bail, Result};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
-use vrd_core::cli::{progress_bar, UsageError};
 use vrd_core::jsonl::JsonlReader;
 use vrd_core::records::MediaText;
 use vrd_core::tensors::{EmbeddingMeta, EmbeddingReader, EmbeddingWriter};
 use vrd_core::text::{text_hash, TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
-use vrd_engine::runtime::EncoderRuntimeArgs;
+use vrd_core::usage::UsageError;
 use vrd_model::pooling::Pooling;
 use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 
@@ -47,7 +47,7 @@ pub struct MediaArgs {
     #[arg(long)]
     no_normalize: bool,
     #[command(flatten)]
-    runtime: EncoderRuntimeArgs,
+    runtime: RuntimeArgs,
     /// An earlier output: unchanged rows are reused instead of re-encoded (may be the same
     /// file as --output).
     #[arg(long)]
@@ -65,7 +65,7 @@ pub fn run(args: &MediaArgs) -> Result<()> {
         return Err(UsageError("--batch-size must be at least 1".into()).into());
     }
     let template = TextTemplate::parse(&args.template, args.description_chars)?;
-    let (device, kind) = args.runtime.apply()?;
+    let (device, kind) = args.runtime.runtime().apply()?;
     let opts = SentenceEncoderOptions {
         device,
         kind,
@@ -190,7 +190,7 @@ fn encode_rows(
     batch_size: usize,
     writer: &mut EmbeddingWriter,
 ) -> Result<()> {
-    let progress = progress_bar(rows.len(), "encoding");
+    let progress = vrd_core::progress::bar(rows.len(), "encoding");
     let texts: Vec<&str> = rows.iter().map(|&r| items[r].text.as_str()).collect();
     encoder.embed_each(&texts, batch_size, |batch, values| {
         let targets: Vec<usize> = batch.iter().map(|&k| rows[k]).collect();

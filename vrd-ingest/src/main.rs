@@ -51,8 +51,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = vrd_core::cli::parse_args();
-    vrd_core::cli::run("vrd-ingest", || match cli.command {
+    let cli: Cli = vrd_cli::parse_args();
+    vrd_cli::run("vrd-ingest", || match cli.command {
         Command::Takeout(t) => cmd::takeout::run_watches(&t),
         Command::Searches(t) => cmd::takeout::run_searches(&t),
         Command::Aw(args) => cmd::aw::run(&args),

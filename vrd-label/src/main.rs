@@ -46,8 +46,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = vrd_core::cli::parse_args();
-    vrd_core::cli::run("vrd-label", || match cli.command {
+    let cli: Cli = vrd_cli::parse_args();
+    vrd_cli::run("vrd-label", || match cli.command {
         Command::Add(args) => cmd::add::run(&cli.db, args),
         Command::Import(args) => cmd::import::run(&cli.db, &args),
         Command::Export(args) => cmd::export::run(&cli.db, &args),

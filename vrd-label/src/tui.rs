@@ -17,7 +17,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use vrd_aw::client::Client;
 use vrd_aw::hosts::Hosts;
-use vrd_aw::options::AwOptions;
 use vrd_core::records::{Head, Label, LabelKind};
 use vrd_core::time::Timestamp;
 use vrd_store::Store;
@@ -30,7 +29,7 @@ pub struct TuiArgs {
     from: Option<PathBuf>,
     /// The ActivityWatch server whose current activity is shown with each candidate.
     #[command(flatten)]
-    aw: AwOptions,
+    aw: vrd_cli::AwArgs,
     /// Do not ask ActivityWatch.
     #[arg(long)]
     no_aw: bool,
@@ -71,12 +70,13 @@ pub fn run(db: &Path, args: TuiArgs) -> Result<()> {
         return Ok(());
     }
     // The ActivityWatch options (a key file readable by others is refused) before the screen.
-    let aw = if args.no_aw { None } else { Some(args.aw.client()?) };
-    let hosts = args.aw.hosts();
+    let options = args.aw.options();
+    let aw = if args.no_aw { None } else { Some(options.client()?) };
+    let hosts = options.hosts.clone();
     let tty = File::options().read(true).write(true).open("/dev/tty").context("vrd-label tui needs a terminal")?;
     let mut screen = Screen::enter(tty)?;
     let mut session = Session { candidates, index: 0, answers: HashMap::new(), counts: HashMap::new(), message: None };
-    let mut context = context_line(aw.as_ref(), &hosts, &args.aw.aw_server);
+    let mut context = context_line(aw.as_ref(), &hosts, &options.server);
     loop {
         screen.draw(&session, &context)?;
         let Event::Key(key) = event::read()? else { continue };
@@ -94,7 +94,7 @@ pub fn run(db: &Path, args: TuiArgs) -> Result<()> {
             Action::None => {}
         }
         if session.index != before {
-            context = context_line(aw.as_ref(), &hosts, &args.aw.aw_server);
+            context = context_line(aw.as_ref(), &hosts, &options.server);
         }
     }
     drop(screen);

@@ -35,9 +35,9 @@ pub struct Cli {
     pub aw: Option<PathBuf>,
     /// The ActivityWatch server asked for the current activity, and whose.
     #[command(flatten)]
-    pub aw_options: vrd_aw::options::AwOptions,
+    pub aw_options: vrd_cli::AwArgs,
     /// The moment to rank for (RFC 3339 with a zone); default now.
-    #[arg(long, value_parser = vrd_core::cli::time_arg)]
+    #[arg(long, value_parser = vrd_cli::time_arg)]
     pub at: Option<vrd_core::time::Timestamp>,
     /// The sentence-encoder folder for activity texts (default: the packaged model); it
     /// must be the one the model was trained with.
@@ -45,7 +45,7 @@ pub struct Cli {
     pub context_model: Option<PathBuf>,
     /// focus, balanced or explore: how interest and the moment are weighed, and how much
     /// variety.
-    #[arg(long, value_enum, default_value = "balanced")]
+    #[arg(long, value_parser = vrd_cli::choice::<ordering::Mode>(), default_value = "balanced")]
     pub mode: ordering::Mode,
     /// Explicit weights `INTEREST,RIGHT_TIME` instead of the mode's.
     #[arg(long, value_parser = weights_arg)]

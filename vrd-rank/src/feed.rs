@@ -5,11 +5,11 @@ use crate::cli::Cli;
 use crate::{feed_format, searches};
 use anyhow::{Context, Result};
 use vrd_aw::timeline::Source;
-use vrd_core::cli::UsageError;
 use vrd_core::jsonl::JsonlReader;
 use vrd_core::output::Output;
 use vrd_core::records::{Label, MediaText, Search, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
+use vrd_core::usage::UsageError;
 use vrd_feed::candidates::Answers;
 use vrd_feed::cold_start;
 use vrd_feed::pick::card::{self as pick_card, PickCard};
@@ -81,8 +81,9 @@ fn rank_cold_start(cli: &Cli) -> Result<()> {
 fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     // The server's options are checked first (a key file others can read is refused).
     let asks_server = cli.events.is_none() && cli.aw.is_none();
+    let aw = cli.aw_options.options();
     if asks_server {
-        cli.aw_options.check()?;
+        aw.check()?;
     }
     let pick = PickCard::read_if_present(model)?;
     if !model.join(vrd_engine::saved::CARD).exists() {
@@ -96,7 +97,7 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
             ),
         };
     }
-    let client = asks_server.then(|| cli.aw_options.client()).transpose()?;
+    let client = asks_server.then(|| aw.client()).transpose()?;
     let saved = vrd_engine::saved::SavedModel::load(model, tch::Device::Cpu, cli.encoder.as_deref())?;
     let Inputs { candidates, history, labels, searches } = read_inputs(cli, pick.is_some())?;
     let mut texts: Vec<MediaText> = candidates.iter().map(MediaText::from).collect();
@@ -117,16 +118,16 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
         }
         (None, Some(path)) => {
             let export = vrd_aw::export::Export::read(path)?;
-            let events = recent_app_events(&cli.aw_options, &Source::Export(&export), (since, at))
+            let events = recent_app_events(&aw, &Source::Export(&export), (since, at))
                 .with_context(|| format!("{}: pass --aw-hostname", path.display()))?;
             (events, path.display().to_string())
         }
         (None, None) => {
             let client = client.as_ref().expect("made above when neither --events nor --aw is given");
-            let events = recent_app_events(&cli.aw_options, &Source::Server(client), (since, at)).map_err(|e| {
+            let events = recent_app_events(&aw, &Source::Server(client), (since, at)).map_err(|e| {
                 e.context("cannot get the current activity; pass --events FILE --at TIME, or rank with --cold-start")
             })?;
-            (events, cli.aw_options.aw_server.clone())
+            (events, aw.server.clone())
         }
     };
     let timeline = vrd_engine::rank::timeline(events, &name)?;
@@ -250,7 +251,7 @@ fn recent_app_events(
     period: (vrd_core::time::Timestamp, vrd_core::time::Timestamp),
 ) -> Result<Vec<vrd_core::records::AppEvent>> {
     let rules = source.rules(None)?;
-    source.all_app_events(&aw.hosts(), &rules, period, aw.aw_audible_active)
+    source.all_app_events(&aw.hosts, &rules, period, aw.audible_active)
 }
 
 /// The embeddings cache, with the videos it lacked encoded (and how many those were).

@@ -13,6 +13,6 @@ mod searches;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli: cli::Cli = vrd_engine::version::parse_args_with_torch();
-    vrd_core::cli::run("vrd-rank", || feed::run(&cli))
+    let cli: cli::Cli = vrd_cli::parse_args_with_long_version(vrd_engine::version::long_version);
+    vrd_cli::run("vrd-rank", || feed::run(&cli))
 }

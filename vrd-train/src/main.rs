@@ -41,8 +41,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = vrd_engine::version::parse_args_with_torch();
-    vrd_core::cli::run("vrd-train", || match cli.command {
+    let cli: Cli = vrd_cli::parse_args_with_long_version(vrd_engine::version::long_version);
+    vrd_cli::run("vrd-train", || match cli.command {
         Command::Fit(args) => cmd::fit::run(&args),
         Command::Bench(args) => cmd::bench::run(&args),
         Command::NextWatch(args) => cmd::next_watch::run(&args),

@@ -107,7 +107,7 @@ pub fn write_record<W: Write, T: Serialize>(out: &mut W, record: &T) -> Result<(
     // many small pieces, each a dispatch through the writer.
     let mut line = serde_json::to_vec(record)?;
     line.push(b'\n');
-    // As io::Error, so a closed pipe stays recognisable as one (see cli::run).
+    // As io::Error, so a closed pipe stays recognisable as one (see vrd-cli's exit::run).
     out.write_all(&line)?;
     Ok(())
 }

@@ -119,7 +119,10 @@ mod tests {
     #[test]
     fn an_unknown_field_is_named_and_is_a_usage_error_only_on_the_command_line() {
         let err = TextTemplate::parse("{title} {views}", 10).unwrap_err();
-        assert!(err.downcast_ref::<crate::cli::UsageError>().is_none(), "a card's template is not a bad command line");
+        assert!(
+            err.downcast_ref::<crate::usage::UsageError>().is_none(),
+            "a card's template is not a bad command line"
+        );
         assert!(err.to_string().contains("{views}"), "{err}");
         assert!(TextTemplate::arg("{title} {views}").unwrap_err().contains("{views}"));
         assert!(TextTemplate::parse("{title", 10).unwrap_err().to_string().contains("unclosed"));

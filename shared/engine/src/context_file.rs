@@ -15,7 +15,6 @@ use safetensors::Dtype;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use vrd_core::cli::progress_bar;
 use vrd_core::context::{
     event_text, prepare_timeline, tensors, windows, Anchor, ContextSpec, DurationStats, Timeline, WindowArrays,
     WindowEvent, WindowSpec, APP_BUCKETS, FEATURES,
@@ -120,7 +119,7 @@ fn embed_distinct_texts(
     };
     let todo: Vec<String> = vectors.iter().filter(|(_, v)| v.is_empty()).map(|(t, _)| t.clone()).collect();
     let refs: Vec<&str> = todo.iter().map(String::as_str).collect();
-    let progress = progress_bar(refs.len(), "encoding event texts");
+    let progress = vrd_core::progress::bar(refs.len(), "encoding event texts");
     let started = Instant::now();
     let dim = encoder.dim();
     encoder.embed_each(&refs, opts.batch_size, |rows, values| {

@@ -5,8 +5,8 @@
 //! selection), the activity context file (`context_file`), the embeddings cache completed
 //! with what it lacks (`embeddings_cache`), where a text model is found (`model_dir`: flag, `VRD_MODEL`, the installed
 //! or packaged default), the person's searches embedded as the videos are (`queries`),
-//! device and precision options typed for clap (`runtime`), and the `--version` of the
-//! tools that run on libtorch (`version`).
+//! where and how an encoder runs (`runtime`), and the `--version` of the tools that run on
+//! libtorch (`version`).
 
 pub mod context_file;
 pub mod embeddings_cache;

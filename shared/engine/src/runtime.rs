@@ -1,4 +1,5 @@
-//! Device and precision options, typed for clap, and what the process's libtorch is.
+//! Where and how an encoder runs (device, precision, CPU matmul path), and what the
+//! process's libtorch is.
 //!
 //! The command line only says what was asked for (`--device cuda:1`); whether this build
 //! and machine have it is found out when the tool runs, as an error of the run (exit 1),
@@ -7,6 +8,8 @@
 use anyhow::{bail, Result};
 use std::str::FromStr;
 use tch::{Device, Kind};
+use vrd_core::choice::{Choice, Named};
+pub use vrd_model::linear::CpuMatmul;
 
 /// `--device`: `cpu`, `cuda`, `cuda:N` or `auto` (CUDA when available).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,14 +56,19 @@ impl DeviceChoice {
 }
 
 /// `--dtype`: the compute precision of an encoder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dtype {
-    #[value(alias = "float32")]
     F32,
-    #[value(alias = "bfloat16")]
     Bf16,
-    #[value(alias = "float16")]
     F16,
+}
+
+impl Named for Dtype {
+    const ALL: &'static [Choice<Self>] = &[
+        Choice { value: Dtype::F32, name: "f32", aliases: &["float32"], help: "" },
+        Choice { value: Dtype::Bf16, name: "bf16", aliases: &["bfloat16"], help: "" },
+        Choice { value: Dtype::F16, name: "f16", aliases: &["float16"], help: "" },
+    ];
 }
 
 impl Dtype {
@@ -73,38 +81,21 @@ impl Dtype {
     }
 }
 
-/// Where and how a text encoder runs: the one option group of every command that encodes.
-#[derive(Debug, Clone, clap::Args)]
-pub struct EncoderRuntimeArgs {
-    /// cpu, cuda, cuda:N or auto.
-    #[arg(long, default_value = "cpu")]
+/// Where and how a text encoder runs.
+#[derive(Debug, Clone, Copy)]
+pub struct EncoderRuntime {
     pub device: DeviceChoice,
-    /// Compute precision of the encoder (bf16 is several times faster on CPUs with
-    /// AVX512-BF16, not exact).
-    #[arg(long, value_enum, default_value_t = Dtype::F32)]
     pub dtype: Dtype,
-    /// How frozen f32 layers multiply on the CPU: through oneDNN (up to twice as fast on
-    /// AMD processors) or MKL, libtorch's own path (BENCHMARKS.md).
-    #[arg(long, value_enum, env = "VRD_CPU_MATMUL", default_value_t = CpuMatmul::Onednn)]
     pub cpu_matmul: CpuMatmul,
 }
 
-impl EncoderRuntimeArgs {
+impl EncoderRuntime {
     /// Sets the matmul path for this process and gives the device and precision to load
     /// the encoder with.
     pub fn apply(&self) -> Result<(Device, Kind)> {
-        vrd_model::linear::set_cpu_matmul(match self.cpu_matmul {
-            CpuMatmul::Onednn => vrd_model::linear::CpuMatmul::OneDnn,
-            CpuMatmul::Mkl => vrd_model::linear::CpuMatmul::Mkl,
-        });
+        vrd_model::linear::set_cpu_matmul(self.cpu_matmul);
         Ok((self.device.resolve()?, self.dtype.kind()))
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum CpuMatmul {
-    Onednn,
-    Mkl,
 }
 
 /// The libtorch version the tools were built against, as its Python package says.

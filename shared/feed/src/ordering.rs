@@ -3,15 +3,39 @@
 //! marginal relevance on the media embeddings, at most N videos per channel).
 
 use crate::candidates::cosine;
+use vrd_core::choice::{Choice, Named};
 use vrd_core::time::Timestamp;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// The feed's mode (`vrd-rank --mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// What fits the moment matters most; little room for variety.
     Focus,
     Balanced,
-    /// Interest first, the moment second, more variety.
     Explore,
+}
+
+impl Named for Mode {
+    const ALL: &'static [Choice<Self>] = &[
+        Choice {
+            value: Mode::Focus,
+            name: "focus",
+            aliases: &[],
+            help: "What fits the moment matters most; little room for variety",
+        },
+        Choice { value: Mode::Balanced, name: "balanced", aliases: &[], help: "" },
+        Choice {
+            value: Mode::Explore,
+            name: "explore",
+            aliases: &[],
+            help: "Interest first, the moment second, more variety",
+        },
+    ];
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// How the feed is made from the probabilities.

@@ -102,6 +102,13 @@ pub enum CpuMatmul {
     Mkl,
 }
 
+impl vrd_core::choice::Named for CpuMatmul {
+    const ALL: &'static [vrd_core::choice::Choice<Self>] = &[
+        vrd_core::choice::Choice { value: CpuMatmul::OneDnn, name: "onednn", aliases: &[], help: "" },
+        vrd_core::choice::Choice { value: CpuMatmul::Mkl, name: "mkl", aliases: &[], help: "" },
+    ];
+}
+
 static ONEDNN_CHOSEN: AtomicBool = AtomicBool::new(true);
 
 /// Chooses the CPU matmul path for every layer of this process: a process-wide choice, like

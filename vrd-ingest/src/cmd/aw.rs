@@ -8,27 +8,26 @@ use std::path::PathBuf;
 use vrd_aw::categories::Categorizer;
 use vrd_aw::export::Export;
 use vrd_aw::hosts::HostBuckets;
-use vrd_aw::options::AwOptions;
 use vrd_aw::timeline::Source;
-use vrd_core::cli::UsageError;
 use vrd_core::records::AppEvent;
 use vrd_core::time::Timestamp;
+use vrd_core::usage::UsageError;
 use vrd_store::Store;
 
 #[derive(clap::Args)]
 pub struct AwArgs {
     #[command(flatten)]
-    aw: AwOptions,
+    aw: vrd_cli::AwArgs,
     /// An export file (`aw-buckets-export.json`) instead of a server (--aw-server and
     /// VRD_AW_SERVER are then not asked).
     #[arg(long)]
     export: Option<PathBuf>,
     /// Start of the period (RFC 3339). Default: where the store's timeline of each host
     /// ends (with --db), else the export's first event, else 30 days before --until.
-    #[arg(long, value_parser = vrd_core::cli::time_arg)]
+    #[arg(long, value_parser = vrd_cli::time_arg)]
     since: Option<Timestamp>,
     /// End of the period (RFC 3339). Default: the export's last event, or now.
-    #[arg(long, value_parser = vrd_core::cli::time_arg)]
+    #[arg(long, value_parser = vrd_cli::time_arg)]
     until: Option<Timestamp>,
     /// Category rules (the `classes` setting's JSON) instead of the server's own.
     #[arg(long)]
@@ -45,20 +44,21 @@ pub fn run(args: &AwArgs) -> Result<()> {
     let file_rules = args.categories.as_deref().map(Categorizer::from_file).transpose()?;
     let mut store = args.db.as_deref().map(Store::create).transpose()?;
     let export = args.export.as_deref().map(Export::read).transpose()?;
+    let aw = args.aw.options();
     let client;
     let (source, name) = match (&export, &args.export) {
         (Some(export), Some(path)) => (Source::Export(export), path.display().to_string()),
         _ => {
-            client = args.aw.client()?;
-            (Source::Server(&client), args.aw.aw_server.clone())
+            client = aw.client()?;
+            (Source::Server(&client), aw.server.clone())
         }
     };
-    let hosts = source.hosts(&args.aw.hosts()).with_context(|| name.clone())?;
+    let hosts = source.hosts(&aw.hosts).with_context(|| name.clone())?;
     let rules = source.rules(file_rules)?;
     let mut records: Vec<AppEvent> = Vec::new();
     for host in &hosts {
         let period = period(args, &export, store.as_ref(), host)?;
-        let events = source.app_events(host, &rules, period, args.aw.aw_audible_active)?;
+        let events = source.app_events(host, &rules, period, aw.audible_active)?;
         eprintln!("vrd-ingest: {name}: host {:?}: {} app events from {}", host.host, events.len(), host.window);
         records.extend(events);
     }

@@ -4,7 +4,7 @@ use super::write_jsonl;
 use crate::feeds;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
-use vrd_core::cli::UsageError;
+use vrd_core::usage::UsageError;
 use vrd_store::Store;
 
 #[derive(clap::Args)]

@@ -21,7 +21,7 @@ pub struct StatsArgs {
     #[arg(long, default_value_t = 20)]
     pub top: usize,
     /// The person's IANA time zone for hours and weekdays (default: the system's).
-    #[arg(long, value_parser = vrd_core::cli::timezone_arg)]
+    #[arg(long, value_parser = vrd_cli::timezone_arg)]
     pub timezone: Option<vrd_core::time::Tz>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: stats::StatsFormat,

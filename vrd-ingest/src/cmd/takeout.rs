@@ -16,7 +16,7 @@ pub struct TakeoutFile {
     pub file: PathBuf,
     /// The account's IANA time zone, to read the HTML form's local dates right (its zone
     /// abbreviations are those of the export date, not of each entry).
-    #[arg(long, value_parser = vrd_core::cli::timezone_arg)]
+    #[arg(long, value_parser = vrd_cli::timezone_arg)]
     pub timezone: Option<Tz>,
     /// Write here instead of stdout (the file appears only when complete).
     #[arg(short, long, conflicts_with = "db")]
@@ -65,7 +65,7 @@ pub fn run_searches(t: &TakeoutFile) -> Result<()> {
 /// disliked lists as answers. Everything is read and checked before anything is written.
 fn run_folder(t: &TakeoutFile) -> Result<()> {
     let Some(db) = &t.db else {
-        return Err(vrd_core::cli::UsageError(format!(
+        return Err(vrd_core::usage::UsageError(format!(
             "{}: a whole Takeout goes into the store: pass --db (or give one of its files for JSONL)",
             t.file.display()
         ))

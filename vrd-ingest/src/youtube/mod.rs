@@ -17,9 +17,9 @@ use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use vrd_core::cli::UsageError;
 use vrd_core::records::{Label, LabelKind, Video};
 use vrd_core::secrets;
+use vrd_core::usage::UsageError;
 use vrd_store::Store;
 
 /// `videos.list` takes at most this many ids.
@@ -203,7 +203,7 @@ fn fetch_details(
     sink: &mut Sink,
     fallback: &HashMap<String, &serde_json::Value>,
 ) -> Result<()> {
-    let bar = vrd_core::cli::progress_bar(ids.len(), "videos");
+    let bar = vrd_core::progress::bar(ids.len(), "videos");
     let mut categories: HashMap<String, String> = HashMap::new();
     for batch in ids.chunks(IDS_PER_CALL) {
         let joined = batch.join(",");

@@ -14,7 +14,7 @@ pub struct AddArgs {
     kind: LabelKind,
     /// When it was given (RFC 3339 with a zone, e.g. 2026-11-20T17:05:00+01:00);
     /// default now. A right-time/not-now label is about this moment's activity.
-    #[arg(long, value_parser = vrd_core::cli::time_arg)]
+    #[arg(long, value_parser = vrd_cli::time_arg)]
     at: Option<Timestamp>,
     #[arg(long, default_value = "cli")]
     source: String,

@@ -10,7 +10,7 @@ pub struct StatsArgs {
     #[arg(long, value_enum, default_value = "table")]
     format: stats::Format,
     /// The IANA zone weeks are counted in (default: the system's).
-    #[arg(long, value_parser = vrd_core::cli::timezone_arg)]
+    #[arg(long, value_parser = vrd_cli::timezone_arg)]
     timezone: Option<vrd_core::time::Tz>,
 }
 

@@ -53,7 +53,7 @@ struct Site {
 
 pub fn run(db: &std::path::Path, args: &ServeArgs) -> Result<()> {
     if !args.listen.ip().is_loopback() && !args.allow_remote {
-        return Err(vrd_core::cli::UsageError(format!(
+        return Err(vrd_core::usage::UsageError(format!(
             "--listen {}: not a loopback address; pass --allow-remote to serve other machines",
             args.listen
         ))

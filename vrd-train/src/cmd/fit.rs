@@ -7,8 +7,8 @@ use crate::options::{finetune_arg, Precision};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
-use vrd_core::cli::UsageError;
 use vrd_core::records::Head;
+use vrd_core::usage::UsageError;
 use vrd_engine::saved::{ArchCard, FusionCard, ModelCard, SavedModel};
 use vrd_model::fast::Scorer;
 use vrd_model::RankerArch;
@@ -28,11 +28,11 @@ pub struct FitArgs {
     #[arg(long, requires = "db")]
     pub(crate) embeddings: Option<PathBuf>,
     /// With --db: the activity window before each answer (as vrd-encode context --window).
-    #[arg(long, requires = "db", default_value = "6h", value_parser = vrd_core::cli::duration_arg)]
+    #[arg(long, requires = "db", default_value = "6h", value_parser = vrd_cli::duration_arg)]
     pub(crate) window: chrono::Duration,
     /// With --db: the person's IANA time zone for the activity's time of day (default: the
     /// system's).
-    #[arg(long, requires = "db", value_parser = vrd_core::cli::timezone_arg)]
+    #[arg(long, requires = "db", value_parser = vrd_cli::timezone_arg)]
     pub(crate) timezone: Option<vrd_core::time::Tz>,
     /// With --db: the sentence-encoder folder for activity texts (default: the packaged
     /// model).
@@ -80,7 +80,7 @@ pub struct FitArgs {
     pub(crate) folds: usize,
     /// Evaluate on one split instead of folds: train on the labels before this moment
     /// (RFC 3339), test on the rest.
-    #[arg(long, value_parser = vrd_core::cli::time_arg, conflicts_with = "folds")]
+    #[arg(long, value_parser = vrd_cli::time_arg, conflicts_with = "folds")]
     test_from: Option<vrd_core::time::Timestamp>,
     /// Write the evaluation report here instead of stdout.
     #[arg(long)]
@@ -101,7 +101,7 @@ pub struct FitArgs {
     /// Standard errors of the validation ROC-AUC (the history's model: mean reciprocal
     /// rank) by which a trained epoch must beat the start (the tuned regression alone) for
     /// the deep part to be kept; 0 keeps any gain.
-    #[arg(long, default_value_t = 1.0, value_parser = vrd_core::cli::non_negative_f64)]
+    #[arg(long, default_value_t = 1.0, value_parser = vrd_cli::non_negative_f64)]
     pub(crate) deep_margin: f64,
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "auto")]
@@ -194,7 +194,7 @@ fn fit_labels(args: &FitArgs) -> Result<()> {
         (None, k) => evaluate::folds(&data, k)?,
     };
     let run = Run { data: &data, arch: &arch, opts: &opts, device, checkpoints: checkpoints.as_ref() };
-    let bar = vrd_core::cli::progress_bar(2 * folds.len() + usize::from(args.out.is_some()), "models");
+    let bar = vrd_core::progress::bar(2 * folds.len() + usize::from(args.out.is_some()), "models");
     bar.set_style(
         indicatif::ProgressStyle::with_template("{prefix} [{bar:20}] {pos}/{len} {msg} {elapsed}")
             .expect("valid template")

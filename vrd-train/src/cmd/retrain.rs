@@ -14,9 +14,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use vrd_core::cli::UsageError;
 use vrd_core::model_versions::{stamp, Outcome, RetrainRecord, TrainedOn, Versions, TRAINED_ON};
 use vrd_core::records::Video;
+use vrd_core::usage::UsageError;
 use vrd_feed::pick::card::PickCard;
 use vrd_training::pick::judge::{reciprocal_ranks_of, Comparison, Slice};
 
@@ -29,7 +29,7 @@ pub struct RetrainArgs {
     #[arg(long, default_value_t = 20)]
     min_answers: usize,
     /// At most one retrain in this long (the cron job may call every half hour).
-    #[arg(long, default_value = "20h", value_parser = vrd_core::cli::duration_arg)]
+    #[arg(long, default_value = "20h", value_parser = vrd_cli::duration_arg)]
     min_interval: chrono::Duration,
     /// Retrain now, whatever is new and whenever the last retrain was.
     #[arg(long)]
