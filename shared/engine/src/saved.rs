@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tch::{nn, Device, Tensor};
+use vrd_model::calibration::Calibration;
 use vrd_model::checkpoint::load_safetensors;
 use vrd_model::fast::{FastConfig, FastModel};
 use vrd_model::fused::{FusedConfig, FusedModel, FusedTokenizer};
@@ -22,23 +23,6 @@ use vrd_model::RankerArch;
 pub const FORMAT: &str = "vrd-model/3";
 pub const WEIGHTS: &str = "model.safetensors";
 pub const CARD: &str = "model.json";
-
-/// Platt scaling of one head, kept `floor` away from 0 and 1:
-/// `p = floor + (1 − 2·floor) · sigmoid(a · (logit₁ − logit₀) + b)`.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
-pub struct Calibration {
-    pub a: f64,
-    pub b: f64,
-    pub floor: f64,
-}
-
-impl Calibration {
-    pub const IDENTITY: Calibration = Calibration { a: 1.0, b: 0.0, floor: 0.0 };
-
-    pub fn apply(&self, margin: f64) -> f64 {
-        self.floor + (1.0 - 2.0 * self.floor) / (1.0 + (-(self.a * margin + self.b)).exp())
-    }
-}
 
 pub use vrd_core::records::PerHead;
 

@@ -10,6 +10,7 @@
 
 pub mod activity;
 pub mod bert;
+pub mod calibration;
 pub mod checkpoint;
 pub mod compressor;
 pub mod config;

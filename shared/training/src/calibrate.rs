@@ -4,7 +4,7 @@
 //! instead of diverging), and the result keeps the rule of succession's distance from 0
 //! and 1: calibrated on n answers, no probability goes beyond (n+1)/(n+2).
 
-use vrd_engine::saved::Calibration;
+use vrd_model::calibration::Calibration;
 
 /// The prior's precision on the standardised slope and intercept: weak (the bound and the
 /// damping keep the fit finite), so that a few dozen answers still set the slope.

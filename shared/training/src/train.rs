@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
 use vrd_core::records::{Head, PerHead};
-use vrd_engine::saved::Calibration;
+use vrd_model::calibration::Calibration;
 use vrd_model::fast::Scorer;
 use vrd_model::heads::HeadLogits;
 use vrd_model::wide::{main_buckets, WideConfig, WideFeatures};
