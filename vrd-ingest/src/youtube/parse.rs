@@ -54,7 +54,7 @@ struct VideoItem {
 
 /// A `videos.list` item. `categories` maps category ids to names where known.
 pub fn video(item: &serde_json::Value, categories: &HashMap<String, String>) -> Result<Video> {
-    let item: VideoItem = serde_json::from_value(item.clone()).map_err(|e| anyhow!("video item: {e}"))?;
+    let item: VideoItem = typed(item, "").map_err(|e| anyhow!("video item{}: {e}", id_of(item)))?;
     let video_id = item.id.as_str().ok_or_else(|| anyhow!("video item: field `id`: not a string"))?.to_string();
     let snippet = item.snippet.ok_or_else(|| anyhow!("video {video_id}: no snippet (request part=snippet)"))?;
     let title = snippet.title.ok_or_else(|| anyhow!("video {video_id}: field `snippet.title` missing"))?;
@@ -98,18 +98,8 @@ pub fn playlist_video_id(item: &serde_json::Value) -> Option<String> {
 /// returns. Private and deleted entries (no real title) give nothing.
 pub fn video_from_playlist_item(item: &serde_json::Value) -> Result<Option<Video>> {
     let Some(video_id) = playlist_video_id(item) else { return Ok(None) };
-    let snippet: Snippet = item
-        .get("snippet")
-        .map(|s| serde_json::from_value(s.clone()))
-        .transpose()
-        .map_err(|e| anyhow!("playlist item {video_id}: {e}"))?
-        .unwrap_or_default();
-    let details: ContentDetails = item
-        .get("contentDetails")
-        .map(|s| serde_json::from_value(s.clone()))
-        .transpose()
-        .map_err(|e| anyhow!("playlist item {video_id}: {e}"))?
-        .unwrap_or_default();
+    let snippet: Snippet = part(item, "snippet", &video_id)?;
+    let details: ContentDetails = part(item, "contentDetails", &video_id)?;
     let title = match snippet.title {
         Some(t) if !matches!(t.as_str(), "Private video" | "Deleted video") => t,
         _ => return Ok(None),
@@ -129,6 +119,30 @@ pub fn video_from_playlist_item(item: &serde_json::Value) -> Result<Option<Video
         source: SOURCE.into(),
         video_id,
     }))
+}
+
+/// A JSON value as a typed part (`within`, "" for the whole item) of a response; the error
+/// names the field at fault (`field `snippet.title`: invalid type: …`).
+fn typed<T: serde::de::DeserializeOwned>(value: &serde_json::Value, within: &str) -> Result<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = match (within, e.path().to_string()) {
+            ("", path) => path,
+            (within, path) if path == "." => within.to_string(),
+            (within, path) => format!("{within}.{path}"),
+        };
+        anyhow!("field `{path}`: {}", e.into_inner())
+    })
+}
+
+/// A playlist item's part `name`, typed (its default where the item has none).
+fn part<T: serde::de::DeserializeOwned + Default>(item: &serde_json::Value, name: &str, video_id: &str) -> Result<T> {
+    let Some(value) = item.get(name) else { return Ok(T::default()) };
+    typed(value, name).map_err(|e| anyhow!("playlist item {video_id}: {e}"))
+}
+
+/// ` ID` of an item whose `id` is a video id, for messages ("" otherwise).
+fn id_of(item: &serde_json::Value) -> String {
+    item.get("id").and_then(|id| id.as_str()).map_or_else(String::new, |id| format!(" {id}"))
 }
 
 fn time_field(text: Option<&str>, video_id: &str, field: &str) -> Result<Option<Timestamp>> {
@@ -180,6 +194,16 @@ fn is_short(duration_s: f64, title: &str, description: &str, tags: &[String]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_part_of_the_wrong_type_is_named_by_its_field() {
+        let item = serde_json::json!({"kind": "youtube#video", "id": "dQw4w9WgXcQ", "snippet": {"title": null, "tags": "x"}});
+        let err = video(&item, &HashMap::new()).unwrap_err().to_string();
+        assert!(err.starts_with("video item dQw4w9WgXcQ: field `snippet.tags`: invalid type"), "{err}");
+        let item = serde_json::json!({"snippet": {"resourceId": {"videoId": "dQw4w9WgXcQ"}}, "contentDetails": 3});
+        let err = video_from_playlist_item(&item).unwrap_err().to_string();
+        assert!(err.starts_with("playlist item dQw4w9WgXcQ: field `contentDetails`: invalid type"), "{err}");
+    }
 
     #[test]
     fn iso_durations() {
