@@ -546,7 +546,7 @@ fn takeout_parsers_never_panic_and_name_what_they_refuse() {
 fn cut_html(bytes: Vec<u8>, keep: usize) -> Vec<u8> {
     let text = String::from_utf8_lossy(&bytes[..keep.min(bytes.len())]).into_owned();
     let end = text.rfind("</div></div></div>").map_or(text.len(), |i| i + "</div></div></div>".len());
-    text[..end].as_bytes().to_vec()
+    text.as_bytes()[..end].to_vec()
 }
 
 #[test]
