@@ -1,5 +1,6 @@
 //! Where a tool's tests find the checkout and the real data beside it (`#[path]`-included
-//! by the tools' test files, so `CARGO_MANIFEST_DIR` is the tool's folder).
+//! by each tool's test binary, `tests/<tool>/main.rs`, so `CARGO_MANIFEST_DIR` is the
+//! tool's folder).
 #![allow(dead_code)]
 
 use std::path::PathBuf;

@@ -1,33 +1,23 @@
-//! The simulated person's fixture files and the built tools beside a test's binary, for
-//! the tests that train and rank through the real tools (`#[path]`-included; not every
-//! test uses every helper).
+//! The simulated person's fixture files, encoded and stored as the tests that train and
+//! rank through the real tools need them (not every test uses every helper).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
 /// A file of fixtures/person.
 pub fn person(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/person").join(name).to_string_lossy().into_owned()
 }
 
-/// Runs `tool` (built beside `beside`, a tool of this workspace) and asserts it succeeded.
-pub fn run_beside(beside: &str, tool: &str, args: &[&str]) -> Output {
-    let bin = Path::new(beside).with_file_name(tool);
-    let out = Command::new(&bin).args(args).stdin(Stdio::null()).output().unwrap();
-    assert!(out.status.success(), "{tool} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    out
-}
-
 /// The person's videos and the activity before each label encoded by the built
 /// vrd-encode into `dir` (`media.safetensors`, `context.safetensors`: one-hour windows in
 /// UTC), as `vrd-train fit` reads them.
-pub fn encode_person(beside: &str, dir: &Path) {
+pub fn encode_person(dir: &Path) {
     let d = |name: &str| dir.join(name).to_string_lossy().into_owned();
-    run_beside(beside, "vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
+    crate::tools::run("vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
     let (labels, events) = (person("labels.jsonl"), person("app-events.jsonl"));
     let context = ["context", "--labels", &labels, "--events", &events, "--window", "1h", "--timezone", "UTC"];
-    run_beside(beside, "vrd-encode", &[&context[..], &["-o", &d("context.safetensors")]].concat());
+    crate::tools::run("vrd-encode", &[&context[..], &["-o", &d("context.safetensors")]].concat());
 }
 
 /// The records of a file of fixtures/person.

@@ -197,7 +197,8 @@ mod tests {
 
     #[test]
     fn a_part_of_the_wrong_type_is_named_by_its_field() {
-        let item = serde_json::json!({"kind": "youtube#video", "id": "dQw4w9WgXcQ", "snippet": {"title": null, "tags": "x"}});
+        let item =
+            serde_json::json!({"kind": "youtube#video", "id": "dQw4w9WgXcQ", "snippet": {"title": null, "tags": "x"}});
         let err = video(&item, &HashMap::new()).unwrap_err().to_string();
         assert!(err.starts_with("video item dQw4w9WgXcQ: field `snippet.tags`: invalid type"), "{err}");
         let item = serde_json::json!({"snippet": {"resourceId": {"videoId": "dQw4w9WgXcQ"}}, "contentDetails": 3});

@@ -11,10 +11,9 @@ use std::process::{Command, Stdio};
 use vrd_core::model_versions::{Outcome, Versions};
 use vrd_core::records::WatchEvent;
 
-const TRAIN: &str = env!("CARGO_BIN_EXE_vrd-train");
+use crate::BIN as TRAIN;
 
-#[path = "../../shared/test-support/person_tools.rs"]
-mod person_tools;
+use crate::person_tools;
 use person_tools::{person, read};
 
 struct Home {
@@ -60,7 +59,7 @@ fn home(watches: usize) -> Home {
     let db = dir.path().join("vrd.db");
     person_tools::person_store(&db, watches);
     let cache = dir.path().join("media.safetensors");
-    person_tools::run_beside(TRAIN, "vrd-encode", &["media", &person("videos.jsonl"), "-o", cache.to_str().unwrap()]);
+    crate::tools::run("vrd-encode", &["media", &person("videos.jsonl"), "-o", cache.to_str().unwrap()]);
     let model = dir.path().join("model");
     Home { _dir: dir, db, model, cache }
 }
@@ -71,7 +70,7 @@ fn poison(db: &Path) {
 }
 
 fn rank_works(home: &Home) {
-    let out = Command::new(Path::new(TRAIN).with_file_name("vrd-rank"))
+    let out = Command::new(crate::tools::tool("vrd-rank"))
         .args(["--model", home.model.to_str().unwrap(), "--db", home.db.to_str().unwrap()])
         .args(["--embeddings", home.cache.to_str().unwrap(), "--events", &person("app-events.jsonl")])
         .args(["--at", "2026-10-20T21:30:00Z", "-n", "3", "--no-cache-update"])

@@ -5,10 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use vrd_core::tensors::Embeddings;
 
-const BIN: &str = env!("CARGO_BIN_EXE_vrd-encode");
+use crate::BIN;
 
-#[path = "../../shared/test-support/paths.rs"]
-mod paths;
+use crate::paths;
 use paths::repo;
 
 fn encode(args: &[&str]) -> Output {

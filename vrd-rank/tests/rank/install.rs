@@ -4,24 +4,14 @@
 //! what was installed.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 const TOOLS: [&str; 5] = ["vrd-ingest", "vrd-encode", "vrd-train", "vrd-rank", "vrd-label"];
 
-#[path = "../../shared/test-support/paths.rs"]
-mod paths;
+use crate::paths;
 use paths::repo;
 
-fn run(command: &mut Command) -> Output {
-    let out = command.stdin(Stdio::null()).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{command:?}: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use crate::tools::run_command as run;
 
 /// The site-packages folder of the build venv (the libraries and model the clone uses).
 fn site_packages() -> PathBuf {
@@ -50,13 +40,9 @@ fn clean_env<'a>(command: &'a mut Command, prefix: &Path, home: &Path) -> &'a mu
 
 #[test]
 fn installed_tools_run_the_readme_pipeline_without_the_clone_and_uninstall_cleanly() {
-    let built = repo().join("target/release");
+    // scripts/install copies the built tools: fresh ones.
     for tool in TOOLS {
-        assert!(
-            built.join(tool).is_file(),
-            "{tool} is not built in {} (cargo test --release --workspace builds it)",
-            built.display()
-        );
+        crate::tools::tool(tool);
     }
     let root = tempfile::tempdir().unwrap();
     let prefix = root.path().join("prefix");

@@ -11,10 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use vrd_core::records::{AppEvent, FeedItem, Video, WatchEvent};
 
-const RANK: &str = env!("CARGO_BIN_EXE_vrd-rank");
-
-#[path = "../../shared/test-support/paths.rs"]
-mod paths;
+use crate::paths;
 use paths::repo;
 
 fn samples() -> PathBuf {
@@ -23,17 +20,7 @@ fn samples() -> PathBuf {
     dir
 }
 
-fn tool(name: &str) -> PathBuf {
-    let p = Path::new(RANK).with_file_name(name);
-    assert!(p.is_file(), "{} not built", p.display());
-    p
-}
-
-fn run(name: &str, args: &[&str]) -> Output {
-    let out = Command::new(tool(name)).args(args).stdin(Stdio::null()).output().unwrap();
-    assert!(out.status.success(), "{name} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    out
-}
+use crate::tools::{run, tool};
 
 fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Vec<T> {
     std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()

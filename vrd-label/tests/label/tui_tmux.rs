@@ -2,8 +2,7 @@
 //! the screen; the store is checked after each step. One test also has a real
 //! ActivityWatch server on loopback for the "now" line.
 
-#[path = "../../shared/test-support/aw_server.rs"]
-mod aw_server;
+use crate::aw_server;
 
 use std::path::Path;
 use std::process::Command;
@@ -12,10 +11,9 @@ use vrd_core::jsonl::JsonlReader;
 use vrd_core::records::{LabelKind, Video};
 use vrd_store::Store;
 
-const BIN: &str = env!("CARGO_BIN_EXE_vrd-label");
+use crate::BIN;
 
-#[path = "../../shared/test-support/paths.rs"]
-mod paths;
+use crate::paths;
 use paths::repo;
 
 fn candidates() -> Vec<Video> {

@@ -7,14 +7,13 @@
 use std::path::Path;
 use vrd_core::records::Video;
 
-const TRAIN: &str = env!("CARGO_BIN_EXE_vrd-train");
+use crate::BIN as TRAIN;
 
-#[path = "../../shared/test-support/person_tools.rs"]
-mod person_tools;
+use crate::person_tools;
 use person_tools::{person, read};
 
 fn run(tool: &str, args: &[&str]) -> String {
-    String::from_utf8_lossy(&person_tools::run_beside(TRAIN, tool, args).stderr).into_owned()
+    String::from_utf8_lossy(&crate::tools::run(tool, args).stderr).into_owned()
 }
 
 fn write_jsonl<T: serde::Serialize>(path: &Path, records: &[T]) {

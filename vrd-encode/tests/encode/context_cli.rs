@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 use vrd_core::records::AppEvent;
 use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 
-const BIN: &str = env!("CARGO_BIN_EXE_vrd-encode");
+use crate::BIN;
 
 fn fixture(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/activity").join(name).to_string_lossy().into_owned()

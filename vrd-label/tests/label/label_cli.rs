@@ -8,10 +8,9 @@ use vrd_core::jsonl::JsonlReader;
 use vrd_core::records::Video;
 use vrd_store::Store;
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_vrd-label");
+pub(crate) use crate::BIN;
 
-#[path = "../../shared/test-support/paths.rs"]
-mod paths;
+use crate::paths;
 use paths::repo;
 
 /// A store holding the 26 fixture candidates.

@@ -11,10 +11,9 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_vrd-label");
+use crate::BIN;
 
-#[path = "../../shared/test-support/person_tools.rs"]
-mod person_tools;
+use crate::person_tools;
 use person_tools::person;
 
 struct Served(Child, u16);
@@ -47,8 +46,7 @@ fn serve(db: &Path, model: &Path) -> Served {
     Served(child, port)
 }
 
-#[path = "../../shared/test-support/page.rs"]
-mod page;
+use crate::page;
 use page::get;
 
 /// Unescapes what askama escapes, to read sentences as a person does.
@@ -67,7 +65,7 @@ fn the_page_shows_the_models_reasons_and_what_the_model_is() {
     let db = dir.path().join("vrd.db");
     person_tools::person_store(&db, usize::MAX);
     let (db_arg, model) = (d("vrd.db"), d("model"));
-    person_tools::run_beside(BIN, "vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
+    crate::tools::run("vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
     let retrain = [
         "retrain",
         "--db",
@@ -83,7 +81,7 @@ fn the_page_shows_the_models_reasons_and_what_the_model_is() {
         "--epochs",
         "3",
     ];
-    person_tools::run_beside(BIN, "vrd-train", &retrain);
+    crate::tools::run("vrd-train", &retrain);
     let rank = [
         "--model",
         &model,
@@ -100,7 +98,7 @@ fn the_page_shows_the_models_reasons_and_what_the_model_is() {
         "--explain",
         "--quiet",
     ];
-    person_tools::run_beside(BIN, "vrd-rank", &rank);
+    crate::tools::run("vrd-rank", &rank);
     let served = serve(&db, Path::new(&model));
 
     // Every card carries the model's reasons.
@@ -131,7 +129,7 @@ fn the_page_shows_the_models_reasons_and_what_the_model_is() {
 
     // A refused retrain shows with its reason, and the model shown is still the old one.
     vrd_store::Store::open(&db).unwrap().add_labels(&person_tools::flipped_answers(), false).unwrap();
-    person_tools::run_beside(BIN, "vrd-train", &[&retrain[..], &["--force"]].concat());
+    crate::tools::run("vrd-train", &[&retrain[..], &["--force"]].concat());
     let page = text(&get(served.1, "/progress"));
     let retrain = page.split("id=\"model-retrain\">").nth(1).unwrap().split("</p>").next().unwrap();
     assert!(

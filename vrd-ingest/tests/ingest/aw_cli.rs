@@ -2,9 +2,8 @@
 //! the project venv by scripts/setup) on loopback: the server's query API and the local
 //! computation from the export file must give the same timeline, event for event.
 
-#[path = "../../shared/test-support/aw_server.rs"]
-mod aw_server;
-mod common;
+use crate::aw_server;
+use crate::common;
 
 use aw_server::AwServer;
 use common::{ingest, repo};

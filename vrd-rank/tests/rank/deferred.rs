@@ -6,17 +6,13 @@
 use std::collections::HashMap;
 use std::process::Output;
 
-const RANK: &str = env!("CARGO_BIN_EXE_vrd-rank");
 const WORK: &str = "2026-09-15T11:10:00Z";
 const EVENING: &str = "2026-09-15T21:30:00Z";
 
-#[path = "../../shared/test-support/person_tools.rs"]
-mod person_tools;
+use crate::person_tools;
 use person_tools::person;
 
-fn run(tool: &str, args: &[&str]) -> Output {
-    person_tools::run_beside(RANK, tool, args)
-}
+use crate::tools::run;
 
 fn feed(out: &Output) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
@@ -26,7 +22,7 @@ fn feed(out: &Output) -> Vec<serde_json::Value> {
 fn a_video_put_off_at_work_comes_back_in_the_evening_and_a_dismissed_one_never() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
-    person_tools::encode_person(RANK, dir.path());
+    person_tools::encode_person(dir.path());
     run(
         "vrd-train",
         &[

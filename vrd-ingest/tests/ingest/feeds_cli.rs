@@ -1,7 +1,7 @@
 //! vrd-ingest rss on feed files, real samples, an OPML list and feeds served over HTTP on
 //! loopback, into JSONL and the store.
 
-mod common;
+use crate::common;
 
 use common::{ingest, json_lines as videos, repo, Reply, Server};
 use std::net::TcpListener;

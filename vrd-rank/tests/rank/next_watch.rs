@@ -6,17 +6,14 @@
 //! With answers too, the model folder holds both and the feed blends them.
 
 use std::collections::HashMap;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-const RANK: &str = env!("CARGO_BIN_EXE_vrd-rank");
+use crate::BIN as RANK;
 
-#[path = "../../shared/test-support/person_tools.rs"]
-mod person_tools;
+use crate::person_tools;
 use person_tools::person;
 
-fn run(tool: &str, args: &[&str]) -> Output {
-    person_tools::run_beside(RANK, tool, args)
-}
+use crate::tools::run;
 
 fn lines(bytes: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(bytes).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
@@ -155,7 +152,7 @@ fn a_history_alone_trains_a_model_that_ranks_for_the_hour() {
 fn with_answers_too_the_feed_blends_the_pick_into_interest_and_right_time() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
-    person_tools::encode_person(RANK, dir.path());
+    person_tools::encode_person(dir.path());
     run(
         "vrd-train",
         &[

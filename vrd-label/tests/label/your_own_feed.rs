@@ -10,11 +10,9 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-#[path = "../../shared/test-support/aw_server.rs"]
-mod aw_server;
+use crate::aw_server;
 
-#[path = "../../shared/test-support/paths.rs"]
-mod paths;
+use crate::paths;
 use paths::{repo, shared_data as shared};
 
 /// The real RSS samples, by the channel each is the feed of.
@@ -81,8 +79,7 @@ impl Drop for Page {
     }
 }
 
-#[path = "../../shared/test-support/page.rs"]
-mod page;
+use crate::page;
 use page::get;
 
 #[test]
@@ -96,7 +93,8 @@ fn the_readme_takes_a_person_from_their_exports_to_a_page_ranked_by_their_own_mo
     let home = root.path().join("home");
     takeout(&home);
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let bin = repo().join("target/release");
+    // The README's commands find the tools on the PATH: the built ones, fresh.
+    let bin = crate::tools::tool("vrd-ingest").parent().unwrap().to_path_buf();
     let shell = |script: &str| {
         let mut cmd = Command::new("bash");
         cmd.arg("-c")

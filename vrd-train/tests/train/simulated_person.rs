@@ -3,30 +3,18 @@
 //! person's right-time answers depend on the hour before each label, so the context-aware
 //! model must beat the context-blind one clearly, and interest must beat the prior.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-#[path = "../../shared/test-support/aw_server.rs"]
-mod aw_server;
+use crate::aw_server;
 
-const TRAIN: &str = env!("CARGO_BIN_EXE_vrd-train");
+use crate::BIN as TRAIN;
 
-/// A sibling tool, built beside vrd-train by the workspace build (`make test`).
-fn sibling(name: &str) -> PathBuf {
-    let bin = Path::new(TRAIN).with_file_name(name);
-    assert!(bin.is_file(), "{} is built with the workspace (cargo test --release at the root)", bin.display());
-    bin
-}
+use crate::tools::tool;
 
-fn encode_bin() -> PathBuf {
-    sibling("vrd-encode")
-}
-
+/// Runs `cmd`, asserting that it succeeded; its stderr (the tools' reports).
 fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{cmd:?} failed:\n{stderr}");
-    stderr
+    String::from_utf8_lossy(&crate::tools::run_command(cmd).stderr).into_owned()
 }
 
 /// `vrd-train fit` over the person in `dir` (as made by [`person`]); the caller adds the rest.
@@ -54,8 +42,8 @@ fn person(extra: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
     run(Command::new(TRAIN).args(["simulate", "--out", &d(""), "--seed", "3"]).args(extra));
-    run(Command::new(encode_bin()).args(["media", &d("videos.jsonl"), "-o", &d("media.safetensors")]));
-    run(Command::new(encode_bin()).args([
+    run(Command::new(tool("vrd-encode")).args(["media", &d("videos.jsonl"), "-o", &d("media.safetensors")]));
+    run(Command::new(tool("vrd-encode")).args([
         "context",
         "--labels",
         &d("labels.jsonl"),
@@ -99,7 +87,7 @@ fn the_early_fusion_model_runs_on_the_tiny_xlm_r_and_uses_the_context() {
     assert!(header.contains("lora_a") && header.contains("heads.") && header.contains("compressor."));
     assert!(!header.contains("\"embeddings.word_embeddings.weight\""), "the frozen encoder is not copied");
     let rank = |at: &str, extra: &[&str]| {
-        let out = Command::new(sibling("vrd-rank"))
+        let out = Command::new(tool("vrd-rank"))
             .args(["--model", &d("model"), "--candidates", &d("videos.jsonl"), "--embeddings", &d("media.safetensors")])
             .args(["--events", &d("app-events.jsonl"), "--at", at, "-n", "30", "--per-channel", "30"])
             .args(extra)
@@ -121,7 +109,7 @@ fn the_early_fusion_model_runs_on_the_tiny_xlm_r_and_uses_the_context() {
     assert_eq!(card["training"]["options"]["bf16"], true);
     let header = safetensors_header(&d("model-bf16/model.safetensors"));
     assert!(header.contains("\"F32\"") && !header.contains("BF16"), "saved in f32");
-    let out = Command::new(sibling("vrd-rank"))
+    let out = Command::new(tool("vrd-rank"))
         .args([
             "--model",
             &d("model-bf16"),
@@ -145,7 +133,7 @@ fn the_early_fusion_model_runs_on_the_tiny_xlm_r_and_uses_the_context() {
     let last = w.len() - 4;
     w[last] ^= 0x40;
     std::fs::write(moved.join("model.safetensors"), w).unwrap();
-    let out = Command::new(sibling("vrd-rank"))
+    let out = Command::new(tool("vrd-rank"))
         .args(["--model", &d("model"), "--candidates", &d("videos.jsonl"), "--embeddings", &d("media.safetensors")])
         .args([
             "--events",
@@ -233,7 +221,7 @@ fn the_context_aware_model_beats_the_baselines_on_held_out_time() {
 
     // Ranking with it: the same catalogue after a work morning and after a leisure evening.
     let rank = |at: &str, extra: &[&str]| {
-        let out = Command::new(sibling("vrd-rank"))
+        let out = Command::new(tool("vrd-rank"))
             .args(["--model", &d("model"), "--candidates", &d("videos.jsonl"), "--embeddings", &d("media.safetensors")])
             .args(["--events", &d("app-events.jsonl"), "--at", at])
             .args(extra)
@@ -281,7 +269,7 @@ fn the_context_aware_model_beats_the_baselines_on_held_out_time() {
     // timeline as app-event JSONL gives.
     let export = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/activitywatch/aw-buckets-export.json");
     let events = dir.path().join("aw-events.jsonl");
-    run(Command::new(sibling("vrd-ingest")).args([
+    run(Command::new(tool("vrd-ingest")).args([
         "aw",
         "--export",
         export.to_str().unwrap(),
@@ -295,7 +283,7 @@ fn the_context_aware_model_beats_the_baselines_on_held_out_time() {
     let at = "2026-11-20T12:00:00Z";
     let base = ["--model", &d("model"), "--candidates", &d("videos.jsonl"), "--embeddings", &d("media.safetensors")];
     let feed = |source: &[&str]| {
-        let out = Command::new(sibling("vrd-rank"))
+        let out = Command::new(tool("vrd-rank"))
             .args(base)
             .args(["--at", at, "-n", "10", "--explain"])
             .args(source)
@@ -317,26 +305,26 @@ fn the_context_aware_model_beats_the_baselines_on_held_out_time() {
 
     // Inputs that do not fit the model are refused.
     let other = dir.path().join("other.safetensors");
-    let bad = Command::new(sibling("vrd-encode"))
+    let bad = Command::new(tool("vrd-encode"))
         .args(["media", &d("videos.jsonl"), "-o", other.to_str().unwrap(), "--pooling", "cls"])
         .output()
         .unwrap();
     assert!(bad.status.success());
-    let out = Command::new(sibling("vrd-rank"))
+    let out = Command::new(tool("vrd-rank"))
         .args(["--model", &d("model"), "--candidates", &d("videos.jsonl"), "--embeddings", other.to_str().unwrap()])
         .args(["--events", &d("app-events.jsonl"), "--at", "2026-09-15T21:30:00Z"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("the model was trained on"));
-    let out = Command::new(sibling("vrd-rank"))
+    let out = Command::new(tool("vrd-rank"))
         .args(["--model", &d("model"), "--candidates", &d("videos.jsonl"), "--embeddings", &d("media.safetensors")])
         .args(["--aw-server", "http://127.0.0.1:9"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--cold-start"), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = Command::new(sibling("vrd-rank"))
+    let out = Command::new(tool("vrd-rank"))
         .args([
             "--model",
             &d("report.json"),

@@ -2,7 +2,7 @@
 //! (fixtures/youtube-api): batching, pagination, category names, retries, the quota stop
 //! and its resume, a channel's uploads, and the OAuth loopback flow for ratings.
 
-mod common;
+use crate::common;
 
 use common::{ingest, json_lines, repo, Reply, Request, Server, BIN};
 use serde_json::{json, Value};

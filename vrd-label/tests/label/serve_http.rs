@@ -12,7 +12,7 @@ use vrd_core::records::{FeedItem, LabelKind, Video};
 use vrd_core::tensors::{EmbeddingMeta, Embeddings};
 use vrd_store::Store;
 
-const BIN: &str = env!("CARGO_BIN_EXE_vrd-label");
+use crate::BIN;
 const MOMENT: &str = "2026-11-20T21:30:00Z";
 const EVIL_TITLE: &str = "<script>alert(1)</script> & \"quotes\"";
 

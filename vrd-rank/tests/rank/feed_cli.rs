@@ -5,24 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use vrd_core::tensors::{EmbeddingMeta, EmbeddingWriter};
 
-const RANK: &str = env!("CARGO_BIN_EXE_vrd-rank");
+use crate::BIN as RANK;
 
-#[path = "../../shared/test-support/paths.rs"]
-mod paths;
+use crate::paths;
 use paths::repo;
 
-/// A sibling tool from the same build (cargo builds every binary before tests run).
-fn tool(name: &str) -> PathBuf {
-    let p = Path::new(RANK).with_file_name(name);
-    assert!(p.is_file(), "{} not built", p.display());
-    p
-}
-
-fn run(bin: &Path, args: &[&str]) -> Output {
-    let out = Command::new(bin).args(args).stdin(Stdio::null()).output().unwrap();
-    assert!(out.status.success(), "{} {args:?}: {}", bin.display(), String::from_utf8_lossy(&out.stderr));
-    out
-}
+use crate::tools::{run, run_command, tool};
 
 struct Pipeline {
     dir: tempfile::TempDir,
@@ -34,10 +22,10 @@ impl Pipeline {
         let dir = tempfile::tempdir().unwrap();
         let watch = dir.path().join("watch.jsonl");
         let takeout = repo().join("fixtures/takeout/watch-history.json");
-        run(&tool("vrd-ingest"), &["takeout", takeout.to_str().unwrap(), "-o", watch.to_str().unwrap()]);
+        run("vrd-ingest", &["takeout", takeout.to_str().unwrap(), "-o", watch.to_str().unwrap()]);
         let emb = dir.path().join("emb.safetensors");
         run(
-            &tool("vrd-encode"),
+            "vrd-encode",
             &["media", watch.to_str().unwrap(), Self::candidates().to_str().unwrap(), "-o", emb.to_str().unwrap()],
         );
         Pipeline { dir }
@@ -98,7 +86,7 @@ fn searches_turn_the_cold_start_feed_by_their_share() {
     let p = Pipeline::new();
     let searches = p.dir.path().join("searches.jsonl");
     let fixture = repo().join("fixtures/takeout/search-history.json");
-    let out = run(&tool("vrd-ingest"), &["searches", fixture.to_str().unwrap(), "-o", searches.to_str().unwrap()]);
+    let out = run("vrd-ingest", &["searches", fixture.to_str().unwrap(), "-o", searches.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("5 entries: 4 searches; skipped 1 other entries"));
     let lines = std::fs::read_to_string(&searches).unwrap();
     // Oldest first; the query read from the results URL in any account language.
@@ -292,10 +280,7 @@ fn candidates_the_cache_lacks_are_encoded_and_kept_for_the_next_run() {
     let kept: Vec<&str> = (0..lines.len()).filter(|i| !late.contains(i)).map(|i| lines[i].as_str()).collect();
     std::fs::write(&early, kept.join("\n") + "\n").unwrap();
     let partial = p.dir.path().join("partial.safetensors");
-    run(
-        &tool("vrd-encode"),
-        &["media", watch.to_str().unwrap(), early.to_str().unwrap(), "-o", partial.to_str().unwrap()],
-    );
+    run("vrd-encode", &["media", watch.to_str().unwrap(), early.to_str().unwrap(), "-o", partial.to_str().unwrap()]);
     let rows = |path: &Path| vrd_core::tensors::Embeddings::read(path).unwrap().meta.rows();
     let before = rows(&partial);
     let mut args = p.rank_args();
@@ -334,7 +319,7 @@ fn candidates_the_cache_lacks_are_encoded_and_kept_for_the_next_run() {
     assert!(!String::from_utf8_lossy(&again.stderr).contains("encoded"));
     let reencoded = p.dir.path().join("re.safetensors");
     let out = run(
-        &tool("vrd-encode"),
+        "vrd-encode",
         &[
             "media",
             watch.to_str().unwrap(),
@@ -356,12 +341,12 @@ fn a_store_alone_is_enough_for_a_cold_start_feed() {
     let db = dir.path().join("vrd.db");
     let db = db.to_str().unwrap();
     let takeout = repo().join("fixtures/takeout/watch-history.json");
-    run(&tool("vrd-ingest"), &["takeout", takeout.to_str().unwrap(), "--db", db]);
+    run("vrd-ingest", &["takeout", takeout.to_str().unwrap(), "--db", db]);
     let feed = repo().join("fixtures/rss/channel-feed.xml");
-    run(&tool("vrd-ingest"), &["rss", feed.to_str().unwrap(), "--db", db]);
+    run("vrd-ingest", &["rss", feed.to_str().unwrap(), "--db", db]);
     let cache = dir.path().join("media.safetensors");
     let args = ["--cold-start", "--db", db, "--embeddings", cache.to_str().unwrap(), "-n", "5", "--keep-watched"];
-    let out = run(Path::new(RANK), &args);
+    let out = run_command(Command::new(RANK).args(args));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let store = vrd_store::Store::open(Path::new(db)).unwrap();
     let (videos, watched) = (store.videos().unwrap(), store.watch_events().unwrap());
@@ -380,7 +365,7 @@ fn a_store_alone_is_enough_for_a_cold_start_feed() {
     let (_, saved) = store.latest_feed().unwrap().expect("the feed is stored");
     assert_eq!(saved.len(), lines.len());
     // The next run encodes nothing.
-    let again = run(Path::new(RANK), &args);
+    let again = run_command(Command::new(RANK).args(args));
     assert!(!String::from_utf8_lossy(&again.stderr).contains("encoded"));
     assert_eq!(again.stdout, out.stdout);
 }

@@ -4,23 +4,16 @@
 //! each video's tag), the same video with another topic's tag gets another interest
 //! probability, and the same tags in another order and case get the same one.
 
-use std::process::Output;
-
-const RANK: &str = env!("CARGO_BIN_EXE_vrd-rank");
-
-#[path = "../../shared/test-support/person_tools.rs"]
-mod person_tools;
+use crate::person_tools;
 use person_tools::person;
 
-fn run(tool: &str, args: &[&str]) -> Output {
-    person_tools::run_beside(RANK, tool, args)
-}
+use crate::tools::run;
 
 #[test]
 fn the_tags_of_a_candidate_move_its_interest_as_they_moved_training() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
-    person_tools::encode_person(RANK, dir.path());
+    person_tools::encode_person(dir.path());
     let sources = ["--labels", &person("labels.jsonl"), "--videos", &person("videos.jsonl")];
     run(
         "vrd-train",

@@ -1,7 +1,7 @@
 //! vrd-ingest takeout, run as a user would: on the shipped fixture, on real exports from
 //! ../shared/data, and on broken input.
 
-mod common;
+use crate::common;
 
 use common::{ingest, repo, BIN};
 use std::path::{Path, PathBuf};

@@ -7,11 +7,9 @@ use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_vrd-ingest");
+pub(crate) use crate::BIN;
 
-#[path = "../../../shared/test-support/paths.rs"]
-mod paths;
-pub use paths::repo;
+pub(crate) use crate::paths::repo;
 
 pub fn ingest(args: &[&str]) -> Output {
     Command::new(BIN).args(args).stdin(Stdio::null()).output().unwrap()

@@ -3,7 +3,7 @@
 //! `vrd-ingest subscriptions` with `rss --db` fetching the subscribed channels' feeds from a
 //! loopback server that serves the real RSS samples.
 
-mod common;
+use crate::common;
 
 use common::{ingest, repo, Reply, Server};
 use std::path::{Path, PathBuf};
