@@ -16,14 +16,19 @@ use vrd_core::tensors::{read_metadata, Embeddings};
 use vrd_core::time::Timestamp;
 use vrd_model::activity::Activity;
 
-/// "Not labelled for this question".
+/// A batch's target for a row not asked this head's question: the class index the loss
+/// leaves out (libtorch's `ignore_index`). Only tensors carry it; a [`Row`] says which
+/// question it answers.
 pub const IGNORE: i64 = -100;
 
+/// One answer as training reads it: the question answered, at a moment, about a video.
 #[derive(Debug, Clone)]
 pub struct Row {
     pub at: Timestamp,
-    pub interest: i64,
-    pub right_time: i64,
+    /// The question the person answered (each answer is to one).
+    pub question: Head,
+    /// Yes: interest or right time; no: uninterest or not now.
+    pub answer: bool,
     /// Row of the media embedding tensor.
     pub media: usize,
     /// Row of the context tensors.
@@ -33,17 +38,19 @@ pub struct Row {
 }
 
 impl Row {
-    /// The answer to `head` (or [`IGNORE`]).
-    pub fn target(&self, head: Head) -> i64 {
-        match head {
-            Head::Interest => self.interest,
-            Head::RightTime => self.right_time,
-        }
+    /// The answer to `head`, if this row answers it.
+    pub fn target(&self, head: Head) -> Option<bool> {
+        (self.question == head).then_some(self.answer)
+    }
+
+    /// The row's target for `head` in a batch: 1, 0, or [`IGNORE`].
+    pub fn target_class(&self, head: Head) -> i64 {
+        self.target(head).map_or(IGNORE, i64::from)
     }
 
     /// Whether the row's question is about its moment, so that it sees the activity window.
     pub fn sees_activity(&self) -> bool {
-        self.right_time != IGNORE
+        self.question == Head::RightTime
     }
 
     /// Whether this row may train a model tested on rows from `first` on: earlier, and a
@@ -135,11 +142,10 @@ pub fn load(src: &Sources) -> Result<Dataset> {
             no_context += 1;
             continue;
         };
-        let answer = i64::from(label.kind.is_positive());
         rows.push(Row {
             at: label.labelled_at,
-            interest: if head == Head::Interest { answer } else { IGNORE },
-            right_time: if head == Head::RightTime { answer } else { IGNORE },
+            question: head,
+            answer: label.kind.is_positive(),
             media: media_row,
             context: context_row,
             duration_log1p: duration.map_or(0.0, |d| d.max(0.0).ln_1p()),
@@ -252,16 +258,16 @@ impl Dataset {
         let idx = |f: &dyn Fn(&Row) -> usize| Tensor::from_slice(&rows.iter().map(|r| f(r) as i64).collect::<Vec<_>>());
         let media_idx = idx(&|r| r.media);
         let ctx_idx = idx(&|r| r.context);
-        let keep_context: Vec<i64> = rows.iter().map(|r| i64::from(r.right_time != IGNORE)).collect();
+        let keep_context: Vec<i64> = rows.iter().map(|r| i64::from(r.sees_activity())).collect();
         let keep = Tensor::from_slice(&keep_context);
-        let targets = |f: &dyn Fn(&Row) -> i64| Tensor::from_slice(&rows.iter().map(|r| f(r)).collect::<Vec<_>>());
+        let targets = |head| Tensor::from_slice(&rows.iter().map(|r| r.target_class(head)).collect::<Vec<_>>());
         let dz: Vec<f32> = rows.iter().map(|r| scale.z(r.duration_log1p) as f32).collect();
         Batch {
             media: self.media.index_select(0, &media_idx).to_device(device).to_kind(kind),
             activity: self.context.index_select(&ctx_idx).keep_rows(&keep).to(device, kind),
             duration_z: Tensor::from_slice(&dz).to_device(device).to_kind(kind),
-            interest: targets(&|r| r.interest).to_device(device),
-            right_time: targets(&|r| r.right_time).to_device(device),
+            interest: targets(Head::Interest).to_device(device),
+            right_time: targets(Head::RightTime).to_device(device),
             tokens: self.tokens.as_ref().map(|(ids, pad)| {
                 let ids: Vec<&[i64]> = rows.iter().map(|r| ids[r.media].as_slice()).collect();
                 let (ids, mask) = vrd_model::fused::pad_token_ids(&ids, *pad);

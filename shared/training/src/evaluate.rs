@@ -11,7 +11,7 @@
 //! training run; and the model with its activity emptied (context-blind), which shows
 //! what the context is worth.
 
-use crate::data::{Dataset, Row, IGNORE};
+use crate::data::{Dataset, Row};
 pub use crate::folds::{time_series_folds, Fold};
 use crate::metrics::{self, Scores};
 use crate::net::Arch;
@@ -273,21 +273,16 @@ fn threshold_of(trained: &Trained, head: Head, method: Method) -> f64 {
 /// Scores of both heads on the rows labelled for each.
 fn score_heads(rows: &[&Row], probs: &PerHead<Vec<f64>>, thresholds: &PerHead<f64>) -> HeadResult {
     let head = |h: Head| {
-        let (p, y): (Vec<f64>, Vec<bool>) = probs
-            .get(h)
-            .iter()
-            .zip(rows)
-            .filter(|(_, r)| r.target(h) != IGNORE)
-            .map(|(p, r)| (*p, r.target(h) == 1))
-            .unzip();
+        let (p, y): (Vec<f64>, Vec<bool>) =
+            probs.get(h).iter().zip(rows).filter_map(|(p, r)| r.target(h).map(|y| (*p, y))).unzip();
         metrics::score(&p, &y, *thresholds.get(h))
     };
     HeadResult { interest: head(Head::Interest), right_time: head(Head::RightTime) }
 }
 
 fn positive_rate(rows: &[&Row], head: Head) -> f64 {
-    let labelled: Vec<i64> = rows.iter().map(|r| r.target(head)).filter(|t| *t != IGNORE).collect();
-    labelled.iter().filter(|t| **t == 1).count() as f64 / labelled.len().max(1) as f64
+    let labelled: Vec<bool> = rows.iter().filter_map(|r| r.target(head)).collect();
+    labelled.iter().filter(|y| **y).count() as f64 / labelled.len().max(1) as f64
 }
 
 /// Every row gets the training side's positive rate.
@@ -346,8 +341,8 @@ mod tests {
             .map(|i| Row {
                 at: chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
                     + chrono::Duration::seconds(step_s * i as i64),
-                interest: if interest { 1 } else { IGNORE },
-                right_time: if interest { IGNORE } else { 1 },
+                question: if interest { Head::Interest } else { Head::RightTime },
+                answer: true,
                 media: i,
                 context: i,
                 duration_log1p: 0.0,

@@ -179,7 +179,7 @@ fn fit_labels(args: &FitArgs) -> Result<()> {
         bf16: args.precision.bf16_on(device),
         ..Default::default()
     };
-    let interest = data.rows.iter().filter(|r| r.interest != data::IGNORE).count();
+    let interest = data.rows.iter().filter(|r| r.question == vrd_core::records::Head::Interest).count();
     eprintln!(
         "vrd-train: {} rows ({interest} interest, {} right-time), media {}-d, activity {}-d × {} events, on {device:?}",
         data.rows.len(),

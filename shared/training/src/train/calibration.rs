@@ -15,6 +15,7 @@ pub struct Calibrated {
     pub calibration: Calibration,
     pub threshold: f64,
 }
+
 /// The calibration of a scorer's margins (`margins_of` some rows) for `head`, fitted on
 /// the calibration half, and its F1-best threshold over the whole validation slice.
 pub(super) fn calibrate_on(val: &Validation, head: Head, margins_of: impl Fn(&[&Row]) -> Vec<f64>) -> Calibrated {

@@ -25,6 +25,7 @@ pub struct Choice {
     /// The standard error of the model's ROC-AUC there: what it had to beat the baseline by.
     pub standard_error: Option<f64>,
 }
+
 /// The best epoch's weights back, in f32 (what ranking runs); calibrated on the held-out
 /// half of the validation slice, met there with the baselines per question, and the
 /// chosen scorer written into the fast model.
@@ -91,6 +92,7 @@ pub(super) fn calibrate_and_choose(
     }
     Ok(Trained { vs, model, scale, best_epoch, context_blind, own, chosen, baselines, features })
 }
+
 /// Picks what answers `head`: the model, unless the better baseline ranks the held-out
 /// validation half within one standard error as well. Which baseline competes is
 /// settled first on the inner time-series splits of the fit part, which hold many more
@@ -152,6 +154,7 @@ pub(super) fn choose(
     };
     Choice { scorer, calibrated, validation, standard_error }
 }
+
 /// One question's contenders on the held-out half of the validation slice: the better
 /// baseline (its scorer and ROC-AUC) and the model (its ROC-AUC and that figure's standard
 /// error), each where it could be scored.
@@ -160,6 +163,7 @@ pub(super) struct Contest {
     pub(super) baseline: Option<(Scorer, f64)>,
     pub(super) model: Option<(f64, f64)>,
 }
+
 impl Contest {
     /// The one-standard-error rule: the model, the less simple candidate, answers only if
     /// it beats the baseline by more than its own ROC-AUC's standard error; a baseline

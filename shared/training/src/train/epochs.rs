@@ -21,6 +21,7 @@ pub(super) struct Training {
     pub(super) opt: AdamW,
     pub(super) kind: Kind,
 }
+
 impl Training {
     pub(super) fn start(
         arch: &Arch,
@@ -97,6 +98,7 @@ impl Training {
         Ok(epoch_loss / plan.steps_per_epoch as f64)
     }
 }
+
 /// The learning rates of the two parameter groups at `factor` of the schedule.
 pub(super) fn group_lrs(arch: &Arch, opts: &TrainOptions, factor: f64) -> [f64; 2] {
     match arch {
@@ -104,6 +106,7 @@ pub(super) fn group_lrs(arch: &Arch, opts: &TrainOptions, factor: f64) -> [f64; 
         Arch::Fusion { .. } => [opts.lr_encoder * factor, opts.lr * factor],
     }
 }
+
 /// How the steps fall: batches per epoch, optimiser steps in all, the warm-up, and each fit
 /// row's sampling weight.
 pub(super) struct StepPlan {
@@ -112,6 +115,7 @@ pub(super) struct StepPlan {
     pub(super) warmup: f64,
     pub(super) sample_weights: Vec<f64>,
 }
+
 impl StepPlan {
     pub(super) fn new(fit: &[&Row], opts: &TrainOptions) -> StepPlan {
         let steps_per_epoch = fit.len().div_ceil(opts.batch_size).max(1);
@@ -120,6 +124,7 @@ impl StepPlan {
         StepPlan { steps_per_epoch, total_steps, warmup, sample_weights: mix_weights(fit) }
     }
 }
+
 /// The epoch whose weights are kept: its smoothed validation score (the start's raised by
 /// the deep margin it must be beaten by), its number, its weights.
 pub(super) struct BestEpoch {
@@ -127,6 +132,7 @@ pub(super) struct BestEpoch {
     pub(super) epoch: usize,
     pub(super) weights: Weights,
 }
+
 /// Where the epoch loop stands: what a checkpoint saves and a resumed run restores.
 pub(super) struct EpochLoop {
     pub(super) rng: Rng,
@@ -137,6 +143,7 @@ pub(super) struct EpochLoop {
     pub(super) ema: Option<f64>,
     pub(super) start_epoch: usize,
 }
+
 impl EpochLoop {
     pub(super) fn new(seed: u64) -> EpochLoop {
         EpochLoop {
@@ -160,6 +167,7 @@ impl EpochLoop {
         }
     }
 }
+
 /// Picks up an interrupted run of the same job; whether there was one.
 pub(super) fn resume_from(
     checkpoints: &Checkpoints,
@@ -182,6 +190,7 @@ pub(super) fn resume_from(
     state.rng = Rng::from_state(saved_state.sampler);
     Ok(true)
 }
+
 /// The loop's position, the weights now and at the best epoch, and the optimiser's state.
 pub(super) fn save_checkpoint(
     checkpoints: &Checkpoints,
@@ -207,6 +216,7 @@ pub(super) fn save_checkpoint(
     tensors.extend(training.opt.state());
     checkpoints.save(job, loop_state, &tensors)
 }
+
 /// What makes a checkpoint this model's: the architecture, options, rows and job.
 pub(super) fn run_key(
     data: &Dataset,
@@ -219,7 +229,10 @@ pub(super) fn run_key(
     let options = serde_json::to_string(opts).unwrap_or_default();
     let rows_id: String = rows
         .iter()
-        .map(|r| format!("{}:{}:{}:{}:{}", r.at.timestamp_millis(), r.interest, r.right_time, r.media, r.context))
+        .map(|r| {
+            let (interest, right_time) = (r.target_class(Head::Interest), r.target_class(Head::RightTime));
+            format!("{}:{interest}:{right_time}:{}:{}", r.at.timestamp_millis(), r.media, r.context)
+        })
         .collect::<Vec<_>>()
         .join(",");
     let arch_id = match arch {
@@ -230,13 +243,14 @@ pub(super) fn run_key(
     };
     resume::run_key(&[&arch_id, &options, &rows_id, &data.media_model, &blind.to_string(), job])
 }
+
 /// Sampling weights that give interest rows and right-time rows half the draws each.
 pub(super) fn mix_weights(rows: &[&Row]) -> Vec<f64> {
-    let n_interest = rows.iter().filter(|r| r.interest != IGNORE).count() as f64;
+    let n_interest = rows.iter().filter(|r| r.question == Head::Interest).count() as f64;
     let n_right = rows.len() as f64 - n_interest;
     let cumulative: Vec<f64> = rows
         .iter()
-        .map(|r| match (r.interest != IGNORE, n_interest > 0.0 && n_right > 0.0) {
+        .map(|r| match (r.question == Head::Interest, n_interest > 0.0 && n_right > 0.0) {
             (_, false) => 1.0,
             (true, true) => 0.5 / n_interest,
             (false, true) => 0.5 / n_right,
@@ -248,11 +262,13 @@ pub(super) fn mix_weights(rows: &[&Row]) -> Vec<f64> {
         .collect();
     cumulative
 }
+
 pub(super) fn weighted_pick(rng: &mut Rng, cumulative: &[f64]) -> usize {
     let total = *cumulative.last().unwrap_or(&1.0);
     let x = rng.uniform() * total;
     cumulative.partition_point(|c| *c <= x).min(cumulative.len() - 1)
 }
+
 /// Class-weighted cross entropy over the rows labelled for this head; zero when none is.
 /// The training loss: both heads' class-weighted cross-entropy, in f32 whatever the
 /// precision, rows not labelled for a head left out of it. `vrd-train bench` times this.
@@ -260,6 +276,7 @@ pub fn loss(logits: &HeadLogits, interest: &Tensor, right_time: &Tensor, class_w
     head_loss(&logits.interest, interest, &class_weights.interest)
         + head_loss(&logits.right_time, right_time, &class_weights.right_time)
 }
+
 /// One optimiser step over the accumulated gradients at the two groups' learning rates:
 /// clipped to norm 1, then cleared.
 pub fn optimizer_step(opt: &mut AdamW, lrs: [f64; 2]) {
@@ -268,6 +285,7 @@ pub fn optimizer_step(opt: &mut AdamW, lrs: [f64; 2]) {
     opt.clipped_step(1.0);
     opt.zero_grad();
 }
+
 pub(super) fn head_loss(logits: &Tensor, targets: &Tensor, weights: &Tensor) -> Tensor {
     let labelled = targets.ne(IGNORE).sum(Kind::Int64).int64_value(&[]);
     if labelled == 0 {
@@ -281,6 +299,7 @@ pub(super) fn head_loss(logits: &Tensor, targets: &Tensor, weights: &Tensor) -> 
         0.0,
     )
 }
+
 /// Linear warm-up, then cosine decay to zero.
 pub(super) fn schedule(base: f64, step: f64, warmup: f64, total: f64) -> f64 {
     if step < warmup {
@@ -290,6 +309,7 @@ pub(super) fn schedule(base: f64, step: f64, warmup: f64, total: f64) -> f64 {
         base * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
     }
 }
+
 /// The mean ROC-AUC of the heads that have both classes in the validation slice.
 pub(super) fn validation_score(
     model: &Net,
@@ -313,14 +333,17 @@ pub(super) fn validation_score(
     let standard_error = scored.iter().map(|(_, se)| se * se).sum::<f64>().sqrt() / k;
     (mean, standard_error)
 }
+
 /// A copy of every trained variable, by name (frozen ones never change).
 pub(super) type Weights = Vec<(String, Tensor)>;
+
 pub(super) fn snapshot(vs: &nn::VarStore) -> Weights {
     let mut vars: Weights =
         vs.variables().into_iter().filter(|(_, v)| v.requires_grad()).map(|(k, v)| (k, v.detach().copy())).collect();
     vars.sort_by(|a, b| a.0.cmp(&b.0));
     vars
 }
+
 pub(super) fn restore(vs: &nn::VarStore, weights: &[(String, Tensor)]) -> Result<()> {
     let vars = vs.variables();
     tch::no_grad(|| {

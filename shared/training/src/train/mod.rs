@@ -21,7 +21,7 @@ pub use choice::Choice;
 pub use epochs::{loss, optimizer_step};
 pub use setup::Baselines;
 
-use crate::data::{Dataset, DurationScale, Row, IGNORE};
+use crate::data::{Dataset, DurationScale, Row};
 use crate::metrics;
 use crate::net::{Arch, Net};
 use crate::resume::Checkpoints;
@@ -61,6 +61,7 @@ pub struct TrainOptions {
     /// Train in bf16 (with f32 master weights): the default on CUDA.
     pub bf16: bool,
 }
+
 impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
@@ -79,6 +80,7 @@ impl Default for TrainOptions {
         }
     }
 }
+
 /// A trained model with what it needs to be used.
 pub struct Trained {
     pub vs: nn::VarStore,
@@ -94,6 +96,7 @@ pub struct Trained {
     pub baselines: PerHead<Baselines>,
     features: WideFeatures,
 }
+
 /// Whose probabilities to compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -104,6 +107,7 @@ pub enum Method {
     LogisticRegression,
     Similarity,
 }
+
 impl Trained {
     /// Calibrated probabilities per question of `method` on `rows`.
     pub fn probabilities(&self, data: &Dataset, rows: &[&Row], method: Method) -> PerHead<Vec<f64>> {
@@ -144,6 +148,7 @@ impl Trained {
         margins(&self.model, data, rows, &self.scale, (self.vs.device(), self.vs.kind()), self.context_blind)
     }
 }
+
 fn margins(
     model: &Net,
     data: &Dataset,
@@ -163,18 +168,22 @@ fn margins(
     });
     out
 }
+
 /// Rows labelled for `head` and their answers.
 fn labelled<'a>(rows: &[&'a Row], head: Head) -> (Vec<&'a Row>, Vec<bool>) {
-    rows.iter().filter(|r| r.target(head) != IGNORE).map(|r| (*r, r.target(head) == 1)).unzip()
+    rows.iter().filter_map(|r| r.target(head).map(|y| (*r, y))).unzip()
 }
+
 /// The margins of the rows answering `head`, with the answers.
 fn answered(margins: &[f64], rows: &[&Row], head: Head) -> (Vec<f64>, Vec<bool>) {
-    margins.iter().zip(rows).filter(|(_, r)| r.target(head) != IGNORE).map(|(m, r)| (*m, r.target(head) == 1)).unzip()
+    margins.iter().zip(rows).filter_map(|(m, r)| r.target(head).map(|y| (*m, y))).unzip()
 }
+
 /// ROC-AUC of `margins` on the rows labelled for `head` (None with one class).
 fn auc_on(margins: &[f64], rows: &[&Row], head: Head) -> Option<f64> {
     auc_and_standard_error(margins, rows, head).map(|(auc, _)| auc)
 }
+
 /// As [`auc_on`], with the ROC-AUC's standard error on those rows (Hanley & McNeil).
 fn auc_and_standard_error(margins: &[f64], rows: &[&Row], head: Head) -> Option<(f64, f64)> {
     let (m, y) = answered(margins, rows, head);
@@ -185,6 +194,7 @@ fn auc_and_standard_error(margins: &[f64], rows: &[&Row], head: Head) -> Option<
         (auc, metrics::roc_auc_standard_error(auc, pos, neg))
     })
 }
+
 /// Trains one model on `rows`. With `checkpoint` (the folder and this model's job name),
 /// its state is saved after every epoch and, when resuming, picked up where it stopped.
 ///

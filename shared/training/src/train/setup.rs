@@ -26,6 +26,7 @@ pub(super) struct Setup<'a> {
     pub(super) features: WideFeatures,
     pub(super) baselines: PerHead<Baselines>,
 }
+
 impl<'a> Setup<'a> {
     pub(super) fn new(
         data: &Dataset,
@@ -38,11 +39,10 @@ impl<'a> Setup<'a> {
         let fit = if fit.is_empty() { rows.to_vec() } else { fit };
         let val = Validation::split(val);
         let scale = DurationScale::fit(&fit);
-        let weights = |f: fn(&Row) -> i64| {
-            let w = class_weights(&fit.iter().map(|r| f(r)).collect::<Vec<_>>());
+        let class_weights = PerHead::new(|head| {
+            let w = class_weights(&fit.iter().filter_map(|r| r.target(head)).collect::<Vec<_>>());
             Tensor::from_slice(&[w[0] as f32, w[1] as f32]).to_device(device)
-        };
-        let class_weights = PerHead { interest: weights(|r| r.interest), right_time: weights(|r| r.right_time) };
+        });
         let fit_idx = Tensor::from_slice(&fit.iter().map(|r| r.context as i64).collect::<Vec<_>>());
         let share_buckets = main_buckets(&data.context.index_select(&fit_idx), data.spec.app_buckets as i64, MAIN_APPS);
         let features_vs = nn::VarStore::new(Device::Cpu);
@@ -53,6 +53,7 @@ impl<'a> Setup<'a> {
         Setup { fit, val, scale, class_weights, share_buckets, features, baselines }
     }
 }
+
 /// The latest labels of a training run as two interleaved halves: one picks the epoch;
 /// on the other, which nothing was tuned on, the model meets the better baseline and the
 /// probabilities are fitted (the choice reads only the ranking, the calibration only the
@@ -62,6 +63,7 @@ pub(super) struct Validation<'a> {
     pub(super) select: Vec<&'a Row>,
     pub(super) calibrate: Vec<&'a Row>,
 }
+
 impl<'a> Validation<'a> {
     pub(super) fn split(all: Vec<&'a Row>) -> Validation<'a> {
         if all.len() < 8 {
@@ -72,6 +74,7 @@ impl<'a> Validation<'a> {
         Validation { all, select, calibrate }
     }
 }
+
 /// Splits time-ordered rows into a fit part and a later validation slice. A fit row that
 /// sees activity keeps `embargo` (the window length) before the first validation row, so
 /// no two windows overlap across the split; rows that see none only need to be earlier.
@@ -83,25 +86,30 @@ pub fn carve_validation<'a>(rows: &[&'a Row], share: f64, embargo: chrono::Durat
     let fit: Vec<&Row> = rows[..start].iter().copied().filter(|r| first.is_none_or(|f| r.before(f, embargo))).collect();
     (fit, val)
 }
+
 /// Inner time-series splits of the baselines' penalty search.
 pub(super) const INNER_SPLITS: usize = 4;
+
 /// The inner splits of time-ordered `rows`: the time-series folds of an evaluation, cut
 /// within a training run's fit part (indices into `rows`).
 pub fn inner_splits(rows: &[&Row], k: usize, embargo: chrono::Duration) -> Vec<(Vec<usize>, Vec<usize>)> {
     crate::folds::time_series_folds(rows, k, embargo).into_iter().map(|f| (f.train, f.test)).collect()
 }
+
 /// Class weights `n / (2 n_c)` over the rows labelled for a head (1 where a class is absent).
-pub(super) fn class_weights(targets: &[i64]) -> [f64; 2] {
-    let n0 = targets.iter().filter(|t| **t == 0).count() as f64;
-    let n1 = targets.iter().filter(|t| **t == 1).count() as f64;
+pub(super) fn class_weights(answers: &[bool]) -> [f64; 2] {
+    let n1 = answers.iter().filter(|y| **y).count() as f64;
+    let n0 = answers.len() as f64 - n1;
     let n = n0 + n1;
     if n0 == 0.0 || n1 == 0.0 {
         return [1.0, 1.0];
     }
     [n / (2.0 * n0), n / (2.0 * n1)]
 }
+
 /// How many apps get a time-share feature of their own.
 pub(super) const MAIN_APPS: usize = 16;
+
 pub(super) fn wide_config(data: &Dataset, share_buckets: Vec<i64>) -> WideConfig {
     WideConfig::new(
         data.media_dim(),
@@ -111,6 +119,7 @@ pub(super) fn wide_config(data: &Dataset, share_buckets: Vec<i64>) -> WideConfig
         data.spec.window_s as f64,
     )
 }
+
 /// The wide features of `head` for `rows` `(N, F)` (on the CPU; the activity emptied for
 /// the context-blind twin).
 pub fn wide_matrix(features: &WideFeatures, data: &Dataset, rows: &[&Row], head: Head, blind: bool) -> Tensor {
@@ -131,6 +140,7 @@ pub fn wide_matrix(features: &WideFeatures, data: &Dataset, rows: &[&Row], head:
         }
     }
 }
+
 /// The linear baselines of one question, fitted on the training run's fit part.
 pub struct Baselines {
     pub logistic: LinearScorer,
@@ -142,6 +152,7 @@ pub struct Baselines {
     pub similarity: LinearScorer,
     pub similarity_calibrated: Calibrated,
 }
+
 /// The linear baselines of `head` on the fit part, tuned on its inner splits and
 /// calibrated on the held-out half of the validation slice.
 pub(super) fn fit_baselines(
@@ -181,6 +192,7 @@ pub(super) fn fit_baselines(
         similarity,
     }
 }
+
 /// Fits `b`'s logistic regression (at its chosen strength) and similarity again on `rows`.
 pub(super) fn refit_baselines(
     b: &mut Baselines,
