@@ -4,18 +4,19 @@
 //! - [`data`]: labels, videos, media embeddings and activity windows joined into rows;
 //! - [`net`] and [`train`]: the fast model's training loop (setup, epochs, checkpoints,
 //!   calibration and the choice between the model and the baselines);
-//! - [`linear`], [`calibrate`], [`metrics`], [`optim`]: the baselines' regression, the
-//!   bounded Platt fit, the metrics of the report, AdamW written out for `--resume`;
+//! - [`baselines`], [`calibrate`], [`metrics`], [`optim`]: the linear baselines (logistic
+//!   regression, similarity; `vrd_model::linear` is a layer), the bounded Platt fit, the
+//!   metrics of the report, AdamW written out for `--resume`;
 //! - [`evaluate`] and [`plot`]: time-series folds against the baselines, the report and
 //!   its SVG; [`resume`]: checkpoints of interrupted runs;
 //! - [`pick`]: the next-watch model learned from the watch history itself;
 //! - [`simulate`]: the synthetic person of the tests and the demo.
 
+pub mod baselines;
 pub mod calibrate;
 pub mod data;
 pub mod evaluate;
 pub mod folds;
-pub mod linear;
 pub mod metrics;
 pub mod net;
 pub mod optim;

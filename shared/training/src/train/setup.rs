@@ -4,8 +4,8 @@
 
 use super::calibration::{calibrate_on, Calibrated};
 use super::{labelled, TrainOptions};
+use crate::baselines::{self, LinearScorer};
 use crate::data::{Dataset, DurationScale, Row};
-use crate::linear::{self, LinearScorer};
 use std::collections::BTreeMap;
 use tch::nn;
 use tch::{Device, Kind, Tensor};
@@ -167,7 +167,7 @@ pub(super) fn fit_baselines(
     let splits = inner_splits(&fit_rows, INNER_SPLITS, data.window());
     let mut inner_roc_auc = BTreeMap::new();
     let (logistic, l2) = if fit_y.iter().any(|v| *v) && fit_y.iter().any(|v| !*v) {
-        let (model, l2, auc) = linear::logistic_tuned(&x_fit, &fit_y, &splits);
+        let (model, l2, auc) = baselines::logistic_tuned(&x_fit, &fit_y, &splits);
         if let Some(auc) = auc {
             inner_roc_auc.insert(Scorer::LogisticRegression.name().to_string(), auc);
         }
@@ -178,8 +178,8 @@ pub(super) fn fit_baselines(
         let bias = (rate.clamp(0.01, 0.99) / (1.0 - rate.clamp(0.01, 0.99))).ln();
         (LinearScorer { weight: Tensor::zeros([dim], (Kind::Double, Device::Cpu)), bias }, 0.0)
     };
-    let similarity = linear::similarity(&x_fit, &fit_y);
-    if let Some(auc) = linear::inner_roc_auc(&x_fit, &fit_y, &splits, linear::similarity) {
+    let similarity = baselines::similarity(&x_fit, &fit_y);
+    if let Some(auc) = baselines::inner_roc_auc(&x_fit, &fit_y, &splits, baselines::similarity) {
         inner_roc_auc.insert(Scorer::Similarity.name().to_string(), auc);
     }
     let x = |rows: &[&Row]| wide_matrix(features, data, rows, head, blind);
@@ -208,6 +208,6 @@ pub(super) fn refit_baselines(
         return;
     }
     let x = wide_matrix(features, data, &rows, head, blind);
-    b.logistic = linear::logistic(&x, &y, b.l2);
-    b.similarity = linear::similarity(&x, &y);
+    b.logistic = baselines::logistic(&x, &y, b.l2);
+    b.similarity = baselines::similarity(&x, &y);
 }
