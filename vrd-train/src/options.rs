@@ -21,7 +21,7 @@ impl Precision {
 
 /// clap's value parser for `--finetune` (the type is the model crate's, which has no
 /// command line): lora, full or frozen.
-pub fn finetune_arg(s: &str) -> Result<vrd_model::fused::Finetune, String> {
+pub fn finetune_arg(s: &str) -> Result<vrd_model::fusion::Finetune, String> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| format!("{s:?}: lora, full or frozen"))
 }
 

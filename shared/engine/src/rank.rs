@@ -4,7 +4,7 @@
 //! condition, and every candidate gets calibrated probabilities of interest (asked
 //! without the moment, as trained) and right-time (asked with it).
 
-use crate::saved::{ArchCard, ModelCard, RankNet, SavedModel};
+use crate::saved::{ModelCard, RankNet, RankerCard, SavedModel};
 use anyhow::{bail, Result};
 use std::collections::{BTreeMap, HashSet};
 use tch::{Device, Kind, Tensor};
@@ -18,7 +18,7 @@ use vrd_feed::candidates::{self, Answers};
 use vrd_feed::ordering::{self, Blend, Candidate};
 use vrd_model::activity::Activity;
 use vrd_model::fast::FastModel;
-use vrd_model::fused::{pad_token_ids, FusedModel, FusedTokenizer};
+use vrd_model::fusion::{pad_token_ids, FusionModel, FusionTokenizer};
 use vrd_model::heads::HeadLogits;
 use vrd_model::SentenceEncoder;
 
@@ -316,13 +316,13 @@ fn fast_probabilities(
 /// twice (with the activity token of "now", and with the zero token interest was trained
 /// with), in batches of similar length so little of each pass is padding.
 fn fusion_probabilities(
-    model: &FusedModel,
-    tokenizer: &FusedTokenizer,
+    model: &FusionModel,
+    tokenizer: &FusionTokenizer,
     card: &ModelCard,
     now: &Now,
     pool: &[(&Video, usize)],
 ) -> Result<[Vec<f64>; 2]> {
-    let ArchCard::Fusion(f) = &card.arch else { bail!("internal: not a fusion model card") };
+    let RankerCard::Fusion(f) = &card.arch else { bail!("internal: not a fusion model card") };
     let template = TextTemplate::parse(&f.text_template, f.description_chars)?;
     let texts: Vec<String> = pool.iter().map(|(v, _)| template.render(&MediaText::from(*v))).collect();
     let ids = tokenizer.encode(&texts.iter().map(String::as_str).collect::<Vec<_>>())?;

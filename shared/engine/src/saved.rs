@@ -15,7 +15,7 @@ use tch::{nn, Device, Tensor};
 use vrd_model::calibration::Calibration;
 use vrd_model::checkpoint::load_safetensors;
 use vrd_model::fast::{FastConfig, FastModel};
-use vrd_model::fused::{FusedConfig, FusedModel, FusedTokenizer};
+use vrd_model::fusion::{FusionConfig, FusionModel, FusionTokenizer};
 use vrd_model::RankerArch;
 
 /// The card format; `/3` reads windows as active fraction + shares of the active time and
@@ -26,10 +26,11 @@ pub const CARD: &str = "model.json";
 
 pub use vrd_core::records::PerHead;
 
-/// The architecture and its configuration (`architecture` and `config` in the card).
+/// The ranking network: its architecture and configuration (`architecture` and `config`
+/// in the card).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "architecture", content = "config", rename_all = "kebab-case")]
-pub enum ArchCard {
+pub enum RankerCard {
     /// Cached media embeddings + the activity token.
     Fast(FastConfig),
     /// The encoder fine-tuned over the video's text with the activity token appended.
@@ -38,7 +39,9 @@ pub enum ArchCard {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FusionCard {
-    pub fused: FusedConfig,
+    /// The network's configuration (`fused` in the card, the name its format gave it).
+    #[serde(rename = "fused")]
+    pub network: FusionConfig,
     /// The encoder folder it was fine-tuned from: its frozen weights are read from there
     /// (a BGE-M3 copy in every model folder would be 2 GB).
     pub encoder: PathBuf,
@@ -55,7 +58,7 @@ pub struct FusionCard {
 pub struct ModelCard {
     pub format: String,
     #[serde(flatten)]
-    pub arch: ArchCard,
+    pub arch: RankerCard,
     /// log1p(duration) mean and standard deviation over the training rows.
     pub duration_log1p_mean: f64,
     pub duration_log1p_std: f64,
@@ -76,16 +79,16 @@ pub struct ModelCard {
 impl ModelCard {
     pub fn architecture(&self) -> RankerArch {
         match self.arch {
-            ArchCard::Fast(_) => RankerArch::Fast,
-            ArchCard::Fusion(_) => RankerArch::Fusion,
+            RankerCard::Fast(_) => RankerArch::Fast,
+            RankerCard::Fusion(_) => RankerArch::Fusion,
         }
     }
 
     /// What answers each question.
     pub fn scorers(&self) -> PerHead<vrd_model::fast::Scorer> {
         match &self.arch {
-            ArchCard::Fast(c) => c.scorers,
-            ArchCard::Fusion(_) => PerHead::default(),
+            RankerCard::Fast(c) => c.scorers,
+            RankerCard::Fusion(_) => PerHead::default(),
         }
     }
 }
@@ -93,7 +96,7 @@ impl ModelCard {
 /// The network of a saved model, ready to score.
 pub enum RankNet {
     Fast(Box<FastModel>),
-    Fusion { model: Box<FusedModel>, tokenizer: Box<FusedTokenizer> },
+    Fusion { model: Box<FusionModel>, tokenizer: Box<FusionTokenizer> },
 }
 
 pub struct SavedModel {
@@ -106,12 +109,12 @@ pub struct SavedModel {
 /// fast model; the trained ones of the fusion model.
 pub fn weights_to_save(card: &ModelCard, vs: &nn::VarStore) -> Vec<(String, Tensor)> {
     match card.arch {
-        ArchCard::Fast(_) => {
+        RankerCard::Fast(_) => {
             let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
             vars.sort_by(|a, b| a.0.cmp(&b.0));
             vars
         }
-        ArchCard::Fusion(_) => FusedModel::trained_variables(vs),
+        RankerCard::Fusion(_) => FusionModel::trained_variables(vs),
     }
 }
 
@@ -159,12 +162,12 @@ impl SavedModel {
         let card = SavedModel::read_card(dir)?;
         let vs = nn::VarStore::new(device);
         let net = match &card.arch {
-            ArchCard::Fast(config) => {
+            RankerCard::Fast(config) => {
                 let model = FastModel::new(vs.root(), config.clone());
                 load_safetensors(&vs, &dir.join(WEIGHTS), &[])?;
                 RankNet::Fast(Box::new(model))
             }
-            ArchCard::Fusion(f) => {
+            RankerCard::Fusion(f) => {
                 let encoder_dir = encoder.unwrap_or(&f.encoder);
                 let found = fingerprint(encoder_dir).with_context(|| {
                     format!("the model's encoder folder {} (pass --encoder DIR)", encoder_dir.display())
@@ -177,8 +180,8 @@ impl SavedModel {
                         f.encoder_fingerprint
                     );
                 }
-                let model = FusedModel::load_trained(&vs, encoder_dir, f.fused.clone(), &dir.join(WEIGHTS))?;
-                let tokenizer = FusedTokenizer::load(encoder_dir, f.max_length)?;
+                let model = FusionModel::load_trained(&vs, encoder_dir, f.network.clone(), &dir.join(WEIGHTS))?;
+                let tokenizer = FusionTokenizer::load(encoder_dir, f.max_length)?;
                 RankNet::Fusion { model: Box::new(model), tokenizer: Box::new(tokenizer) }
             }
         };
@@ -193,7 +196,7 @@ mod tests {
     fn card(config: FastConfig) -> ModelCard {
         ModelCard {
             format: FORMAT.into(),
-            arch: ArchCard::Fast(config),
+            arch: RankerCard::Fast(config),
             duration_log1p_mean: 6.0,
             duration_log1p_std: 1.0,
             thresholds: PerHead { interest: 0.5, right_time: 0.4 },
@@ -253,13 +256,13 @@ mod tests {
     fn a_fusion_model_keeps_its_trained_weights_and_knows_its_encoder() {
         let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/tiny-xlmr");
         let hidden = vrd_model::EncoderConfig::from_file(&tiny.join("config.json")).unwrap().hidden_size;
-        let fused = FusedConfig::new(hidden, 8, 5, 16, vrd_model::fused::Finetune::Lora);
+        let network = FusionConfig::new(hidden, 8, 5, 16, vrd_model::fusion::Finetune::Lora);
         tch::manual_seed(2);
         let vs = nn::VarStore::new(Device::Cpu);
-        let _model = FusedModel::load(&vs, &tiny, fused.clone()).unwrap();
+        let _model = FusionModel::load(&vs, &tiny, network.clone()).unwrap();
         let mut c = card(FastConfig::new(1, 8, 5, 16, 3600.0, vec![]));
-        c.arch = ArchCard::Fusion(FusionCard {
-            fused,
+        c.arch = RankerCard::Fusion(FusionCard {
+            network,
             encoder: tiny.clone(),
             encoder_fingerprint: fingerprint(&tiny).unwrap(),
             max_length: 32,
@@ -280,7 +283,7 @@ mod tests {
 
         // Another encoder (here: the fingerprint of other weights) is refused.
         let mut other = c.clone();
-        if let ArchCard::Fusion(f) = &mut other.arch {
+        if let RankerCard::Fusion(f) = &mut other.arch {
             f.encoder_fingerprint = "0000000000000000".into();
         }
         SavedModel::save(&vs, &other, dir.path()).unwrap();

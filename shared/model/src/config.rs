@@ -4,8 +4,10 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::path::Path;
 
+/// Which transformer a text encoder's folder holds (its `model_type`), not to be confused
+/// with the ranking network's architecture ([`crate::RankerArch`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Architecture {
+pub enum EncoderFamily {
     Bert,
     XlmRoberta,
 }
@@ -63,16 +65,16 @@ impl EncoderConfig {
         Ok(cfg)
     }
 
-    pub fn architecture(&self) -> Result<Architecture> {
+    pub fn family(&self) -> Result<EncoderFamily> {
         match self.model_type.as_str() {
-            "bert" => Ok(Architecture::Bert),
-            "xlm-roberta" | "roberta" => Ok(Architecture::XlmRoberta),
+            "bert" => Ok(EncoderFamily::Bert),
+            "xlm-roberta" | "roberta" => Ok(EncoderFamily::XlmRoberta),
             other => bail!("unsupported model_type {other:?} (supported: bert, xlm-roberta)"),
         }
     }
 
     fn validate(&self) -> Result<()> {
-        self.architecture()?;
+        self.family()?;
         if self.hidden_size % self.num_attention_heads != 0 {
             bail!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",

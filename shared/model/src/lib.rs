@@ -15,7 +15,7 @@ pub mod checkpoint;
 pub mod compressor;
 pub mod config;
 pub mod fast;
-pub mod fused;
+pub mod fusion;
 pub mod heads;
 pub mod linear;
 pub mod pooling;
@@ -23,11 +23,11 @@ pub mod sentence;
 pub mod wide;
 pub mod xlm_roberta;
 
-pub use config::{Architecture, EncoderConfig};
+pub use config::{EncoderConfig, EncoderFamily};
 
 /// The two ranking architectures, by the names the model card and `vrd-train fit --arch`
 /// use: `fast` (cached media embeddings and the activity token, `fast.rs`) and `fusion`
-/// (the encoder fine-tuned over the video text with the activity token, `fused.rs`).
+/// (the encoder fine-tuned over the video text with the activity token, `fusion.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RankerArch {

@@ -4,7 +4,7 @@
 
 use super::bert::BertModel;
 use super::checkpoint::{load_safetensors, ENCODER_PREFIXES};
-use super::config::{Architecture, EncoderConfig};
+use super::config::{EncoderConfig, EncoderFamily};
 use super::pooling::{l2_normalize, Pooling};
 use super::xlm_roberta::XlmRobertaModel;
 use super::TextEncoder;
@@ -68,7 +68,7 @@ impl SentenceEncoder {
             );
         }
         let cfg = EncoderConfig::from_file(&config_path)?;
-        let arch = cfg.architecture()?;
+        let arch = cfg.family()?;
 
         let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
             .map_err(|e| anyhow!("{}: invalid tokenizer: {e}", tokenizer_path.display()))?;
@@ -83,8 +83,8 @@ impl SentenceEncoder {
         }
 
         let position_limit = match arch {
-            Architecture::Bert => cfg.max_position_embeddings,
-            Architecture::XlmRoberta => XlmRobertaModel::max_tokens(&cfg),
+            EncoderFamily::Bert => cfg.max_position_embeddings,
+            EncoderFamily::XlmRoberta => XlmRobertaModel::max_tokens(&cfg),
         } as usize;
         let max_length = match opts.max_length {
             Some(n) => n,
@@ -104,7 +104,7 @@ impl SentenceEncoder {
                 let st_pooling = dir.join("1_Pooling").join("config.json");
                 if st_pooling.is_file() {
                     Pooling::from_sentence_transformers(&st_pooling)?
-                } else if arch == Architecture::XlmRoberta {
+                } else if arch == EncoderFamily::XlmRoberta {
                     Pooling::Cls
                 } else {
                     Pooling::Mean
@@ -114,8 +114,8 @@ impl SentenceEncoder {
 
         let mut vs = VarStore::new(opts.device);
         let model: Box<dyn TextEncoder> = match arch {
-            Architecture::Bert => Box::new(BertModel::new(vs.root(), &cfg)),
-            Architecture::XlmRoberta => Box::new(XlmRobertaModel::new(vs.root(), &cfg)),
+            EncoderFamily::Bert => Box::new(BertModel::new(vs.root(), &cfg)),
+            EncoderFamily::XlmRoberta => Box::new(XlmRobertaModel::new(vs.root(), &cfg)),
         };
         load_safetensors(&vs, &weights_path, ENCODER_PREFIXES)?;
         vs.set_kind(opts.kind);

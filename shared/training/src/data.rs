@@ -87,7 +87,7 @@ pub struct Dataset {
 
 impl Dataset {
     /// Tokenizes every video text with the fusion model's tokenizer.
-    pub fn tokenize(&mut self, tokenizer: &vrd_model::fused::FusedTokenizer) -> Result<()> {
+    pub fn tokenize(&mut self, tokenizer: &vrd_model::fusion::FusionTokenizer) -> Result<()> {
         let ids = tokenizer.encode(&self.texts.iter().map(String::as_str).collect::<Vec<_>>())?;
         self.tokens = Some((ids, tokenizer.pad_id));
         Ok(())
@@ -270,7 +270,7 @@ impl Dataset {
             right_time: targets(Head::RightTime).to_device(device),
             tokens: self.tokens.as_ref().map(|(ids, pad)| {
                 let ids: Vec<&[i64]> = rows.iter().map(|r| ids[r.media].as_slice()).collect();
-                let (ids, mask) = vrd_model::fused::pad_token_ids(&ids, *pad);
+                let (ids, mask) = vrd_model::fusion::pad_token_ids(&ids, *pad);
                 (ids.to_device(device), mask.to_device(device))
             }),
         }

@@ -14,7 +14,7 @@
 use crate::data::{Dataset, Row};
 pub use crate::folds::{time_series_folds, Fold};
 use crate::metrics::{self, Scores};
-use crate::net::Arch;
+use crate::net::RankerSpec;
 use crate::train::{self, Method, TrainOptions, Trained};
 use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
@@ -194,7 +194,7 @@ pub fn holdout(data: &Dataset, from: vrd_core::time::Timestamp) -> Result<Vec<Fo
 pub fn evaluate(
     data: &Dataset,
     folds: &[Fold],
-    arch: &Arch,
+    arch: &RankerSpec,
     opts: &TrainOptions,
     device: Device,
     progress: &indicatif::ProgressBar,

@@ -8,11 +8,13 @@ use std::path::PathBuf;
 use tch::nn;
 use vrd_core::records::PerHead;
 use vrd_model::fast::{FastConfig, FastInput, FastModel, Scorer};
-use vrd_model::fused::{Finetune, FusedConfig, FusedModel};
+use vrd_model::fusion::{Finetune, FusionConfig, FusionModel};
 use vrd_model::heads::HeadLogits;
 
+/// What to build and train: the architecture ([`RankerSpec::kind`]) and, for the fusion
+/// network, the encoder it fine-tunes and how.
 #[derive(Debug, Clone)]
-pub enum Arch {
+pub enum RankerSpec {
     Fast,
     /// `max_length`: tokens of video text read.
     Fusion {
@@ -22,28 +24,28 @@ pub enum Arch {
     },
 }
 
-impl Arch {
+impl RankerSpec {
     pub fn kind(&self) -> vrd_model::RankerArch {
         match self {
-            Arch::Fast => vrd_model::RankerArch::Fast,
-            Arch::Fusion { .. } => vrd_model::RankerArch::Fusion,
+            RankerSpec::Fast => vrd_model::RankerArch::Fast,
+            RankerSpec::Fusion { .. } => vrd_model::RankerArch::Fusion,
         }
     }
 }
 
 pub enum Net {
     Fast(Box<FastModel>),
-    Fused(Box<FusedModel>),
+    Fusion(Box<FusionModel>),
 }
 
 impl Net {
     /// Builds a fresh model of `arch` for this data in `vs` (new layers in optimiser
     /// group 1 for the fusion model, whose encoder is group 0); `share_buckets`: the apps
     /// whose time shares are wide features of the fast model.
-    pub fn build(arch: &Arch, vs: &nn::VarStore, data: &Dataset, share_buckets: Vec<i64>) -> Result<Net> {
+    pub fn build(arch: &RankerSpec, vs: &nn::VarStore, data: &Dataset, share_buckets: Vec<i64>) -> Result<Net> {
         let buckets = data.spec.app_buckets as i64;
         match arch {
-            Arch::Fast => {
+            RankerSpec::Fast => {
                 let config = FastConfig {
                     metadata_buckets: data.metadata_buckets as i64,
                     ..FastConfig::new(
@@ -57,20 +59,20 @@ impl Net {
                 };
                 Ok(Net::Fast(Box::new(FastModel::new(vs.root(), config))))
             }
-            Arch::Fusion { encoder, finetune, .. } => {
+            RankerSpec::Fusion { encoder, finetune, .. } => {
                 let hidden = vrd_model::EncoderConfig::from_file(&encoder.join("config.json"))?.hidden_size;
-                let config = FusedConfig::new(hidden, data.context_dim(), data.num_features(), buckets, *finetune);
-                Ok(Net::Fused(Box::new(FusedModel::load(vs, encoder, config)?)))
+                let config = FusionConfig::new(hidden, data.context_dim(), data.num_features(), buckets, *finetune);
+                Ok(Net::Fusion(Box::new(FusionModel::load(vs, encoder, config)?)))
             }
         }
     }
 
     /// Whether a variable is one of the layers the fusion model adds to its encoder
     /// (trained at the higher rate); every variable of the fast model is "new".
-    pub fn is_new_layer(arch: &Arch, name: &str) -> bool {
+    pub fn is_new_layer(arch: &RankerSpec, name: &str) -> bool {
         match arch {
-            Arch::Fast => false,
-            Arch::Fusion { .. } => vrd_model::fused::is_new_layer(name),
+            RankerSpec::Fast => false,
+            RankerSpec::Fusion { .. } => vrd_model::fusion::is_new_layer(name),
         }
     }
 
@@ -81,7 +83,7 @@ impl Net {
                 let input = FastInput { media: &b.media, activity: &b.activity, duration_z: &b.duration_z };
                 Ok(m.forward_as(&input, train, context_blind, &PerHead::new(|_| Scorer::Model)))
             }
-            Net::Fused(m) => {
+            Net::Fusion(m) => {
                 let (ids, mask) = b.tokens.as_ref().ok_or_else(|| anyhow!("the fusion model needs tokenized texts"))?;
                 Ok(m.forward(ids, mask, &b.activity, &b.duration_z, train, context_blind))
             }

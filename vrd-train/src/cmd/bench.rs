@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 use tch::{nn, Device, Kind, Tensor};
 use vrd_core::records::PerHead;
-use vrd_model::fused::{is_new_layer, Finetune, FusedConfig, FusedModel};
+use vrd_model::fusion::{is_new_layer, Finetune, FusionConfig, FusionModel};
 use vrd_model::EncoderConfig;
 use vrd_training::optim::AdamW;
 use vrd_training::train::{self, TrainOptions};
@@ -54,8 +54,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let buckets = vrd_core::context::APP_BUCKETS as i64;
     tch::manual_seed(0);
     let mut vs = nn::VarStore::new(device);
-    let config = FusedConfig::new(enc_cfg.hidden_size, args.context_dim, features, buckets, args.finetune);
-    let model = FusedModel::new(&vs, enc_cfg.clone(), config)?;
+    let config = FusionConfig::new(enc_cfg.hidden_size, args.context_dim, features, buckets, args.finetune);
+    let model = FusionModel::new(&vs, enc_cfg.clone(), config)?;
     let kind = if bf16 {
         vs.bfloat16();
         Kind::BFloat16

@@ -9,10 +9,10 @@ use clap::Args;
 use std::path::PathBuf;
 use vrd_core::records::Head;
 use vrd_core::usage::UsageError;
-use vrd_engine::saved::{ArchCard, FusionCard, ModelCard, SavedModel};
+use vrd_engine::saved::{FusionCard, ModelCard, RankerCard, SavedModel};
 use vrd_model::fast::Scorer;
 use vrd_model::RankerArch;
-use vrd_training::net::{Arch, Net};
+use vrd_training::net::{Net, RankerSpec};
 use vrd_training::train::{self, TrainOptions};
 use vrd_training::{data, evaluate, plot, resume};
 
@@ -120,7 +120,7 @@ pub struct FitArgs {
     encoder: Option<PathBuf>,
     /// How the fusion model trains its encoder: lora, full or frozen.
     #[arg(long, default_value = "lora", value_parser = finetune_arg)]
-    finetune: vrd_model::fused::Finetune,
+    finetune: vrd_model::fusion::Finetune,
     /// The fusion model's encoder (or LoRA) learning rate.
     #[arg(long, default_value_t = 5e-5)]
     lr_encoder: f64,
@@ -216,7 +216,7 @@ fn fit_labels(args: &FitArgs) -> Result<()> {
 /// What every model of one `fit` is trained from and how.
 struct Run<'a> {
     data: &'a data::Dataset,
-    arch: &'a Arch,
+    arch: &'a RankerSpec,
     opts: &'a TrainOptions,
     device: tch::Device,
     checkpoints: Option<&'a resume::Checkpoints>,
@@ -248,7 +248,7 @@ fn checkpoints(args: &FitArgs) -> Result<Option<resume::Checkpoints>> {
 
 /// The labelled rows with their inputs, and the architecture to train (the fusion model's
 /// encoder tokenizes the video texts here).
-fn load(args: &FitArgs) -> Result<(data::Dataset, Arch)> {
+fn load(args: &FitArgs) -> Result<(data::Dataset, RankerSpec)> {
     fn required(p: &Option<PathBuf>) -> &PathBuf {
         p.as_ref().expect("clap requires it with --labels")
     }
@@ -259,12 +259,12 @@ fn load(args: &FitArgs) -> Result<(data::Dataset, Arch)> {
         context: required(&args.context),
     })?;
     let arch = match args.arch {
-        RankerArch::Fast => Arch::Fast,
+        RankerArch::Fast => RankerSpec::Fast,
         RankerArch::Fusion => {
             let encoder = vrd_engine::model_dir::resolve_model_dir(args.encoder.as_deref())?;
-            let tokenizer = vrd_model::fused::FusedTokenizer::load(&encoder, args.max_length)?;
+            let tokenizer = vrd_model::fusion::FusionTokenizer::load(&encoder, args.max_length)?;
             data.tokenize(&tokenizer)?;
-            Arch::Fusion { encoder, finetune: args.finetune, max_length: tokenizer.max_length }
+            RankerSpec::Fusion { encoder, finetune: args.finetune, max_length: tokenizer.max_length }
         }
     };
     Ok((data, arch))
@@ -368,11 +368,11 @@ fn report_choice(trained: &train::Trained) {
 
 /// The card's description of the trained network: the fusion model names the encoder
 /// folder it reads its frozen weights from, and that folder's fingerprint.
-fn arch_card(arch: &Arch, net: &Net) -> Result<ArchCard> {
+fn arch_card(arch: &RankerSpec, net: &Net) -> Result<RankerCard> {
     Ok(match (arch, net) {
-        (Arch::Fast, Net::Fast(m)) => ArchCard::Fast(m.config.clone()),
-        (Arch::Fusion { encoder, max_length, .. }, Net::Fused(m)) => ArchCard::Fusion(FusionCard {
-            fused: m.config.clone(),
+        (RankerSpec::Fast, Net::Fast(m)) => RankerCard::Fast(m.config.clone()),
+        (RankerSpec::Fusion { encoder, max_length, .. }, Net::Fusion(m)) => RankerCard::Fusion(FusionCard {
+            network: m.config.clone(),
             encoder: encoder.canonicalize().with_context(|| format!("cannot resolve {}", encoder.display()))?,
             encoder_fingerprint: vrd_engine::model_dir::fingerprint(encoder)?,
             max_length: *max_length,

@@ -7,7 +7,7 @@ use super::epochs::{restore, BestEpoch, EpochLoop, Training};
 use super::setup::{refit_baselines, wide_matrix, Baselines, Setup};
 use super::{auc_and_standard_error, auc_on, margins, Trained};
 use crate::data::{Dataset, Row};
-use crate::net::{Arch, Net};
+use crate::net::{Net, RankerSpec};
 use anyhow::Result;
 use std::collections::BTreeMap;
 use tch::{Device, Kind};
@@ -34,7 +34,7 @@ pub(super) fn calibrate_and_choose(
     training: Training,
     state: EpochLoop,
     data: &Dataset,
-    arch: &Arch,
+    arch: &RankerSpec,
     device: Device,
     context_blind: bool,
 ) -> Result<Trained> {
@@ -101,7 +101,7 @@ pub(super) fn calibrate_and_choose(
 #[allow(clippy::too_many_arguments)]
 pub(super) fn choose(
     head: Head,
-    arch: &Arch,
+    arch: &RankerSpec,
     baselines: &PerHead<Baselines>,
     own_margins: &[f64],
     own: Calibrated,
@@ -134,7 +134,7 @@ pub(super) fn choose(
         validation.insert(scorer.name().to_string(), auc);
         if scorer == Scorer::Model {
             model_auc = Some(auc);
-        } else if matches!(arch, Arch::Fast)
+        } else if matches!(arch, RankerSpec::Fast)
             && contender.is_none_or(|c| c == scorer)
             && baseline.is_none_or(|(_, a, _)| auc > a + 1e-12)
         {

@@ -4,7 +4,7 @@
 use super::setup::Setup;
 use super::{auc_and_standard_error, margins, TrainOptions};
 use crate::data::{Dataset, DurationScale, Row, IGNORE};
-use crate::net::{Arch, Net};
+use crate::net::{Net, RankerSpec};
 use crate::optim::AdamW;
 use crate::resume::{self, with_prefix, Checkpoints, LoopState};
 use crate::rng::Rng;
@@ -24,7 +24,7 @@ pub(super) struct Training {
 
 impl Training {
     pub(super) fn start(
-        arch: &Arch,
+        arch: &RankerSpec,
         data: &Dataset,
         setup: &Setup,
         opts: &TrainOptions,
@@ -63,7 +63,7 @@ impl Training {
         &mut self,
         data: &Dataset,
         setup: &Setup,
-        arch: &Arch,
+        arch: &RankerSpec,
         opts: &TrainOptions,
         plan: &StepPlan,
         state: &mut EpochLoop,
@@ -100,10 +100,10 @@ impl Training {
 }
 
 /// The learning rates of the two parameter groups at `factor` of the schedule.
-pub(super) fn group_lrs(arch: &Arch, opts: &TrainOptions, factor: f64) -> [f64; 2] {
+pub(super) fn group_lrs(arch: &RankerSpec, opts: &TrainOptions, factor: f64) -> [f64; 2] {
     match arch {
-        Arch::Fast => [opts.lr * factor, opts.lr * factor],
-        Arch::Fusion { .. } => [opts.lr_encoder * factor, opts.lr * factor],
+        RankerSpec::Fast => [opts.lr * factor, opts.lr * factor],
+        RankerSpec::Fusion { .. } => [opts.lr_encoder * factor, opts.lr * factor],
     }
 }
 
@@ -221,7 +221,7 @@ pub(super) fn save_checkpoint(
 pub(super) fn run_key(
     data: &Dataset,
     rows: &[&Row],
-    arch: &Arch,
+    arch: &RankerSpec,
     opts: &TrainOptions,
     blind: bool,
     job: &str,
@@ -236,8 +236,8 @@ pub(super) fn run_key(
         .collect::<Vec<_>>()
         .join(",");
     let arch_id = match arch {
-        Arch::Fast => arch.kind().name().to_string(),
-        Arch::Fusion { encoder, finetune, max_length } => {
+        RankerSpec::Fast => arch.kind().name().to_string(),
+        RankerSpec::Fusion { encoder, finetune, max_length } => {
             format!("{}:{}:{finetune:?}:{max_length}", arch.kind().name(), encoder.display())
         }
     };

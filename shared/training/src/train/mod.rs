@@ -23,7 +23,7 @@ pub use setup::Baselines;
 
 use crate::data::{Dataset, DurationScale, Row};
 use crate::metrics;
-use crate::net::{Arch, Net};
+use crate::net::{Net, RankerSpec};
 use crate::resume::Checkpoints;
 use anyhow::Result;
 use choice::calibrate_and_choose;
@@ -206,7 +206,7 @@ fn auc_and_standard_error(margins: &[f64], rows: &[&Row], head: Head) -> Option<
 pub fn train(
     data: &Dataset,
     rows: &[&Row],
-    arch: &Arch,
+    arch: &RankerSpec,
     opts: &TrainOptions,
     device: Device,
     context_blind: bool,

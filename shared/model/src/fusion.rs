@@ -8,7 +8,7 @@ use crate::activity::Activity;
 use crate::bert::BertModel;
 use crate::checkpoint::{load_safetensors_where, load_trained_where, ENCODER_PREFIXES};
 use crate::compressor::{CompressorConfig, SequenceCompressor};
-use crate::config::{Architecture, EncoderConfig};
+use crate::config::{EncoderConfig, EncoderFamily};
 use crate::heads::{HeadLogits, Heads};
 use crate::linear::LoraConfig;
 use crate::xlm_roberta::XlmRobertaModel;
@@ -30,18 +30,18 @@ pub enum Finetune {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FusedConfig {
+pub struct FusionConfig {
     pub finetune: Finetune,
     pub lora: LoraConfig,
     pub compressor: CompressorConfig,
     pub head_dropout: f64,
 }
 
-impl FusedConfig {
+impl FusionConfig {
     /// The reference's shape for an encoder of width `hidden` and activity events
     /// embedded at `context_dim` with `num_features` numbers.
-    pub fn new(hidden: i64, context_dim: i64, num_features: i64, app_buckets: i64, finetune: Finetune) -> FusedConfig {
-        FusedConfig {
+    pub fn new(hidden: i64, context_dim: i64, num_features: i64, app_buckets: i64, finetune: Finetune) -> FusionConfig {
+        FusionConfig {
             finetune,
             lora: LoraConfig::default(),
             compressor: CompressorConfig::new(context_dim, num_features, hidden, app_buckets),
@@ -50,11 +50,11 @@ impl FusedConfig {
     }
 }
 
-pub struct FusedModel {
+pub struct FusionModel {
     encoder: Box<dyn TextEncoder>,
     compressor: SequenceCompressor,
     heads: Heads,
-    pub config: FusedConfig,
+    pub config: FusionConfig,
 }
 
 /// Names of the new layers (everything else in the store is the encoder's).
@@ -62,19 +62,19 @@ pub fn is_new_layer(name: &str) -> bool {
     name.starts_with("compressor.") || name.starts_with("heads.")
 }
 
-impl FusedModel {
+impl FusionModel {
     /// Builds the model in `vs` with the encoder of the HF folder `dir` loaded from its
     /// weights, and marks what trains according to `config.finetune`.
-    pub fn load(vs: &nn::VarStore, dir: &Path, config: FusedConfig) -> Result<FusedModel> {
+    pub fn load(vs: &nn::VarStore, dir: &Path, config: FusionConfig) -> Result<FusionModel> {
         let enc_cfg = EncoderConfig::from_file(&dir.join("config.json"))?;
-        let model = FusedModel::new(vs, enc_cfg, config)?;
+        let model = FusionModel::new(vs, enc_cfg, config)?;
         load_safetensors_where(vs, &dir.join("model.safetensors"), ENCODER_PREFIXES, |n| !is_new_layer(n))?;
         Ok(model)
     }
 
     /// The model with its encoder at its initial (random) weights: for benchmarks of the
     /// training step at a given size (BGE-M3's config) without its 2 GB of weights.
-    pub fn new(vs: &nn::VarStore, mut enc_cfg: EncoderConfig, config: FusedConfig) -> Result<FusedModel> {
+    pub fn new(vs: &nn::VarStore, mut enc_cfg: EncoderConfig, config: FusionConfig) -> Result<FusionModel> {
         if config.finetune == Finetune::Lora {
             enc_cfg.lora = Some(config.lora);
         }
@@ -85,11 +85,11 @@ impl FusedModel {
                 enc_cfg.hidden_size
             );
         }
-        let encoder: Box<dyn TextEncoder> = match enc_cfg.architecture()? {
-            Architecture::Bert => Box::new(BertModel::new(vs.root(), &enc_cfg)),
-            Architecture::XlmRoberta => Box::new(XlmRobertaModel::new(vs.root(), &enc_cfg)),
+        let encoder: Box<dyn TextEncoder> = match enc_cfg.family()? {
+            EncoderFamily::Bert => Box::new(BertModel::new(vs.root(), &enc_cfg)),
+            EncoderFamily::XlmRoberta => Box::new(XlmRobertaModel::new(vs.root(), &enc_cfg)),
         };
-        let model = FusedModel {
+        let model = FusionModel {
             encoder,
             // Optimiser group 1: the new layers learn at their own (higher) rate.
             compressor: SequenceCompressor::new(vs.root().set_group(1) / "compressor", config.compressor),
@@ -158,10 +158,10 @@ impl FusedModel {
 
     /// A saved model: the encoder of `dir` with the trained weights of `trained` over it;
     /// every trained variable must be in that file.
-    pub fn load_trained(vs: &nn::VarStore, dir: &Path, config: FusedConfig, trained: &Path) -> Result<FusedModel> {
-        let model = FusedModel::load(vs, dir, config)?;
+    pub fn load_trained(vs: &nn::VarStore, dir: &Path, config: FusionConfig, trained: &Path) -> Result<FusionModel> {
+        let model = FusionModel::load(vs, dir, config)?;
         let names: std::collections::HashSet<String> =
-            FusedModel::trained_variables(vs).into_iter().map(|(n, _)| n).collect();
+            FusionModel::trained_variables(vs).into_iter().map(|(n, _)| n).collect();
         load_trained_where(vs, trained, |n| names.contains(n))?;
         vs.variables().values().for_each(|v| {
             let _ = v.set_requires_grad(false);
@@ -172,21 +172,21 @@ impl FusedModel {
 
 /// The fusion model's tokenizer: the encoder folder's, truncating the video text so that
 /// the activity token still has a position.
-pub struct FusedTokenizer {
+pub struct FusionTokenizer {
     tokenizer: tokenizers::Tokenizer,
     pub pad_id: i64,
     pub max_length: usize,
 }
 
-impl FusedTokenizer {
-    pub fn load(dir: &Path, max_length: usize) -> Result<FusedTokenizer> {
+impl FusionTokenizer {
+    pub fn load(dir: &Path, max_length: usize) -> Result<FusionTokenizer> {
         let path = dir.join("tokenizer.json");
         let mut tokenizer = tokenizers::Tokenizer::from_file(&path)
             .map_err(|e| anyhow!("{}: invalid tokenizer: {e}", path.display()))?;
         let cfg = EncoderConfig::from_file(&dir.join("config.json"))?;
-        let limit = match cfg.architecture()? {
-            Architecture::Bert => cfg.max_position_embeddings,
-            Architecture::XlmRoberta => XlmRobertaModel::max_tokens(&cfg),
+        let limit = match cfg.family()? {
+            EncoderFamily::Bert => cfg.max_position_embeddings,
+            EncoderFamily::XlmRoberta => XlmRobertaModel::max_tokens(&cfg),
         } as usize;
         // One position is left for the activity token, which the encoder sees last.
         let max_length = max_length.min(limit.saturating_sub(1)).max(2);
@@ -194,7 +194,7 @@ impl FusedTokenizer {
             .with_truncation(Some(tokenizers::TruncationParams { max_length, ..Default::default() }))
             .map_err(|e| anyhow!("{}: {e}", path.display()))?;
         tokenizer.with_padding(None);
-        Ok(FusedTokenizer { tokenizer, pad_id: cfg.pad_token_id, max_length })
+        Ok(FusionTokenizer { tokenizer, pad_id: cfg.pad_token_id, max_length })
     }
 
     /// Token ids of each text, special tokens included.
@@ -228,16 +228,16 @@ mod tests {
     }
 
     /// The fusion config for the tiny XLM-R, activity events of 8-d text and 5 numbers.
-    fn tiny_config(finetune: Finetune) -> FusedConfig {
+    fn tiny_config(finetune: Finetune) -> FusionConfig {
         let hidden = EncoderConfig::from_file(&tiny().join("config.json")).unwrap().hidden_size;
-        FusedConfig::new(hidden, 8, 5, 16, finetune)
+        FusionConfig::new(hidden, 8, 5, 16, finetune)
     }
 
     /// Writes `trained` to `file`, loads it over the tiny encoder, and returns how far the
     /// loaded model's logits (both heads) are from `model`'s.
-    fn reload_difference(model: &FusedModel, trained: &[(String, Tensor)], config: FusedConfig, file: &Path) -> f64 {
+    fn reload_difference(model: &FusionModel, trained: &[(String, Tensor)], config: FusionConfig, file: &Path) -> f64 {
         Tensor::write_safetensors(trained, file).unwrap();
-        let loaded = FusedModel::load_trained(&nn::VarStore::new(Device::Cpu), &tiny(), config, file).unwrap();
+        let loaded = FusionModel::load_trained(&nn::VarStore::new(Device::Cpu), &tiny(), config, file).unwrap();
         let (ids, mask, act, dz) = inputs(3);
         let a = model.forward(&ids, &mask, &act, &dz, false, false);
         let b = loaded.forward(&ids, &mask, &act, &dz, false, false);
@@ -267,7 +267,7 @@ mod tests {
     fn lora_trains_only_adapters_and_new_layers_and_learns() {
         tch::manual_seed(0);
         let vs = nn::VarStore::new(Device::Cpu);
-        let model = FusedModel::load(&vs, &tiny(), tiny_config(Finetune::Lora)).unwrap();
+        let model = FusionModel::load(&vs, &tiny(), tiny_config(Finetune::Lora)).unwrap();
         let vars = vs.variables();
         let trainable: Vec<&String> = vars.iter().filter(|(_, v)| v.requires_grad()).map(|(k, _)| k).collect();
         assert!(trainable.iter().any(|n| n.contains("lora_a")));
@@ -314,7 +314,7 @@ mod tests {
         tch::manual_seed(5);
         let config = tiny_config(Finetune::Lora);
         let vs = nn::VarStore::new(Device::Cpu);
-        let model = FusedModel::load(&vs, &tiny(), config.clone()).unwrap();
+        let model = FusionModel::load(&vs, &tiny(), config.clone()).unwrap();
         // Move the adapters off their zero start so the comparison means something.
         tch::no_grad(|| {
             for (name, mut v) in vs.variables() {
@@ -323,7 +323,7 @@ mod tests {
                 }
             }
         });
-        let trained = FusedModel::trained_variables(&vs);
+        let trained = FusionModel::trained_variables(&vs);
         assert!(trained.iter().all(|(n, _)| n.contains(".lora_") || is_new_layer(n)));
         assert!(!trained.iter().any(|(n, _)| n == "encoder.layer.0.attention.self.query.weight"), "no frozen base");
         let dir = tempfile::tempdir().unwrap();
@@ -335,7 +335,7 @@ mod tests {
         let partial: Vec<(String, Tensor)> =
             trained.into_iter().filter(|(n, _)| !n.ends_with("layer.0.attention.self.query.lora_a")).collect();
         Tensor::write_safetensors(&partial, &file).unwrap();
-        let err = FusedModel::load_trained(&nn::VarStore::new(Device::Cpu), &tiny(), config, &file).err().unwrap();
+        let err = FusionModel::load_trained(&nn::VarStore::new(Device::Cpu), &tiny(), config, &file).err().unwrap();
         assert!(err.to_string().contains("missing tensor `encoder.layer.0.attention.self.query.lora_a"), "{err}");
     }
 
@@ -343,7 +343,7 @@ mod tests {
     fn bf16_runs_forward_and_backward_close_to_f32() {
         tch::manual_seed(4);
         let mut vs = nn::VarStore::new(Device::Cpu);
-        let model = FusedModel::load(&vs, &tiny(), tiny_config(Finetune::Lora)).unwrap();
+        let model = FusionModel::load(&vs, &tiny(), tiny_config(Finetune::Lora)).unwrap();
         let (ids, mask, act, dz) = inputs(2);
         let f32_logits = model.forward(&ids, &mask, &act, &dz, false, false).right_time;
         vs.bfloat16();
@@ -366,12 +366,12 @@ mod tests {
         tch::manual_seed(6);
         let config = tiny_config(Finetune::Full);
         let vs = nn::VarStore::new(Device::Cpu);
-        let model = FusedModel::load(&vs, &tiny(), config.clone()).unwrap();
+        let model = FusionModel::load(&vs, &tiny(), config.clone()).unwrap();
         tch::no_grad(|| {
             let mut q = vs.variables()["encoder.layer.0.attention.self.query.weight"].shallow_clone();
             q += 0.05;
         });
-        let trained = FusedModel::trained_variables(&vs);
+        let trained = FusionModel::trained_variables(&vs);
         assert_eq!(trained.len(), vs.variables().len(), "every weight trains");
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("model.safetensors");
