@@ -492,12 +492,12 @@ fn feed(path: &Path) -> Outcome {
     let name = path.display().to_string();
     let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
     if text.contains("<opml") {
-        return match crate::feeds::opml_feeds(&text, &name) {
+        return match crate::channel_feeds::opml_feeds(&text, &name) {
             Ok(feeds) => Outcome::Accepted { carried: !feeds.is_empty() },
             Err(e) => Outcome::Refused(format!("{e:#}")),
         };
     }
-    match crate::feeds::parse_feed(&text, &name) {
+    match crate::channel_feeds::parse_feed(&text, &name) {
         Ok(videos) => Outcome::Accepted { carried: !videos.is_empty() },
         Err(e) => Outcome::Refused(format!("{e:#}")),
     }

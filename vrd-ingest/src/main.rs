@@ -3,8 +3,8 @@
 //! This file parses the command line and dispatches to `cmd/`, one module per subcommand;
 //! the parsers of each format are the other modules.
 
+mod channel_feeds;
 mod cmd;
-mod feeds;
 mod fuzz;
 mod stats;
 mod subscriptions;

@@ -3,7 +3,7 @@
 //! feeds. Columns are found by what they hold (a channel id, a URL), not by the header's
 //! words, so every language's export reads the same.
 
-use crate::feeds;
+use crate::channel_feeds;
 use crate::takeout::channel_id_from_url;
 use anyhow::{anyhow, bail, Result};
 use vrd_core::records::Subscription;
@@ -16,7 +16,7 @@ pub const OPML: &str = "opml";
 pub fn parse(text: &str, name: &str) -> Result<Vec<Subscription>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim_start().starts_with('<') {
-        return Ok(feeds::opml_outlines(text, name)?
+        return Ok(channel_feeds::opml_outlines(text, name)?
             .into_iter()
             .map(|(url, title)| match channel_of_feed(&url) {
                 Some(id) => Subscription { feed: url.clone(), ..Subscription::channel(&id, title, OPML) },

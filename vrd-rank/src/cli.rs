@@ -2,7 +2,7 @@
 
 use crate::feed_format::FeedFormat;
 use std::path::PathBuf;
-use vrd_feed::{cold_start, ordering};
+use vrd_ranking::{cold_start, ordering};
 
 #[derive(clap::Parser)]
 #[command(name = "vrd-rank", about = "Rank candidate videos for the person and print the feed")]

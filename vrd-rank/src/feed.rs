@@ -10,10 +10,10 @@ use vrd_core::output::Output;
 use vrd_core::records::{Label, MediaText, Search, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_core::usage::UsageError;
-use vrd_feed::candidates::Answers;
-use vrd_feed::cold_start;
-use vrd_feed::pick::card::{self as pick_card, PickCard};
-use vrd_feed::pick::feed::Picker;
+use vrd_ranking::candidates::Answers;
+use vrd_ranking::cold_start;
+use vrd_ranking::pick::card::{self as pick_card, PickCard};
+use vrd_ranking::pick::feed::Picker;
 
 /// The feed of one run: with `--model`, by the trained model for the moment; else the
 /// cold start.
@@ -30,14 +30,14 @@ fn rank_like(cli: &Cli, video_id: &str) -> Result<()> {
     let Inputs { candidates, history, labels, .. } = read_inputs(cli, false)?;
     let (embeddings, added) = load_embeddings(cli, &candidates.iter().map(MediaText::from).collect::<Vec<_>>())?;
     warn_unembedded(cli, &candidates, &embeddings);
-    let settings = vrd_feed::like::LikeSettings {
+    let settings = vrd_ranking::like::LikeSettings {
         top: cli.top,
         per_channel: cli.per_channel,
         lambda: cli.mode.blend().lambda,
         keep_watched: cli.keep_watched,
     };
     let answers = Answers::from_labels(&labels);
-    let feed = vrd_feed::like::like(video_id, &candidates, &history, &embeddings, &answers, &settings)?;
+    let feed = vrd_ranking::like::like(video_id, &candidates, &history, &embeddings, &answers, &settings)?;
     save_embeddings(cli, &embeddings, added)?;
     write(cli, &feed)
 }
@@ -179,7 +179,7 @@ fn rank_with_pick(cli: &Cli, card: &PickCard) -> Result<()> {
     let (embeddings, added) = load_embeddings(cli, &texts)?;
     warn_unembedded(cli, &candidates, &embeddings);
     let at = cli.at.unwrap_or_else(chrono::Utc::now);
-    let settings = vrd_feed::pick::feed::PickSettings {
+    let settings = vrd_ranking::pick::feed::PickSettings {
         at,
         top: cli.top,
         per_channel: cli.per_channel.max(1),
@@ -189,7 +189,7 @@ fn rank_with_pick(cli: &Cli, card: &PickCard) -> Result<()> {
     };
     let answers = Answers::from_labels(&labels);
     let queries = searches::before(&searches, at, &embeddings.meta.model_id, cli.media_model.as_deref())?;
-    let feed = vrd_feed::pick::feed::rank(card, &history, &queries, &candidates, &embeddings, &answers, &settings)?;
+    let feed = vrd_ranking::pick::feed::rank(card, &history, &queries, &candidates, &embeddings, &answers, &settings)?;
     save_embeddings(cli, &embeddings, added)?;
     if let Some(db) = &cli.db {
         vrd_store::Store::open(db)?.save_feed(&at, &feed)?;
@@ -274,7 +274,7 @@ fn load_embeddings(cli: &Cli, videos: &[MediaText]) -> Result<(Embeddings, usize
 /// Says (unless --quiet) which candidates still have no embedding: the ranking leaves them
 /// out; what the cache lacked was encoded, so these had no text to encode.
 fn warn_unembedded(cli: &Cli, candidates: &[Video], embeddings: &Embeddings) {
-    let missing = vrd_feed::candidates::without_embedding(candidates, embeddings);
+    let missing = vrd_ranking::candidates::without_embedding(candidates, embeddings);
     if !missing.is_empty() && !cli.quiet {
         eprintln!(
             "vrd-rank: {} candidates have no embedding and are left out (first: {}; run vrd-encode media over them)",

@@ -2,7 +2,7 @@
 //!
 //! `cli` holds the options, `feed` one run, `feed_format` the output formats, `missing` and
 //! `searches` what the media model encodes on the way; the ranking itself is in the
-//! libraries: `vrd_feed` (the cold start, "more like this", the varied selection) and
+//! libraries: `vrd_ranking` (the cold start, "more like this", the varied selection) and
 //! `vrd_engine::rank` (with a trained model).
 
 mod cli;

@@ -7,7 +7,7 @@ use anyhow::{bail, Result};
 use std::path::Path;
 use vrd_core::records::Search;
 use vrd_core::time::Timestamp;
-use vrd_feed::cold_start::{recency_weighted_mean, Settings};
+use vrd_ranking::cold_start::{recency_weighted_mean, Settings};
 
 /// The recency-weighted mean of the unit query embeddings of the last `recent` searches.
 /// `model_id` is the embeddings' model: the queries must land in the same space.
@@ -33,6 +33,6 @@ pub fn before(
 ) -> Result<Vec<(Timestamp, Vec<f32>)>> {
     let mut recent: Vec<&Search> = searches.iter().filter(|q| q.searched_at < at).collect();
     recent.sort_by_key(|q| std::cmp::Reverse(q.searched_at));
-    recent.truncate(vrd_feed::pick::past::RECENT_SEARCHES);
+    recent.truncate(vrd_ranking::pick::past::RECENT_SEARCHES);
     vrd_engine::queries::embed(&recent, model_id, model)
 }

@@ -1,7 +1,7 @@
 //! What the tools need around the models of `vrd-model`, which itself knows no files of
 //! ours, no environment and no command line: the saved model folder and its card
 //! (`saved`), ranking with a trained model (`rank`: the moment cut as training cut it,
-//! calibrated probabilities, deferred videos back when they fit, over `vrd-feed`'s
+//! calibrated probabilities, deferred videos back when they fit, over `vrd-ranking`'s
 //! selection), the activity context file (`context_file`), the embeddings cache completed
 //! with what it lacks (`embeddings_cache`), where a text model is found (`model_dir`: flag, `VRD_MODEL`, the installed
 //! or packaged default), the person's searches embedded as the videos are (`queries`),

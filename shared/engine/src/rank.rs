@@ -14,13 +14,13 @@ use vrd_core::records::{AppEvent, FeedItem, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_core::text::TextTemplate;
 use vrd_core::time::Timestamp;
-use vrd_feed::candidates::{self, Answers};
-use vrd_feed::ordering::{self, Blend, Candidate};
 use vrd_model::activity::Activity;
 use vrd_model::fast::FastModel;
 use vrd_model::fusion::{pad_token_ids, FusionModel, FusionTokenizer};
 use vrd_model::heads::HeadLogits;
 use vrd_model::SentenceEncoder;
+use vrd_ranking::candidates::{self, Answers};
+use vrd_ranking::ordering::{self, Blend, Candidate};
 
 pub struct Settings {
     pub at: Timestamp,
@@ -42,7 +42,7 @@ pub struct Person<'a> {
     /// The next-watch model at the moment, when the model folder has one (`pick.json`):
     /// its probability joins the blend ([`Blend::with_pick`]) and its reasons the
     /// explanation.
-    pub pick: Option<&'a vrd_feed::pick::feed::Picker<'a>>,
+    pub pick: Option<&'a vrd_ranking::pick::feed::Picker<'a>>,
 }
 
 /// Videos the person said interest them, for `--explain`: the one most like each item is

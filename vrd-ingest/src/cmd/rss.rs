@@ -1,7 +1,7 @@
 //! `vrd-ingest rss`: channel feeds (files, URLs, an OPML list) → candidate videos.
 
 use super::write_jsonl;
-use crate::feeds;
+use crate::channel_feeds;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 use vrd_core::usage::UsageError;
@@ -31,7 +31,7 @@ pub fn run(args: &RssArgs) -> Result<()> {
     let mut sources = args.feeds.clone();
     if let Some(path) = &args.opml {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        sources.extend(feeds::opml_feeds(&text, &path.display().to_string())?);
+        sources.extend(channel_feeds::opml_feeds(&text, &path.display().to_string())?);
     }
     if sources.is_empty() {
         if let Some(db) = &args.db {
@@ -54,7 +54,7 @@ pub fn run(args: &RssArgs) -> Result<()> {
     }
     let mut videos = Vec::new();
     for source in &sources {
-        let found = feeds::parse_feed(&feeds::fetch(source)?, source)?;
+        let found = channel_feeds::parse_feed(&channel_feeds::fetch(source)?, source)?;
         eprintln!("vrd-ingest: {source}: {} entries", found.len());
         videos.extend(found);
     }

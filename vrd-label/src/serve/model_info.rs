@@ -7,7 +7,7 @@ use anyhow::Result;
 use std::path::Path;
 use vrd_core::model_versions::{Outcome, Versions, TRAINED_ON};
 use vrd_core::records::FeedItem;
-use vrd_feed::pick::card::{PickCard, FILE as PICK_CARD};
+use vrd_ranking::pick::card::{PickCard, FILE as PICK_CARD};
 
 /// The answers' model card (`vrd_engine::saved::CARD`); read here as plain JSON for the
 /// few figures the page shows, so the page needs no libtorch.

@@ -7,8 +7,8 @@ use askama::Template;
 use std::collections::HashMap;
 use vrd_core::records::{FeedItem, Video};
 use vrd_core::tensors::Embeddings;
-use vrd_feed::candidates::Answers;
-use vrd_feed::like::{like, LikeSettings};
+use vrd_ranking::candidates::Answers;
+use vrd_ranking::like::{like, LikeSettings};
 use vrd_store::Store;
 
 /// The fold plot `vrd-train fit --out` keeps in the model folder (`cmd::fit` there writes it
@@ -152,7 +152,7 @@ pub fn video(
     let video = store.videos_by_id(&[id.to_string()])?.into_iter().next();
     let item = match (item, &video) {
         (Some(item), _) => item,
-        (None, Some(v)) => vrd_feed::candidates::feed_item(0, v, 0.0, Default::default(), Vec::new()),
+        (None, Some(v)) => vrd_ranking::candidates::feed_item(0, v, 0.0, Default::default(), Vec::new()),
         (None, None) => return Ok(None),
     };
     let card = Card::new(&item, video.as_ref(), chrono::Utc::now());

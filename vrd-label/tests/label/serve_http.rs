@@ -103,7 +103,8 @@ fn store(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let mut item = vrd_feed::candidates::feed_item(i + 1, v, 0.9 - i as f64 / 10.0, Default::default(), vec![]);
+            let mut item =
+                vrd_ranking::candidates::feed_item(i + 1, v, 0.9 - i as f64 / 10.0, Default::default(), vec![]);
             item.reasons = vec![format!("reason {i}")];
             item
         })

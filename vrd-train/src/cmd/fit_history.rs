@@ -10,7 +10,7 @@ use std::path::Path;
 use vrd_core::jsonl::JsonlReader;
 use vrd_core::records::{Search, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
-use vrd_feed::pick::feed::Query;
+use vrd_ranking::pick::feed::Query;
 use vrd_training::pick::data::PickInputs;
 use vrd_training::pick::fit::FitOptions;
 use vrd_training::pick::sample::Sampling;
@@ -179,7 +179,7 @@ pub fn run(args: &FitArgs) -> Result<()> {
     }
     if let Some(out) = &args.out {
         card.write(out)?;
-        eprintln!("vrd-train: next-watch model saved to {}", out.join(vrd_feed::pick::card::FILE).display());
+        eprintln!("vrd-train: next-watch model saved to {}", out.join(vrd_ranking::pick::card::FILE).display());
     }
     Ok(())
 }

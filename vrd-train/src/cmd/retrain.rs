@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use vrd_core::model_versions::{stamp, Outcome, RetrainRecord, TrainedOn, Versions, TRAINED_ON};
 use vrd_core::records::Video;
 use vrd_core::usage::UsageError;
-use vrd_feed::pick::card::PickCard;
+use vrd_ranking::pick::card::PickCard;
 use vrd_training::pick::judge::{reciprocal_ranks_of, Comparison, Slice};
 
 #[derive(Args)]
@@ -216,7 +216,7 @@ fn judge(fit: &FitArgs, db: &Path, current: &Path, new: &Path) -> Result<Verdict
     let Some(slice) = Slice::latest(&inputs, &sampling, &options)? else {
         return refuse("too few moments in the watch history to judge a new model on; the current one stays".into());
     };
-    if !new.join(vrd_feed::pick::card::FILE).exists() {
+    if !new.join(vrd_ranking::pick::card::FILE).exists() {
         return refuse("the new model has no next-watch model to judge".into());
     }
     // The new model as trained without the slice (out of sample), the current one as it is.

@@ -1,6 +1,6 @@
 //! The training moments of a history as feature tensors: each group's positive first, then
 //! its negatives, every row the features of that video at the group's moment as
-//! `vrd_feed::pick` computes them for ranking (the same [`Past`], walked once in time
+//! `vrd_ranking::pick` computes them for ranking (the same [`Past`], walked once in time
 //! order, so nothing at or after a moment reaches its features).
 
 use super::sample::{self, Group, Item, Sampling};
@@ -8,10 +8,10 @@ use anyhow::{bail, Result};
 use std::collections::{HashMap, HashSet};
 use vrd_core::records::{Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
-use vrd_feed::pick::features::{channel_key, Candidate, Features, FEATURES};
-use vrd_feed::pick::feed::Query;
-use vrd_feed::pick::past::Past;
-use vrd_feed::pick::{prepare_history, watch_of};
+use vrd_ranking::pick::features::{channel_key, Candidate, Features, FEATURES};
+use vrd_ranking::pick::feed::Query;
+use vrd_ranking::pick::past::Past;
+use vrd_ranking::pick::{prepare_history, watch_of};
 
 /// What the model learns from.
 pub struct PickInputs<'a> {
@@ -144,10 +144,10 @@ pub fn build(inputs: &PickInputs, sampling: &Sampling) -> Result<Dataset> {
 mod tests {
     use super::*;
     use vrd_core::tensors::EmbeddingMeta;
-    use vrd_feed::pick::feed::{candidate_of, past_before};
+    use vrd_ranking::pick::feed::{candidate_of, past_before};
 
     /// Training sees at each moment exactly what ranking sees there: every group's rows
-    /// equal the features `vrd_feed::pick::feed` computes from the history before it.
+    /// equal the features `vrd_ranking::pick::feed` computes from the history before it.
     #[test]
     fn training_rows_are_the_features_ranking_computes_at_the_moment() {
         let ids: Vec<String> = (0..40).map(|i| format!("v{i}")).collect();

@@ -9,8 +9,8 @@
 use super::data::Dataset;
 use tch::nn::OptimizerConfig;
 use tch::{nn, Device, Kind, Tensor};
-use vrd_feed::pick::card::{score_standardised, PickScorer};
-use vrd_feed::pick::features::{Feature, FEATURES};
+use vrd_ranking::pick::card::{score_standardised, PickScorer};
+use vrd_ranking::pick::features::{Feature, FEATURES};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FitOptions {

@@ -13,8 +13,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use vrd_core::records::WatchEvent;
 use vrd_core::time::Timestamp;
-use vrd_feed::pick::card::PickScorer;
-use vrd_feed::pick::prepare_history;
+use vrd_ranking::pick::card::PickScorer;
+use vrd_ranking::pick::prepare_history;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Fold {

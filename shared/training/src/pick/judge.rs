@@ -9,8 +9,8 @@ use super::data::{self, Dataset, PickInputs};
 use super::fit::{mean, paired_standard_error, rank_of_first, reciprocal_ranks, FitOptions};
 use super::sample::{Question, Sampling};
 use anyhow::Result;
-use vrd_feed::pick::card::{PickCard, PickScorer};
-use vrd_feed::pick::features::FEATURES;
+use vrd_ranking::pick::card::{PickCard, PickScorer};
+use vrd_ranking::pick::features::FEATURES;
 
 /// The held-out moments of a history, each group's rows as features and embedding rows.
 pub struct Slice<'a> {

@@ -1,7 +1,7 @@
 //! Learning from the watch history itself (implicit feedback): every first watch is a
 //! positive for "what this person picks at that moment", against negatives from their
 //! own surrounding weeks and from what they never watched ([`sample`]); the features come
-//! from `vrd_feed::pick` ([`data`]); a listwise regression and a network beside it are
+//! from `vrd_ranking::pick` ([`data`]); a listwise regression and a network beside it are
 //! fitted ([`fit`]) and one of them, or a single signal, ships by the rule of
 //! [`choice`]. The result is the `pick.json` card vrd-rank ranks with; [`folds`] judges the
 //! whole training on rolling-origin folds of the history.
@@ -19,8 +19,8 @@ use data::{Dataset, PickInputs};
 use fit::{batch, fit_network, fit_regression, reciprocal_ranks, standardisation, FitOptions, SIGNALS};
 use sample::Sampling;
 use std::time::Instant;
-use vrd_feed::pick::card::{HistorySpan, PickCard, PickScorer, FORMAT};
-use vrd_feed::pick::features::FEATURES;
+use vrd_ranking::pick::card::{HistorySpan, PickCard, PickScorer, FORMAT};
+use vrd_ranking::pick::features::FEATURES;
 
 /// How often the network's weights are kept for the choice of its step.
 const SNAPSHOT_EVERY: usize = 20;
