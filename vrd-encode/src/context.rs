@@ -91,7 +91,11 @@ pub fn run(args: &ContextArgs) -> Result<()> {
     let encoder_opts = SentenceEncoderOptions { device, kind, ..Default::default() };
     let encoder =
         SentenceEncoder::load(&vrd_engine::model_dir::resolve_model_dir(args.model.as_deref())?, &encoder_opts)?;
-    context_file::write(&timeline, &anchors, &opts, &encoder, &args.output)
+    let report = context_file::write(&timeline, &anchors, &opts, &encoder, &args.output)?;
+    for line in report.lines(&args.output) {
+        eprintln!("vrd-encode: {line}");
+    }
+    Ok(())
 }
 
 fn read_anchors(args: &ContextArgs) -> Result<Vec<Anchor>> {

@@ -83,22 +83,71 @@ pub fn write(
     opts: &ContextOptions,
     encoder: &SentenceEncoder,
     output: &Path,
-) -> Result<()> {
+) -> Result<ContextReport> {
     let spec = WindowSpec { length: opts.window, max_events: opts.max_events };
     let started = Instant::now();
     let windows = windows(timeline, anchors, &spec)?;
-    eprintln!(
-        "vrd: {} app events, {} anchors: windows cut in {:.2}s",
-        timeline.len(),
-        anchors.len(),
-        started.elapsed().as_secs_f64()
-    );
+    let mut report = ContextReport {
+        app_events: timeline.len(),
+        anchors: anchors.len(),
+        cut_seconds: started.elapsed().as_secs_f64(),
+        ..ContextReport::default()
+    };
     let stats = match opts.stats {
         Some(s) => s,
         None => DurationStats::fit(windows.iter().flatten().map(|e| e.duration_s)),
     };
-    let vectors = embed_distinct_texts(encoder, &windows, opts)?;
-    write_output(output, opts, anchors, &windows, &vectors, encoder, &stats)
+    let vectors = embed_distinct_texts(encoder, &windows, opts, &mut report)?;
+    report.shape = write_output(output, opts, anchors, &windows, &vectors, encoder, &stats)?;
+    report.with_activity = windows.iter().filter(|w| !w.is_empty()).count();
+    report.half = opts.half;
+    Ok(report)
+}
+
+/// What writing a context file did, for the tool to tell the person.
+#[derive(Debug, Default, Clone)]
+pub struct ContextReport {
+    pub app_events: usize,
+    pub anchors: usize,
+    /// Anchors whose window holds any activity.
+    pub with_activity: usize,
+    pub cut_seconds: f64,
+    /// Events in all windows, and their distinct texts: encoded now or found in the cache.
+    pub window_events: usize,
+    pub distinct_texts: usize,
+    pub encoded: usize,
+    pub from_cache: usize,
+    pub encode_seconds: f64,
+    /// A cache made by another model, left unused: that model's id.
+    pub cache_of_another_model: Option<(PathBuf, String)>,
+    /// The `[anchors, events, dim]` shape written, and whether in f16.
+    pub shape: [usize; 3],
+    pub half: bool,
+}
+
+impl ContextReport {
+    /// The report as lines for stderr, `output` being the file written.
+    pub fn lines(&self, output: &Path) -> Vec<String> {
+        let mut lines = vec![format!(
+            "{} app events, {} anchors: windows cut in {:.2}s",
+            self.app_events, self.anchors, self.cut_seconds
+        )];
+        if let Some((path, model)) = &self.cache_of_another_model {
+            lines.push(format!("cache {} was made by {model}; not used", path.display()));
+        }
+        lines.push(format!(
+            "{} window events, {} distinct texts: {} encoded, {} from the cache ({:.2}s)",
+            self.window_events, self.distinct_texts, self.encoded, self.from_cache, self.encode_seconds
+        ));
+        let [a, l, d] = self.shape;
+        lines.push(format!(
+            "{a} anchors ({} with activity) → {} ([{a}, {l}, {d}] {})",
+            self.with_activity,
+            output.display(),
+            if self.half { "f16" } else { "f32" }
+        ));
+        lines
+    }
 }
 
 /// Encodes every distinct event text once (a window title seen in a thousand windows is
@@ -107,6 +156,7 @@ fn embed_distinct_texts(
     encoder: &SentenceEncoder,
     windows: &[Vec<WindowEvent>],
     opts: &ContextOptions,
+    report: &mut ContextReport,
 ) -> Result<HashMap<String, Vec<f32>>> {
     let mut vectors: HashMap<String, Vec<f32>> = HashMap::new();
     for e in windows.iter().flatten() {
@@ -114,7 +164,7 @@ fn embed_distinct_texts(
     }
     let total_events: usize = windows.iter().map(Vec::len).sum();
     let cached = match &opts.cache {
-        Some(p) if p.exists() => load_cache(p, encoder.model_id(), &mut vectors)?,
+        Some(p) if p.exists() => load_cache(p, encoder.model_id(), &mut vectors, report)?,
         _ => 0,
     };
     let todo: Vec<String> = vectors.iter().filter(|(_, v)| v.is_empty()).map(|(t, _)| t.clone()).collect();
@@ -130,14 +180,9 @@ fn embed_distinct_texts(
         Ok(())
     })?;
     progress.finish_and_clear();
-    eprintln!(
-        "vrd: {} window events, {} distinct texts: {} encoded, {} from the cache ({:.2}s)",
-        total_events,
-        vectors.len(),
-        todo.len(),
-        cached,
-        started.elapsed().as_secs_f64()
-    );
+    (report.window_events, report.distinct_texts, report.encoded, report.from_cache) =
+        (total_events, vectors.len(), todo.len(), cached);
+    report.encode_seconds = started.elapsed().as_secs_f64();
     if let Some(p) = &opts.cache {
         save_cache(p, encoder, &vectors)?;
     }
@@ -145,10 +190,15 @@ fn embed_distinct_texts(
 }
 
 /// The cache is an embeddings file whose ids are the texts themselves.
-fn load_cache(path: &Path, model_id: &str, vectors: &mut HashMap<String, Vec<f32>>) -> Result<usize> {
+fn load_cache(
+    path: &Path,
+    model_id: &str,
+    vectors: &mut HashMap<String, Vec<f32>>,
+    report: &mut ContextReport,
+) -> Result<usize> {
     let cache = EmbeddingReader::open(path)?;
     if cache.meta.model_id != model_id {
-        eprintln!("vrd: cache {} was made by {}; not used", path.display(), cache.meta.model_id);
+        report.cache_of_another_model = Some((path.to_path_buf(), cache.meta.model_id.clone()));
         return Ok(0);
     }
     let mut hits = 0;
@@ -196,7 +246,7 @@ fn write_output(
     vectors: &HashMap<String, Vec<f32>>,
     encoder: &SentenceEncoder,
     stats: &DurationStats,
-) -> Result<()> {
+) -> Result<[usize; 3]> {
     let tz = &opts.timezone;
     let (a, l, d, f) = (anchors.len(), opts.max_events, encoder.dim(), FEATURES.len());
     let spec = ContextSpec {
@@ -241,13 +291,5 @@ fn write_output(
         writer.write(5, i * l * 4, &f32_bytes(&arrays.seconds))?;
     }
     writer.finish()?;
-    let with_activity = windows.iter().filter(|w| !w.is_empty()).count();
-    eprintln!(
-        "vrd: {} anchors ({} with activity) → {} ([{a}, {l}, {d}] {})",
-        a,
-        with_activity,
-        output.display(),
-        if opts.half { "f16" } else { "f32" }
-    );
-    Ok(())
+    Ok([a, l, d])
 }

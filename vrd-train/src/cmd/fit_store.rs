@@ -69,7 +69,9 @@ pub fn run(args: &FitArgs, db: &Path) -> Result<()> {
         let encoder_dir = vrd_engine::model_dir::resolve_model_dir(args.context_model.as_deref())?;
         let encoder = vrd_model::SentenceEncoder::load(&encoder_dir, &Default::default())?;
         let context = dir.join("context.safetensors");
-        context_file::write(&timeline, &anchors, &opts, &encoder, &context)?;
+        for line in context_file::write(&timeline, &anchors, &opts, &encoder, &context)?.lines(&context) {
+            eprintln!("vrd-train: {line}");
+        }
         files.context = Some(context);
     }
     drop(store);
