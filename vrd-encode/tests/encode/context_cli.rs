@@ -188,6 +188,12 @@ fn distinct_texts_are_encoded_once_and_cached_across_runs() {
     assert!(second.contains("13 distinct texts: 0 encoded, 13 from the cache"), "{second}");
     let (a, b) = (Ctx::read(&dir.path().join("a.safetensors")), Ctx::read(&dir.path().join("b.safetensors")));
     assert_eq!(a.f32s("emb").1, b.f32s("emb").1, "cached vectors are the same vectors");
+    // Another encoder (the tiny XLM-R) does not take vectors from this cache: every text
+    // is encoded again, and the tool says why under its own name.
+    let tiny = crate::paths::repo().join("fixtures/tiny-xlmr");
+    let other = ok(&run([args("c.safetensors"), vec!["--model".into(), tiny.to_string_lossy().into_owned()]].concat()));
+    assert!(other.contains(&format!("vrd-encode: cache {} was made by", cache.display())), "{other}");
+    assert!(other.contains("; not used") && other.contains("13 encoded, 0 from the cache"), "{other}");
 }
 
 #[test]
