@@ -48,7 +48,8 @@ pub fn run_command(command: &mut Command) -> Output {
     out
 }
 
-/// The JSON lines of a tool's output.
-pub fn json_lines(bytes: &[u8]) -> Vec<serde_json::Value> {
+/// The JSON lines of a tool's output or a JSONL file's bytes, each as a `T` (a typed
+/// record, or `serde_json::Value`).
+pub fn json_lines<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Vec<T> {
     String::from_utf8_lossy(bytes).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }

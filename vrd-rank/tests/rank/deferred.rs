@@ -15,7 +15,7 @@ use person_tools::person;
 use crate::tools::run;
 
 fn feed(out: &Output) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    crate::tools::json_lines(&out.stdout)
 }
 
 #[test]

@@ -16,7 +16,7 @@ use person_tools::person;
 use crate::tools::run;
 
 fn lines(bytes: &[u8]) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(bytes).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    crate::tools::json_lines(bytes)
 }
 
 /// Each video's topic (its first tag), by id.
@@ -228,11 +228,8 @@ fn the_store_alone_feeds_the_next_watch_model() {
     );
     // The history, the catalogue and a search in a real SQLite store, as `vrd-ingest --db`
     // keeps them; the feed reads all three from it and is saved in it.
-    let read = |path: &str| String::from_utf8(std::fs::read(path).unwrap()).unwrap();
-    let watches: Vec<vrd_core::records::WatchEvent> =
-        read(&history).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let catalogue: Vec<vrd_core::records::Video> =
-        read(&videos).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let watches: Vec<vrd_core::records::WatchEvent> = crate::tools::json_lines(&std::fs::read(&history).unwrap());
+    let catalogue: Vec<vrd_core::records::Video> = crate::tools::json_lines(&std::fs::read(&videos).unwrap());
     let search: vrd_core::records::Search = serde_json::from_str(
         r#"{"query":"sourdough starter","searched_at":"2026-10-20T21:40:00Z","source":"takeout-json"}"#,
     )

@@ -23,11 +23,11 @@ fn samples() -> PathBuf {
 use crate::tools::{run, tool};
 
 fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Vec<T> {
-    std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    crate::tools::json_lines(&std::fs::read(path).unwrap())
 }
 
 fn feed(out: &Output) -> Vec<FeedItem> {
-    String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    crate::tools::json_lines(&out.stdout)
 }
 
 fn s(p: &Path) -> &str {
