@@ -36,6 +36,17 @@ pub enum Hosts {
     All,
 }
 
+impl Hosts {
+    /// The hosts asked for by name (none: the default one), or every host.
+    pub fn chosen(named: &[String], all: bool) -> Hosts {
+        match (all, named.is_empty()) {
+            (true, _) => Hosts::All,
+            (false, true) => Hosts::Default,
+            (false, false) => Hosts::Named(named.to_vec()),
+        }
+    }
+}
+
 /// The hosts that have a window watcher.
 pub fn window_hosts(buckets: &[BucketInfo]) -> BTreeSet<&str> {
     buckets.iter().filter(|b| b.kind == WINDOW_TYPE).map(|b| b.hostname.as_str()).collect()

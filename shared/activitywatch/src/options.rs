@@ -34,13 +34,4 @@ impl AwOptions {
     pub fn check(&self) -> Result<()> {
         vrd_core::secrets::secret(self.api_key_file.as_deref(), API_KEY_ENV).map(drop)
     }
-
-    /// Whose timeline from the named hosts and whether every host was asked for.
-    pub fn hosts_from(named: &[String], all: bool) -> Hosts {
-        match (all, named.is_empty()) {
-            (true, _) => Hosts::All,
-            (false, true) => Hosts::Default,
-            (false, false) => Hosts::Named(named.to_vec()),
-        }
-    }
 }

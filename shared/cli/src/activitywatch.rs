@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use vrd_aw::client::DEFAULT_SERVER;
+use vrd_aw::hosts::Hosts;
 use vrd_aw::options::AwOptions;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -33,7 +34,7 @@ impl AwArgs {
     pub fn options(&self) -> AwOptions {
         AwOptions {
             server: self.aw_server.clone(),
-            hosts: AwOptions::hosts_from(&self.aw_hostname, self.aw_all_hosts),
+            hosts: Hosts::chosen(&self.aw_hostname, self.aw_all_hosts),
             api_key_file: self.aw_api_key_file.clone(),
             audible_active: self.aw_audible_active,
         }

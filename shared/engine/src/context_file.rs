@@ -118,7 +118,7 @@ pub struct ContextReport {
     pub encoded: usize,
     pub from_cache: usize,
     pub encode_seconds: f64,
-    /// A cache made by another model, left unused: that model's id.
+    /// A cache made by another model, left unused: its path and that model's id.
     pub cache_of_another_model: Option<(PathBuf, String)>,
     /// The `[anchors, events, dim]` shape written, and whether in f16.
     pub shape: [usize; 3],
