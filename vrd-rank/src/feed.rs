@@ -10,10 +10,11 @@ use vrd_core::output::Output;
 use vrd_core::records::{Label, MediaText, Search, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_core::usage::UsageError;
+use vrd_engine::pick_fusion::PickEncoder;
 use vrd_ranking::candidates::Answers;
 use vrd_ranking::cold_start;
 use vrd_ranking::pick::card::{self as pick_card, PickCard};
-use vrd_ranking::pick::feed::Picker;
+use vrd_ranking::pick::feed::{DeepPart, Picker};
 
 /// The feed of one run: with `--model`, by the trained model for the moment; else the
 /// cold start.
@@ -88,7 +89,7 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     let pick = PickCard::read_if_present(model)?;
     if !model.join(vrd_engine::saved::CARD).exists() {
         return match pick {
-            Some(card) => rank_with_pick(cli, &card),
+            Some(card) => rank_with_pick(cli, model, &card),
             None => anyhow::bail!(
                 "{}: no model here (neither {} nor {}); train one with vrd-train fit --out",
                 model.display(),
@@ -153,7 +154,15 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
         true => searches::before(&searches, at, &embeddings.meta.model_id, cli.media_model.as_deref())?,
         false => Vec::new(),
     };
-    let picker = pick.as_ref().map(|card| Picker::new(card, &history, &queries, &embeddings, at)).transpose()?;
+    let pick_encoder =
+        pick.as_ref().map(|card| PickEncoder::for_card(model, card, cli.encoder.as_deref())).transpose()?.flatten();
+    let deep =
+        |videos: &[&Video], z: &[Vec<f32>]| pick_encoder.as_ref().expect("loaded for a fusion card").scores(videos, z);
+    let deep = pick_encoder.is_some().then_some(&deep as &DeepPart);
+    let picker = pick
+        .as_ref()
+        .map(|card| Picker::new(card, &history, &queries, &embeddings, at).map(|p| p.with_deep_part(deep)))
+        .transpose()?;
     let person =
         vrd_engine::rank::Person { history: &history, answers: &answers, liked: liked.as_ref(), pick: picker.as_ref() };
     let feed = vrd_engine::rank::rank(&saved, &now, &candidates, &embeddings, &person, &settings)?;
@@ -166,7 +175,7 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
 
 /// The feed of a model folder that holds only the next-watch model (trained from the
 /// watch history alone): no activity needed, the history before `--at` is the moment.
-fn rank_with_pick(cli: &Cli, card: &PickCard) -> Result<()> {
+fn rank_with_pick(cli: &Cli, model: &std::path::Path, card: &PickCard) -> Result<()> {
     let Inputs { candidates, history, labels, searches } = read_inputs(cli, true)?;
     if history.is_empty() {
         return Err(UsageError(
@@ -189,7 +198,12 @@ fn rank_with_pick(cli: &Cli, card: &PickCard) -> Result<()> {
     };
     let answers = Answers::from_labels(&labels);
     let queries = searches::before(&searches, at, &embeddings.meta.model_id, cli.media_model.as_deref())?;
-    let feed = vrd_ranking::pick::feed::rank(card, &history, &queries, &candidates, &embeddings, &answers, &settings)?;
+    let encoder = PickEncoder::for_card(model, card, cli.encoder.as_deref())?;
+    let deep =
+        |videos: &[&Video], z: &[Vec<f32>]| encoder.as_ref().expect("loaded for a fusion card").scores(videos, z);
+    let deep = encoder.is_some().then_some(&deep as &DeepPart);
+    let feed =
+        vrd_ranking::pick::feed::rank((card, deep), &history, &queries, &candidates, &embeddings, &answers, &settings)?;
     save_embeddings(cli, &embeddings, added)?;
     if let Some(db) = &cli.db {
         vrd_store::Store::open(db)?.save_feed(&at, &feed)?;

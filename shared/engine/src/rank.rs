@@ -142,7 +142,7 @@ pub fn rank(
         RankNet::Fast(model) => fast_probabilities(model, &saved.card, now, &pool, embeddings),
         RankNet::Fusion { model, tokenizer } => fusion_probabilities(model, tokenizer, &saved.card, now, &pool)?,
     };
-    let picks = pick.map(|p| p.probabilities(&pool));
+    let picks = pick.map(|p| p.probabilities(&pool)).transpose()?;
     let scored: Vec<(f64, f64)> = pool
         .iter()
         .enumerate()

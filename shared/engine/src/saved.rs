@@ -114,7 +114,7 @@ pub fn weights_to_save(card: &ModelCard, vs: &nn::VarStore) -> Vec<(String, Tens
             vars.sort_by(|a, b| a.0.cmp(&b.0));
             vars
         }
-        RankerCard::Fusion(_) => FusionModel::trained_variables(vs),
+        RankerCard::Fusion(_) => vrd_model::fusion::trained_variables(vs),
     }
 }
 

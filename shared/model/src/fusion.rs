@@ -74,10 +74,7 @@ impl FusionModel {
 
     /// The model with its encoder at its initial (random) weights: for benchmarks of the
     /// training step at a given size (BGE-M3's config) without its 2 GB of weights.
-    pub fn new(vs: &nn::VarStore, mut enc_cfg: EncoderConfig, config: FusionConfig) -> Result<FusionModel> {
-        if config.finetune == Finetune::Lora {
-            enc_cfg.lora = Some(config.lora);
-        }
+    pub fn new(vs: &nn::VarStore, enc_cfg: EncoderConfig, config: FusionConfig) -> Result<FusionModel> {
         if config.compressor.out_dim != enc_cfg.hidden_size {
             bail!(
                 "the compressor's token width {} is not the encoder's {}",
@@ -85,10 +82,7 @@ impl FusionModel {
                 enc_cfg.hidden_size
             );
         }
-        let encoder: Box<dyn TextEncoder> = match enc_cfg.family()? {
-            EncoderFamily::Bert => Box::new(BertModel::new(vs.root(), &enc_cfg)),
-            EncoderFamily::XlmRoberta => Box::new(XlmRobertaModel::new(vs.root(), &enc_cfg)),
-        };
+        let encoder = build_encoder(vs, enc_cfg.clone(), config.finetune, config.lora)?;
         let model = FusionModel {
             encoder,
             // Optimiser group 1: the new layers learn at their own (higher) rate.
@@ -96,15 +90,7 @@ impl FusionModel {
             heads: Heads::new(vs.root().set_group(1) / "heads", enc_cfg.hidden_size, config.head_dropout),
             config,
         };
-        for (name, var) in vs.variables() {
-            let trains = is_new_layer(&name)
-                || match model.config.finetune {
-                    Finetune::Full => true,
-                    Finetune::Lora => name.contains(".lora_"),
-                    Finetune::Frozen => false,
-                };
-            let _ = var.set_requires_grad(trains);
-        }
+        mark_trainable(vs, model.config.finetune, is_new_layer);
         Ok(model)
     }
 
@@ -138,36 +124,85 @@ impl FusionModel {
         token: &Tensor,
         train: bool,
     ) -> HeadLogits {
-        let text = self.encoder.embeddings(input_ids, None, train);
-        let hidden = Tensor::cat(&[text.shallow_clone(), token.unsqueeze(1).to_kind(text.kind())], 1);
-        let mask = Tensor::cat(&[attention_mask.shallow_clone(), attention_mask.ones_like().narrow(1, 0, 1)], 1);
-        let out = self.encoder.encoder(&hidden, &mask, train);
-        // Pooling sums in f32; the heads take the activations' kind (bf16 when training so).
-        let pooled = crate::pooling::Pooling::Mean.pool(&out, &mask).to_kind(out.kind());
+        let pooled = pool_with_token(self.encoder.as_ref(), input_ids, attention_mask, token, train);
         self.heads.forward(&pooled, train)
-    }
-
-    /// The variables a training run changes (adapters or the whole encoder, and the new
-    /// layers): what a saved model must hold. The frozen base is read from the encoder's
-    /// own folder instead of being copied into every model.
-    pub fn trained_variables(vs: &nn::VarStore) -> Vec<(String, Tensor)> {
-        let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().filter(|(_, v)| v.requires_grad()).collect();
-        vars.sort_by(|a, b| a.0.cmp(&b.0));
-        vars
     }
 
     /// A saved model: the encoder of `dir` with the trained weights of `trained` over it;
     /// every trained variable must be in that file.
     pub fn load_trained(vs: &nn::VarStore, dir: &Path, config: FusionConfig, trained: &Path) -> Result<FusionModel> {
         let model = FusionModel::load(vs, dir, config)?;
-        let names: std::collections::HashSet<String> =
-            FusionModel::trained_variables(vs).into_iter().map(|(n, _)| n).collect();
-        load_trained_where(vs, trained, |n| names.contains(n))?;
-        vs.variables().values().for_each(|v| {
-            let _ = v.set_requires_grad(false);
-        });
+        load_trained_over(vs, trained)?;
         Ok(model)
     }
+}
+
+/// The text encoder of `enc_cfg` in `vs`'s root (with LoRA adapters when `finetune` asks
+/// for them), at its initial weights.
+pub(crate) fn build_encoder(
+    vs: &nn::VarStore,
+    mut enc_cfg: EncoderConfig,
+    finetune: Finetune,
+    lora: LoraConfig,
+) -> Result<Box<dyn TextEncoder>> {
+    if finetune == Finetune::Lora {
+        enc_cfg.lora = Some(lora);
+    }
+    Ok(match enc_cfg.family()? {
+        EncoderFamily::Bert => Box::new(BertModel::new(vs.root(), &enc_cfg)),
+        EncoderFamily::XlmRoberta => Box::new(XlmRobertaModel::new(vs.root(), &enc_cfg)),
+    })
+}
+
+/// Marks what trains: every new layer (`is_new`), and of the encoder what `finetune` says.
+pub(crate) fn mark_trainable(vs: &nn::VarStore, finetune: Finetune, is_new: fn(&str) -> bool) {
+    for (name, var) in vs.variables() {
+        let trains = is_new(&name)
+            || match finetune {
+                Finetune::Full => true,
+                Finetune::Lora => name.contains(".lora_"),
+                Finetune::Frozen => false,
+            };
+        let _ = var.set_requires_grad(trains);
+    }
+}
+
+/// The variables a training run changes (adapters or the whole encoder, and the new
+/// layers), by name: what a saved model must hold. The frozen base is read from the
+/// encoder's own folder instead of being copied into every model.
+pub fn trained_variables(vs: &nn::VarStore) -> Vec<(String, Tensor)> {
+    let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().filter(|(_, v)| v.requires_grad()).collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    vars
+}
+
+/// Loads `trained` (every variable marked trainable must be in it) over a freshly built
+/// model, then freezes everything: the model is for scoring.
+pub(crate) fn load_trained_over(vs: &nn::VarStore, trained: &Path) -> Result<()> {
+    let names: std::collections::HashSet<String> = trained_variables(vs).into_iter().map(|(n, _)| n).collect();
+    load_trained_where(vs, trained, |n| names.contains(n))?;
+    vs.variables().values().for_each(|v| {
+        let _ = v.set_requires_grad(false);
+    });
+    Ok(())
+}
+
+/// Early fusion: the text's token embeddings with one more token appended (`token`,
+/// `(B, H)`: mask 1, no position embedding), the encoder's layers over both, and a masked
+/// mean pool `(B, H)` in the activations' kind.
+pub(crate) fn pool_with_token(
+    encoder: &dyn TextEncoder,
+    input_ids: &Tensor,
+    attention_mask: &Tensor,
+    token: &Tensor,
+    train: bool,
+) -> Tensor {
+    let text = encoder.embeddings(input_ids, None, train);
+    let hidden = Tensor::cat(&[text.shallow_clone(), token.unsqueeze(1).to_kind(text.kind())], 1);
+    let mask = Tensor::cat(&[attention_mask.shallow_clone(), attention_mask.ones_like().narrow(1, 0, 1)], 1);
+    let out = encoder.encoder(&hidden, &mask, train);
+    // Pooling sums in f32; what follows takes the activations' kind (bf16 when training so).
+    crate::pooling::Pooling::Mean.pool(&out, &mask).to_kind(out.kind())
 }
 
 /// The fusion model's tokenizer: the encoder folder's, truncating the video text so that
@@ -323,7 +358,7 @@ mod tests {
                 }
             }
         });
-        let trained = FusionModel::trained_variables(&vs);
+        let trained = trained_variables(&vs);
         assert!(trained.iter().all(|(n, _)| n.contains(".lora_") || is_new_layer(n)));
         assert!(!trained.iter().any(|(n, _)| n == "encoder.layer.0.attention.self.query.weight"), "no frozen base");
         let dir = tempfile::tempdir().unwrap();
@@ -371,7 +406,7 @@ mod tests {
             let mut q = vs.variables()["encoder.layer.0.attention.self.query.weight"].shallow_clone();
             q += 0.05;
         });
-        let trained = FusionModel::trained_variables(&vs);
+        let trained = trained_variables(&vs);
         assert_eq!(trained.len(), vs.variables().len(), "every weight trains");
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("model.safetensors");

@@ -18,4 +18,5 @@ mod feed_cli;
 mod install;
 mod metadata_columns;
 mod next_watch;
+mod next_watch_fusion;
 mod real_exports;

@@ -111,16 +111,19 @@ pub struct FitArgs {
     #[arg(long, value_enum, default_value = "auto")]
     precision: Precision,
     /// fast (cached media embeddings, the default) or fusion (the encoder fine-tuned over
-    /// the video text with the activity token appended).
+    /// the video text with the activity token appended). For the history's model, fusion
+    /// adds a contender: the encoder (LoRA) over each candidate's title and channel with its
+    /// features at the moment as one more token, 3 epochs over 48 tokens, shipped only if
+    /// it beats the fast scorer on the held-out slice by --deep-margin.
     #[arg(long, default_value = "fast", value_parser = crate::options::arch_arg)]
-    arch: RankerArch,
+    pub(crate) arch: RankerArch,
     /// The encoder folder of the fusion model (default: the packaged model; BGE-M3 is a
     /// local folder).
     #[arg(long)]
-    encoder: Option<PathBuf>,
+    pub(crate) encoder: Option<PathBuf>,
     /// How the fusion model trains its encoder: lora, full or frozen.
     #[arg(long, default_value = "lora", value_parser = finetune_arg)]
-    finetune: vrd_model::fusion::Finetune,
+    pub(crate) finetune: vrd_model::fusion::Finetune,
     /// The fusion model's encoder (or LoRA) learning rate.
     #[arg(long, default_value_t = 5e-5)]
     lr_encoder: f64,

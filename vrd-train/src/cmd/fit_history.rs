@@ -4,7 +4,7 @@
 //! `--report` when there are no labels, else beside the model as `pick-report.json`.
 
 use super::fit::FitArgs;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::collections::HashMap;
 use std::path::Path;
 use vrd_core::jsonl::JsonlReader;
@@ -13,6 +13,7 @@ use vrd_core::tensors::Embeddings;
 use vrd_ranking::pick::feed::Query;
 use vrd_training::pick::data::PickInputs;
 use vrd_training::pick::fit::FitOptions;
+use vrd_training::pick::fusion::FusionOptions;
 use vrd_training::pick::sample::Sampling;
 
 /// The files the history's model is trained from.
@@ -82,11 +83,36 @@ impl HistoryInputs {
     }
 }
 
-pub fn options(args: &FitArgs) -> (Sampling, FitOptions) {
-    (
+pub fn options(args: &FitArgs) -> Result<(Sampling, FitOptions)> {
+    let fusion = match args.arch {
+        vrd_model::RankerArch::Fast => None,
+        vrd_model::RankerArch::Fusion => {
+            Some(FusionOptions { finetune: args.finetune, ..fusion_options(args.encoder.as_deref())? })
+        }
+    };
+    Ok((
         Sampling { seed: args.seed, ..Sampling::default() },
-        FitOptions { deep_margin: args.deep_margin, seed: args.seed, ..FitOptions::default() },
-    )
+        FitOptions { deep_margin: args.deep_margin, seed: args.seed, fusion, ..FitOptions::default() },
+    ))
+}
+
+/// The fusion contender over the encoder folder `encoder` (default: the packaged model).
+pub fn fusion_options(encoder: Option<&Path>) -> Result<FusionOptions> {
+    let encoder = vrd_engine::model_dir::resolve_model_dir(encoder)?;
+    let fingerprint = vrd_engine::model_dir::fingerprint(&encoder)?;
+    Ok(FusionOptions::new(encoder, fingerprint))
+}
+
+/// Saves a trained next-watch model in `out`: the card, and a fusion scorer's weights
+/// beside it.
+pub fn save(trained: &vrd_training::pick::Trained, out: &Path) -> Result<()> {
+    if let Some(fitted) = trained.deep_part() {
+        std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
+        let file = out.join(vrd_ranking::pick::card::FUSION_WEIGHTS);
+        tch::Tensor::write_safetensors(&fitted.trained_variables(), &file)
+            .with_context(|| format!("{}: cannot write", file.display()))?;
+    }
+    trained.card.write(out)
 }
 
 pub fn run(args: &FitArgs) -> Result<()> {
@@ -100,7 +126,7 @@ pub fn run(args: &FitArgs) -> Result<()> {
         searches: args.searches.as_deref(),
         media_model: args.media_model.as_deref(),
     })?;
-    let (sampling, options) = options(args);
+    let (sampling, options) = options(args)?;
     let index = data.embeddings.index();
     let titled = data.history.iter().filter(|e| !e.title_unknown).count();
     let embedded = data.history.iter().filter(|e| !e.title_unknown && index.contains_key(e.video_id.as_str())).count();
@@ -178,7 +204,7 @@ pub fn run(args: &FitArgs) -> Result<()> {
         );
     }
     if let Some(out) = &args.out {
-        card.write(out)?;
+        save(&trained, out)?;
         eprintln!("vrd-train: next-watch model saved to {}", out.join(vrd_ranking::pick::card::FILE).display());
     }
     Ok(())

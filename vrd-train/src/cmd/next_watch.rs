@@ -19,7 +19,9 @@ use clap::Args;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use vrd_core::jsonl::JsonlReader;
-use vrd_core::records::{Video, WatchEvent};
+use vrd_core::records::{MediaText, Video, WatchEvent};
+use vrd_core::text::{TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
+use vrd_model::pick_fusion::deep_scores;
 use vrd_ranking::candidates::Answers;
 use vrd_ranking::cold_start;
 use vrd_ranking::pick::card::score_standardised;
@@ -28,6 +30,7 @@ use vrd_ranking::pick::feed::candidate_of;
 use vrd_ranking::pick::past::Past;
 use vrd_ranking::pick::{prepare_history, watch_of};
 use vrd_training::pick::fit::FitOptions;
+use vrd_training::pick::fusion::FusionOptions;
 use vrd_training::pick::sample::Sampling;
 use vrd_training::rng::Rng;
 
@@ -77,6 +80,22 @@ pub struct NextWatchArgs {
     /// packaged model (or VRD_MODEL), which must be the one that made --media.
     #[arg(long)]
     searches: Option<PathBuf>,
+    /// fast, or fusion: also train the early-fusion model (the encoder, LoRA-tuned, over
+    /// each candidate's text with its features at the moment) and rank with it as method
+    /// `fusion`, whether or not the choice ships it.
+    #[arg(long, default_value = "fast", value_parser = crate::options::arch_arg)]
+    arch: vrd_model::RankerArch,
+    /// The fusion model's encoder folder (default: the packaged model, which must be the one
+    /// that made --media).
+    #[arg(long)]
+    encoder: Option<PathBuf>,
+    /// Passes of the fusion model over the training moments (the kept one is chosen on the
+    /// held-out slice).
+    #[arg(long, default_value_t = 3)]
+    fusion_epochs: usize,
+    /// Tokens of each candidate's text the fusion model reads.
+    #[arg(long, default_value_t = 48)]
+    fusion_max_length: usize,
     /// Save the trained model here (pick.json).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -136,6 +155,15 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
         taste_l2: args.taste_l2,
         hidden: args.hidden,
         steps: args.steps,
+        fusion: match args.arch {
+            vrd_model::RankerArch::Fast => None,
+            vrd_model::RankerArch::Fusion => Some(FusionOptions {
+                epochs: args.fusion_epochs,
+                max_length: args.fusion_max_length,
+                keep_unchosen: true,
+                ..super::fit_history::fusion_options(args.encoder.as_deref())?
+            }),
+        },
         ..FitOptions::default()
     };
     let queries = &data.searches;
@@ -152,8 +180,17 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
         card.selection
     );
     if let Some(out) = &args.out {
-        card.write(out)?;
+        super::fit_history::save(&trained, out)?;
     }
+    let template = TextTemplate::parse(DEFAULT_TEMPLATE, DEFAULT_DESCRIPTION_CHARS)?;
+    // The fusion model's deep part over a pool (its scores add to the regression's).
+    let fusion_deep = |pool: &[&Video], z: &[Vec<f32>]| -> Result<Option<Vec<f64>>> {
+        let Some(fitted) = &trained.fusion else { return Ok(None) };
+        let texts: Vec<String> = pool.iter().map(|v| template.render(&MediaText::from(*v))).collect();
+        let ids = fitted.tokenizer.encode(&texts.iter().map(String::as_str).collect::<Vec<_>>())?;
+        let ids: Vec<&[i64]> = ids.iter().map(Vec::as_slice).collect();
+        Ok(Some(deep_scores(&fitted.model, fitted.tokenizer.pad_id, &ids, z)))
+    };
 
     // The test moments: first watches after the cut.
     let mut first: HashMap<&str, usize> = HashMap::new();
@@ -209,15 +246,14 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
             }
             let tiebreak: Vec<u64> = pool.iter().map(|_| rng.next_u64()).collect();
             let mut scores: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+            let mut standardised = Vec::with_capacity(pool.len());
             for v in &pool {
                 let e = emb.row(index_of[v.video_id.as_str()]);
                 let f = moment.features(&candidate_of(v, e));
+                let z = card.standardise(&f);
                 scores.entry("model").or_default().push(card.score(&f, e));
-                scores.entry("regression").or_default().push(score_standardised(
-                    &trained.regression,
-                    &card.standardise(&f),
-                    e,
-                ));
+                scores.entry("regression").or_default().push(score_standardised(&trained.regression, &z, e));
+                standardised.push(z);
                 scores.entry("sim_last").or_default().push(f64::from(f[SimLast]));
                 scores
                     .entry("channel_recency")
@@ -226,6 +262,13 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
                 scores.entry("chance").or_default().push(0.0);
             }
             scores.insert("cold_start", cold_start_scores(history_before, &pool, emb)?);
+            if let Some(deep) = fusion_deep(&pool, &standardised)? {
+                let fused: Vec<f64> = scores["regression"].iter().zip(&deep).map(|(w, d)| w + d).collect();
+                if card.fusion().is_some() {
+                    scores.insert("model", fused.clone());
+                }
+                scores.insert("fusion", fused);
+            }
             let ranks: BTreeMap<&str, usize> = scores.iter().map(|(m, s)| (*m, rank_of_target(s, &tiebreak))).collect();
             let line = serde_json::json!({
                 "at": vrd_core::time::format_rfc3339(&t),

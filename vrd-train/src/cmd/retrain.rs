@@ -211,7 +211,7 @@ fn judge(fit: &FitArgs, db: &Path, current: &Path, new: &Path) -> Result<Verdict
     let data = HistoryInputs::from_store(&store, &cache, fit.media_model.as_deref())?;
     drop(store);
     let refuse = |reason: String| Ok(Verdict { deploy: false, reason, figures: None });
-    let (sampling, options) = super::fit_history::options(fit);
+    let (sampling, options) = super::fit_history::options(fit)?;
     let inputs = data.inputs(&data.history, &data.candidates);
     let Some(slice) = Slice::latest(&inputs, &sampling, &options)? else {
         return refuse("too few moments in the watch history to judge a new model on; the current one stays".into());
@@ -220,10 +220,16 @@ fn judge(fit: &FitArgs, db: &Path, current: &Path, new: &Path) -> Result<Verdict
         return refuse("the new model has no next-watch model to judge".into());
     }
     // The new model as trained without the slice (out of sample), the current one as it is.
-    let new_rr = slice.trained_before(&options);
+    let new_rr = slice.trained_before(&options)?;
     // A folder without a next-watch model ranks by the taste profile (the cold start).
-    let current_rr =
-        PickCard::read_if_present(current)?.and_then(|c| slice.pick(&c)).unwrap_or_else(|| slice.signal("sim_profile"));
+    let current_rr = match PickCard::read_if_present(current)? {
+        Some(card) => {
+            let deep = vrd_engine::pick_fusion::PickEncoder::for_card(current, &card, None)?;
+            slice.pick(&card, deep.as_ref().map(|d| d.scorer()))?
+        }
+        None => None,
+    }
+    .unwrap_or_else(|| slice.signal("sim_profile"));
     let pick = Comparison::of(&current_rr, &new_rr);
     let interest = match (current.join(vrd_engine::saved::CARD).exists(), new.join(vrd_engine::saved::CARD).exists()) {
         (true, true) => Some(interest_comparison(&slice, &data, fit, current, new)?),

@@ -1,14 +1,16 @@
 //! The next-watch model on disk: `pick.json` in a model folder, written by `vrd-train fit
-//! --history` and read by `vrd-rank --model`. Its scorer is small enough to be kept as
-//! numbers in the card and evaluated without libtorch: the features standardised, then a
-//! single signal, a regression, or the regression with a one-layer network beside it.
+//! --history` and read by `vrd-rank --model`. The fast scorers are small enough to be kept
+//! as numbers in the card and evaluated without libtorch: the features standardised, then a
+//! single signal, a regression, or the regression with a one-layer network beside it. The
+//! early-fusion scorer (`--arch fusion`) adds a deep part that runs the text encoder: its
+//! weights are a file beside the card ([`PickFusionPart`]), run by vrd-engine.
 
 use super::features::{Features, FEATURES};
 use super::past::dot;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use vrd_core::time::Timestamp;
 
 pub const FORMAT: &str = "vrd-pick/1";
@@ -37,6 +39,16 @@ pub enum PickScorer {
         hidden_bias: Vec<f32>,
         output: Vec<f32>,
     },
+    /// The regression plus a deep part read through the text encoder: `w · z + u · e +
+    /// f(text, z)`, `f` the early-fusion network of `vrd_model::pick_fusion` (the
+    /// candidate's text with its features at the moment as one more token). The card's
+    /// [`score`](PickCard::score) is the regression part; the caller adds `f`.
+    Fusion {
+        weights: Vec<f32>,
+        #[serde(default)]
+        taste: Vec<f32>,
+        fusion: PickFusionPart,
+    },
 }
 
 impl PickScorer {
@@ -45,9 +57,31 @@ impl PickScorer {
             PickScorer::Signal { .. } => "signal",
             PickScorer::Regression { .. } => "regression",
             PickScorer::Network { .. } => "network",
+            PickScorer::Fusion { .. } => "fusion",
         }
     }
 }
+
+/// What rebuilds a fusion scorer's deep part: the encoder it was fine-tuned from, its
+/// trained weights beside the card, and how candidates become text.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PickFusionPart {
+    /// The Hugging Face folder of the encoder (its frozen base is read from there).
+    pub encoder: PathBuf,
+    /// The encoder folder's fingerprint: the same weights must be found there.
+    pub encoder_fingerprint: String,
+    /// The trained weights (adapters and new layers), a file in the model folder.
+    pub weights: String,
+    /// Text tokens read per candidate.
+    pub max_length: usize,
+    pub text_template: String,
+    pub description_chars: usize,
+    /// The network's shape (`vrd_model::pick_fusion::PickFusionConfig`).
+    pub network: serde_json::Value,
+}
+
+/// The file a fusion scorer's weights are saved in, in the model folder.
+pub const FUSION_WEIGHTS: &str = "pick-fusion.safetensors";
 
 /// The stretch of history a model was trained on.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -80,7 +114,8 @@ pub struct PickCard {
 }
 
 impl PickCard {
-    /// The score of one candidate: its features and its embedding.
+    /// The score of one candidate: its features and its embedding (of a fusion scorer,
+    /// the part without the encoder).
     pub fn score(&self, f: &Features, embedding: &[f32]) -> f64 {
         score_standardised(&self.scorer, &self.standardise(f), embedding)
     }
@@ -107,10 +142,20 @@ impl PickCard {
         }
     }
 
+    /// The encoder part of a fusion scorer.
+    pub fn fusion(&self) -> Option<&PickFusionPart> {
+        match &self.scorer {
+            PickScorer::Fusion { fusion, .. } => Some(fusion),
+            _ => None,
+        }
+    }
+
     /// The scorer reads `dim`-long embeddings, if it reads them at all.
     pub fn check_dim(&self, dim: usize) -> Result<()> {
         let taste = match &self.scorer {
-            PickScorer::Regression { taste, .. } | PickScorer::Network { taste, .. } => taste.len(),
+            PickScorer::Regression { taste, .. }
+            | PickScorer::Network { taste, .. }
+            | PickScorer::Fusion { taste, .. } => taste.len(),
             PickScorer::Signal { .. } => 0,
         };
         if taste != 0 && taste != dim {
@@ -133,7 +178,7 @@ impl PickCard {
         }
         let bad = match &self.scorer {
             PickScorer::Signal { feature } => !self.features.contains(feature),
-            PickScorer::Regression { weights, .. } => weights.len() != n,
+            PickScorer::Regression { weights, .. } | PickScorer::Fusion { weights, .. } => weights.len() != n,
             PickScorer::Network { weights, hidden, hidden_bias, output, .. } => {
                 weights.len() != n
                     || hidden.iter().any(|h| h.len() != n)
@@ -154,7 +199,8 @@ impl PickCard {
     }
 }
 
-/// A scorer over already standardised features `z` and the candidate's embedding.
+/// A scorer over already standardised features `z` and the candidate's embedding (of a
+/// fusion scorer, the part without the encoder).
 pub fn score_standardised(scorer: &PickScorer, z: &[f32], embedding: &[f32]) -> f64 {
     let linear = |w: &[f32]| w.iter().zip(z).map(|(&a, &b)| f64::from(a * b)).sum::<f64>();
     let taste = |u: &[f32]| match u.is_empty() {
@@ -165,7 +211,9 @@ pub fn score_standardised(scorer: &PickScorer, z: &[f32], embedding: &[f32]) -> 
         PickScorer::Signal { feature } => {
             f64::from(z[FEATURES.iter().position(|f| f == feature).expect("checked when read")])
         }
-        PickScorer::Regression { weights, taste: u } => linear(weights) + taste(u),
+        PickScorer::Regression { weights, taste: u } | PickScorer::Fusion { weights, taste: u, .. } => {
+            linear(weights) + taste(u)
+        }
         PickScorer::Network { weights, taste: u, hidden, hidden_bias, output } => {
             let deep: f64 = hidden
                 .iter()

@@ -4,7 +4,7 @@
 //! the candidates' values add up to 1), and the feed is in that order, at most
 //! `per_channel` videos of one channel.
 
-use super::card::PickCard;
+use super::card::{score_standardised, PickCard};
 use super::features::{channel_key, Candidate, Feature, Features};
 use super::past::{Facts, Moment, Past};
 use super::{prepare_history, watch_of};
@@ -49,10 +49,17 @@ pub fn past_before(history: &[WatchEvent], searches: &[Query], embeddings: &Embe
 /// A search: when, and its query embedded by the media model.
 pub type Query = (Timestamp, Vec<f32>);
 
+/// The deep part of a fusion scorer (the text encoder, which this crate does not run):
+/// each candidate's addition to its score from the video and its standardised features at
+/// the moment.
+pub type DeepPart<'a> = dyn Fn(&[&Video], &[Vec<f32>]) -> Result<Vec<f64>> + 'a;
+
 /// A next-watch model at one moment: the person's past before it, ready to score
 /// candidates and say why.
 pub struct Picker<'a> {
     card: &'a PickCard,
+    /// A fusion scorer's deep part (required for one).
+    deep: Option<&'a DeepPart<'a>>,
     embeddings: &'a Embeddings,
     past: Past,
     at: Timestamp,
@@ -76,29 +83,49 @@ impl<'a> Picker<'a> {
             );
         }
         card.check_dim(embeddings.meta.dim)?;
-        Ok(Picker { card, embeddings, past: past_before(history, searches, embeddings, at), at })
+        Ok(Picker { card, deep: None, embeddings, past: past_before(history, searches, embeddings, at), at })
+    }
+
+    /// The same with a fusion scorer's deep part.
+    pub fn with_deep_part(self, deep: Option<&'a DeepPart<'a>>) -> Picker<'a> {
+        Picker { deep, ..self }
     }
 
     /// Each candidate's probability of being the one picked next among `pool` (each with
     /// its row in the embeddings).
-    pub fn probabilities(&self, pool: &[(&Video, usize)]) -> Vec<f64> {
+    pub fn probabilities(&self, pool: &[(&Video, usize)]) -> Result<Vec<f64>> {
         let moment = self.past.moment(self.at);
+        let deep = match (self.card.fusion(), self.deep) {
+            (Some(_), Some(deep)) => Some(deep),
+            (Some(_), None) => bail!("the next-watch model is a fusion model: its encoder must be loaded"),
+            (None, _) => None,
+        };
+        // The standardised features are kept only for a deep part to read.
+        let keep_z = deep.is_some();
         let score = |&(v, row): &(&Video, usize)| {
             let e = self.embeddings.row(row);
-            self.card.score(&moment.features(&candidate_of(v, e)), e)
+            let z = self.card.standardise(&moment.features(&candidate_of(v, e)));
+            let s = score_standardised(&self.card.scorer, &z, e);
+            (s, if keep_z { z } else { Vec::new() })
         };
         // The candidates are independent: split over the cores (10,000 of them against a
         // long history are most of a feed's time once libtorch has loaded).
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(pool.len().div_ceil(1000)).max(1);
         let chunk = pool.len().div_ceil(threads).max(1);
-        let scores: Vec<f64> = std::thread::scope(|scope| {
+        let (mut scores, z): (Vec<f64>, Vec<Vec<f32>>) = std::thread::scope(|scope| {
             let parts: Vec<_> = pool
                 .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(score).collect::<Vec<f64>>()))
+                .map(|part| scope.spawn(move || part.iter().map(score).collect::<Vec<_>>()))
                 .collect();
-            parts.into_iter().flat_map(|p| p.join().expect("scoring does not panic")).collect()
+            parts.into_iter().flat_map(|p| p.join().expect("scoring does not panic")).unzip()
         });
-        softmax(&scores)
+        if let Some(deep) = deep {
+            let videos: Vec<&Video> = pool.iter().map(|(v, _)| *v).collect();
+            for (s, d) in scores.iter_mut().zip(deep(&videos, &z)?) {
+                *s += d;
+            }
+        }
+        Ok(softmax(&scores))
     }
 
     /// Why the model puts each of `items` (a video and its row in the embeddings) where it
@@ -115,9 +142,9 @@ impl<'a> Picker<'a> {
     }
 }
 
-/// The feed of a next-watch model alone.
+/// The feed of a next-watch model alone (with its deep part, for a fusion scorer).
 pub fn rank(
-    card: &PickCard,
+    (card, deep): (&PickCard, Option<&DeepPart>),
     history: &[WatchEvent],
     searches: &[Query],
     candidates: &[Video],
@@ -126,14 +153,14 @@ pub fn rank(
     s: &PickSettings,
 ) -> Result<Vec<FeedItem>> {
     let before: Vec<WatchEvent> = history.iter().filter(|e| e.watched_at < s.at).cloned().collect();
-    let picker = Picker::new(card, &before, searches, embeddings, s.at)?;
+    let picker = Picker::new(card, &before, searches, embeddings, s.at)?.with_deep_part(deep);
     let pool: Vec<(&Video, usize)> = candidates::pool(candidates, &before, embeddings, answers, s.keep_watched)
         .into_iter()
         // Nothing here tells when a deferred video fits the moment: it waits for a
         // model of the moment (as in the cold start).
         .filter(|(video, _)| !answers.deferred.contains_key(&video.video_id))
         .collect();
-    let probabilities = picker.probabilities(&pool);
+    let probabilities = picker.probabilities(&pool)?;
     // By the model's order (ties by id, so the feed is reproducible), at most
     // `per_channel` of one channel: no trade for variety (the model already weighs what
     // the moment wants), so no similarities to compute.

@@ -18,6 +18,10 @@ pub enum Chosen {
     Regression,
     /// A single feature.
     Signal(String),
+    /// The early-fusion model, trained for this many epochs.
+    Fusion {
+        epochs: usize,
+    },
 }
 
 impl Chosen {
@@ -26,6 +30,7 @@ impl Chosen {
             Chosen::Network { .. } => "network".into(),
             Chosen::Regression => "regression".into(),
             Chosen::Signal(name) => format!("signal:{name}"),
+            Chosen::Fusion { .. } => "fusion".into(),
         }
     }
 }
@@ -42,6 +47,8 @@ pub struct Choice {
     /// The chosen contender's reciprocal rank on each held-out question (what a retrain
     /// compares with the current model on the same questions).
     pub ranks: Vec<f64>,
+    /// The early-fusion contender's result, when it contended.
+    pub fusion: Option<FusionContest>,
 }
 
 /// `network`: its best step and that step's reciprocal ranks (step 0 is the regression
@@ -58,14 +65,8 @@ pub fn choose(
     for (name, rr) in signals {
         mrr.insert(format!("signal:{name}"), mean(rr));
     }
-    let gain = mean(network.1) - mean(regression);
-    let se = paired_standard_error(network.1, regression);
-    let on = |rr: &[f64], q: Question| -> f64 {
-        let v: Vec<f64> = rr.iter().zip(questions).filter(|(_, &k)| k == q).map(|(r, _)| *r).collect();
-        mean(&v)
-    };
-    let no_loss = [Question::Timing, Question::Taste].iter().all(|&q| on(network.1, q) >= on(regression, q));
-    let (mut chosen, mut best, mut ranks) = match network.0 > 0 && gain > 0.0 && gain > margin * se && no_loss {
+    let Margin { wins, gain, se } = Margin::of(network.1, regression, margin, questions);
+    let (mut chosen, mut best, mut ranks) = match network.0 > 0 && wins {
         true => (Chosen::Network { step: network.0 }, mean(network.1), network.1),
         false => (Chosen::Regression, mean(regression), regression),
     };
@@ -74,7 +75,60 @@ pub fn choose(
             (chosen, best, ranks) = (Chosen::Signal(name.to_string()), mean(rr), rr);
         }
     }
-    Choice { chosen, mrr, network_gain: gain, standard_error: se, ranks: ranks.to_vec() }
+    Choice { chosen, mrr, network_gain: gain, standard_error: se, ranks: ranks.to_vec(), fusion: None }
+}
+
+/// A deeper contender against what would ship without it: it wins if its mean reciprocal
+/// rank is higher by more than `margin` standard errors of the paired difference, and it
+/// loses on neither question.
+pub struct Margin {
+    pub wins: bool,
+    pub gain: f64,
+    /// The standard error of the paired difference.
+    pub se: f64,
+}
+
+impl Margin {
+    pub fn of(contender: &[f64], incumbent: &[f64], margin: f64, questions: &[Question]) -> Margin {
+        let gain = mean(contender) - mean(incumbent);
+        let se = paired_standard_error(contender, incumbent);
+        let on = |rr: &[f64], q: Question| -> f64 {
+            let v: Vec<f64> = rr.iter().zip(questions).filter(|(_, &k)| k == q).map(|(r, _)| *r).collect();
+            mean(&v)
+        };
+        let no_loss = [Question::Timing, Question::Taste].iter().all(|&q| on(contender, q) >= on(incumbent, q));
+        Margin { wins: gain > 0.0 && gain > margin * se && no_loss, gain, se }
+    }
+}
+
+/// The early-fusion contender's result on the slice: its best epoch and that epoch's
+/// reciprocal ranks, against the fast choice.
+#[derive(Debug, Clone)]
+pub struct FusionContest {
+    pub epochs: usize,
+    pub mrr: f64,
+    /// Against the fast scorer the rule chose.
+    pub gain: f64,
+    pub standard_error: f64,
+}
+
+/// The choice with the fusion contender in it: it ships over the fast choice only by the
+/// margin (`Margin`); `fusion`: its best epoch (0: the regression alone) and that epoch's
+/// reciprocal ranks.
+pub fn with_fusion(
+    mut choice: Choice,
+    fusion: (usize, &[f64]),
+    margin: f64,
+    questions: &[Question],
+) -> (Choice, FusionContest) {
+    let m = Margin::of(fusion.1, &choice.ranks, margin, questions);
+    let contest = FusionContest { epochs: fusion.0, mrr: mean(fusion.1), gain: m.gain, standard_error: m.se };
+    choice.mrr.insert("fusion".into(), contest.mrr);
+    if fusion.0 > 0 && m.wins {
+        choice.chosen = Chosen::Fusion { epochs: fusion.0 };
+        choice.ranks = fusion.1.to_vec();
+    }
+    (choice, contest)
 }
 
 #[cfg(test)]
@@ -100,6 +154,23 @@ mod tests {
         let c = choose(&regression, (40, &lopsided), &[], 0.0, &questions);
         assert!(c.network_gain > 0.0);
         assert_eq!(c.chosen, Chosen::Regression);
+    }
+
+    #[test]
+    fn fusion_ships_only_over_the_fast_choice_by_the_margin() {
+        let questions: Vec<Question> =
+            (0..100).map(|i| if i % 4 < 2 { Question::Timing } else { Question::Taste }).collect();
+        let regression = vec![0.5; 100];
+        let fast = choose(&regression, (0, &regression), &[], 1.0, &questions);
+        let better: Vec<f64> = (0..100).map(|i| if i % 2 == 0 { 0.62 } else { 0.42 }).collect();
+        let (c, contest) = with_fusion(fast.clone(), (2, &better), 1.0, &questions);
+        assert_eq!(c.chosen, Chosen::Fusion { epochs: 2 });
+        assert_eq!(c.chosen.name(), "fusion");
+        assert_eq!(c.ranks, better);
+        assert!((contest.gain - 0.02).abs() < 1e-9 && (c.mrr["fusion"] - 0.52).abs() < 1e-9);
+        // Not by three standard errors; and epoch 0 is the regression itself.
+        assert_eq!(with_fusion(fast.clone(), (2, &better), 3.0, &questions).0.chosen, Chosen::Regression);
+        assert_eq!(with_fusion(fast, (0, &better), 0.0, &questions).0.chosen, Chosen::Regression);
     }
 
     #[test]

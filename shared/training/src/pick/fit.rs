@@ -26,6 +26,9 @@ pub struct FitOptions {
     pub taste_l2: f64,
     pub deep_margin: f64,
     pub seed: u64,
+    /// The early-fusion contender (`--arch fusion`), if it is trained.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fusion: Option<super::fusion::FusionOptions>,
 }
 
 impl Default for FitOptions {
@@ -40,6 +43,7 @@ impl Default for FitOptions {
             taste_l2: 1e-3,
             deep_margin: 1.0,
             seed: 42,
+            fusion: None,
         }
     }
 }

@@ -7,6 +7,7 @@
 
 use super::data::{self, PickInputs};
 use super::fit::{mean, reciprocal_ranks, FitOptions, SIGNALS};
+use super::fusion::FusionData;
 use super::sample::Sampling;
 use anyhow::Result;
 use serde::Serialize;
@@ -63,11 +64,24 @@ pub fn evaluate(
             continue;
         }
         let card = &trained.card;
+        let standard = (card.mean.as_slice(), card.std.as_slice());
         let rr = |scorer: &PickScorer| {
-            mean(&reciprocal_ranks(&ds, first..ds.groups.len(), (&card.mean, &card.std), inputs.embeddings, scorer))
+            mean(&reciprocal_ranks(&ds, first..ds.groups.len(), standard, inputs.embeddings, scorer))
         };
-        let mut mrr =
-            BTreeMap::from([("model".to_string(), rr(&card.scorer)), ("regression".into(), rr(&trained.regression))]);
+        let model = match (trained.deep_part(), &o.fusion) {
+            (Some(fitted), Some(fo)) => {
+                let ids = fo.token_ids(&part(&test_history))?;
+                let data = FusionData { ds: &ds, standard, embeddings: inputs.embeddings, ids: &ids };
+                mean(&data.reciprocal_ranks(
+                    &fitted.model,
+                    fitted.tokenizer.pad_id,
+                    &card.scorer,
+                    first..ds.groups.len(),
+                ))
+            }
+            _ => rr(&card.scorer),
+        };
+        let mut mrr = BTreeMap::from([("model".to_string(), model), ("regression".into(), rr(&trained.regression))]);
         for s in SIGNALS {
             mrr.insert(format!("signal:{}", s.name()), rr(&PickScorer::Signal { feature: s.name().to_string() }));
         }

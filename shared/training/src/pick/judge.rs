@@ -7,8 +7,11 @@
 
 use super::data::{self, Dataset, PickInputs};
 use super::fit::{mean, paired_standard_error, rank_of_first, reciprocal_ranks, FitOptions};
+use super::fusion;
 use super::sample::{Question, Sampling};
 use anyhow::Result;
+use vrd_core::text::TextTemplate;
+use vrd_model::pick_fusion::PickFusionScorer;
 use vrd_ranking::pick::card::{PickCard, PickScorer};
 use vrd_ranking::pick::features::FEATURES;
 
@@ -31,8 +34,8 @@ impl<'a> Slice<'a> {
 
     /// The reciprocal ranks, on each held-out question, of the model `train` makes of
     /// these inputs, trained on the moments before the slice (`train`'s choice, rerun).
-    pub fn trained_before(&self, options: &FitOptions) -> Vec<f64> {
-        super::held_out(&self.ds, options, self.inputs.embeddings).expect("the slice exists").ranks
+    pub fn trained_before(&self, options: &FitOptions) -> Result<Vec<f64>> {
+        Ok(super::held_out(&self.ds, options, self.inputs)?.expect("the slice exists").ranks)
     }
 
     /// How many questions the slice asks.
@@ -44,20 +47,25 @@ impl<'a> Slice<'a> {
         self.len() == 0
     }
 
-    /// Each held-out question's reciprocal rank under a next-watch card; None when the
-    /// card was made with other features (a model from an older vrd: it cannot score these
-    /// rows, and a retrain replaces it).
-    pub fn pick(&self, card: &PickCard) -> Option<Vec<f64>> {
+    /// Each held-out question's reciprocal rank under a next-watch card (`deep`: a fusion
+    /// card's deep part, loaded); None when the card was made with other features (a model
+    /// from an older vrd: it cannot score these rows, and a retrain replaces it).
+    pub fn pick(&self, card: &PickCard, deep: Option<&PickFusionScorer>) -> Result<Option<Vec<f64>>> {
         if card.features != FEATURES || card.check().is_err() {
-            return None;
+            return Ok(None);
         }
-        Some(reciprocal_ranks(
-            &self.ds,
-            self.split..self.ds.groups.len(),
-            (&card.mean, &card.std),
-            self.inputs.embeddings,
-            &card.scorer,
-        ))
+        let held_out = self.split..self.ds.groups.len();
+        let standard = (card.mean.as_slice(), card.std.as_slice());
+        Ok(Some(match (card.fusion(), deep) {
+            (None, _) => reciprocal_ranks(&self.ds, held_out, standard, self.inputs.embeddings, &card.scorer),
+            (Some(part), Some(deep)) => {
+                let template = TextTemplate::parse(&part.text_template, part.description_chars)?;
+                let ids = fusion::token_ids(self.inputs, deep.tokenizer(), &template)?;
+                let data = fusion::FusionData { ds: &self.ds, standard, embeddings: self.inputs.embeddings, ids: &ids };
+                data.reciprocal_ranks(deep.model(), deep.tokenizer().pad_id, &card.scorer, held_out)
+            }
+            (Some(_), None) => anyhow::bail!("internal: a fusion card is judged with its encoder part"),
+        }))
     }
 
     /// The reciprocal ranks of one feature alone (e.g. `sim_profile`, the taste profile,

@@ -10,6 +10,7 @@ pub mod choice;
 pub mod data;
 pub mod fit;
 pub mod folds;
+pub mod fusion;
 pub mod judge;
 pub mod sample;
 
@@ -30,6 +31,16 @@ pub struct Trained {
     pub card: PickCard,
     /// The regression refitted on every moment, whatever was chosen (a baseline to report).
     pub regression: PickScorer,
+    /// The early-fusion model refitted on every moment: when chosen (its weights are the
+    /// card's `FUSION_WEIGHTS`), or when asked to be kept.
+    pub fusion: Option<fusion::Fitted>,
+}
+
+impl Trained {
+    /// The deep part of the card's scorer, for scoring in this process (a fusion card's).
+    pub fn deep_part(&self) -> Option<&fusion::Fitted> {
+        self.fusion.as_ref().filter(|_| self.card.fusion().is_some())
+    }
 }
 
 pub fn train(inputs: &PickInputs, sampling: &Sampling, o: &FitOptions, media_model: &str) -> Result<Trained> {
@@ -39,12 +50,26 @@ pub fn train(inputs: &PickInputs, sampling: &Sampling, o: &FitOptions, media_mod
     let held_out = ((n as f64) * o.validation_share).round() as usize;
     let embeddings = fit::embedding_tensor(inputs.embeddings);
     let o = &options_for(&ds, o);
-    let choice = held_out_choice(&ds, o, inputs.embeddings, &embeddings);
+    let ids = o.fusion.as_ref().map(|fo| fo.token_ids(inputs)).transpose()?;
+    let choice = held_out_choice(&ds, o, inputs.embeddings, &embeddings, ids.as_deref())?;
     let (mean, std) = standardisation(&ds, 0..n);
     let all = batch(&ds, 0..n, &mean, &std, &embeddings);
     let (weights, taste) = fit_regression(&all, o);
     let regression = PickScorer::Regression { weights: weights.clone(), taste: taste.clone() };
     let chosen = choice.as_ref().map_or(Chosen::Regression, |c| c.chosen.clone());
+    // The fusion model on every moment, for the epochs chosen on the slice.
+    let fusion_epochs = match (&chosen, choice.as_ref().and_then(|c| c.fusion.as_ref())) {
+        (Chosen::Fusion { epochs }, _) => Some(*epochs),
+        (_, Some(contest)) if o.fusion.as_ref().is_some_and(|fo| fo.keep_unchosen) => Some(contest.epochs.max(1)),
+        _ => None,
+    };
+    let fitted = match (fusion_epochs, &o.fusion, &ids) {
+        (Some(epochs), Some(fo), Some(ids)) => {
+            let data = fusion::FusionData { ds: &ds, standard: (&mean, &std), embeddings: inputs.embeddings, ids };
+            Some(fusion::fit(&data, 0..n, &regression, (o, fo), epochs, |_, _| ())?)
+        }
+        _ => None,
+    };
     let scorer = match &chosen {
         Chosen::Network { step } => {
             let o = FitOptions { steps: *step, ..o.clone() };
@@ -52,6 +77,11 @@ pub fn train(inputs: &PickInputs, sampling: &Sampling, o: &FitOptions, media_mod
         }
         Chosen::Regression => regression.clone(),
         Chosen::Signal(feature) => PickScorer::Signal { feature: feature.clone() },
+        Chosen::Fusion { .. } => PickScorer::Fusion {
+            weights: weights.clone(),
+            taste: taste.clone(),
+            fusion: o.fusion.as_ref().expect("chosen only when trained").part(FEATURES.len()),
+        },
     };
     let (first, last) = ds.span.expect("a history with moments has watches");
     let card = PickCard {
@@ -74,10 +104,16 @@ pub fn train(inputs: &PickInputs, sampling: &Sampling, o: &FitOptions, media_mod
             "network_gain": choice.as_ref().map(|c| c.network_gain),
             "standard_error": choice.as_ref().map(|c| c.standard_error),
             "network_step": match chosen { Chosen::Network { step } => Some(step), _ => None },
+            "fusion": choice.as_ref().and_then(|c| c.fusion.as_ref()).map(|f| serde_json::json!({
+                "epochs": f.epochs,
+                "held_out_mrr": f.mrr,
+                "gain_over_fast": f.gain,
+                "standard_error": f.standard_error,
+            })),
             "seconds": started.elapsed().as_secs_f64(),
         }),
     };
-    Ok(Trained { card, regression })
+    Ok(Trained { card, regression, fusion: fitted })
 }
 
 /// The options as `ds` allows them: the taste direction needs never-watched videos to
@@ -93,21 +129,25 @@ pub fn slice_start(groups: usize, o: &FitOptions) -> Option<usize> {
     (held_out >= 10 && groups - held_out >= 10).then_some(groups - held_out)
 }
 
-/// The choice on the held-out slice of `ds`, if it has one.
+/// The choice on the held-out slice of `ds`, if it has one; `ids`: the fusion model's
+/// token ids by embedding row, when it contends.
 fn held_out_choice(
     ds: &Dataset,
     o: &FitOptions,
     embeddings: &vrd_core::tensors::Embeddings,
     tensor: &tch::Tensor,
-) -> Option<choice::Choice> {
-    slice_start(ds.groups.len(), o).map(|split| choose_on_slice(ds, split, o, embeddings, tensor))
+    ids: Option<&[Vec<i64>]>,
+) -> Result<Option<choice::Choice>> {
+    slice_start(ds.groups.len(), o).map(|split| choose_on_slice(ds, split, o, embeddings, tensor, ids)).transpose()
 }
 
 /// The contenders trained on `ds`'s moments before its held-out slice, as `train` trains
 /// them, and judged on the slice: what the model `train` ships reached on moments it did
 /// not see (its held-out reciprocal ranks: `Choice::ranks`).
-pub fn held_out(ds: &Dataset, o: &FitOptions, embeddings: &vrd_core::tensors::Embeddings) -> Option<choice::Choice> {
-    held_out_choice(ds, &options_for(ds, o), embeddings, &fit::embedding_tensor(embeddings))
+pub fn held_out(ds: &Dataset, o: &FitOptions, inputs: &PickInputs) -> Result<Option<choice::Choice>> {
+    let o = options_for(ds, o);
+    let ids = o.fusion.as_ref().map(|fo| fo.token_ids(inputs)).transpose()?;
+    held_out_choice(ds, &o, inputs.embeddings, &fit::embedding_tensor(inputs.embeddings), ids.as_deref())
 }
 
 /// Every contender trained on the moments before `split` and judged on the rest.
@@ -117,7 +157,8 @@ fn choose_on_slice(
     o: &FitOptions,
     embeddings: &vrd_core::tensors::Embeddings,
     tensor: &tch::Tensor,
-) -> choice::Choice {
+    ids: Option<&[Vec<i64>]>,
+) -> Result<choice::Choice> {
     let n = ds.groups.len();
     let (mean, std) = standardisation(ds, 0..split);
     let train = batch(ds, 0..split, &mean, &std, tensor);
@@ -132,5 +173,20 @@ fn choose_on_slice(
     let signals: Vec<(&str, Vec<f64>)> =
         SIGNALS.iter().map(|s| (s.name(), rr(&PickScorer::Signal { feature: s.name().to_string() }))).collect();
     let questions: Vec<sample::Question> = ds.groups[split..].iter().map(|g| g.question).collect();
-    choose(&regression, (network.0, &network.1), &signals, o.deep_margin, &questions)
+    let fast = choose(&regression, (network.0, &network.1), &signals, o.deep_margin, &questions);
+    let (Some(fo), Some(ids)) = (&o.fusion, ids) else { return Ok(fast) };
+    // The fusion model beside the same regression, its epoch chosen on the slice (epoch
+    // 0: the regression alone).
+    let wide = PickScorer::Regression { weights, taste };
+    let data = fusion::FusionData { ds, standard: (&mean, &std), embeddings, ids };
+    let mut best = (0, regression.clone());
+    fusion::fit(&data, 0..split, &wide, (o, fo), fo.epochs, |epoch, fitted| {
+        let rr = data.reciprocal_ranks(&fitted.model, fitted.tokenizer.pad_id, &wide, split..n);
+        if fit::mean(&rr) > fit::mean(&best.1) {
+            best = (epoch, rr);
+        }
+    })?;
+    let (mut choice, contest) = choice::with_fusion(fast, (best.0, &best.1), o.deep_margin, &questions);
+    choice.fusion = Some(contest);
+    Ok(choice)
 }

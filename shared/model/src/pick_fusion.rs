@@ -1,0 +1,216 @@
+//! The early-fusion next-watch model: the deep part of a next-watch score learned through
+//! the text encoder. The candidate's text goes through the encoder's embedding layer, the
+//! moment (the candidate's standardised next-watch features at it: session, channel
+//! repeat, time of day, similarity to the recent watches…) is projected to one more token
+//! appended to it, exactly as the answers' fusion model appends the activity token, and the
+//! encoder's layers (LoRA-tuned by default) read both. The masked mean pool goes through one
+//! linear layer to a single number, added to the regression's score (`w · z + u · e`,
+//! fixed). That layer starts at zero, so the model starts as the regression and learns
+//! only what the wording of titles adds for the moment.
+
+use crate::checkpoint::{load_safetensors_where, ENCODER_PREFIXES};
+use crate::config::EncoderConfig;
+use crate::fusion::{
+    build_encoder, load_trained_over, mark_trainable, pad_token_ids, pool_with_token, Finetune, FusionTokenizer,
+};
+use crate::heads::zero_init;
+use crate::linear::LoraConfig;
+use crate::TextEncoder;
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use tch::nn::{self, Module};
+use tch::Tensor;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PickFusionConfig {
+    pub finetune: Finetune,
+    pub lora: LoraConfig,
+    /// How many features describe a candidate at a moment.
+    pub features: i64,
+}
+
+impl PickFusionConfig {
+    pub fn new(features: i64, finetune: Finetune) -> PickFusionConfig {
+        PickFusionConfig { finetune, lora: LoraConfig::default(), features }
+    }
+}
+
+/// Names of the layers this model adds to its encoder.
+pub fn is_new_layer(name: &str) -> bool {
+    name.starts_with("pick.")
+}
+
+pub struct PickFusionModel {
+    encoder: Box<dyn TextEncoder>,
+    /// The moment's features to the appended token.
+    moment: nn::Linear,
+    /// The pooled text-and-moment to the score's deep part (zero at the start).
+    output: nn::Linear,
+    pub config: PickFusionConfig,
+}
+
+impl PickFusionModel {
+    /// The model over the encoder of the HF folder `dir`, loaded from its weights; the new
+    /// layers fresh.
+    pub fn load(vs: &nn::VarStore, dir: &Path, config: PickFusionConfig) -> Result<PickFusionModel> {
+        let model = PickFusionModel::new(vs, EncoderConfig::from_file(&dir.join("config.json"))?, config)?;
+        load_safetensors_where(vs, &dir.join("model.safetensors"), ENCODER_PREFIXES, |n| !is_new_layer(n))?;
+        Ok(model)
+    }
+
+    pub fn new(vs: &nn::VarStore, enc_cfg: EncoderConfig, config: PickFusionConfig) -> Result<PickFusionModel> {
+        let hidden = enc_cfg.hidden_size;
+        let encoder = build_encoder(vs, enc_cfg, config.finetune, config.lora)?;
+        // Optimiser group 1: the new layers learn at their own (higher) rate.
+        let new = vs.root().set_group(1) / "pick";
+        let model = PickFusionModel {
+            encoder,
+            moment: nn::linear(&new / "moment", config.features, hidden, Default::default()),
+            output: nn::linear(&new / "output", hidden, 1, zero_init()),
+            config,
+        };
+        mark_trainable(vs, model.config.finetune, is_new_layer);
+        Ok(model)
+    }
+
+    /// A saved model: the encoder of `dir` with the trained weights of `trained` over it.
+    pub fn load_trained(
+        vs: &nn::VarStore,
+        dir: &Path,
+        config: PickFusionConfig,
+        trained: &Path,
+    ) -> Result<PickFusionModel> {
+        let model = PickFusionModel::load(vs, dir, config)?;
+        load_trained_over(vs, trained)?;
+        Ok(model)
+    }
+
+    /// The deep part of each candidate's score `(B,)`: its text `(B, T)` with its
+    /// standardised features at the moment `z` `(B, F)`.
+    pub fn forward(&self, input_ids: &Tensor, attention_mask: &Tensor, z: &Tensor, train: bool) -> Tensor {
+        let token = self.moment.forward(z);
+        let pooled = pool_with_token(self.encoder.as_ref(), input_ids, attention_mask, &token, train);
+        self.output.forward(&pooled.to_kind(tch::Kind::Float)).squeeze_dim(1)
+    }
+}
+
+/// A trained model with its tokenizer, scoring candidates: what ranking and evaluation run.
+pub struct PickFusionScorer {
+    /// Holds the model's variables.
+    _vs: nn::VarStore,
+    model: PickFusionModel,
+    tokenizer: FusionTokenizer,
+}
+
+/// Candidates per encoder pass.
+const BATCH: usize = 64;
+
+impl PickFusionScorer {
+    pub fn new(vs: nn::VarStore, model: PickFusionModel, tokenizer: FusionTokenizer) -> PickFusionScorer {
+        PickFusionScorer { _vs: vs, model, tokenizer }
+    }
+
+    /// A saved model: `trained` over the encoder of `dir`, read `max_length` tokens at most.
+    pub fn load(dir: &Path, config: PickFusionConfig, trained: &Path, max_length: usize) -> Result<PickFusionScorer> {
+        let vs = nn::VarStore::new(tch::Device::Cpu);
+        let model = PickFusionModel::load_trained(&vs, dir, config, trained)?;
+        Ok(PickFusionScorer::new(vs, model, FusionTokenizer::load(dir, max_length)?))
+    }
+
+    pub fn model(&self) -> &PickFusionModel {
+        &self.model
+    }
+
+    pub fn tokenizer(&self) -> &FusionTokenizer {
+        &self.tokenizer
+    }
+
+    /// The deep part for each candidate: its text, and its standardised features at the
+    /// moment (`z`, one row per text).
+    pub fn scores(&self, texts: &[&str], z: &[Vec<f32>]) -> Result<Vec<f64>> {
+        let ids = self.tokenizer.encode(texts)?;
+        Ok(self.scores_of_ids(&ids.iter().map(Vec::as_slice).collect::<Vec<_>>(), z))
+    }
+
+    /// The same from token ids already made by [`PickFusionScorer::tokenizer`].
+    pub fn scores_of_ids(&self, ids: &[&[i64]], z: &[Vec<f32>]) -> Vec<f64> {
+        deep_scores(&self.model, self.tokenizer.pad_id, ids, z)
+    }
+}
+
+/// `model`'s deep part for each candidate (token ids, standardised features), without
+/// gradients; texts of similar length go through together, so little of each pass is
+/// padding.
+pub fn deep_scores(model: &PickFusionModel, pad_id: i64, ids: &[&[i64]], z: &[Vec<f32>]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_by_key(|&i| ids[i].len());
+    let mut out = vec![0.0; ids.len()];
+    tch::no_grad(|| {
+        for batch in order.chunks(BATCH) {
+            let rows: Vec<&[i64]> = batch.iter().map(|&i| ids[i]).collect();
+            let (input_ids, mask) = pad_token_ids(&rows, pad_id);
+            let flat: Vec<f32> = batch.iter().flat_map(|&i| z[i].iter().copied()).collect();
+            let z = Tensor::from_slice(&flat).view([batch.len() as i64, model.config.features]);
+            let scores = Vec::<f32>::try_from(&model.forward(&input_ids, &mask, &z, false)).expect("a float vector");
+            for (&i, s) in batch.iter().zip(scores) {
+                out[i] = f64::from(s);
+            }
+        }
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fusion::trained_variables;
+    use tch::nn::OptimizerConfig;
+    use tch::{Device, Kind};
+
+    fn tiny() -> std::path::PathBuf {
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/tiny-xlmr")
+    }
+
+    fn inputs(b: i64) -> (Tensor, Tensor, Tensor) {
+        (
+            Tensor::from_slice(&[0i64, 10, 20, 30, 2]).view([1, 5]).repeat([b, 1]),
+            Tensor::ones([b, 5], (Kind::Int64, Device::Cpu)),
+            Tensor::randn([b, 4], (Kind::Float, Device::Cpu)),
+        )
+    }
+
+    /// It starts as the regression (a deep part of zero), only the adapters and the new
+    /// layers train, the moment reaches the score once trained, and a saved model scores
+    /// as the trained one did.
+    #[test]
+    fn starts_at_zero_trains_its_adapters_and_reloads() {
+        tch::manual_seed(3);
+        let config = PickFusionConfig::new(4, Finetune::Lora);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let model = PickFusionModel::load(&vs, &tiny(), config.clone()).unwrap();
+        let (ids, mask, z) = inputs(6);
+        assert_eq!(model.forward(&ids, &mask, &z, false).abs().max().double_value(&[]), 0.0);
+        let trained: Vec<String> = trained_variables(&vs).into_iter().map(|(n, _)| n).collect();
+        assert!(trained.iter().all(|n| n.contains(".lora_") || is_new_layer(n)), "{trained:?}");
+        assert!(trained.iter().any(|n| n.contains(".lora_")) && trained.iter().any(|n| is_new_layer(n)));
+
+        // Same text, the moment alone says which row is picked: the first feature.
+        let target = z.select(1, 0);
+        let mut opt = nn::Adam::default().build(&vs, 1e-2).unwrap();
+        for _ in 0..60 {
+            let loss = model.forward(&ids, &mask, &z, true).mse_loss(&target, tch::Reduction::Mean);
+            opt.backward_step(&loss);
+        }
+        let scores = model.forward(&ids, &mask, &z, false);
+        let fit = scores.mse_loss(&target, tch::Reduction::Mean).double_value(&[]);
+        assert!(fit < 0.2, "the moment token reaches the score: mse {fit}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pick-fusion.safetensors");
+        Tensor::write_safetensors(&trained_variables(&vs), &file).unwrap();
+        let loaded = PickFusionModel::load_trained(&nn::VarStore::new(Device::Cpu), &tiny(), config, &file).unwrap();
+        let again = loaded.forward(&ids, &mask, &z, false);
+        assert!((scores - again).abs().max().double_value(&[]) < 1e-5);
+    }
+}
