@@ -11,7 +11,7 @@ import math
 import random
 import sys
 
-METHODS = ["model", "regression", "sim_last", "channel_recency", "cold_start", "chance"]
+METHODS = ["model", "regression", "fusion", "sim_last", "channel_recency", "cold_start", "chance"]
 BOOTSTRAP = 2000
 
 
@@ -43,7 +43,11 @@ def bootstrap_ratio(lines, method, rng):
 
 
 def main():
+    global METHODS
     work, people = sys.argv[1], sys.argv[2:]
+    # The early-fusion model is a method only in runs that trained it (--arch fusion).
+    first = json.loads(open(f"{work}/{people[0]}.ranks.jsonl").readline())
+    METHODS = [m for m in METHODS if m in first["ranks"]]
     rng = random.Random(7)
     ratios = {pool: {m: [] for m in METHODS} for pool in ("timing", "interest")}
     for pool in ("timing", "interest"):

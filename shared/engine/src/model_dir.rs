@@ -73,6 +73,28 @@ pub fn fingerprint(dir: &Path) -> Result<String> {
     Ok(h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// The encoder folder a fine-tuned model runs over: `moved` (the `--encoder` flag) or the
+/// one it names, checked to hold the weights it was fine-tuned from (`expected`, its
+/// fingerprint). `model`: the model folder and what it holds, for the messages.
+pub fn fine_tuned_encoder<'a>(
+    named: &'a Path,
+    moved: Option<&'a Path>,
+    expected: &str,
+    (model, what): (&Path, &str),
+) -> Result<&'a Path> {
+    let encoder_dir = moved.unwrap_or(named);
+    let found = fingerprint(encoder_dir)
+        .with_context(|| format!("the {what}'s encoder folder {} (pass --encoder DIR)", encoder_dir.display()))?;
+    if found != expected {
+        bail!(
+            "{}: the encoder in {} is not the one the {what} was fine-tuned from (fingerprint {found}, expected {expected}); pass --encoder with that folder",
+            model.display(),
+            encoder_dir.display(),
+        );
+    }
+    Ok(encoder_dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,8 @@
 //! with its features at the moment), rebuilt from the card's [`PickFusionPart`] and the
 //! weights beside it, over the same encoder weights it was fine-tuned from.
 
-use crate::model_dir::fingerprint;
-use anyhow::{bail, Context, Result};
+use crate::model_dir::fine_tuned_encoder;
+use anyhow::{Context, Result};
 use std::path::Path;
 use vrd_core::records::{MediaText, Video};
 use vrd_core::text::TextTemplate;
@@ -25,18 +25,8 @@ impl PickEncoder {
     }
 
     pub fn load(dir: &Path, part: &PickFusionPart, encoder: Option<&Path>) -> Result<PickEncoder> {
-        let encoder_dir = encoder.unwrap_or(&part.encoder);
-        let found = fingerprint(encoder_dir).with_context(|| {
-            format!("the next-watch model's encoder folder {} (pass --encoder DIR)", encoder_dir.display())
-        })?;
-        if found != part.encoder_fingerprint {
-            bail!(
-                "{}: the encoder in {} is not the one the next-watch model was fine-tuned from (fingerprint {found}, expected {}); pass --encoder with that folder",
-                dir.display(),
-                encoder_dir.display(),
-                part.encoder_fingerprint
-            );
-        }
+        let encoder_dir =
+            fine_tuned_encoder(&part.encoder, encoder, &part.encoder_fingerprint, (dir, "next-watch model"))?;
         let config: PickFusionConfig = serde_json::from_value(part.network.clone())
             .with_context(|| format!("{}: the fusion part's network is not one this vrd builds", dir.display()))?;
         let scorer = PickFusionScorer::load(encoder_dir, config, &dir.join(&part.weights), part.max_length)?;

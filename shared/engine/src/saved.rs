@@ -6,7 +6,7 @@
 //! Loading checks that every weight is present with its shape (the reference saved only
 //! its LoRA weights, so its heads were random at inference).
 
-use crate::model_dir::fingerprint;
+use crate::model_dir::fine_tuned_encoder;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -168,18 +168,7 @@ impl SavedModel {
                 RankNet::Fast(Box::new(model))
             }
             RankerCard::Fusion(f) => {
-                let encoder_dir = encoder.unwrap_or(&f.encoder);
-                let found = fingerprint(encoder_dir).with_context(|| {
-                    format!("the model's encoder folder {} (pass --encoder DIR)", encoder_dir.display())
-                })?;
-                if found != f.encoder_fingerprint {
-                    bail!(
-                        "{}: the encoder in {} is not the one this model was fine-tuned from (fingerprint {found}, expected {}); pass --encoder with that folder",
-                        dir.display(),
-                        encoder_dir.display(),
-                        f.encoder_fingerprint
-                    );
-                }
+                let encoder_dir = fine_tuned_encoder(&f.encoder, encoder, &f.encoder_fingerprint, (dir, "model"))?;
                 let model = FusionModel::load_trained(&vs, encoder_dir, f.network.clone(), &dir.join(WEIGHTS))?;
                 let tokenizer = FusionTokenizer::load(encoder_dir, f.max_length)?;
                 RankNet::Fusion { model: Box::new(model), tokenizer: Box::new(tokenizer) }
@@ -192,6 +181,7 @@ impl SavedModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model_dir::fingerprint;
 
     fn card(config: FastConfig) -> ModelCard {
         ModelCard {
@@ -288,7 +278,7 @@ mod tests {
         }
         SavedModel::save(&vs, &other, dir.path()).unwrap();
         let err = SavedModel::load(dir.path(), Device::Cpu, None).err().unwrap().to_string();
-        assert!(err.contains("is not the one this model was fine-tuned from"), "{err}");
+        assert!(err.contains("is not the one the model was fine-tuned from"), "{err}");
 
         // An architecture this vrd does not know is named.
         let card_path = dir.path().join(CARD);

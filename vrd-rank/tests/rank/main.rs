@@ -7,6 +7,8 @@
 mod paths;
 #[path = "../../../shared/test-support/person_tools.rs"]
 mod person_tools;
+#[path = "../../../shared/test-support/pick_fusion_card.rs"]
+mod pick_fusion_card;
 #[path = "../../../shared/test-support/tools.rs"]
 mod tools;
 

@@ -3,20 +3,13 @@
 //! judges it on the same held-out slice; vrd-rank ranks with a fusion card, its score the
 //! card's regression plus the encoder's deep part.
 
-use crate::paths::repo;
 use crate::person_tools::person;
+use crate::pick_fusion_card::{fusion_card, tiny_xlmr as tiny};
 use crate::tools::{json_lines, run};
 use crate::BIN as RANK;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use tch::{nn, Device, Tensor};
-use vrd_model::fusion::{trained_variables, Finetune};
-use vrd_model::pick_fusion::{PickFusionConfig, PickFusionModel};
-use vrd_ranking::pick::card::{PickCard, PickFusionPart, PickScorer, FUSION_WEIGHTS};
-
-fn tiny() -> PathBuf {
-    repo().join("fixtures/tiny-xlmr")
-}
+use vrd_ranking::pick::card::{PickCard, PickScorer, FUSION_WEIGHTS};
 
 fn card_of(dir: &Path) -> PickCard {
     serde_json::from_str(&std::fs::read_to_string(dir.join("pick.json")).unwrap()).unwrap()
@@ -60,40 +53,6 @@ fn fit_history_with_arch_fusion_judges_the_fusion_model_beside_the_fast_ones() {
         let mrr = fold["mrr"]["model"].as_f64().unwrap();
         assert!(mrr > 0.0 && mrr <= 1.0, "{fold}");
     }
-}
-
-/// A fusion card made from a fast one: its regression, and a fusion network over the tiny
-/// XLM-R whose output layer is random (`scale` 0: zero, so the deep part adds nothing).
-fn fusion_card(fast: &PickCard, dir: &Path, scale: f64) -> PickCard {
-    let (weights, taste) = match &fast.scorer {
-        PickScorer::Regression { weights, taste } | PickScorer::Network { weights, taste, .. } => {
-            (weights.clone(), taste.clone())
-        }
-        _ => (vec![0.0; fast.features.len()], Vec::new()),
-    };
-    let config = PickFusionConfig::new(fast.features.len() as i64, Finetune::Lora);
-    tch::manual_seed(7);
-    let vs = nn::VarStore::new(Device::Cpu);
-    let _model = PickFusionModel::load(&vs, &tiny(), config.clone()).unwrap();
-    tch::no_grad(|| {
-        for (name, mut var) in vs.variables() {
-            if name.starts_with("pick.output") {
-                var.copy_(&(Tensor::randn(var.size(), (tch::Kind::Float, Device::Cpu)) * scale));
-            }
-        }
-    });
-    std::fs::create_dir_all(dir).unwrap();
-    Tensor::write_safetensors(&trained_variables(&vs), dir.join(FUSION_WEIGHTS)).unwrap();
-    let part = PickFusionPart {
-        encoder: tiny(),
-        encoder_fingerprint: vrd_engine::model_dir::fingerprint(&tiny()).unwrap(),
-        weights: FUSION_WEIGHTS.into(),
-        max_length: 32,
-        text_template: vrd_core::text::DEFAULT_TEMPLATE.into(),
-        description_chars: vrd_core::text::DEFAULT_DESCRIPTION_CHARS,
-        network: serde_json::to_value(&config).unwrap(),
-    };
-    PickCard { scorer: PickScorer::Fusion { weights, taste, fusion: part }, chosen: "fusion".into(), ..fast.clone() }
 }
 
 fn picks(model: &Path, media: &Path, extra: &[&str]) -> Vec<(String, f64)> {

@@ -96,6 +96,10 @@ pub struct NextWatchArgs {
     /// Tokens of each candidate's text the fusion model reads.
     #[arg(long, default_value_t = 48)]
     fusion_max_length: usize,
+    /// Moments per training step of the fusion model (each with its positive and 7
+    /// negatives drawn: the step's memory grows with it).
+    #[arg(long, default_value_t = 16)]
+    fusion_moments_per_step: usize,
     /// Save the trained model here (pick.json).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -160,6 +164,7 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
             vrd_model::RankerArch::Fusion => Some(FusionOptions {
                 epochs: args.fusion_epochs,
                 max_length: args.fusion_max_length,
+                groups_per_step: args.fusion_moments_per_step,
                 keep_unchosen: true,
                 ..super::fit_history::fusion_options(args.encoder.as_deref())?
             }),

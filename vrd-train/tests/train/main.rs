@@ -8,6 +8,8 @@ mod aw_server;
 mod paths;
 #[path = "../../../shared/test-support/person_tools.rs"]
 mod person_tools;
+#[path = "../../../shared/test-support/pick_fusion_card.rs"]
+mod pick_fusion_card;
 #[path = "../../../shared/test-support/tools.rs"]
 mod tools;
 

@@ -182,3 +182,35 @@ fn a_retrain_killed_halfway_leaves_the_current_model() {
     home.run(&["--force"]);
     assert!(!partial.exists(), "{} removed", partial.display());
 }
+
+/// The current version's next-watch model is a fusion one (its deep part runs the encoder):
+/// the feed ranks with it beside the answers' model, and a retrain judges it on the slice
+/// with that deep part: with a deep part of zero exactly as its regression alone, with a
+/// trained one otherwise.
+#[test]
+fn a_fusion_next_watch_model_is_ranked_with_and_judged_by_a_retrain() {
+    use crate::pick_fusion_card::fusion_card;
+    use vrd_ranking::pick::card::{PickCard, PickScorer};
+    let home = home(60);
+    let said = home.run(&[]);
+    assert!(said.contains("deployed"), "{said}");
+    let fast = PickCard::read(&std::fs::canonicalize(&home.model).unwrap()).unwrap();
+    let scratch = home._dir.path().join("scratch");
+    let PickScorer::Fusion { weights, taste, .. } = fusion_card(&fast, &scratch, 0.0).scorer else { unreachable!() };
+    let regression = PickCard { scorer: PickScorer::Regression { weights, taste }, ..fast.clone() };
+    // What a retrain finds of the current next-watch model, `card` (with its weights).
+    let judge = |card: &dyn Fn(&Path) -> PickCard| {
+        let current = std::fs::canonicalize(&home.model).unwrap();
+        card(&current).write(&current).unwrap();
+        rank_works(&home);
+        let said = home.run(&["--force"]);
+        let figures = home.last().figures.unwrap_or_else(|| panic!("judged: {said}"));
+        figures["next_watch"]["current"].as_f64().unwrap()
+    };
+    let alone = judge(&|_| regression.clone());
+    let zero = judge(&|dir| fusion_card(&fast, dir, 0.0));
+    let trained = judge(&|dir| fusion_card(&fast, dir, 1.0));
+    assert!(alone > 0.0 && alone <= 1.0 && trained > 0.0 && trained <= 1.0);
+    assert!((zero - alone).abs() < 1e-12, "a zero deep part is the regression: {zero} vs {alone}");
+    assert!((trained - alone).abs() > 1e-6, "the deep part is read: {trained} vs {alone}");
+}

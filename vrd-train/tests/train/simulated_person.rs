@@ -146,7 +146,7 @@ fn the_early_fusion_model_runs_on_the_tiny_xlm_r_and_uses_the_context() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is not the one this model was fine-tuned from"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not the one the model was fine-tuned from"));
     assert!(out.stdout.is_empty());
 }
 

@@ -1,0 +1,47 @@
+//! A next-watch fusion card made from a fast one, for the tests that rank or judge with
+//! one without training it (whether training ships one is the rule's call): the fast
+//! card's regression, and a fusion network over the tiny XLM-R whose output layer is
+//! random (`scale`; 0: zero, so the deep part adds nothing). Its weights are written beside
+//! the card in `dir`.
+
+use std::path::{Path, PathBuf};
+use tch::{nn, Device, Tensor};
+use vrd_model::fusion::{trained_variables, Finetune};
+use vrd_model::pick_fusion::{PickFusionConfig, PickFusionModel};
+use vrd_ranking::pick::card::{PickCard, PickFusionPart, PickScorer, FUSION_WEIGHTS};
+
+pub fn tiny_xlmr() -> PathBuf {
+    crate::paths::repo().join("fixtures/tiny-xlmr")
+}
+
+pub fn fusion_card(fast: &PickCard, dir: &Path, scale: f64) -> PickCard {
+    let (weights, taste) = match &fast.scorer {
+        PickScorer::Regression { weights, taste } | PickScorer::Network { weights, taste, .. } => {
+            (weights.clone(), taste.clone())
+        }
+        _ => (vec![0.0; fast.features.len()], Vec::new()),
+    };
+    let config = PickFusionConfig::new(fast.features.len() as i64, Finetune::Lora);
+    tch::manual_seed(7);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let _model = PickFusionModel::load(&vs, &tiny_xlmr(), config.clone()).unwrap();
+    tch::no_grad(|| {
+        for (name, mut var) in vs.variables() {
+            if name.starts_with("pick.output") {
+                var.copy_(&(Tensor::randn(var.size(), (tch::Kind::Float, Device::Cpu)) * scale));
+            }
+        }
+    });
+    std::fs::create_dir_all(dir).unwrap();
+    Tensor::write_safetensors(&trained_variables(&vs), dir.join(FUSION_WEIGHTS)).unwrap();
+    let part = PickFusionPart {
+        encoder: tiny_xlmr(),
+        encoder_fingerprint: vrd_engine::model_dir::fingerprint(&tiny_xlmr()).unwrap(),
+        weights: FUSION_WEIGHTS.into(),
+        max_length: 32,
+        text_template: vrd_core::text::DEFAULT_TEMPLATE.into(),
+        description_chars: vrd_core::text::DEFAULT_DESCRIPTION_CHARS,
+        network: serde_json::to_value(&config).unwrap(),
+    };
+    PickCard { scorer: PickScorer::Fusion { weights, taste, fusion: part }, chosen: "fusion".into(), ..fast.clone() }
+}
