@@ -98,7 +98,7 @@ pub struct NextWatchArgs {
     fusion_max_length: usize,
     /// Moments per training step of the fusion model (each with its positive and 7
     /// negatives drawn: the step's memory grows with it).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 8)]
     fusion_moments_per_step: usize,
     /// Save the trained model here (pick.json).
     #[arg(long)]

@@ -57,7 +57,7 @@ impl FusionOptions {
             max_length: 48,
             epochs: 3,
             negatives: 7,
-            groups_per_step: 16,
+            groups_per_step: 8,
             encoder_lr: 5e-4,
             lr: 1e-3,
             keep_unchosen: false,
