@@ -46,11 +46,14 @@ impl Tmux {
     }
 
     /// Waits until the screen shows `text` (the program redraws after each key).
+    /// The screen once it shows `text` and is drawn to its end (tmux may show a frame half
+    /// written: its last line of keys is the sign of a whole one), or once the tool exited.
     fn wait_for(&self, text: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let screen = self.screen();
-            if screen.contains(text) {
+            let whole = screen.contains("[j/k] next/previous  [q] quit") || screen.contains("EXITED=");
+            if screen.contains(text) && whole {
                 return screen;
             }
             assert!(Instant::now() < deadline, "screen never showed {text:?}; it shows:\n{screen}");

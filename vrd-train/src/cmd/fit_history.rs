@@ -104,13 +104,17 @@ pub fn fusion_options(encoder: Option<&Path>) -> Result<FusionOptions> {
 }
 
 /// Saves a trained next-watch model in `out`: the card, and a fusion scorer's weights
-/// beside it.
+/// beside it (an earlier model's left there are removed: no card reads them).
 pub fn save(trained: &vrd_training::pick::Trained, out: &Path) -> Result<()> {
-    if let Some(fitted) = trained.deep_part() {
-        std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
-        let file = out.join(vrd_ranking::pick::card::FUSION_WEIGHTS);
-        tch::Tensor::write_safetensors(&fitted.trained_variables(), &file)
-            .with_context(|| format!("{}: cannot write", file.display()))?;
+    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
+    let file = out.join(vrd_ranking::pick::card::FUSION_WEIGHTS);
+    match trained.deep_part() {
+        Some(fitted) => tch::Tensor::write_safetensors(&fitted.trained_variables(), &file)
+            .with_context(|| format!("{}: cannot write", file.display()))?,
+        None if file.exists() => {
+            std::fs::remove_file(&file).with_context(|| format!("{}: cannot remove", file.display()))?
+        }
+        None => {}
     }
     trained.card.write(out)
 }

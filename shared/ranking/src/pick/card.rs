@@ -189,6 +189,13 @@ impl PickCard {
         if bad {
             bail!("the {} scorer's weights do not fit {n} features", self.scorer.name());
         }
+        if let Some(part) = self.fusion() {
+            // A file of the model folder itself, never a path out of it.
+            let plain = Path::new(&part.weights).file_name().is_some_and(|f| f == part.weights.as_str());
+            if !plain || part.weights == ".." {
+                bail!("the fusion scorer's weights {:?} must be a file name in the model folder", part.weights);
+            }
+        }
         Ok(())
     }
 
@@ -222,6 +229,55 @@ pub fn score_standardised(scorer: &PickScorer, z: &[f32], embedding: &[f32]) -> 
                 .map(|((h, &b), &v)| f64::from(v) * (linear(h) + f64::from(b)).max(0.0))
                 .sum();
             linear(weights) + taste(u) + deep
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fusion_card(weights_file: &str) -> PickCard {
+        let n = FEATURES.len();
+        let at = vrd_core::time::parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
+        PickCard {
+            format: FORMAT.into(),
+            features: FEATURES.iter().map(|s| s.to_string()).collect(),
+            mean: vec![0.0; n],
+            std: vec![1.0; n],
+            scorer: PickScorer::Fusion {
+                weights: vec![0.5; n],
+                taste: Vec::new(),
+                fusion: PickFusionPart {
+                    encoder: "enc".into(),
+                    encoder_fingerprint: "f".into(),
+                    weights: weights_file.into(),
+                    max_length: 32,
+                    text_template: "{title}".into(),
+                    description_chars: 0,
+                    network: serde_json::Value::Null,
+                },
+            },
+            media_model: "m".into(),
+            history: HistorySpan { first_watch: at, last_watch: at, watches: 1, moments: 1 },
+            selection: BTreeMap::new(),
+            chosen: "fusion".into(),
+            training: serde_json::Value::Null,
+        }
+    }
+
+    /// A fusion card reads its weights from its own folder only, and its score here is the
+    /// regression part (the encoder's is added by the caller).
+    #[test]
+    fn a_fusion_card_names_a_file_of_its_folder_and_scores_its_regression() {
+        let card = fusion_card(FUSION_WEIGHTS);
+        card.check().unwrap();
+        let z: Vec<f32> = (0..FEATURES.len()).map(|i| i as f32).collect();
+        let expected: f64 = z.iter().map(|&x| 0.5 * f64::from(x)).sum();
+        assert!((score_standardised(&card.scorer, &z, &[1.0, 0.0]) - expected).abs() < 1e-6);
+        for bad in ["../w.safetensors", "/etc/passwd", "..", "sub/w.safetensors", ""] {
+            let err = fusion_card(bad).check().unwrap_err().to_string();
+            assert!(err.contains("must be a file name in the model folder"), "{bad}: {err}");
         }
     }
 }
