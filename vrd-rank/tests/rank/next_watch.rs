@@ -81,6 +81,10 @@ fn a_history_alone_trains_a_model_that_ranks_for_the_hour() {
     assert!(moments > 20 && (moments as usize) < history.len(), "{moments}");
     let chosen = card["chosen"].as_str().unwrap();
     assert!(["network", "regression"].contains(&chosen) || chosen.starts_with("signal:"), "{chosen}");
+    // The taste direction's strength, chosen on the held-out slice among 1×, 10×, 100× the
+    // default penalty (there are never-watched candidates, so there is a direction).
+    let l2 = card["training"]["taste_l2"].as_f64().unwrap();
+    assert!([1e-3, 1e-2, 1e-1].iter().any(|v| (l2 - v).abs() < 1e-12), "{l2}");
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d("report.json")).unwrap()).unwrap();
     assert_eq!(report["next_watch"]["chosen"], card["chosen"]);
     // Rolling-origin folds (the default 4 cuts): each trained before its cut and judged after.

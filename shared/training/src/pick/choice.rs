@@ -49,6 +49,9 @@ pub struct Choice {
     pub ranks: Vec<f64>,
     /// The early-fusion contender's result, when it contended.
     pub fusion: Option<FusionContest>,
+    /// The taste direction's L2 penalty the slice chose (the learned scorers were fitted
+    /// with it; 0: no taste direction).
+    pub taste_l2: f64,
 }
 
 /// `network`: its best step and that step's reciprocal ranks (step 0 is the regression
@@ -75,7 +78,7 @@ pub fn choose(
             (chosen, best, ranks) = (Chosen::Signal(name.to_string()), mean(rr), rr);
         }
     }
-    Choice { chosen, mrr, network_gain: gain, standard_error: se, ranks: ranks.to_vec(), fusion: None }
+    Choice { chosen, mrr, network_gain: gain, standard_error: se, ranks: ranks.to_vec(), fusion: None, taste_l2: 0.0 }
 }
 
 /// A deeper contender against what would ship without it: it wins if its mean reciprocal

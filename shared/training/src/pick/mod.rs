@@ -26,6 +26,13 @@ use vrd_ranking::pick::features::FEATURES;
 /// How often the network's weights are kept for the choice of its step.
 const SNAPSHOT_EVERY: usize = 20;
 
+/// The taste direction's L2 penalties tried on the held-out slice, as multiples of
+/// `FitOptions::taste_l2`; the best there is refitted. A stronger penalty leaves more to
+/// the moment's features: the taste direction wins what a person picks at all and costs
+/// what they pick now, and how much of it pays differs by person (on the shared
+/// histories the slice chose 10× for the smallest, 1× for the rest).
+const TASTE_L2_SCALES: [f64; 3] = [1.0, 10.0, 100.0];
+
 /// A trained next-watch model and what its training found.
 pub struct Trained {
     pub card: PickCard,
@@ -52,6 +59,10 @@ pub fn train(inputs: &PickInputs, sampling: &Sampling, o: &FitOptions, media_mod
     let o = &options_for(&ds, o);
     let ids = o.fusion.as_ref().map(|fo| fo.token_ids(inputs)).transpose()?;
     let choice = held_out_choice(&ds, o, inputs.embeddings, &embeddings, ids.as_deref())?;
+    let o = &match &choice {
+        Some(c) => FitOptions { taste_l2: c.taste_l2, ..o.clone() },
+        None => o.clone(),
+    };
     let (mean, std) = standardisation(&ds, 0..n);
     let all = batch(&ds, 0..n, &mean, &std, &embeddings);
     let (weights, taste) = fit_regression(&all, o);
@@ -101,6 +112,7 @@ pub fn train(inputs: &PickInputs, sampling: &Sampling, o: &FitOptions, media_mod
             "held_out_groups": if choice.is_some() { held_out } else { 0 },
             "never_watched_candidates": ds.unwatched,
             "taste_direction": o.taste_l2 > 0.0,
+            "taste_l2": o.taste_l2,
             "network_gain": choice.as_ref().map(|c| c.network_gain),
             "standard_error": choice.as_ref().map(|c| c.standard_error),
             "network_step": match chosen { Chosen::Network { step } => Some(step), _ => None },
@@ -162,9 +174,21 @@ fn choose_on_slice(
     let n = ds.groups.len();
     let (mean, std) = standardisation(ds, 0..split);
     let train = batch(ds, 0..split, &mean, &std, tensor);
-    let (weights, taste) = fit_regression(&train, o);
     let rr = |scorer: &PickScorer| reciprocal_ranks(ds, split..n, (&mean, &std), embeddings, scorer);
-    let regression = rr(&PickScorer::Regression { weights: weights.clone(), taste: taste.clone() });
+    // The taste direction's strength per person: the slice says how much of it pays.
+    let strengths: &[f64] = if o.taste_l2 > 0.0 { &TASTE_L2_SCALES } else { &[1.0] };
+    let (weights, taste, taste_l2, regression) = strengths
+        .iter()
+        .map(|k| {
+            let o = FitOptions { taste_l2: o.taste_l2 * k, ..o.clone() };
+            let (w, t) = fit_regression(&train, &o);
+            let r = rr(&PickScorer::Regression { weights: w.clone(), taste: t.clone() });
+            (w, t, o.taste_l2, r)
+        })
+        // The first (weakest penalty) of equals.
+        .reduce(|best, next| if fit::mean(&next.3) > fit::mean(&best.3) { next } else { best })
+        .expect("one strength at least");
+    let o = &FitOptions { taste_l2, ..o.clone() };
     let network = fit_network(&train, (&weights, &taste), o, SNAPSHOT_EVERY)
         .into_iter()
         .map(|(step, scorer)| (step, rr(&scorer)))
@@ -173,7 +197,8 @@ fn choose_on_slice(
     let signals: Vec<(&str, Vec<f64>)> =
         SIGNALS.iter().map(|s| (s.name(), rr(&PickScorer::Signal { feature: s.name().to_string() }))).collect();
     let questions: Vec<sample::Question> = ds.groups[split..].iter().map(|g| g.question).collect();
-    let fast = choose(&regression, (network.0, &network.1), &signals, o.deep_margin, &questions);
+    let mut fast = choose(&regression, (network.0, &network.1), &signals, o.deep_margin, &questions);
+    fast.taste_l2 = o.taste_l2;
     let (Some(fo), Some(ids)) = (&o.fusion, ids) else { return Ok(fast) };
     // The fusion model beside the same regression, its epoch chosen on the slice (epoch
     // 0: the regression alone).
@@ -188,5 +213,6 @@ fn choose_on_slice(
     })?;
     let (mut choice, contest) = choice::with_fusion(fast, (best.0, &best.1), o.deep_margin, &questions);
     choice.fusion = Some(contest);
+    choice.taste_l2 = o.taste_l2;
     Ok(choice)
 }
