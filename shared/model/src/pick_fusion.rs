@@ -95,10 +95,10 @@ impl PickFusionModel {
     }
 }
 
-/// A trained model with its tokenizer, scoring candidates: what ranking and evaluation run.
+/// A model with its tokenizer and variables: what training fits, and what ranking and
+/// evaluation score candidates with.
 pub struct PickFusionScorer {
-    /// Holds the model's variables.
-    _vs: nn::VarStore,
+    vs: nn::VarStore,
     model: PickFusionModel,
     tokenizer: FusionTokenizer,
 }
@@ -108,7 +108,17 @@ const BATCH: usize = 64;
 
 impl PickFusionScorer {
     pub fn new(vs: nn::VarStore, model: PickFusionModel, tokenizer: FusionTokenizer) -> PickFusionScorer {
-        PickFusionScorer { _vs: vs, model, tokenizer }
+        PickFusionScorer { vs, model, tokenizer }
+    }
+
+    /// The weights a saved model holds (adapters and new layers).
+    pub fn trained_variables(&self) -> Vec<(String, Tensor)> {
+        crate::fusion::trained_variables(&self.vs)
+    }
+
+    /// The variables, for an optimiser.
+    pub fn var_store(&self) -> &nn::VarStore {
+        &self.vs
     }
 
     /// A saved model: `trained` over the encoder of `dir`, read `max_length` tokens at most.
@@ -133,32 +143,27 @@ impl PickFusionScorer {
         Ok(self.scores_of_ids(&ids.iter().map(Vec::as_slice).collect::<Vec<_>>(), z))
     }
 
-    /// The same from token ids already made by [`PickFusionScorer::tokenizer`].
+    /// The same from token ids already made by [`PickFusionScorer::tokenizer`]. Texts of
+    /// similar length go through together, so little of each pass is padding.
     pub fn scores_of_ids(&self, ids: &[&[i64]], z: &[Vec<f32>]) -> Vec<f64> {
-        deep_scores(&self.model, self.tokenizer.pad_id, ids, z)
-    }
-}
-
-/// `model`'s deep part for each candidate (token ids, standardised features), without
-/// gradients; texts of similar length go through together, so little of each pass is
-/// padding.
-pub fn deep_scores(model: &PickFusionModel, pad_id: i64, ids: &[&[i64]], z: &[Vec<f32>]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..ids.len()).collect();
-    order.sort_by_key(|&i| ids[i].len());
-    let mut out = vec![0.0; ids.len()];
-    tch::no_grad(|| {
-        for batch in order.chunks(BATCH) {
-            let rows: Vec<&[i64]> = batch.iter().map(|&i| ids[i]).collect();
-            let (input_ids, mask) = pad_token_ids(&rows, pad_id);
-            let flat: Vec<f32> = batch.iter().flat_map(|&i| z[i].iter().copied()).collect();
-            let z = Tensor::from_slice(&flat).view([batch.len() as i64, model.config.features]);
-            let scores = Vec::<f32>::try_from(&model.forward(&input_ids, &mask, &z, false)).expect("a float vector");
-            for (&i, s) in batch.iter().zip(scores) {
-                out[i] = f64::from(s);
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_by_key(|&i| ids[i].len());
+        let mut out = vec![0.0; ids.len()];
+        tch::no_grad(|| {
+            for batch in order.chunks(BATCH) {
+                let rows: Vec<&[i64]> = batch.iter().map(|&i| ids[i]).collect();
+                let (input_ids, mask) = pad_token_ids(&rows, self.tokenizer.pad_id);
+                let flat: Vec<f32> = batch.iter().flat_map(|&i| z[i].iter().copied()).collect();
+                let z = Tensor::from_slice(&flat).view([batch.len() as i64, self.model.config.features]);
+                let scores =
+                    Vec::<f32>::try_from(&self.model.forward(&input_ids, &mask, &z, false)).expect("a float vector");
+                for (&i, s) in batch.iter().zip(scores) {
+                    out[i] = f64::from(s);
+                }
             }
-        }
-    });
-    out
+        });
+        out
+    }
 }
 
 #[cfg(test)]

@@ -7,28 +7,42 @@ use crate::person_tools::person;
 use crate::pick_fusion_card::{fusion_card, tiny_xlmr as tiny};
 use crate::tools::{json_lines, run};
 use crate::BIN as RANK;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 use vrd_ranking::pick::card::{PickCard, PickScorer, FUSION_WEIGHTS};
 
 fn card_of(dir: &Path) -> PickCard {
     serde_json::from_str(&std::fs::read_to_string(dir.join("pick.json")).unwrap()).unwrap()
 }
 
+/// The simulated person's videos encoded into `dir/media.safetensors` and `vrd-train fit
+/// --history` run over them with `options`, saving into `out` (with `out_options`).
+fn encode_and_fit(dir: &Path, options: &[&str], (out, out_options): (&Path, &[&str])) -> (PathBuf, Output) {
+    let media = dir.join("media.safetensors");
+    run("vrd-encode", &["media", &person("videos.jsonl"), "-o", media.to_str().unwrap()]);
+    let (history, videos) = (person("watch-history.jsonl"), person("videos.jsonl"));
+    let fitted = run(
+        "vrd-train",
+        &[
+            &["fit", "--history", &history, "--candidates", &videos, "--media", media.to_str().unwrap()][..],
+            options,
+            &["--out", out.to_str().unwrap()],
+            out_options,
+        ]
+        .concat(),
+    );
+    (media, fitted)
+}
+
 #[test]
 fn fit_history_with_arch_fusion_judges_the_fusion_model_beside_the_fast_ones() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name);
-    let media = d("media.safetensors");
-    run("vrd-encode", &["media", &person("videos.jsonl"), "-o", media.to_str().unwrap()]);
-    let fitted = run(
-        "vrd-train",
-        &[
-            &["fit", "--history", &person("watch-history.jsonl"), "--candidates", &person("videos.jsonl")][..],
-            &["--media", media.to_str().unwrap(), "--arch", "fusion", "--encoder", tiny().to_str().unwrap()],
-            &["--folds", "2", "--out", d("model").to_str().unwrap(), "--report", d("report.json").to_str().unwrap()],
-        ]
-        .concat(),
+    let (tiny, model, report) = (tiny(), d("model"), d("report.json"));
+    let (_, fitted) = encode_and_fit(
+        dir.path(),
+        &["--arch", "fusion", "--encoder", tiny.to_str().unwrap(), "--folds", "2"],
+        (&model, &["--report", report.to_str().unwrap()]),
     );
     let card = card_of(&d("model"));
     let fusion = &card.training["fusion"];
@@ -74,16 +88,7 @@ fn picks(model: &Path, media: &Path, extra: &[&str]) -> Vec<(String, f64)> {
 fn a_fusion_card_ranks_with_the_encoders_deep_part_added_to_its_regression() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name);
-    let media = d("media.safetensors");
-    run("vrd-encode", &["media", &person("videos.jsonl"), "-o", media.to_str().unwrap()]);
-    run(
-        "vrd-train",
-        &[
-            &["fit", "--history", &person("watch-history.jsonl"), "--candidates", &person("videos.jsonl")][..],
-            &["--media", media.to_str().unwrap(), "--folds", "0", "--out", d("fast").to_str().unwrap()],
-        ]
-        .concat(),
-    );
+    let (media, _) = encode_and_fit(dir.path(), &["--folds", "0"], (&d("fast"), &[]));
     let fast = card_of(&d("fast"));
     // The regression alone, as a card of its own: what the fusion card's wide part is.
     let PickScorer::Fusion { weights, taste, .. } = fusion_card(&fast, &d("zero"), 0.0).scorer else { unreachable!() };

@@ -21,7 +21,6 @@ use std::path::PathBuf;
 use vrd_core::jsonl::JsonlReader;
 use vrd_core::records::{MediaText, Video, WatchEvent};
 use vrd_core::text::{TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
-use vrd_model::pick_fusion::deep_scores;
 use vrd_ranking::candidates::Answers;
 use vrd_ranking::cold_start;
 use vrd_ranking::pick::card::score_standardised;
@@ -192,9 +191,7 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
     let fusion_deep = |pool: &[&Video], z: &[Vec<f32>]| -> Result<Option<Vec<f64>>> {
         let Some(fitted) = &trained.fusion else { return Ok(None) };
         let texts: Vec<String> = pool.iter().map(|v| template.render(&MediaText::from(*v))).collect();
-        let ids = fitted.tokenizer.encode(&texts.iter().map(String::as_str).collect::<Vec<_>>())?;
-        let ids: Vec<&[i64]> = ids.iter().map(Vec::as_slice).collect();
-        Ok(Some(deep_scores(&fitted.model, fitted.tokenizer.pad_id, &ids, z)))
+        Ok(Some(fitted.scores(&texts.iter().map(String::as_str).collect::<Vec<_>>(), z)?))
     };
 
     // The test moments: first watches after the cut.

@@ -72,12 +72,7 @@ pub fn evaluate(
             (Some(fitted), Some(fo)) => {
                 let ids = fo.token_ids(&part(&test_history))?;
                 let data = FusionData { ds: &ds, standard, embeddings: inputs.embeddings, ids: &ids };
-                mean(&data.reciprocal_ranks(
-                    &fitted.model,
-                    fitted.tokenizer.pad_id,
-                    &card.scorer,
-                    first..ds.groups.len(),
-                ))
+                mean(&data.reciprocal_ranks(fitted, &card.scorer, first..ds.groups.len()))
             }
             _ => rr(&card.scorer),
         };

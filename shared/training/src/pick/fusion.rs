@@ -23,7 +23,7 @@ use vrd_core::records::MediaText;
 use vrd_core::tensors::Embeddings;
 use vrd_core::text::{TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
 use vrd_model::fusion::{Finetune, FusionTokenizer};
-use vrd_model::pick_fusion::{deep_scores, is_new_layer, PickFusionConfig, PickFusionModel, PickFusionScorer};
+use vrd_model::pick_fusion::{is_new_layer, PickFusionConfig, PickFusionModel, PickFusionScorer};
 use vrd_ranking::pick::card::{score_standardised, PickFusionPart, PickScorer, FUSION_WEIGHTS};
 use vrd_ranking::pick::features::FEATURES;
 
@@ -132,54 +132,18 @@ impl FusionData<'_> {
         score_standardised(regression, &self.z(g, r), self.embeddings.row(self.embedding_row(g, r)))
     }
 
-    /// Every row's full score (`regression` + the model's deep part) in each of `groups`.
-    fn scores(
-        &self,
-        model: &PickFusionModel,
-        pad_id: i64,
-        regression: &PickScorer,
-        groups: Range<usize>,
-    ) -> Vec<Vec<f64>> {
+    /// Each of `groups`' reciprocal rank of its positive, every row scored by `regression`
+    /// plus the model's deep part.
+    pub fn reciprocal_ranks(&self, deep: &PickFusionScorer, regression: &PickScorer, groups: Range<usize>) -> Vec<f64> {
         let rows: Vec<(usize, usize)> =
             groups.clone().flat_map(|g| (0..self.ds.sizes[g]).map(move |r| (g, r))).collect();
         let ids: Vec<&[i64]> = rows.iter().map(|&(g, r)| self.ids[self.embedding_row(g, r)].as_slice()).collect();
         let z: Vec<Vec<f32>> = rows.iter().map(|&(g, r)| self.z(g, r)).collect();
-        let deep = deep_scores(model, pad_id, &ids, &z);
-        let mut out: Vec<Vec<f64>> = groups.map(|g| Vec::with_capacity(self.ds.sizes[g])).collect();
-        let first = rows.first().map_or(0, |r| r.0);
-        for (&(g, r), d) in rows.iter().zip(deep) {
-            out[g - first].push(self.wide(regression, g, r) + d);
+        let mut scores: Vec<Vec<f64>> = groups.clone().map(|g| Vec::with_capacity(self.ds.sizes[g])).collect();
+        for (&(g, r), d) in rows.iter().zip(deep.scores_of_ids(&ids, &z)) {
+            scores[g - groups.start].push(self.wide(regression, g, r) + d);
         }
-        out
-    }
-
-    /// Each of `groups`' reciprocal rank of its positive.
-    pub fn reciprocal_ranks(
-        &self,
-        model: &PickFusionModel,
-        pad_id: i64,
-        regression: &PickScorer,
-        groups: Range<usize>,
-    ) -> Vec<f64> {
-        self.scores(model, pad_id, regression, groups).iter().map(|s| 1.0 / rank_of_first(s)).collect()
-    }
-}
-
-/// A fusion model being trained, with its tokenizer.
-pub struct Fitted {
-    pub vs: nn::VarStore,
-    pub model: PickFusionModel,
-    pub tokenizer: FusionTokenizer,
-}
-
-impl Fitted {
-    /// The weights a saved model holds (adapters and new layers).
-    pub fn trained_variables(&self) -> Vec<(String, Tensor)> {
-        vrd_model::fusion::trained_variables(&self.vs)
-    }
-
-    pub fn into_scorer(self) -> PickFusionScorer {
-        PickFusionScorer::new(self.vs, self.model, self.tokenizer)
+        scores.iter().map(|s| 1.0 / rank_of_first(s)).collect()
     }
 }
 
@@ -191,19 +155,19 @@ pub fn fit(
     regression: &PickScorer,
     (o, fo): (&FitOptions, &FusionOptions),
     epochs: usize,
-    mut after_epoch: impl FnMut(usize, &Fitted),
-) -> Result<Fitted> {
+    mut after_epoch: impl FnMut(usize, &PickFusionScorer),
+) -> Result<PickFusionScorer> {
     tch::manual_seed(o.seed as i64);
     let vs = nn::VarStore::new(Device::Cpu);
     let model = PickFusionModel::load(&vs, &fo.encoder, fo.config(FEATURES.len()))?;
     let tokenizer = FusionTokenizer::load(&fo.encoder, fo.max_length)?;
-    let fitted = Fitted { vs, model, tokenizer };
-    let mut opt = AdamW::new(&fitted.vs, 2, |name| usize::from(is_new_layer(name)), 0.01);
+    let fitted = PickFusionScorer::new(vs, model, tokenizer);
+    let mut opt = AdamW::new(fitted.var_store(), 2, |name| usize::from(is_new_layer(name)), 0.01);
     opt.set_lr(0, fo.encoder_lr);
     opt.set_lr(1, fo.lr);
     let mut rng = Rng::new(o.seed ^ 0xf05e);
     let k = fo.negatives + 1;
-    let pad_id = fitted.tokenizer.pad_id;
+    let pad_id = fitted.tokenizer().pad_id;
     let steps_per_epoch = groups.len().div_ceil(fo.groups_per_step.max(1));
     let progress = vrd_core::progress::bar(epochs * steps_per_epoch, "next-watch fusion model: steps");
     for epoch in 1..=epochs {
@@ -238,7 +202,7 @@ pub fn fit(
             let shape = [step.len() as i64, k as i64];
             let wide = Tensor::from_slice(&wide).view(shape);
             let mask = Tensor::from_slice(&mask).view(shape);
-            let scores = wide + fitted.model.forward(&input_ids, &attention, &z, true).view(shape);
+            let scores = wide + fitted.model().forward(&input_ids, &attention, &z, true).view(shape);
             let loss = -scores
                 .masked_fill(&mask.logical_not(), -1e9)
                 .log_softmax(1, Kind::Float)
@@ -319,7 +283,7 @@ mod tests {
         let fo = FusionOptions { epochs: 6, lr: 3e-3, encoder_lr: 3e-3, ..FusionOptions::new(tiny(), "x".into()) };
         let mut by_epoch = Vec::new();
         let fitted = fit(&data, 0..200, &regression, (&o, &fo), fo.epochs, |epoch, fitted| {
-            let rr = data.reciprocal_ranks(&fitted.model, fitted.tokenizer.pad_id, &regression, 200..groups);
+            let rr = data.reciprocal_ranks(fitted, &regression, 200..groups);
             by_epoch.push((epoch, super::super::fit::mean(&rr)));
         })
         .unwrap();

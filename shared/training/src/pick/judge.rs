@@ -62,7 +62,7 @@ impl<'a> Slice<'a> {
                 let template = TextTemplate::parse(&part.text_template, part.description_chars)?;
                 let ids = fusion::token_ids(self.inputs, deep.tokenizer(), &template)?;
                 let data = fusion::FusionData { ds: &self.ds, standard, embeddings: self.inputs.embeddings, ids: &ids };
-                data.reciprocal_ranks(deep.model(), deep.tokenizer().pad_id, &card.scorer, held_out)
+                data.reciprocal_ranks(deep, &card.scorer, held_out)
             }
             (Some(_), None) => anyhow::bail!("internal: a fusion card is judged with its encoder part"),
         }))

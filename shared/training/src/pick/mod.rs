@@ -20,6 +20,7 @@ use data::{Dataset, PickInputs};
 use fit::{batch, fit_network, fit_regression, reciprocal_ranks, standardisation, FitOptions, SIGNALS};
 use sample::Sampling;
 use std::time::Instant;
+use vrd_model::pick_fusion::PickFusionScorer;
 use vrd_ranking::pick::card::{HistorySpan, PickCard, PickScorer, FORMAT};
 use vrd_ranking::pick::features::FEATURES;
 
@@ -40,12 +41,12 @@ pub struct Trained {
     pub regression: PickScorer,
     /// The early-fusion model refitted on every moment: when chosen (its weights are the
     /// card's `FUSION_WEIGHTS`), or when asked to be kept.
-    pub fusion: Option<fusion::Fitted>,
+    pub fusion: Option<PickFusionScorer>,
 }
 
 impl Trained {
     /// The deep part of the card's scorer, for scoring in this process (a fusion card's).
-    pub fn deep_part(&self) -> Option<&fusion::Fitted> {
+    pub fn deep_part(&self) -> Option<&PickFusionScorer> {
         self.fusion.as_ref().filter(|_| self.card.fusion().is_some())
     }
 }
@@ -206,7 +207,7 @@ fn choose_on_slice(
     let data = fusion::FusionData { ds, standard: (&mean, &std), embeddings, ids };
     let mut best = (0, regression.clone());
     fusion::fit(&data, 0..split, &wide, (o, fo), fo.epochs, |epoch, fitted| {
-        let rr = data.reciprocal_ranks(&fitted.model, fitted.tokenizer.pad_id, &wide, split..n);
+        let rr = data.reciprocal_ranks(fitted, &wide, split..n);
         if fit::mean(&rr) > fit::mean(&best.1) {
             best = (epoch, rr);
         }
