@@ -5,7 +5,6 @@ mod media;
 mod runtime_args;
 
 use clap::{Parser, Subcommand};
-use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(name = "vrd-encode", about = "Turn vrd records into tensors")]
@@ -22,7 +21,7 @@ enum Command {
     Context(context::ContextArgs),
 }
 
-fn main() -> ExitCode {
+fn main() -> ! {
     let cli: Cli = vrd_cli::parse_args_with_long_version(vrd_engine::version::long_version);
     vrd_cli::run("vrd-encode", || match cli.command {
         Command::Media(args) => media::run(&args),

@@ -12,7 +12,6 @@ mod takeout;
 mod youtube;
 
 use clap::{Parser, Subcommand};
-use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(name = "vrd-ingest", about = "Turn exported histories into vrd JSONL records")]
@@ -50,7 +49,7 @@ enum Command {
     Subscriptions(cmd::subscriptions::SubscriptionsArgs),
 }
 
-fn main() -> ExitCode {
+fn main() -> ! {
     let cli: Cli = vrd_cli::parse_args();
     vrd_cli::run("vrd-ingest", || match cli.command {
         Command::Takeout(t) => cmd::takeout::run_watches(&t),

@@ -11,7 +11,6 @@ mod tui;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(name = "vrd-label", about = "Record your judgments of videos in the vrd store")]
@@ -45,7 +44,7 @@ enum Command {
     Serve(serve::ServeArgs),
 }
 
-fn main() -> ExitCode {
+fn main() -> ! {
     let cli: Cli = vrd_cli::parse_args();
     vrd_cli::run("vrd-label", || match cli.command {
         Command::Add(args) => cmd::add::run(&cli.db, args),

@@ -10,9 +10,7 @@ mod feed;
 mod feed_format;
 mod searches;
 
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
+fn main() -> ! {
     let cli: cli::Cli = vrd_cli::parse_args_with_long_version(vrd_engine::version::long_version);
     vrd_cli::run("vrd-rank", || feed::run(&cli))
 }

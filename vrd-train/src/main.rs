@@ -9,7 +9,6 @@ mod cmd;
 mod options;
 
 use clap::{Parser, Subcommand};
-use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(name = "vrd-train", about = "Train and evaluate the ranking model")]
@@ -40,7 +39,7 @@ enum Command {
     Simulate(cmd::simulate::SimulateArgs),
 }
 
-fn main() -> ExitCode {
+fn main() -> ! {
     let cli: Cli = vrd_cli::parse_args_with_long_version(vrd_engine::version::long_version);
     vrd_cli::run("vrd-train", || match cli.command {
         Command::Fit(args) => cmd::fit::run(&args),
