@@ -25,9 +25,16 @@ pub const EXIT_USAGE: u8 = 2;
 pub fn run(tool: &str, body: impl FnOnce() -> anyhow::Result<()>) -> ! {
     let outcome = body().and_then(|()| io::stdout().flush().map_err(anyhow::Error::from));
     let code = exit_code(tool, outcome);
+    end(i32::from(code))
+}
+
+/// Ends the process with `code` once stdout and stderr are flushed, without the linked
+/// libraries' static destructors (see [`run`]).
+pub(crate) fn end(code: i32) -> ! {
+    let _ = io::stdout().flush();
     let _ = io::stderr().flush();
     // SAFETY: `_exit` only ends the process; nothing of this process runs after it.
-    unsafe { libc::_exit(i32::from(code)) }
+    unsafe { libc::_exit(code) }
 }
 
 fn exit_code(tool: &str, outcome: anyhow::Result<()>) -> u8 {

@@ -16,7 +16,14 @@ pub fn parse_args_with_long_version<C: clap::Parser>(long_version: impl FnOnce()
     parse_with(cmd)
 }
 
+/// Help, `--version` and usage errors print as clap prints them and end the process as
+/// [`crate::run`] ends it (clap's own exit would run libtorch's teardown: 0.1 s).
 fn parse_with<C: clap::Parser>(cmd: clap::Command) -> C {
-    let matches = cmd.get_matches();
-    C::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    match cmd.try_get_matches().and_then(|m| C::from_arg_matches(&m)) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            crate::exit::end(e.exit_code())
+        }
+    }
 }
