@@ -19,7 +19,7 @@ pub const EXIT_USAGE: u8 = 2;
 ///
 /// The process ends without running the C++ static destructors of the libraries it links:
 /// libtorch's deregister thousands of operators, about 0.1 s of every run of a tool that
-/// links it (a third of a feed's time). Everything of ours is finished by then: the body
+/// links it (a fifth of a next-watch feed). Everything of ours is finished by then: the body
 /// has returned, so its files are written and closed and its threads joined; stdout and
 /// stderr are flushed here.
 pub fn run(tool: &str, body: impl FnOnce() -> anyhow::Result<()>) -> ! {
