@@ -54,7 +54,7 @@ demo: build
 	@$(BIN)/vrd-train fit --labels fixtures/person/labels.jsonl --videos fixtures/person/videos.jsonl \
 	    --media $(DEMO_DIR)/person-media.safetensors --context $(DEMO_DIR)/person-context.safetensors \
 	    --history fixtures/person/watch-history.jsonl --candidates fixtures/person/videos.jsonl \
-	    --folds 3 --report $(DEMO_DIR)/report.json --plot $(DEMO_DIR)/folds.svg --out $(DEMO_DIR)/model
+	    --events fixtures/person/app-events.jsonl --folds 3 --report $(DEMO_DIR)/report.json --plot $(DEMO_DIR)/folds.svg --out $(DEMO_DIR)/model
 	@echo "== vrd-rank --model: the feed for 2026-09-15 21:30 UTC" >&2
 	@$(BIN)/vrd-rank --model $(DEMO_DIR)/model --candidates fixtures/person/videos.jsonl \
 	    --embeddings $(DEMO_DIR)/person-media.safetensors --events fixtures/person/app-events.jsonl \

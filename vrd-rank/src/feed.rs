@@ -14,7 +14,7 @@ use vrd_engine::pick_fusion::PickEncoder;
 use vrd_ranking::candidates::Answers;
 use vrd_ranking::cold_start;
 use vrd_ranking::pick::card::{self as pick_card, PickCard};
-use vrd_ranking::pick::feed::{DeepPart, Picker};
+use vrd_ranking::pick::feed::{Besides, DeepPart, Picker};
 
 /// The feed of one run: with `--model`, by the trained model for the moment; else the
 /// cold start.
@@ -111,27 +111,13 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     // What was watched by the moment ranked for (a past --at does not know the later
     // watches).
     let history: Vec<WatchEvent> = history.into_iter().filter(|e| e.watched_at < at).collect();
-    let since = at - saved.card.context.window() - chrono::Duration::days(1);
-    let (events, name) = match (&cli.events, &cli.aw) {
-        (Some(path), _) => {
-            let events: Vec<vrd_core::records::AppEvent> = JsonlReader::open(Some(path))?.read_all()?;
-            (events, path.display().to_string())
-        }
-        (None, Some(path)) => {
-            let export = vrd_aw::export::Export::read(path)?;
-            let events = recent_app_events(&aw, &Source::Export(&export), (since, at))
-                .with_context(|| format!("{}: pass --aw-hostname", path.display()))?;
-            (events, path.display().to_string())
-        }
-        (None, None) => {
-            let client = client.as_ref().expect("made above when neither --events nor --aw is given");
-            let events = recent_app_events(&aw, &Source::Server(client), (since, at)).map_err(|e| {
-                e.context("cannot get the current activity; pass --events FILE --at TIME, or rank with --cold-start")
-            })?;
-            (events, aw.server.clone())
-        }
-    };
-    let timeline = vrd_engine::rank::timeline(events, &name)?;
+    // The answers' window, and the fortnight of watches a next-watch model trained with
+    // the timeline compares the moment's apps with.
+    let mut since = at - saved.card.context.window() - chrono::Duration::days(1);
+    if pick.as_ref().is_some_and(|card| card.history.with_activity > 0) {
+        since = since.min(pick_activity_since(at));
+    }
+    let timeline = activity_timeline(cli, &aw, client.as_ref(), (since, at))?;
     let encoder_dir = vrd_engine::model_dir::resolve_model_dir(cli.context_model.as_deref())?;
     let encoder = vrd_model::SentenceEncoder::load(&encoder_dir, &Default::default())?;
     let now = vrd_engine::rank::now_context(&saved, &timeline, at, &encoder)?;
@@ -161,7 +147,10 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     let deep = pick_encoder.is_some().then_some(&deep as &DeepPart);
     let picker = pick
         .as_ref()
-        .map(|card| Picker::new(card, &history, &queries, &embeddings, at).map(|p| p.with_deep_part(deep)))
+        .map(|card| {
+            let besides = Besides { searches: &queries, timeline: Some(&timeline) };
+            Picker::new(card, &history, besides, &embeddings, at).map(|p| p.with_deep_part(deep))
+        })
         .transpose()?;
     let person =
         vrd_engine::rank::Person { history: &history, answers: &answers, liked: liked.as_ref(), pick: picker.as_ref() };
@@ -183,11 +172,25 @@ fn rank_with_pick(cli: &Cli, model: &std::path::Path, card: &PickCard) -> Result
         )
         .into());
     }
+    let at = cli.at.unwrap_or_else(chrono::Utc::now);
+    // A model trained with the app timeline reads the moment's apps (and the fortnight's
+    // before it) as the answers' model does: a file given, else the server.
+    let timeline = match card.history.with_activity > 0 {
+        true => {
+            let aw = cli.aw_options.options();
+            let asks_server = cli.events.is_none() && cli.aw.is_none();
+            if asks_server {
+                aw.check()?;
+            }
+            let client = asks_server.then(|| aw.client()).transpose()?;
+            Some(activity_timeline(cli, &aw, client.as_ref(), (pick_activity_since(at), at))?)
+        }
+        false => None,
+    };
     let mut texts: Vec<MediaText> = candidates.iter().map(MediaText::from).collect();
     texts.extend(history.iter().map(MediaText::from));
     let (embeddings, added) = load_embeddings(cli, &texts)?;
     warn_unembedded(cli, &candidates, &embeddings);
-    let at = cli.at.unwrap_or_else(chrono::Utc::now);
     let settings = vrd_ranking::pick::feed::PickSettings {
         at,
         top: cli.top,
@@ -202,8 +205,9 @@ fn rank_with_pick(cli: &Cli, model: &std::path::Path, card: &PickCard) -> Result
     let deep =
         |videos: &[&Video], z: &[Vec<f32>]| encoder.as_ref().expect("loaded for a fusion card").scores(videos, z);
     let deep = encoder.is_some().then_some(&deep as &DeepPart);
+    let besides = Besides { searches: &queries, timeline: timeline.as_ref() };
     let feed =
-        vrd_ranking::pick::feed::rank((card, deep), &history, &queries, &candidates, &embeddings, &answers, &settings)?;
+        vrd_ranking::pick::feed::rank((card, deep), &history, besides, &candidates, &embeddings, &answers, &settings)?;
     save_embeddings(cli, &embeddings, added)?;
     if let Some(db) = &cli.db {
         vrd_store::Store::open(db)?.save_feed(&at, &feed)?;
@@ -255,6 +259,43 @@ fn read_inputs(cli: &Cli, with_searches: bool) -> Result<Inputs> {
         (None, None) => Vec::new(),
     };
     Ok(Inputs { candidates, history, searches, labels })
+}
+
+/// How far back a next-watch model trained with the timeline reads it at `at`: the
+/// fortnight of watches it compares the moment's apps with, and the hour before the first.
+fn pick_activity_since(at: vrd_core::time::Timestamp) -> vrd_core::time::Timestamp {
+    use vrd_ranking::pick::activity::{ACTIVITY_DAYS, ACTIVITY_WINDOW_MINUTES};
+    at - chrono::Duration::days(ACTIVITY_DAYS) - chrono::Duration::minutes(ACTIVITY_WINDOW_MINUTES)
+}
+
+/// The app timeline of `period`: from --events, else --aw's export, else the server
+/// (`client`, made when neither file is given).
+fn activity_timeline(
+    cli: &Cli,
+    aw: &vrd_aw::options::AwOptions,
+    client: Option<&vrd_aw::client::Client>,
+    period: (vrd_core::time::Timestamp, vrd_core::time::Timestamp),
+) -> Result<vrd_core::context::Timeline> {
+    let (events, name) = match (&cli.events, &cli.aw) {
+        (Some(path), _) => {
+            let events: Vec<vrd_core::records::AppEvent> = JsonlReader::open(Some(path))?.read_all()?;
+            (events, path.display().to_string())
+        }
+        (None, Some(path)) => {
+            let export = vrd_aw::export::Export::read(path)?;
+            let events = recent_app_events(aw, &Source::Export(&export), period)
+                .with_context(|| format!("{}: pass --aw-hostname", path.display()))?;
+            (events, path.display().to_string())
+        }
+        (None, None) => {
+            let client = client.expect("made when neither --events nor --aw is given");
+            let events = recent_app_events(aw, &Source::Server(client), period).map_err(|e| {
+                e.context("cannot get the current activity; pass --events FILE --at TIME, or rank with --cold-start")
+            })?;
+            (events, aw.server.clone())
+        }
+    };
+    vrd_engine::rank::timeline(events, &name)
 }
 
 /// The chosen hosts' timelines of `period`, categorised with the server's rules (an

@@ -257,3 +257,108 @@ fn the_store_alone_feeds_the_next_watch_model() {
     assert_eq!(saved[0].video_id, feed[0]["video_id"].as_str().unwrap());
     assert!(saved[0].scores["pick"] > 0.0);
 }
+
+/// A person who, at the same hours of the evening, watches Rust after an hour of coding and
+/// cooking after an hour of a game: their history and app timeline written here, as
+/// vrd-ingest takeout and vrd-ingest aw write them (time on YouTube itself in the
+/// timeline too, which the activity leaves out).
+fn write_coder_and_gamer(dir: &std::path::Path) -> (String, String) {
+    let by_topic = |topic: &str| -> Vec<serde_json::Value> {
+        lines(&std::fs::read(person("videos.jsonl")).unwrap()).into_iter().filter(|v| v["tags"][0] == topic).collect()
+    };
+    let (rust, cooking) = (by_topic("rust"), by_topic("cooking"));
+    let start = vrd_core::time::parse_rfc3339("2026-10-01T20:00:00Z").unwrap();
+    let stamp = |t: vrd_core::time::Timestamp| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (mut watches, mut events) = (String::new(), String::new());
+    let mut event = |app: &str, title: &str, from: vrd_core::time::Timestamp, minutes: i64| {
+        let e = serde_json::json!({"start": stamp(from), "duration_s": minutes * 60, "app": app, "title": title,
+            "category": [], "bucket": "aw-watcher-window_test"});
+        events += &format!("{e}\n");
+    };
+    let mut seed = 7u64;
+    let (mut next_rust, mut next_cooking) = (0, 0);
+    for day in 0..24 {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        // The topic of the evening by chance, the last one Rust; its hour anywhere in 20–23 h.
+        let coding = day == 23 || (seed >> 33).is_multiple_of(2);
+        let session = start + chrono::Duration::days(day) + chrono::Duration::minutes(((seed >> 40) % 180) as i64);
+        let before = session - chrono::Duration::minutes(55);
+        match coding {
+            true => event("Code", "main.rs - Visual Studio Code", before, 50),
+            false => event("steam", "ELDEN RING", before, 50),
+        }
+        for k in 0..3 {
+            let (list, next) = if coding { (&rust, &mut next_rust) } else { (&cooking, &mut next_cooking) };
+            let v = &list[*next];
+            *next += 1;
+            let at = session + chrono::Duration::minutes(10 * k);
+            let title = v["title"].as_str().unwrap();
+            event("firefox", &format!("{title} - YouTube — Mozilla Firefox"), at, 10);
+            let w = serde_json::json!({"video_id": v["video_id"], "title": title, "channel": v["channel"],
+                "watched_at": stamp(at), "source": "takeout-json"});
+            watches += &format!("{w}\n");
+        }
+    }
+    let (history, timeline) = (dir.join("history.jsonl"), dir.join("app-events.jsonl"));
+    std::fs::write(&history, watches).unwrap();
+    std::fs::write(&timeline, events).unwrap();
+    (history.to_string_lossy().into_owned(), timeline.to_string_lossy().into_owned())
+}
+
+#[test]
+fn the_apps_of_the_hour_before_choose_what_is_picked_at_the_same_hour() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    run("vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
+    let (history, timeline) = write_coder_and_gamer(dir.path());
+    let videos = person("videos.jsonl");
+    let fitted = run(
+        "vrd-train",
+        &[
+            &["fit", "--history", &history, "--candidates", &videos, "--events", &timeline][..],
+            &["--media", &d("media.safetensors"), "--folds", "0", "--out", &d("model")],
+        ]
+        .concat(),
+    );
+    let said = String::from_utf8_lossy(&fitted.stderr);
+    assert!(said.contains("knew the hour before 72 of the 72 watches"), "{said}");
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d("model/pick.json")).unwrap()).unwrap();
+    assert_eq!(card["history"]["with_activity"], 72);
+
+    // The evening after the history: the same moment and history (the last watches Rust),
+    // only the hour before differs.
+    let at = vrd_core::time::parse_rfc3339("2026-10-25T21:30:00Z").unwrap();
+    let topics = topics();
+    for (app, title, topic) in [("steam", "ELDEN RING", "cooking"), ("Code", "lib.rs - Visual Studio Code", "rust")] {
+        let events = d(&format!("events-{app}.jsonl"));
+        let hour = serde_json::json!({"start": (at - chrono::Duration::minutes(50)).to_rfc3339(), "duration_s": 2700,
+            "app": app, "title": title, "category": [], "bucket": "aw-watcher-window_test"});
+        std::fs::write(&events, std::fs::read_to_string(&timeline).unwrap() + &format!("{hour}\n")).unwrap();
+        let (model, media, when) = (d("model"), d("media.safetensors"), at.to_rfc3339());
+        let args = [
+            &["--model", &model, "--history", &history, "--candidates", &videos][..],
+            &["--embeddings", &media, "--events", &events, "--at", &when],
+            &["-n", "3", "--explain"],
+        ]
+        .concat();
+        let feed = lines(&run("vrd-rank", &args).stdout);
+        let first = feed[0]["video_id"].as_str().unwrap();
+        assert_eq!(topics[first], topic, "after {app}: {feed:#?}");
+        let reasons: Vec<&str> = feed[0]["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+        assert!(reasons.contains(&format!("after {app} you often watch things like this").as_str()), "{reasons:?}");
+    }
+
+    // A model trained with the timeline needs the moment's: without --events it asks the
+    // ActivityWatch server, and says how to do without one when there is none.
+    let out = Command::new(RANK)
+        .args(["--model", &d("model"), "--history", &history, "--candidates", &videos])
+        .args(["--embeddings", &d("media.safetensors"), "--at", &at.to_rfc3339()])
+        .args(["--aw-server", "http://127.0.0.1:9"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot get the current activity; pass --events FILE --at TIME"), "{stderr}");
+}

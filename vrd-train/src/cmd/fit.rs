@@ -21,7 +21,7 @@ pub struct FitArgs {
     /// Everything from this vrd store instead of files: the answers, videos, watch
     /// history, searches and app timeline (embeddings from --embeddings, completed there
     /// with what it lacks; the activity windows cut here). The same model as the files give.
-    #[arg(long, conflicts_with_all = ["labels", "videos", "media", "context", "history", "candidates", "searches"])]
+    #[arg(long, conflicts_with_all = ["labels", "videos", "media", "context", "history", "candidates", "searches", "events"])]
     pub(crate) db: Option<PathBuf>,
     /// With --db: the media embeddings cache (vrd-encode media, vrd-rank --embeddings);
     /// videos it lacks are encoded with --media-model and added to it.
@@ -65,6 +65,11 @@ pub struct FitArgs {
     /// the candidate against the queries before each moment.
     #[arg(long, requires = "history")]
     pub(crate) searches: Option<PathBuf>,
+    /// The app timeline beside the history (vrd-ingest aw JSONL) for the history's model:
+    /// what the person did in the hour before each watch, so that the model learns what
+    /// they pick after which apps.
+    #[arg(long, requires = "history")]
+    pub(crate) events: Option<PathBuf>,
     /// The model folder that made --media (--embeddings), to embed the searches' queries
     /// (and with --db, the videos the cache lacks) alike (default: VRD_MODEL, then the
     /// packaged model).

@@ -7,8 +7,9 @@ use super::fit::FitArgs;
 use anyhow::{Context, Result};
 use std::collections::HashMap;
 use std::path::Path;
+use vrd_core::context::Timeline;
 use vrd_core::jsonl::JsonlReader;
-use vrd_core::records::{Search, Video, WatchEvent};
+use vrd_core::records::{AppEvent, Search, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_ranking::pick::feed::Query;
 use vrd_training::pick::data::PickInputs;
@@ -23,6 +24,8 @@ pub struct HistoryFiles<'a> {
     pub videos: Option<&'a Path>,
     pub media: &'a Path,
     pub searches: Option<&'a Path>,
+    /// The app timeline (vrd-ingest aw JSONL).
+    pub events: Option<&'a Path>,
     /// The model folder that made `media`, for the searches' queries.
     pub media_model: Option<&'a Path>,
 }
@@ -35,6 +38,8 @@ pub struct HistoryInputs {
     pub embeddings: Embeddings,
     /// The searches, embedded by the media model, in time order.
     pub searches: Vec<Query>,
+    /// The app timeline, where there is one.
+    pub timeline: Option<Timeline>,
 }
 
 impl HistoryInputs {
@@ -52,25 +57,46 @@ impl HistoryInputs {
             &embeddings.meta.model_id,
             files.media_model,
         )?;
+        let timeline = match files.events {
+            Some(path) => {
+                let events: Vec<AppEvent> = JsonlReader::open(Some(path))?.read_all()?;
+                Some(vrd_engine::rank::timeline(events, &path.display().to_string())?)
+            }
+            None => None,
+        };
         Ok(HistoryInputs {
             history: JsonlReader::open(Some(files.history))?.read_all()?,
             candidates: read_videos(files.candidates)?,
             videos: read_videos(files.videos)?,
             embeddings,
             searches,
+            timeline,
         })
     }
 
     /// The same from the store: its watches, every stored video as details and as a
     /// candidate (the sampler never takes one watched by the moment as a taste negative),
-    /// its searches; the embeddings from `cache` (complete: `fit --db` completed it).
+    /// its searches and app timeline; the embeddings from `cache` (complete: `fit --db`
+    /// completed it).
     pub fn from_store(store: &vrd_store::Store, cache: &Path, media_model: Option<&Path>) -> Result<HistoryInputs> {
         let embeddings = Embeddings::read(cache)?;
         let searches = store.searches()?;
         let searches =
             vrd_engine::queries::embed(&searches.iter().collect::<Vec<_>>(), &embeddings.meta.model_id, media_model)?;
         let videos = store.videos()?;
-        Ok(HistoryInputs { history: store.watch_events()?, candidates: videos.clone(), videos, embeddings, searches })
+        let events = store.app_events(None, None)?;
+        let timeline = match events.is_empty() {
+            true => None,
+            false => Some(vrd_engine::rank::timeline(events, "the store's app events")?),
+        };
+        Ok(HistoryInputs {
+            history: store.watch_events()?,
+            candidates: videos.clone(),
+            videos,
+            embeddings,
+            searches,
+            timeline,
+        })
     }
 
     /// The training inputs over `history` (all of it, or a part for an evaluation).
@@ -79,7 +105,14 @@ impl HistoryInputs {
         for v in self.videos.iter().chain(&self.candidates) {
             details.insert(v.video_id.as_str(), v);
         }
-        PickInputs { history, unwatched, details, searches: &self.searches, embeddings: &self.embeddings }
+        PickInputs {
+            history,
+            unwatched,
+            details,
+            searches: &self.searches,
+            timeline: self.timeline.as_ref(),
+            embeddings: &self.embeddings,
+        }
     }
 }
 
@@ -128,6 +161,7 @@ pub fn run(args: &FitArgs) -> Result<()> {
         videos: args.videos.as_deref(),
         media,
         searches: args.searches.as_deref(),
+        events: args.events.as_deref(),
         media_model: args.media_model.as_deref(),
     })?;
     let (sampling, options) = options(args)?;
@@ -150,6 +184,14 @@ pub fn run(args: &FitArgs) -> Result<()> {
     let inputs = data.inputs(&data.history, &data.candidates);
     let trained = vrd_training::pick::train(&inputs, &sampling, &options, &data.embeddings.meta.model_id)?;
     let card = &trained.card;
+    if let Some(timeline) = &data.timeline {
+        eprintln!(
+            "vrd-train: the app timeline ({} events) knew the hour before {} of the {} watches trained on",
+            timeline.len(),
+            card.history.with_activity,
+            card.history.watches
+        );
+    }
     let folds =
         vrd_training::pick::folds::evaluate(&inputs, &sampling, &options, &data.embeddings.meta.model_id, args.folds)?;
     let summary: std::collections::BTreeMap<&str, f64> = folds

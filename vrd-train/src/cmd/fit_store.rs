@@ -54,6 +54,10 @@ pub fn run(args: &FitArgs, db: &Path) -> Result<()> {
         if !searches.is_empty() {
             files.searches = Some(stage(dir, "searches.jsonl", &searches)?);
         }
+        let events = store.app_events(None, None)?;
+        if !events.is_empty() {
+            files.events = Some(stage(dir, "app-events.jsonl", &events)?);
+        }
     }
     if !labels.is_empty() {
         files.labels = Some(stage(dir, "labels.jsonl", &labels)?);

@@ -119,6 +119,7 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
         videos: None,
         media: &args.media,
         searches: args.searches.as_deref(),
+        events: None,
         media_model: None,
     })?;
     let emb = &data.embeddings;
@@ -223,7 +224,8 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
             past.push_search(queries[searched].0, &queries[searched].1);
             searched += 1;
         }
-        let moment = past.moment(t);
+        // The shared Takeouts come without an app timeline: no moment has its activity.
+        let moment = past.moment(t, None);
         let horizon = t + chrono::Duration::seconds((args.timing_days * 86_400.0) as i64);
         let timing: Vec<&Video> = firsts[k + 1..]
             .iter()

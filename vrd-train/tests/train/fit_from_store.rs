@@ -1,8 +1,8 @@
 //! `vrd-train fit --db`: one command from the store gives the same model, bit for bit, as
 //! the file path run on the same data (`vrd-label export`, `vrd-encode context --db`, the
-//! store's videos and watches as JSONL, `vrd-train fit --labels … --history …`). The store
-//! is a real SQLite file holding the simulated person's answers, app timeline, catalogue
-//! and watch history.
+//! store's videos, watches and app events as JSONL, `vrd-train fit --labels … --history …
+//! --events …`). The store is a real SQLite file holding the simulated person's answers,
+//! app timeline, catalogue and watch history.
 
 use std::path::Path;
 use vrd_core::records::Video;
@@ -49,6 +49,7 @@ fn the_store_alone_trains_the_same_model_as_the_files() {
     let store = vrd_store::Store::open(&db).unwrap();
     write_jsonl(&dir.path().join("videos.jsonl"), &store.videos().unwrap());
     write_jsonl(&dir.path().join("history.jsonl"), &store.watch_events().unwrap());
+    write_jsonl(&dir.path().join("app-events.jsonl"), &store.app_events(None, None).unwrap());
     drop(store);
     let db_arg = db.to_str().unwrap();
     run("vrd-label", &["--db", db_arg, "export", "-o", d("labels.jsonl")]);
@@ -57,7 +58,8 @@ fn the_store_alone_trains_the_same_model_as_the_files() {
     let files = [
         &["fit", "--labels", d("labels.jsonl"), "--videos", d("videos.jsonl")][..],
         &["--media", d("media.safetensors"), "--context", d("context.safetensors")],
-        &["--history", d("history.jsonl"), "--candidates", d("videos.jsonl"), "--out", d("from-files")],
+        &["--history", d("history.jsonl"), "--candidates", d("videos.jsonl"), "--events", d("app-events.jsonl")],
+        &["--out", d("from-files")],
         &fast,
     ]
     .concat();
@@ -81,6 +83,10 @@ fn the_store_alone_trains_the_same_model_as_the_files() {
     assert_eq!(card(&a.join("model.json")), card(&b.join("model.json")));
     assert_eq!(card(&a.join("pick.json")), card(&b.join("pick.json")));
     assert!(std::fs::read(a.join("pick.json")).unwrap().len() > 1000, "a real next-watch card");
+    // The next-watch model learned from the store's timeline too (the hour before most of
+    // the simulated person's watches).
+    let with_activity = card(&b.join("pick.json"))["history"]["with_activity"].as_u64().unwrap();
+    assert!(with_activity > 40, "{with_activity} of 60 watches");
 }
 
 #[test]

@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 use vrd_core::time::Timestamp;
 
 pub const FORMAT: &str = "vrd-pick/1";
+/// A feature's spread in training at or below this: it never varied (training stores this
+/// floor for it, never 0).
+pub const CONSTANT_STD: f32 = 1e-6;
 pub const FILE: &str = "pick.json";
 
 /// What turns a candidate's standardised features into its score (higher: more likely
@@ -92,6 +95,20 @@ pub struct HistorySpan {
     pub watches: usize,
     /// Moments trained on (first watches with enough history before them).
     pub moments: usize,
+    /// Watches whose hour before the app timeline covered (0: trained without one, and
+    /// the feed needs none).
+    #[serde(default)]
+    pub with_activity: usize,
+}
+
+/// One feature as the scorer reads it (training and ranking alike): less its training
+/// mean, over its training spread; 0 for a feature that never varied in training.
+pub fn standardised(x: f32, mean: f32, std: f32) -> f32 {
+    if std <= CONSTANT_STD {
+        0.0
+    } else {
+        (x - mean) / std
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -120,8 +137,11 @@ impl PickCard {
         score_standardised(&self.scorer, &self.standardise(f), embedding)
     }
 
+    /// The features as the scorer reads them: each less its training mean, over its
+    /// training spread. A feature that never varied in training (the app activity of a
+    /// history without a timeline) reads 0: the scorer learned nothing of it.
     pub fn standardise(&self, f: &Features) -> Vec<f32> {
-        f.iter().zip(&self.mean).zip(&self.std).map(|((&x, &m), &s)| (x - m) / s).collect()
+        f.iter().zip(&self.mean).zip(&self.std).map(|((&x, &m), &s)| standardised(x, m, s)).collect()
     }
 
     pub fn read(dir: &Path) -> Result<PickCard> {
@@ -259,7 +279,7 @@ mod tests {
                 },
             },
             media_model: "m".into(),
-            history: HistorySpan { first_watch: at, last_watch: at, watches: 1, moments: 1 },
+            history: HistorySpan { first_watch: at, last_watch: at, watches: 1, moments: 1, with_activity: 0 },
             selection: BTreeMap::new(),
             chosen: "fusion".into(),
             training: serde_json::Value::Null,

@@ -58,6 +58,11 @@ features! {
     // queries, and against the latest ones weighted by how recent they are.
     SearchBestWeek = "search_best_week",
     SearchRecent = "search_recent",
+    // The apps of the hour before (where the timeline covers the moment): the candidate
+    // against what the person watched after the same apps, beyond the fortnight's usual,
+    // and whether there was any such watch.
+    ActivityAffinity = "activity_affinity",
+    ActivityKnown = "activity_known",
 }
 
 pub type Features = [f32; FEATURES.len()];

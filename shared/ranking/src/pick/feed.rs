@@ -4,15 +4,17 @@
 //! the candidates' values add up to 1), and the feed is in that order, at most
 //! `per_channel` videos of one channel.
 
+use super::activity::{activities, Activity};
 use super::card::{score_standardised, PickCard};
 use super::features::{channel_key, Candidate, Feature, Features};
-use super::past::{Facts, Moment, Past};
+use super::past::{self, Facts, Moment, Past};
 use super::{prepare_history, watch_of};
 use crate::candidates::{self, Answers};
 use anyhow::{bail, Result};
 use chrono::Timelike;
 use chrono_tz::Tz;
 use std::collections::BTreeMap;
+use vrd_core::context::Timeline;
 use vrd_core::records::{FeedItem, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_core::time::Timestamp;
@@ -20,6 +22,8 @@ use vrd_core::time::Timestamp;
 /// How much closer to this hour's usual videos than to the history's as a whole (cosine)
 /// a candidate must be for the time of day to be named as a reason.
 const HOUR_AFFINITY_REASON: f32 = 0.05;
+/// The same for what the person watches after the apps of the hour before.
+const ACTIVITY_AFFINITY_REASON: f32 = 0.05;
 
 pub struct PickSettings {
     pub at: Timestamp,
@@ -31,19 +35,41 @@ pub struct PickSettings {
     pub timezone: Tz,
 }
 
-/// The past of `history` (and of `searches`, in time order) strictly before `at`, with
-/// each watch's embedding where the file has one.
-pub fn past_before(history: &[WatchEvent], searches: &[Query], embeddings: &Embeddings, at: Timestamp) -> Past {
+/// What a moment's features are made from, besides the watch history: the person's
+/// searches (in time order) and their app timeline, where there are any.
+#[derive(Clone, Copy, Default)]
+pub struct Besides<'a> {
+    pub searches: &'a [Query],
+    pub timeline: Option<&'a Timeline>,
+}
+
+/// The past of `history` (and of the searches and timeline) strictly before `at`, with
+/// each watch's embedding where the file has one and the apps of the hour before it where
+/// the timeline covers it; and the apps of the hour before `at`.
+pub fn past_before(
+    history: &[WatchEvent],
+    besides: Besides,
+    embeddings: &Embeddings,
+    at: Timestamp,
+) -> Result<(Past, Option<Activity>)> {
     let index = embeddings.index();
+    let watches: Vec<&WatchEvent> = prepare_history(history).into_iter().take_while(|e| e.watched_at < at).collect();
+    let mut times: Vec<Timestamp> = watches.iter().map(|e| e.watched_at).collect();
+    times.push(at);
+    let mut activity = match besides.timeline {
+        Some(timeline) => activities(timeline, &times)?,
+        None => vec![None; times.len()],
+    };
+    let now = activity.pop().flatten();
     let mut past = Past::new(embeddings.meta.dim);
-    for e in prepare_history(history).into_iter().take_while(|e| e.watched_at < at) {
+    for (e, activity) in watches.into_iter().zip(&activity) {
         let row = index.get(e.video_id.as_str()).map(|&r| embeddings.row(r));
-        past.push(&watch_of(e, row));
+        past.push(&past::Watch { activity: activity.as_ref(), ..watch_of(e, row) });
     }
-    for (when, query) in searches.iter().take_while(|q| q.0 < at) {
+    for (when, query) in besides.searches.iter().take_while(|q| q.0 < at) {
         past.push_search(*when, query);
     }
-    past
+    Ok((past, now))
 }
 
 /// A search: when, and its query embedded by the media model.
@@ -62,16 +88,18 @@ pub struct Picker<'a> {
     deep: Option<&'a DeepPart<'a>>,
     embeddings: &'a Embeddings,
     past: Past,
+    /// The apps of the hour before `at`, where known.
+    now: Option<Activity>,
     at: Timestamp,
 }
 
 impl<'a> Picker<'a> {
-    /// The model at `at`, with the history and searches before it (later ones are
-    /// ignored).
+    /// The model at `at`, with the history, searches and timeline before it (later ones
+    /// are ignored).
     pub fn new(
         card: &'a PickCard,
         history: &[WatchEvent],
-        searches: &[Query],
+        besides: Besides,
         embeddings: &'a Embeddings,
         at: Timestamp,
     ) -> Result<Picker<'a>> {
@@ -83,7 +111,8 @@ impl<'a> Picker<'a> {
             );
         }
         card.check_dim(embeddings.meta.dim)?;
-        Ok(Picker { card, deep: None, embeddings, past: past_before(history, searches, embeddings, at), at })
+        let (past, now) = past_before(history, besides, embeddings, at)?;
+        Ok(Picker { card, deep: None, embeddings, past, now, at })
     }
 
     /// The same with a fusion scorer's deep part.
@@ -94,7 +123,7 @@ impl<'a> Picker<'a> {
     /// Each candidate's probability of being the one picked next among `pool` (each with
     /// its row in the embeddings).
     pub fn probabilities(&self, pool: &[(&Video, usize)]) -> Result<Vec<f64>> {
-        let moment = self.past.moment(self.at);
+        let moment = self.past.moment(self.at, self.now.as_ref());
         let deep = match (self.card.fusion(), self.deep) {
             (Some(_), Some(deep)) => Some(deep),
             (Some(_), None) => bail!("the next-watch model is a fusion model: its encoder must be loaded"),
@@ -131,7 +160,7 @@ impl<'a> Picker<'a> {
     /// Why the model puts each of `items` (a video and its row in the embeddings) where it
     /// does, in words; the moment is made once for all of them.
     pub fn reasons(&self, items: &[(&Video, usize)], tz: Tz) -> Vec<Vec<String>> {
-        let moment = self.past.moment(self.at);
+        let moment = self.past.moment(self.at, self.now.as_ref());
         items
             .iter()
             .map(|&(video, row)| {
@@ -146,14 +175,14 @@ impl<'a> Picker<'a> {
 pub fn rank(
     (card, deep): (&PickCard, Option<&DeepPart>),
     history: &[WatchEvent],
-    searches: &[Query],
+    besides: Besides,
     candidates: &[Video],
     embeddings: &Embeddings,
     answers: &Answers,
     s: &PickSettings,
 ) -> Result<Vec<FeedItem>> {
     let before: Vec<WatchEvent> = history.iter().filter(|e| e.watched_at < s.at).cloned().collect();
-    let picker = Picker::new(card, &before, searches, embeddings, s.at)?.with_deep_part(deep);
+    let picker = Picker::new(card, &before, besides, embeddings, s.at)?.with_deep_part(deep);
     let pool: Vec<(&Video, usize)> = candidates::pool(candidates, &before, embeddings, answers, s.keep_watched)
         .into_iter()
         // Nothing here tells when a deferred video fits the moment: it waits for a
@@ -244,6 +273,10 @@ pub fn reasons(moment: &Moment, facts: &Facts, features: &Features, video: &Vide
     if hour_affinity >= HOUR_AFFINITY_REASON {
         out.push(format!("{} you often watch things like this", capitalised(part_of_day(local.hour()))));
     }
+    if let Some(app) = moment.activity_app().filter(|_| features[Feature::ActivityAffinity] >= ACTIVITY_AFFINITY_REASON)
+    {
+        out.push(format!("after {app} you often watch things like this"));
+    }
     if let Some(p) = video.published_at.filter(|p| *p <= moment.t) {
         let d = (moment.t - p).num_seconds() as f64 / 86_400.0;
         if d <= 7.0 {
@@ -301,6 +334,8 @@ fn capitalised(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::test_support::embeddings;
+    use vrd_core::context::prepare_timeline;
+    use vrd_core::records::AppEvent;
     use vrd_core::time::parse_rfc3339;
 
     /// A small deterministic generator (the property test's cases).
@@ -336,6 +371,7 @@ mod tests {
         let emb = circle();
         let base = parse_rfc3339("2025-03-01T00:00:00Z").unwrap();
         let mut rng = Lcg(9);
+        let mut known = 0;
         for case in 0..200 {
             // A random history over 30 days, and a random moment inside it.
             let n = 5 + rng.below(60) as usize;
@@ -360,9 +396,24 @@ mod tests {
             let minute = chrono::Duration::minutes(1);
             let searches: Vec<Query> =
                 vec![(t - minute, vec![1.0, 0.0]), (t, vec![0.0, 1.0]), (t + minute, vec![0.0, 1.0])];
-            let (cut, full) =
-                (past_before(&before, &searches[..1], &emb, t), past_before(&history, &searches, &emb, t));
-            let (a, b) = (cut.moment(t), full.moment(t));
+            // And an app timeline over the 30 days and beyond; the cut one ends at the
+            // moment (an event running into it cut there).
+            let full_events = random_timeline(&mut rng, base, t);
+            let cut_events: Vec<AppEvent> = full_events
+                .iter()
+                .filter(|e| e.start < t)
+                .map(|e| {
+                    let left = (t - e.start).num_microseconds().unwrap() as f64 / 1e6;
+                    AppEvent { duration_s: e.duration_s.min(left), ..e.clone() }
+                })
+                .collect();
+            let timeline = |events: Vec<AppEvent>| prepare_timeline(events, |i| format!("event {i}")).unwrap();
+            let (cut_timeline, full_timeline) = (timeline(cut_events), timeline(full_events));
+            let besides = |searches, timeline| Besides { searches, timeline: Some(timeline) };
+            let (cut, now_cut) = past_before(&before, besides(&searches[..1], &cut_timeline), &emb, t).unwrap();
+            let (full, now_full) = past_before(&history, besides(&searches, &full_timeline), &emb, t).unwrap();
+            assert_eq!(now_cut, now_full, "case {case}");
+            let (a, b) = (cut.moment(t, now_cut.as_ref()), full.moment(t, now_full.as_ref()));
             for i in 0..12 {
                 for channel in ["c0", "c1", "c9"] {
                     let v = video(&format!("v{i}"), channel);
@@ -371,6 +422,42 @@ mod tests {
                 }
             }
             assert_eq!(cut.watches(), full.watches(), "case {case}");
+            known += usize::from(a.activity_app().is_some());
+        }
+        // The timelines did reach the features (the moment's apps alike some watches').
+        assert!(known > 50, "{known} of 200 moments with a known activity");
+    }
+
+    /// Back-to-back app events over 40 days from `base`, and one starting exactly at `t`.
+    fn random_timeline(rng: &mut Lcg, base: Timestamp, t: Timestamp) -> Vec<AppEvent> {
+        let apps = ["Code", "Steam", "Firefox", "YouTube"];
+        let mut events = Vec::new();
+        let mut at = base - chrono::Duration::hours(2);
+        while at < base + chrono::Duration::days(40) {
+            let minutes = 1 + rng.below(90) as i64;
+            let app = apps[rng.below(4) as usize];
+            if at < t && t < at + chrono::Duration::minutes(minutes) && rng.below(2) == 0 {
+                // Some moments fall on an event's start.
+                events.push(app_event(app, at, (t - at).num_seconds() as f64 / 60.0));
+                at = t;
+                continue;
+            }
+            events.push(app_event(app, at, minutes as f64));
+            at += chrono::Duration::minutes(minutes + rng.below(30) as i64);
+        }
+        events
+    }
+
+    fn app_event(app: &str, start: Timestamp, minutes: f64) -> AppEvent {
+        AppEvent {
+            start,
+            duration_s: minutes * 60.0,
+            app: app.into(),
+            title: String::new(),
+            url: None,
+            category: Vec::new(),
+            bucket: "window".into(),
+            host: None,
         }
     }
 
@@ -380,7 +467,7 @@ mod tests {
         let t = parse_rfc3339("2025-03-01T00:00:00Z").unwrap();
         let mut past = Past::new(2);
         past.push(&watch_of(&watch("v0", "c", t), Some(&[1.0, 0.0])));
-        past.moment(t);
+        past.moment(t, None);
     }
 
     #[test]
@@ -395,8 +482,8 @@ mod tests {
             watch("v0", "cooks", min(30)),
             watch("v1", "cooks", min(10)),
         ];
-        let card_free = past_before(&history, &[], &emb, t);
-        let moment = card_free.moment(t);
+        let (card_free, _) = past_before(&history, Besides::default(), &emb, t).unwrap();
+        let moment = card_free.moment(t, None);
         let say = |v: &Video, row: usize| {
             let c = candidate_of(v, emb.row(row));
             reasons(&moment, &moment.facts(&c), &moment.features(&c), v, chrono_tz::UTC)

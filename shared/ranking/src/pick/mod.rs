@@ -1,8 +1,9 @@
 //! The next-watch model's side that needs no libtorch: what the person had done before a
-//! moment ([`past`]), the features of a candidate there ([`features`]), the model card
+//! moment ([`past`], with the apps of the hour before it: [`activity`]), the features of a candidate there ([`features`]), the model card
 //! and its scorer ([`card`]), and the feed it ranks with reasons a person understands
 //! ([`feed`]). vrd-training fits the scorer; vrd-rank ranks with it.
 
+pub mod activity;
 pub mod card;
 pub mod features;
 pub mod feed;
@@ -32,5 +33,6 @@ pub fn watch_of<'a>(e: &'a WatchEvent, embedding: Option<&'a [f32]>) -> past::Wa
         title: &e.title,
         embedding,
         channel: features::channel_key(e.channel_id.as_deref(), e.channel.as_deref()),
+        activity: None,
     }
 }

@@ -5,6 +5,7 @@
 //! asking moments between them; ranking pushes the history up to `--at` and asks one, so
 //! the two see the same state by construction.
 
+use super::activity::{Activity, ACTIVITY_DAYS};
 use super::features::{Candidate, Feature::*, Features, FEATURES};
 use crate::cold_start::{familiarity, recency_weighted_mean};
 use std::collections::{HashMap, VecDeque};
@@ -27,6 +28,9 @@ const MAX_CLUSTERS: usize = 32;
 const HOUR_SPREAD: f64 = 2.0;
 /// A gap shorter than this continues the session.
 const SESSION_MINUTES: f64 = 60.0;
+/// The profile of what was watched after the moment's apps starts from this many watches'
+/// worth of the fortnight's usual, so that one watch after a rare app does not make it.
+const ACTIVITY_PRIOR: f32 = 2.0;
 
 /// One watch as the state takes it: its unit-length embedding where the video has one, its
 /// channel (id, else name) where known.
@@ -35,6 +39,8 @@ pub struct Watch<'a> {
     pub title: &'a str,
     pub embedding: Option<&'a [f32]>,
     pub channel: Option<&'a str>,
+    /// The apps of the hour before it, where the timeline covers it.
+    pub activity: Option<&'a Activity>,
 }
 
 struct ChannelPast {
@@ -73,6 +79,9 @@ pub struct Past {
     interests: Vec<Interest>,
     /// The latest searches (time, unit query embedding), oldest first.
     searches: VecDeque<(Timestamp, Vec<f32>)>,
+    /// The embedded watches of the last [`ACTIVITY_DAYS`] with a known activity (time,
+    /// activity, unit embedding), oldest first.
+    after_activity: VecDeque<(Timestamp, Activity, Vec<f32>)>,
 }
 
 /// How many of the latest searches the search features look back over.
@@ -94,6 +103,7 @@ impl Past {
             total_sum: vec![0.0; dim],
             interests: Vec::new(),
             searches: VecDeque::with_capacity(RECENT_SEARCHES + 1),
+            after_activity: VecDeque::new(),
         }
     }
 
@@ -138,10 +148,40 @@ impl Past {
         add(&mut self.day_sums[weekend(w.at)], &e);
         add(&mut self.total_sum, &e);
         self.join_interest(&e, w.at);
+        if let Some(activity) = w.activity {
+            // Later moments than this watch never look back this far.
+            let horizon = w.at - chrono::Duration::days(ACTIVITY_DAYS);
+            while self.after_activity.front().is_some_and(|(at, _, _)| *at <= horizon) {
+                self.after_activity.pop_front();
+            }
+            self.after_activity.push_back((w.at, activity.clone(), e.clone()));
+        }
         if self.recent.len() == RECENT {
             self.recent.pop_front();
         }
         self.recent.push_back((w.at, w.title.to_string(), e));
+    }
+
+    /// What the fortnight before `t` holds of the watches made after activities like `now`:
+    /// their mean weighted by how alike the two hours' apps were, against the fortnight's
+    /// usual (none: no such watch).
+    fn after_alike(&self, t: Timestamp, now: &Activity) -> Option<AfterActivity> {
+        let horizon = t - chrono::Duration::days(ACTIVITY_DAYS);
+        let (mut alike, mut usual, mut support) = (vec![0f32; self.dim], vec![0f32; self.dim], 0f32);
+        for (_, activity, e) in self.after_activity.iter().filter(|(at, _, _)| *at > horizon) {
+            add(&mut usual, e);
+            let w = now.overlap(activity);
+            if w > 0.0 {
+                axpy(&mut alike, w, e);
+                support += w;
+            }
+        }
+        if support == 0.0 {
+            return None;
+        }
+        let usual = unit(&usual);
+        axpy(&mut alike, ACTIVITY_PRIOR, &usual);
+        Some(AfterActivity { alike: unit(&alike), usual, app: now.main_app().to_string() })
     }
 
     fn channel_id(&mut self, name: &str) -> u32 {
@@ -171,8 +211,9 @@ impl Past {
         }
     }
 
-    /// The state as seen at `t`: every pushed watch must lie strictly before it.
-    pub fn moment(&self, t: Timestamp) -> Moment<'_> {
+    /// The state as seen at `t`, with the apps of the hour before it where known: every
+    /// pushed watch must lie strictly before it.
+    pub fn moment(&self, t: Timestamp, now: Option<&Activity>) -> Moment<'_> {
         assert!(self.last_at.is_none_or(|last| last < t), "a moment sees only watches strictly before it");
         assert!(self.searches.back().is_none_or(|s| s.0 < t), "a moment sees only searches strictly before it");
         // The cold start's taste profile, over the same recent watches.
@@ -199,6 +240,7 @@ impl Past {
         Moment {
             past: self,
             t,
+            activity: now.and_then(|now| self.after_alike(t, now)),
             profile: unit(&profile),
             hour_profile: unit(&hour_profile),
             day_profile: unit(&self.day_sums[weekend(t)]),
@@ -218,6 +260,7 @@ impl Past {
 pub struct Moment<'p> {
     past: &'p Past,
     pub t: Timestamp,
+    activity: Option<AfterActivity>,
     profile: Vec<f32>,
     hour_profile: Vec<f32>,
     day_profile: Vec<f32>,
@@ -231,7 +274,20 @@ pub struct Moment<'p> {
     gap_minutes: Option<f64>,
 }
 
+/// The watches after activities like the moment's, as the features compare candidates with.
+struct AfterActivity {
+    alike: Vec<f32>,
+    usual: Vec<f32>,
+    /// The moment's main app, for the reasons.
+    app: String,
+}
+
 impl Moment<'_> {
+    /// The moment's main app, when watches after activities like it are known.
+    pub fn activity_app(&self) -> Option<&str> {
+        self.activity.as_ref().map(|a| a.app.as_str())
+    }
+
     /// The minutes since the last watch, if any.
     pub fn gap_minutes(&self) -> Option<f64> {
         self.gap_minutes
@@ -310,6 +366,10 @@ impl Moment<'_> {
         if let Some(p) = c.published_at {
             f[UploadAgeLogDays] = days(self.t - p).max(0.0).ln_1p() as f32;
             f[UploadAgeKnown] = 1.0;
+        }
+        if let Some(a) = &self.activity {
+            f[ActivityAffinity] = dot(&a.alike, &e) - dot(&a.usual, &e);
+            f[ActivityKnown] = 1.0;
         }
         f
     }

@@ -6,11 +6,13 @@
 use super::sample::{self, Group, Item, Sampling};
 use anyhow::{bail, Result};
 use std::collections::{HashMap, HashSet};
+use vrd_core::context::Timeline;
 use vrd_core::records::{Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
+use vrd_ranking::pick::activity::{activities, Activity};
 use vrd_ranking::pick::features::{channel_key, Candidate, Features, FEATURES};
 use vrd_ranking::pick::feed::Query;
-use vrd_ranking::pick::past::Past;
+use vrd_ranking::pick::past::{Past, Watch};
 use vrd_ranking::pick::{prepare_history, watch_of};
 
 /// What the model learns from.
@@ -25,6 +27,8 @@ pub struct PickInputs<'a> {
     pub details: HashMap<&'a str, &'a Video>,
     /// The person's searches (time, query embedding), in time order.
     pub searches: &'a [Query],
+    /// The person's app timeline, where there is one.
+    pub timeline: Option<&'a Timeline>,
     pub embeddings: &'a Embeddings,
 }
 
@@ -42,6 +46,8 @@ pub struct Dataset {
     pub watches: usize,
     /// How many never-watched candidates were usable.
     pub unwatched: usize,
+    /// How many of the history's watches the timeline knows the hour before of.
+    pub with_activity: usize,
     pub span: Option<(vrd_core::time::Timestamp, vrd_core::time::Timestamp)>,
 }
 
@@ -88,18 +94,29 @@ pub fn build(inputs: &PickInputs, sampling: &Sampling) -> Result<Dataset> {
     let mut sizes = Vec::with_capacity(groups.len());
     let mut embedding_rows = vec![0i64; groups.len() * width];
     let published = |id: &str| inputs.details.get(id).and_then(|v| v.published_at);
+    // The apps of the hour before every watch, then before every moment.
+    let (watch_activity, moment_activity) = match inputs.timeline {
+        Some(timeline) => {
+            let times: Vec<_> = history.iter().map(|e| e.watched_at).chain(groups.iter().map(|g| g.at)).collect();
+            let mut all = activities(timeline, &times)?;
+            let moments = all.split_off(history.len());
+            (all, moments)
+        }
+        None => (vec![None; history.len()], vec![None; groups.len()]),
+    };
     let mut past = Past::new(emb.meta.dim);
     let (mut pushed, mut searched) = (0, 0);
     for (g, group) in groups.iter().enumerate() {
         while pushed < history.len() && history[pushed].watched_at < group.at {
-            past.push(&watch_of(history[pushed], row_of(&history[pushed].video_id)));
+            let activity: Option<&Activity> = watch_activity[pushed].as_ref();
+            past.push(&Watch { activity, ..watch_of(history[pushed], row_of(&history[pushed].video_id)) });
             pushed += 1;
         }
         while searched < inputs.searches.len() && inputs.searches[searched].0 < group.at {
             past.push_search(inputs.searches[searched].0, &inputs.searches[searched].1);
             searched += 1;
         }
-        let moment = past.moment(group.at);
+        let moment = past.moment(group.at, moment_activity[g].as_ref());
         let watched_candidate = |i: usize| {
             let e = history[i];
             Candidate {
@@ -137,14 +154,26 @@ pub fn build(inputs: &PickInputs, sampling: &Sampling) -> Result<Dataset> {
         sizes.push(rows.len());
     }
     let span = history.first().zip(history.last()).map(|(a, b)| (a.watched_at, b.watched_at));
-    Ok(Dataset { groups, x, embedding_rows, sizes, width, watches: history.len(), unwatched: unwatched.len(), span })
+    let with_activity = watch_activity.iter().filter(|a| a.is_some()).count();
+    Ok(Dataset {
+        groups,
+        x,
+        embedding_rows,
+        sizes,
+        width,
+        watches: history.len(),
+        unwatched: unwatched.len(),
+        with_activity,
+        span,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vrd_core::records::AppEvent;
     use vrd_core::tensors::EmbeddingMeta;
-    use vrd_ranking::pick::feed::{candidate_of, past_before};
+    use vrd_ranking::pick::feed::{candidate_of, past_before, Besides};
 
     /// Training sees at each moment exactly what ranking sees there: every group's rows
     /// equal the features `vrd_ranking::pick::feed` computes from the history before it.
@@ -180,6 +209,21 @@ mod tests {
         let searches: Vec<Query> = (0..8)
             .map(|k| (start + chrono::Duration::hours(k * 72 + 1), vec![(k % 2) as f32, 1.0 - (k % 2) as f32, 0.0]))
             .collect();
+        // Every 5 hours, the hour before a watch alternates between two apps (and some
+        // hours hold YouTube alone, which is left out).
+        let events: Vec<AppEvent> = (0..121)
+            .map(|k| AppEvent {
+                start: start + chrono::Duration::hours(k as i64 * 5) - chrono::Duration::minutes(50),
+                duration_s: 40.0 * 60.0,
+                app: ["Code", "Steam", "YouTube"][k % 3].into(),
+                title: String::new(),
+                url: None,
+                category: Vec::new(),
+                bucket: "window".into(),
+                host: None,
+            })
+            .collect();
+        let timeline = vrd_core::context::prepare_timeline(events, |i| format!("event {i}")).unwrap();
         let unwatched: Vec<Video> = ids[30..]
             .iter()
             .map(|id| serde_json::from_value(serde_json::json!({"video_id": id, "title": id, "channel": "x"})).unwrap())
@@ -189,15 +233,18 @@ mod tests {
             unwatched: &unwatched,
             details: HashMap::new(),
             searches: &searches,
+            timeline: Some(&timeline),
             embeddings: &embeddings,
         };
         let ds = build(&inputs, &Sampling { min_history: 3, ..Sampling::default() }).unwrap();
         assert!(ds.groups.len() > 20);
+        assert!(ds.with_activity > 50, "{} watches with their hour's apps", ds.with_activity);
         let prepared = prepare_history(&history);
         let index = embeddings.index();
         for (g, group) in ds.groups.iter().enumerate() {
-            let past = past_before(&history, &searches, &embeddings, group.at);
-            let moment = past.moment(group.at);
+            let besides = Besides { searches: &searches, timeline: Some(&timeline) };
+            let (past, now) = past_before(&history, besides, &embeddings, group.at).unwrap();
+            let moment = past.moment(group.at, now.as_ref());
             let target = prepared[group.moment];
             let v: Video = serde_json::from_value(serde_json::json!({
                 "video_id": target.video_id, "title": target.title, "channel": target.channel

@@ -9,7 +9,7 @@
 use super::data::Dataset;
 use tch::nn::OptimizerConfig;
 use tch::{nn, Device, Kind, Tensor};
-use vrd_ranking::pick::card::{score_standardised, PickScorer};
+use vrd_ranking::pick::card::{score_standardised, standardised, PickScorer, CONSTANT_STD};
 use vrd_ranking::pick::features::{Feature, FEATURES};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -66,7 +66,11 @@ pub fn standardisation(ds: &Dataset, groups: std::ops::Range<usize>) -> (Vec<f32
         }
     }
     let mean: Vec<f64> = sum.iter().map(|s| s / n.max(1.0)).collect();
-    let std = sq.iter().zip(&mean).map(|(q, m)| ((q / n.max(1.0) - m * m).max(0.0).sqrt()).max(1e-6) as f32).collect();
+    let std = sq
+        .iter()
+        .zip(&mean)
+        .map(|(q, m)| ((q / n.max(1.0) - m * m).max(0.0).sqrt()).max(f64::from(CONSTANT_STD)) as f32)
+        .collect();
     (mean.into_iter().map(|m| m as f32).collect(), std)
 }
 
@@ -111,7 +115,7 @@ pub fn batch<'e>(
         for r in 0..ds.sizes[g] {
             mask[i * ds.width + r] = true;
             for (k, &v) in ds.row(g, r).iter().enumerate() {
-                x[(i * ds.width + r) * f + k] = (v - mean[k]) / std[k];
+                x[(i * ds.width + r) * f + k] = standardised(v, mean[k], std[k]);
             }
         }
     }
@@ -219,7 +223,7 @@ pub fn reciprocal_ranks(
             let scores: Vec<f64> = (0..ds.sizes[g])
                 .map(|r| {
                     for (k, &v) in ds.row(g, r).iter().enumerate() {
-                        z[k] = (v - mean[k]) / std[k];
+                        z[k] = standardised(v, mean[k], std[k]);
                     }
                     score_standardised(scorer, &z, embeddings.row(ds.embedding_rows[g * ds.width + r] as usize))
                 })

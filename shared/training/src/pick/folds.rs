@@ -53,6 +53,7 @@ pub fn evaluate(
             unwatched: inputs.unwatched,
             details: inputs.details.clone(),
             searches: inputs.searches,
+            timeline: inputs.timeline,
             embeddings: inputs.embeddings,
         };
         // A fold whose training part has no moment yet is skipped.

@@ -103,7 +103,13 @@ pub fn train(inputs: &PickInputs, sampling: &Sampling, o: &FitOptions, media_mod
         std,
         scorer,
         media_model: media_model.to_string(),
-        history: HistorySpan { first_watch: first, last_watch: last, watches: ds.watches, moments: ds.moments() },
+        history: HistorySpan {
+            first_watch: first,
+            last_watch: last,
+            watches: ds.watches,
+            moments: ds.moments(),
+            with_activity: ds.with_activity,
+        },
         selection: choice.as_ref().map(|c| c.mrr.clone()).unwrap_or_default(),
         chosen: chosen.name(),
         training: serde_json::json!({
