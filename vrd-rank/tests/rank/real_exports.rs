@@ -278,3 +278,121 @@ fn four_writers_of_different_kinds_at_once_on_one_store() {
     let out = run("vrd-rank", &["--cold-start", "--db", db, "--embeddings", s(&cache), "-n", "5"]);
     assert_eq!(feed(&out).len(), 5);
 }
+
+/// The next-watch model with each real timeline beside a watch history (one watch every
+/// 20 minutes over the timeline's span, of Rust after an hour mostly in work apps, of
+/// cooking after one mostly in others, of gossip after an idle hour): trained with the
+/// timeline (`vrd-train fit --events`), it counts the watches the timeline covered, and
+/// ranks the same from the ingested file (`--events`) as from the export itself (`--aw`),
+/// and otherwise without a timeline.
+#[test]
+fn the_next_watch_model_reads_each_real_timeline_from_its_file_and_its_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name);
+    let videos = repo().join("fixtures/person/videos.jsonl");
+    let media = d("media.safetensors");
+    run("vrd-encode", &["media", s(&videos), "-o", s(&media)]);
+    let catalogue: Vec<Video> = read_jsonl(&videos);
+    let by_topic = |topic: &'static str| catalogue.iter().filter(move |v| v.tags[0] == topic).cycle();
+    let work_apps = ["Code.exe", "powershell.exe", "python.exe", "wsl.exe", "微信", "飞书"];
+    for file in ["endersa1-aw-buckets-export.json", "liv10let-android-export-slice.json"] {
+        let export = samples().join("activitywatch").join(file);
+        let timeline = d(&format!("{file}.jsonl"));
+        run("vrd-ingest", &["aw", "--export", s(&export), "-o", s(&timeline)]);
+        let events: Vec<AppEvent> = read_jsonl(&timeline);
+        let (first, last) = (events[0].start, events.last().unwrap().start);
+        // Seconds per app in the hour before `t`, time on YouTube left out (the oracle).
+        let hour_before = |t: vrd_core::time::Timestamp| -> Vec<(String, f64)> {
+            let (from, youtube) = (t - chrono::Duration::hours(1), |s: &str| s.to_lowercase().contains("youtube"));
+            let mut apps: Vec<(String, f64)> = Vec::new();
+            for e in events.iter().filter(|e| !youtube(&e.app) && !youtube(&e.title)) {
+                let end = e.start + chrono::Duration::microseconds((e.duration_s * 1e6).round() as i64);
+                let seconds = (end.min(t) - e.start.max(from)).num_milliseconds().max(0) as f64 / 1000.0;
+                match apps.iter_mut().find(|(a, _)| *a == e.app) {
+                    Some((_, s)) => *s += seconds,
+                    None => apps.push((e.app.clone(), seconds)),
+                }
+            }
+            apps.sort_by(|a, b| b.1.total_cmp(&a.1));
+            apps
+        };
+        let (mut rust, mut cooking, mut gossip) = (by_topic("rust"), by_topic("cooking"), by_topic("gossip"));
+        let (mut history, mut watches, mut covered_expected) = (String::new(), 0, 0);
+        let mut at = first + chrono::Duration::hours(1);
+        while at < last {
+            let apps = hour_before(at);
+            let active = apps.iter().map(|(_, s)| s).sum::<f64>() >= 60.0;
+            covered_expected += usize::from(active);
+            let v = match (active, apps.first()) {
+                (true, Some((app, _))) if work_apps.contains(&app.as_str()) => rust.next(),
+                (true, _) => cooking.next(),
+                (false, _) => gossip.next(),
+            }
+            .unwrap();
+            let w = WatchEvent {
+                video_id: v.video_id.clone(),
+                title: v.title.clone(),
+                title_unknown: false,
+                channel: v.channel.clone(),
+                channel_id: None,
+                watched_at: at,
+                source: "takeout-json".into(),
+            };
+            history += &format!("{}\n", serde_json::to_string(&w).unwrap());
+            watches += 1;
+            at += chrono::Duration::minutes(20);
+        }
+        let history_file = d(&format!("{file}.history.jsonl"));
+        std::fs::write(&history_file, history).unwrap();
+        let model = d(&format!("{file}.model"));
+        let out = run(
+            "vrd-train",
+            &["fit", "--history", s(&history_file), "--candidates", s(&videos), "--events", s(&timeline)]
+                .into_iter()
+                .chain(["--media", s(&media), "--folds", "0", "--out", s(&model)])
+                .collect::<Vec<_>>(),
+        );
+        let card: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(model.join("pick.json")).unwrap()).unwrap();
+        let covered = card["history"]["with_activity"].as_u64().unwrap() as usize;
+        let said = String::from_utf8_lossy(&out.stderr);
+        let line = format!("({} events) knew the hour before {covered} of the {watches} watches", events.len());
+        assert!(said.contains(&line), "{file}: {said}");
+        assert_eq!(covered, covered_expected, "{file}: of {watches}");
+        assert!(covered > 10, "{file}");
+
+        // A moment in the last third of the span, at the end of an event with an active hour
+        // before it: the same feed from the file and the export.
+        let at = events
+            .iter()
+            .map(|e| e.start + chrono::Duration::seconds(e.duration_s.ceil() as i64 + 1))
+            .filter(|&t| t > last - (last - first) / 3 && t < last)
+            .find(|&t| hour_before(t).iter().map(|(_, s)| s).sum::<f64>() >= 600.0)
+            .expect("an active hour in the last third");
+        let at = vrd_core::time::format_rfc3339(&at);
+        let feed_from = |source: [&str; 2]| {
+            let args = [
+                &["--model", s(&model), "--history", s(&history_file), "--candidates", s(&videos)][..],
+                &["--embeddings", s(&media), "--at", &at, "-n", "10", "--explain"],
+                &source,
+            ]
+            .concat();
+            feed(&run("vrd-rank", &args))
+        };
+        // The file ingested up to the moment: the whole file's last event before it may be
+        // a second longer, filled up to the next event (ActivityWatch's flood), which at
+        // the moment has not happened yet.
+        let until_at = d(&format!("{file}.until.jsonl"));
+        run("vrd-ingest", &["aw", "--export", s(&export), "--until", &at, "-o", s(&until_at)]);
+        let (from_file, from_export) = (feed_from(["--events", s(&until_at)]), feed_from(["--aw", s(&export)]));
+        assert_eq!(from_file.len(), 10, "{file}");
+        let picks = |f: &[FeedItem]| -> Vec<(String, f64)> {
+            f.iter().map(|i| (i.video_id.clone(), i.scores["pick"])).collect()
+        };
+        assert_eq!(picks(&from_file), picks(&from_export), "{file}");
+        // And the timeline counts: without it (an empty file) the picks differ.
+        let empty = d("no-events.jsonl");
+        std::fs::write(&empty, "").unwrap();
+        assert_ne!(picks(&feed_from(["--events", s(&empty)])), picks(&from_file), "{file}: {}", card["chosen"]);
+    }
+}
