@@ -60,3 +60,64 @@ pub fn flipped_answers() -> Vec<vrd_core::records::Label> {
         })
         .collect()
 }
+
+/// A person who, at the same hours of the evening, watches Rust after an hour of coding and
+/// cooking after an hour of a game (which, by chance from day to day; the last evening
+/// Rust): 24 evenings of 3 videos from the catalogue, written to `dir` as vrd-ingest
+/// takeout and vrd-ingest aw write them (`history.jsonl`, `app-events.jsonl`, with time on
+/// YouTube itself in the timeline too, which the activity leaves out). Returns both paths.
+pub fn coder_and_gamer(dir: &Path) -> (String, String) {
+    use vrd_core::records::{AppEvent, Video, WatchEvent};
+    let videos: Vec<Video> = read("videos.jsonl");
+    let by_topic = |topic: &str| -> Vec<&Video> { videos.iter().filter(|v| v.tags[0] == topic).collect() };
+    let (rust, cooking) = (by_topic("rust"), by_topic("cooking"));
+    let start = vrd_core::time::parse_rfc3339("2026-10-01T20:00:00Z").unwrap();
+    let (mut watches, mut events): (Vec<WatchEvent>, Vec<AppEvent>) = (Vec::new(), Vec::new());
+    let event = |app: &str, title: &str, start, minutes: i64| AppEvent {
+        start,
+        duration_s: (minutes * 60) as f64,
+        app: app.into(),
+        title: title.into(),
+        url: None,
+        category: Vec::new(),
+        bucket: "aw-watcher-window_test".into(),
+        host: None,
+    };
+    let mut seed = 7u64;
+    let (mut next_rust, mut next_cooking) = (0, 0);
+    for day in 0..24 {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let coding = day == 23 || (seed >> 33).is_multiple_of(2);
+        let session = start + chrono::Duration::days(day) + chrono::Duration::minutes(((seed >> 40) % 180) as i64);
+        let before = session - chrono::Duration::minutes(55);
+        events.push(match coding {
+            true => event("Code", "main.rs - Visual Studio Code", before, 50),
+            false => event("steam", "ELDEN RING", before, 50),
+        });
+        for k in 0..3 {
+            let (list, next) = if coding { (&rust, &mut next_rust) } else { (&cooking, &mut next_cooking) };
+            let v = list[*next];
+            *next += 1;
+            let at = session + chrono::Duration::minutes(10 * k);
+            events.push(event("firefox", &format!("{} - YouTube — Mozilla Firefox", v.title), at, 10));
+            watches.push(WatchEvent {
+                video_id: v.video_id.clone(),
+                title: v.title.clone(),
+                title_unknown: false,
+                channel: v.channel.clone(),
+                channel_id: None,
+                watched_at: at,
+                source: "takeout-json".into(),
+            });
+        }
+    }
+    let write = |name: &str, lines: Vec<String>| {
+        let path = dir.join(name);
+        std::fs::write(&path, lines.concat()).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    (
+        write("history.jsonl", watches.iter().map(|w| serde_json::to_string(w).unwrap() + "\n").collect()),
+        write("app-events.jsonl", events.iter().map(|e| serde_json::to_string(e).unwrap() + "\n").collect()),
+    )
+}

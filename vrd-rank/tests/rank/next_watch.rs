@@ -258,59 +258,12 @@ fn the_store_alone_feeds_the_next_watch_model() {
     assert!(saved[0].scores["pick"] > 0.0);
 }
 
-/// A person who, at the same hours of the evening, watches Rust after an hour of coding and
-/// cooking after an hour of a game: their history and app timeline written here, as
-/// vrd-ingest takeout and vrd-ingest aw write them (time on YouTube itself in the
-/// timeline too, which the activity leaves out).
-fn write_coder_and_gamer(dir: &std::path::Path) -> (String, String) {
-    let by_topic = |topic: &str| -> Vec<serde_json::Value> {
-        lines(&std::fs::read(person("videos.jsonl")).unwrap()).into_iter().filter(|v| v["tags"][0] == topic).collect()
-    };
-    let (rust, cooking) = (by_topic("rust"), by_topic("cooking"));
-    let start = vrd_core::time::parse_rfc3339("2026-10-01T20:00:00Z").unwrap();
-    let stamp = |t: vrd_core::time::Timestamp| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let (mut watches, mut events) = (String::new(), String::new());
-    let mut event = |app: &str, title: &str, from: vrd_core::time::Timestamp, minutes: i64| {
-        let e = serde_json::json!({"start": stamp(from), "duration_s": minutes * 60, "app": app, "title": title,
-            "category": [], "bucket": "aw-watcher-window_test"});
-        events += &format!("{e}\n");
-    };
-    let mut seed = 7u64;
-    let (mut next_rust, mut next_cooking) = (0, 0);
-    for day in 0..24 {
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        // The topic of the evening by chance, the last one Rust; its hour anywhere in 20–23 h.
-        let coding = day == 23 || (seed >> 33).is_multiple_of(2);
-        let session = start + chrono::Duration::days(day) + chrono::Duration::minutes(((seed >> 40) % 180) as i64);
-        let before = session - chrono::Duration::minutes(55);
-        match coding {
-            true => event("Code", "main.rs - Visual Studio Code", before, 50),
-            false => event("steam", "ELDEN RING", before, 50),
-        }
-        for k in 0..3 {
-            let (list, next) = if coding { (&rust, &mut next_rust) } else { (&cooking, &mut next_cooking) };
-            let v = &list[*next];
-            *next += 1;
-            let at = session + chrono::Duration::minutes(10 * k);
-            let title = v["title"].as_str().unwrap();
-            event("firefox", &format!("{title} - YouTube — Mozilla Firefox"), at, 10);
-            let w = serde_json::json!({"video_id": v["video_id"], "title": title, "channel": v["channel"],
-                "watched_at": stamp(at), "source": "takeout-json"});
-            watches += &format!("{w}\n");
-        }
-    }
-    let (history, timeline) = (dir.join("history.jsonl"), dir.join("app-events.jsonl"));
-    std::fs::write(&history, watches).unwrap();
-    std::fs::write(&timeline, events).unwrap();
-    (history.to_string_lossy().into_owned(), timeline.to_string_lossy().into_owned())
-}
-
 #[test]
 fn the_apps_of_the_hour_before_choose_what_is_picked_at_the_same_hour() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
     run("vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
-    let (history, timeline) = write_coder_and_gamer(dir.path());
+    let (history, timeline) = person_tools::coder_and_gamer(dir.path());
     let videos = person("videos.jsonl");
     let fitted = run(
         "vrd-train",

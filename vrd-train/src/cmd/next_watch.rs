@@ -23,10 +23,11 @@ use vrd_core::records::{MediaText, Video, WatchEvent};
 use vrd_core::text::{TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
 use vrd_ranking::candidates::Answers;
 use vrd_ranking::cold_start;
+use vrd_ranking::pick::activity::activities;
 use vrd_ranking::pick::card::score_standardised;
 use vrd_ranking::pick::features::Feature::{ChannelDaysSinceLog, ChannelNew, SimLast};
 use vrd_ranking::pick::feed::candidate_of;
-use vrd_ranking::pick::past::Past;
+use vrd_ranking::pick::past::{Past, Watch};
 use vrd_ranking::pick::{prepare_history, watch_of};
 use vrd_training::pick::fit::FitOptions;
 use vrd_training::pick::fusion::FusionOptions;
@@ -79,6 +80,11 @@ pub struct NextWatchArgs {
     /// packaged model (or VRD_MODEL), which must be the one that made --media.
     #[arg(long)]
     searches: Option<PathBuf>,
+    /// The person's app timeline (vrd-ingest aw JSONL): the apps of the hour before each
+    /// watch, for the model's activity features (run with and without it to see what it
+    /// adds).
+    #[arg(long)]
+    events: Option<PathBuf>,
     /// fast, or fusion: also train the early-fusion model (the encoder, LoRA-tuned, over
     /// each candidate's text with its features at the moment) and rank with it as method
     /// `fusion`, whether or not the choice ships it.
@@ -119,7 +125,7 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
         videos: None,
         media: &args.media,
         searches: args.searches.as_deref(),
-        events: None,
+        events: args.events.as_deref(),
         media_model: None,
     })?;
     let emb = &data.embeddings;
@@ -206,6 +212,11 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
     let own_video: HashMap<&str, Video> = prepared.iter().map(|e| (e.video_id.as_str(), Video::from(*e))).collect();
     let mut rng = Rng::new(args.seed ^ 0x5eed);
     let mut out = vrd_core::output::Output::open(args.ranks.as_deref())?;
+    // The apps of the hour before every watch: a test moment is a watch's.
+    let watch_activity = match &data.timeline {
+        Some(timeline) => activities(timeline, &prepared.iter().map(|e| e.watched_at).collect::<Vec<_>>())?,
+        None => vec![None; prepared.len()],
+    };
     let mut past = Past::new(emb.meta.dim);
     let (mut pushed, mut searched) = (0, 0);
     let (mut moments, mut skipped) = (0, 0);
@@ -217,15 +228,15 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
         }
         while pushed < prepared.len() && prepared[pushed].watched_at < t {
             let e = prepared[pushed];
-            past.push(&watch_of(e, index_of.get(e.video_id.as_str()).map(|&r| emb.row(r))));
+            let watch = watch_of(e, index_of.get(e.video_id.as_str()).map(|&r| emb.row(r)));
+            past.push(&Watch { activity: watch_activity[pushed].as_ref(), ..watch });
             pushed += 1;
         }
         while searched < queries.len() && queries[searched].0 < t {
             past.push_search(queries[searched].0, &queries[searched].1);
             searched += 1;
         }
-        // The shared Takeouts come without an app timeline: no moment has its activity.
-        let moment = past.moment(t, None);
+        let moment = past.moment(t, watch_activity[i].as_ref());
         let horizon = t + chrono::Duration::seconds((args.timing_days * 86_400.0) as i64);
         let timing: Vec<&Video> = firsts[k + 1..]
             .iter()

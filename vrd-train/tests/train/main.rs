@@ -17,5 +17,6 @@ mod tools;
 const BIN: &str = env!("CARGO_BIN_EXE_vrd-train");
 
 mod fit_from_store;
+mod next_watch_bench;
 mod retrain;
 mod simulated_person;
