@@ -61,6 +61,19 @@ pub fn flipped_answers() -> Vec<vrd_core::records::Label> {
         .collect()
 }
 
+/// A watch of `v` at `at`, as vrd-ingest takeout writes one.
+pub fn watch_of(v: &vrd_core::records::Video, at: vrd_core::time::Timestamp) -> vrd_core::records::WatchEvent {
+    vrd_core::records::WatchEvent {
+        video_id: v.video_id.clone(),
+        title: v.title.clone(),
+        title_unknown: false,
+        channel: v.channel.clone(),
+        channel_id: None,
+        watched_at: at,
+        source: "takeout-json".into(),
+    }
+}
+
 /// A person who, at the same hours of the evening, watches Rust after an hour of coding and
 /// cooking after an hour of a game (which, by chance from day to day; the last evening
 /// Rust): 24 evenings of 3 videos from the catalogue, written to `dir` as vrd-ingest
@@ -100,15 +113,7 @@ pub fn coder_and_gamer(dir: &Path) -> (String, String) {
             *next += 1;
             let at = session + chrono::Duration::minutes(10 * k);
             events.push(event("firefox", &format!("{} - YouTube — Mozilla Firefox", v.title), at, 10));
-            watches.push(WatchEvent {
-                video_id: v.video_id.clone(),
-                title: v.title.clone(),
-                title_unknown: false,
-                channel: v.channel.clone(),
-                channel_id: None,
-                watched_at: at,
-                source: "takeout-json".into(),
-            });
+            watches.push(watch_of(v, at));
         }
     }
     let write = |name: &str, lines: Vec<String>| {

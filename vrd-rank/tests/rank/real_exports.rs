@@ -329,16 +329,7 @@ fn the_next_watch_model_reads_each_real_timeline_from_its_file_and_its_export() 
                 (false, _) => gossip.next(),
             }
             .unwrap();
-            let w = WatchEvent {
-                video_id: v.video_id.clone(),
-                title: v.title.clone(),
-                title_unknown: false,
-                channel: v.channel.clone(),
-                channel_id: None,
-                watched_at: at,
-                source: "takeout-json".into(),
-            };
-            history += &format!("{}\n", serde_json::to_string(&w).unwrap());
+            history += &format!("{}\n", serde_json::to_string(&crate::person_tools::watch_of(v, at)).unwrap());
             watches += 1;
             at += chrono::Duration::minutes(20);
         }
