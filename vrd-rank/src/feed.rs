@@ -5,6 +5,7 @@ use crate::cli::Cli;
 use crate::{feed_format, searches};
 use anyhow::{Context, Result};
 use vrd_aw::timeline::Source;
+use vrd_core::context::Timeline;
 use vrd_core::jsonl::JsonlReader;
 use vrd_core::output::Output;
 use vrd_core::records::{Label, MediaText, Search, Video, WatchEvent};
@@ -80,16 +81,11 @@ fn rank_cold_start(cli: &Cli) -> Result<()> {
 }
 
 fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
-    // The server's options are checked first (a key file others can read is refused).
-    let asks_server = cli.events.is_none() && cli.aw.is_none();
-    let aw = cli.aw_options.options();
-    if asks_server {
-        aw.check()?;
-    }
+    let activity = ActivitySource::new(cli)?;
     let pick = PickCard::read_if_present(model)?;
     if !model.join(vrd_engine::saved::CARD).exists() {
         return match pick {
-            Some(card) => rank_with_pick(cli, model, &card),
+            Some(card) => rank_with_pick(cli, model, &card, &activity),
             None => anyhow::bail!(
                 "{}: no model here (neither {} nor {}); train one with vrd-train fit --out",
                 model.display(),
@@ -98,7 +94,6 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
             ),
         };
     }
-    let client = asks_server.then(|| aw.client()).transpose()?;
     let saved = vrd_engine::saved::SavedModel::load(model, tch::Device::Cpu, cli.encoder.as_deref())?;
     let Inputs { candidates, history, labels, searches } = read_inputs(cli, pick.is_some())?;
     let mut texts: Vec<MediaText> = candidates.iter().map(MediaText::from).collect();
@@ -117,7 +112,7 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     if pick.as_ref().is_some_and(|card| card.history.with_activity > 0) {
         since = since.min(pick_activity_since(at));
     }
-    let timeline = activity_timeline(cli, &aw, client.as_ref(), (since, at))?;
+    let timeline = activity.timeline((since, at))?;
     let encoder_dir = vrd_engine::model_dir::resolve_model_dir(cli.context_model.as_deref())?;
     let encoder = vrd_model::SentenceEncoder::load(&encoder_dir, &Default::default())?;
     let now = vrd_engine::rank::now_context(&saved, &timeline, at, &encoder)?;
@@ -164,7 +159,7 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
 
 /// The feed of a model folder that holds only the next-watch model (trained from the
 /// watch history alone): no activity needed, the history before `--at` is the moment.
-fn rank_with_pick(cli: &Cli, model: &std::path::Path, card: &PickCard) -> Result<()> {
+fn rank_with_pick(cli: &Cli, model: &std::path::Path, card: &PickCard, activity: &ActivitySource) -> Result<()> {
     let Inputs { candidates, history, labels, searches } = read_inputs(cli, true)?;
     if history.is_empty() {
         return Err(UsageError(
@@ -176,15 +171,7 @@ fn rank_with_pick(cli: &Cli, model: &std::path::Path, card: &PickCard) -> Result
     // A model trained with the app timeline reads the moment's apps (and the fortnight's
     // before it) as the answers' model does: a file given, else the server.
     let timeline = match card.history.with_activity > 0 {
-        true => {
-            let aw = cli.aw_options.options();
-            let asks_server = cli.events.is_none() && cli.aw.is_none();
-            if asks_server {
-                aw.check()?;
-            }
-            let client = asks_server.then(|| aw.client()).transpose()?;
-            Some(activity_timeline(cli, &aw, client.as_ref(), (pick_activity_since(at), at))?)
-        }
+        true => Some(activity.timeline((pick_activity_since(at), at))?),
         false => None,
     };
     let mut texts: Vec<MediaText> = candidates.iter().map(MediaText::from).collect();
@@ -268,34 +255,49 @@ fn pick_activity_since(at: vrd_core::time::Timestamp) -> vrd_core::time::Timesta
     at - chrono::Duration::days(ACTIVITY_DAYS) - chrono::Duration::minutes(ACTIVITY_WINDOW_MINUTES)
 }
 
-/// The app timeline of `period`: from --events, else --aw's export, else the server
-/// (`client`, made when neither file is given).
-fn activity_timeline(
-    cli: &Cli,
-    aw: &vrd_aw::options::AwOptions,
-    client: Option<&vrd_aw::client::Client>,
-    period: (vrd_core::time::Timestamp, vrd_core::time::Timestamp),
-) -> Result<vrd_core::context::Timeline> {
-    let (events, name) = match (&cli.events, &cli.aw) {
-        (Some(path), _) => {
-            let events: Vec<vrd_core::records::AppEvent> = JsonlReader::open(Some(path))?.read_all()?;
-            (events, path.display().to_string())
+/// Where the app timeline comes from: --events, else --aw's export, else the server.
+struct ActivitySource<'a> {
+    cli: &'a Cli,
+    aw: vrd_aw::options::AwOptions,
+}
+
+impl<'a> ActivitySource<'a> {
+    /// The server's options are checked here, first (a key file others can read is
+    /// refused); its client is made only when the timeline is asked of it.
+    fn new(cli: &'a Cli) -> Result<ActivitySource<'a>> {
+        let aw = cli.aw_options.options();
+        if cli.events.is_none() && cli.aw.is_none() {
+            aw.check()?;
         }
-        (None, Some(path)) => {
-            let export = vrd_aw::export::Export::read(path)?;
-            let events = recent_app_events(aw, &Source::Export(&export), period)
-                .with_context(|| format!("{}: pass --aw-hostname", path.display()))?;
-            (events, path.display().to_string())
-        }
-        (None, None) => {
-            let client = client.expect("made when neither --events nor --aw is given");
-            let events = recent_app_events(aw, &Source::Server(client), period).map_err(|e| {
-                e.context("cannot get the current activity; pass --events FILE --at TIME, or rank with --cold-start")
-            })?;
-            (events, aw.server.clone())
-        }
-    };
-    vrd_engine::rank::timeline(events, &name)
+        Ok(ActivitySource { cli, aw })
+    }
+
+    /// The timeline of `period`.
+    fn timeline(&self, period: (vrd_core::time::Timestamp, vrd_core::time::Timestamp)) -> Result<Timeline> {
+        let (cli, aw) = (self.cli, &self.aw);
+        let (events, name) = match (&cli.events, &cli.aw) {
+            (Some(path), _) => {
+                let events: Vec<vrd_core::records::AppEvent> = JsonlReader::open(Some(path))?.read_all()?;
+                (events, path.display().to_string())
+            }
+            (None, Some(path)) => {
+                let export = vrd_aw::export::Export::read(path)?;
+                let events = recent_app_events(aw, &Source::Export(&export), period)
+                    .with_context(|| format!("{}: pass --aw-hostname", path.display()))?;
+                (events, path.display().to_string())
+            }
+            (None, None) => {
+                let client = aw.client()?;
+                let events = recent_app_events(aw, &Source::Server(&client), period).map_err(|e| {
+                    e.context(
+                        "cannot get the current activity; pass --events FILE --at TIME, or rank with --cold-start",
+                    )
+                })?;
+                (events, aw.server.clone())
+            }
+        };
+        vrd_engine::rank::timeline(events, &name)
+    }
 }
 
 /// The chosen hosts' timelines of `period`, categorised with the server's rules (an

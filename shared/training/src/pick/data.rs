@@ -94,15 +94,10 @@ pub fn build(inputs: &PickInputs, sampling: &Sampling) -> Result<Dataset> {
     let mut sizes = Vec::with_capacity(groups.len());
     let mut embedding_rows = vec![0i64; groups.len() * width];
     let published = |id: &str| inputs.details.get(id).and_then(|v| v.published_at);
-    // The apps of the hour before every watch, then before every moment.
-    let (watch_activity, moment_activity) = match inputs.timeline {
-        Some(timeline) => {
-            let times: Vec<_> = history.iter().map(|e| e.watched_at).chain(groups.iter().map(|g| g.at)).collect();
-            let mut all = activities(timeline, &times)?;
-            let moments = all.split_off(history.len());
-            (all, moments)
-        }
-        None => (vec![None; history.len()], vec![None; groups.len()]),
+    // The apps of the hour before every watch (a moment is its first watch's time).
+    let watch_activity = match inputs.timeline {
+        Some(timeline) => activities(timeline, &history.iter().map(|e| e.watched_at).collect::<Vec<_>>())?,
+        None => vec![None; history.len()],
     };
     let mut past = Past::new(emb.meta.dim);
     let (mut pushed, mut searched) = (0, 0);
@@ -116,7 +111,7 @@ pub fn build(inputs: &PickInputs, sampling: &Sampling) -> Result<Dataset> {
             past.push_search(inputs.searches[searched].0, &inputs.searches[searched].1);
             searched += 1;
         }
-        let moment = past.moment(group.at, moment_activity[g].as_ref());
+        let moment = past.moment(group.at, watch_activity[group.moment].as_ref());
         let watched_candidate = |i: usize| {
             let e = history[i];
             Candidate {
