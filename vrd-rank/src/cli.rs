@@ -25,8 +25,10 @@ pub struct Cli {
     #[arg(long, required_unless_present_any = ["model", "db", "like"])]
     pub history: Option<PathBuf>,
     /// App-event JSONL (vrd-ingest aw) to cut "now" from, for a reproducible run;
-    /// default: the ActivityWatch server (a file given wins over --aw-server and
-    /// VRD_AW_SERVER). Several hosts' timelines (each event's `host`) are read as one each.
+    /// default: with --db the store's timeline (vrd-ingest aw --db), completed by the
+    /// ActivityWatch server past where it ends; else the server (a file given wins over
+    /// --aw-server and VRD_AW_SERVER). Several hosts' timelines (each event's `host`) are
+    /// read as one each.
     #[arg(long)]
     pub events: Option<PathBuf>,
     /// An ActivityWatch export (aw-buckets-export.json) to cut "now" from instead of the
@@ -65,8 +67,9 @@ pub struct Cli {
     /// each item is most like.
     #[arg(long)]
     pub labels: Option<PathBuf>,
-    /// A vrd store: the feed is saved in it under the moment it was ranked for; candidates
-    /// and history come from it when --candidates and --history are not given.
+    /// A vrd store: the feed is saved in it under the moment it was ranked for; candidates,
+    /// history and the app timeline come from it when --candidates, --history and --events
+    /// (or --aw) are not given.
     #[arg(long)]
     pub db: Option<PathBuf>,
     /// No warnings on stderr (errors still go there), for cron.

@@ -2,10 +2,9 @@
 //! the feed ranked by the cold start or the trained model, written and saved.
 
 use crate::cli::Cli;
+use crate::timeline_source::ActivitySource;
 use crate::{feed_format, searches};
-use anyhow::{Context, Result};
-use vrd_aw::timeline::Source;
-use vrd_core::context::Timeline;
+use anyhow::Result;
 use vrd_core::jsonl::JsonlReader;
 use vrd_core::output::Output;
 use vrd_core::records::{Label, MediaText, Search, Video, WatchEvent};
@@ -253,62 +252,6 @@ fn read_inputs(cli: &Cli, with_searches: bool) -> Result<Inputs> {
 fn pick_activity_since(at: vrd_core::time::Timestamp) -> vrd_core::time::Timestamp {
     use vrd_ranking::pick::activity::{ACTIVITY_DAYS, ACTIVITY_WINDOW_MINUTES};
     at - chrono::Duration::days(ACTIVITY_DAYS) - chrono::Duration::minutes(ACTIVITY_WINDOW_MINUTES)
-}
-
-/// Where the app timeline comes from: --events, else --aw's export, else the server.
-struct ActivitySource<'a> {
-    cli: &'a Cli,
-    aw: vrd_aw::options::AwOptions,
-}
-
-impl<'a> ActivitySource<'a> {
-    /// The server's options are checked here, first (a key file others can read is
-    /// refused); its client is made only when the timeline is asked of it.
-    fn new(cli: &'a Cli) -> Result<ActivitySource<'a>> {
-        let aw = cli.aw_options.options();
-        if cli.events.is_none() && cli.aw.is_none() {
-            aw.check()?;
-        }
-        Ok(ActivitySource { cli, aw })
-    }
-
-    /// The timeline of `period`.
-    fn timeline(&self, period: (vrd_core::time::Timestamp, vrd_core::time::Timestamp)) -> Result<Timeline> {
-        let (cli, aw) = (self.cli, &self.aw);
-        let (events, name) = match (&cli.events, &cli.aw) {
-            (Some(path), _) => {
-                let events: Vec<vrd_core::records::AppEvent> = JsonlReader::open(Some(path))?.read_all()?;
-                (events, path.display().to_string())
-            }
-            (None, Some(path)) => {
-                let export = vrd_aw::export::Export::read(path)?;
-                let events = recent_app_events(aw, &Source::Export(&export), period)
-                    .with_context(|| format!("{}: pass --aw-hostname", path.display()))?;
-                (events, path.display().to_string())
-            }
-            (None, None) => {
-                let client = aw.client()?;
-                let events = recent_app_events(aw, &Source::Server(&client), period).map_err(|e| {
-                    e.context(
-                        "cannot get the current activity; pass --events FILE --at TIME, or rank with --cold-start",
-                    )
-                })?;
-                (events, aw.server.clone())
-            }
-        };
-        vrd_engine::rank::timeline(events, &name)
-    }
-}
-
-/// The chosen hosts' timelines of `period`, categorised with the server's rules (an
-/// export's: the defaults).
-fn recent_app_events(
-    aw: &vrd_aw::options::AwOptions,
-    source: &Source,
-    period: (vrd_core::time::Timestamp, vrd_core::time::Timestamp),
-) -> Result<Vec<vrd_core::records::AppEvent>> {
-    let rules = source.rules(None)?;
-    source.all_app_events(&aw.hosts, &rules, period, aw.audible_active)
 }
 
 /// The embeddings cache, with the videos it lacked encoded (and how many those were).

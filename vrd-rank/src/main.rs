@@ -1,14 +1,15 @@
 //! vrd-rank: scores candidate videos for the person and prints the ranked feed.
 //!
-//! `cli` holds the options, `feed` one run, `feed_format` the output formats, `missing` and
-//! `searches` what the media model encodes on the way; the ranking itself is in the
-//! libraries: `vrd_ranking` (the cold start, "more like this", the varied selection) and
-//! `vrd_engine::rank` (with a trained model).
+//! `cli` holds the options, `feed` one run, `feed_format` the output formats, `searches` what
+//! the media model encodes on the way, `timeline_source` where the app timeline comes from;
+//! the ranking itself is in the libraries: `vrd_ranking` (the cold start, "more like this",
+//! the varied selection) and `vrd_engine::rank` (with a trained model).
 
 mod cli;
 mod feed;
 mod feed_format;
 mod searches;
+mod timeline_source;
 
 fn main() -> ! {
     let cli: cli::Cli = vrd_cli::parse_args_with_long_version(vrd_engine::version::long_version);

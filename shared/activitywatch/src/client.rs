@@ -20,7 +20,8 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str, api_key: Option<String>) -> Result<Client> {
-        let agent = crate::http::agent(
+        let agent = crate::http::agent_for(
+            base,
             ureq::AgentBuilder::new().timeout_connect(Duration::from_secs(5)).timeout(Duration::from_secs(120)),
         )?;
         Ok(Client { base: base.trim_end_matches('/').to_string(), agent, api_key })

@@ -30,7 +30,7 @@ impl AwOptions {
     }
 
     /// Refuses what [`AwOptions::client`] would refuse (a key file others can read),
-    /// without making the client (its TLS setup costs a tenth of a second).
+    /// without making the client.
     pub fn check(&self) -> Result<()> {
         vrd_core::secrets::secret(self.api_key_file.as_deref(), API_KEY_ENV).map(drop)
     }

@@ -249,7 +249,18 @@ impl Store {
     pub fn app_events_end(&self, bucket: &str) -> Result<Option<Timestamp>> {
         let last: Vec<AppEvent> =
             self.records("SELECT record FROM app_events WHERE bucket = ?1 ORDER BY start DESC LIMIT 1", &[&bucket])?;
-        Ok(last.first().map(|e| e.start + chrono::Duration::microseconds((e.duration_s * 1e6).round() as i64)))
+        Ok(last.first().map(event_end))
+    }
+
+    /// How far the stored timeline reaches: the latest end of any bucket's last event (an
+    /// ingest reads every host up to the same moment).
+    pub fn app_events_reach(&self) -> Result<Option<Timestamp>> {
+        let lasts: Vec<AppEvent> = self.records(
+            "SELECT record FROM app_events WHERE (bucket, start) IN \
+             (SELECT bucket, MAX(start) FROM app_events GROUP BY bucket)",
+            &[],
+        )?;
+        Ok(lasts.iter().map(event_end).max())
     }
 
     fn records<T: DeserializeOwned>(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<T>> {
@@ -309,6 +320,10 @@ fn replace<T: serde::Serialize>(new: &T, _old: Option<&str>) -> Result<String> {
 }
 
 /// Fixed-width UTC text (microseconds), so that comparing strings compares times.
+fn event_end(e: &AppEvent) -> Timestamp {
+    e.start + chrono::Duration::microseconds((e.duration_s * 1e6).round() as i64)
+}
+
 pub fn store_time(t: &Timestamp) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
@@ -417,6 +432,19 @@ mod tests {
             Some(parse_rfc3339("2024-01-01T10:01:00Z").unwrap())
         );
         assert_eq!(s.app_events_end("other").unwrap(), None);
+        // The reach is the latest end of any bucket's last event: here the window's, though
+        // the phone's last event starts later.
+        assert_eq!(Store::open(&dir.path().join("empty.sqlite")).unwrap().app_events_reach().unwrap(), None);
+        let phone = AppEvent { bucket: "aw-watcher-android-test".into(), ..ev("2024-01-01T10:00:30Z", 10.0) };
+        s.upsert_app_events(&[phone]).unwrap();
+        assert_eq!(s.app_events_reach().unwrap(), Some(parse_rfc3339("2024-01-01T10:01:00Z").unwrap()));
+        let phone = AppEvent { bucket: "aw-watcher-android-test".into(), ..ev("2024-01-01T10:00:50Z", 20.0) };
+        s.upsert_app_events(&[phone]).unwrap();
+        assert_eq!(s.app_events_reach().unwrap(), Some(parse_rfc3339("2024-01-01T10:01:10Z").unwrap()));
+        assert_eq!(
+            s.app_events_end("aw-watcher-window_host").unwrap(),
+            Some(parse_rfc3339("2024-01-01T10:01:00Z").unwrap())
+        );
     }
 
     #[test]

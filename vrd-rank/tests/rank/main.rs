@@ -3,6 +3,8 @@
 //! once here: `shared/test-support` (the checkout and the real data, the built tools, a
 //! real aw-server, the simulated person, the page).
 
+#[path = "../../../shared/test-support/aw_server.rs"]
+mod aw_server;
 #[path = "../../../shared/test-support/paths.rs"]
 mod paths;
 #[path = "../../../shared/test-support/person_tools.rs"]
@@ -22,3 +24,4 @@ mod metadata_columns;
 mod next_watch;
 mod next_watch_fusion;
 mod real_exports;
+mod store_timeline;

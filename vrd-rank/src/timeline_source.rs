@@ -1,0 +1,105 @@
+//! Where a feed's app timeline comes from: `--events` (a file), else `--aw` (an export),
+//! else, with `--db`, the store's (what `vrd-ingest aw --db` put there, and what training
+//! from the store read) completed by the server past where it reaches; else the server.
+
+use crate::cli::Cli;
+use anyhow::{Context, Result};
+use vrd_aw::hosts::Hosts;
+use vrd_aw::options::AwOptions;
+use vrd_aw::timeline::Source;
+use vrd_core::context::Timeline;
+use vrd_core::jsonl::JsonlReader;
+use vrd_core::records::AppEvent;
+use vrd_core::time::Timestamp;
+use vrd_store::Store;
+
+/// What a feed asks when the server cannot give the current activity.
+const NO_ACTIVITY: &str = "cannot get the current activity; pass --events FILE --at TIME, or rank with --cold-start";
+
+pub struct ActivitySource<'a> {
+    cli: &'a Cli,
+    aw: AwOptions,
+}
+
+impl<'a> ActivitySource<'a> {
+    /// The server's options are checked here, first (a key file others can read is
+    /// refused); its client is made only when the timeline is asked of it.
+    pub fn new(cli: &'a Cli) -> Result<ActivitySource<'a>> {
+        let aw = cli.aw_options.options();
+        if cli.events.is_none() && cli.aw.is_none() {
+            aw.check()?;
+        }
+        Ok(ActivitySource { cli, aw })
+    }
+
+    /// The timeline of `period` (the moment ranked for is its end).
+    pub fn timeline(&self, period: (Timestamp, Timestamp)) -> Result<Timeline> {
+        let (cli, aw) = (self.cli, &self.aw);
+        let (events, name) = match (&cli.events, &cli.aw, &cli.db) {
+            (Some(path), _, _) => {
+                let events: Vec<AppEvent> = JsonlReader::open(Some(path))?.read_all()?;
+                (events, path.display().to_string())
+            }
+            (None, Some(path), _) => {
+                let export = vrd_aw::export::Export::read(path)?;
+                let source = Source::Export(&export);
+                let events = source
+                    .all_app_events(&aw.hosts, &source.rules(None)?, period, aw.audible_active)
+                    .with_context(|| format!("{}: pass --aw-hostname", path.display()))?;
+                (events, path.display().to_string())
+            }
+            (None, None, Some(db)) => self.stored_and_after(db, period)?,
+            (None, None, None) => (self.server_events(None, period).context(NO_ACTIVITY)?, aw.server.clone()),
+        };
+        vrd_engine::rank::timeline(events, &name)
+    }
+
+    /// The store's timeline of `period`; where it does not reach the period's end, the
+    /// server's after it, each host from where its stored timeline ends. A cron feed that
+    /// ingests just before it ranks so asks the server for seconds, not a fortnight; a
+    /// past moment the store reaches needs no server.
+    fn stored_and_after(
+        &self,
+        db: &std::path::Path,
+        (since, at): (Timestamp, Timestamp),
+    ) -> Result<(Vec<AppEvent>, String)> {
+        let store = Store::open(db)?;
+        // Events that start up to a day before the period may reach into it (as training
+        // from the store reads them).
+        let mut events = store.app_events(Some(&(since - chrono::Duration::days(1))), Some(&at))?;
+        if let Hosts::Named(names) = &self.aw.hosts {
+            events.retain(|e| e.host.as_ref().is_none_or(|h| names.contains(h)));
+        }
+        let name = db.display().to_string();
+        let reach = store.app_events_reach()?;
+        if reach.is_some_and(|reach| reach >= at) {
+            return Ok((events, name));
+        }
+        let tail = self.server_events(Some(&store), (since, at)).with_context(|| {
+            let ends = match reach {
+                Some(reach) => format!("ends at {}", vrd_core::time::format_rfc3339(&reach)),
+                None => "is empty".into(),
+            };
+            format!("{NO_ACTIVITY} (the timeline in {name} {ends}; vrd-ingest aw --db brings it up to date)")
+        })?;
+        events.extend(tail);
+        events.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.host.cmp(&b.host)));
+        Ok((events, format!("{name} and {}", self.aw.server)))
+    }
+
+    /// The chosen hosts' timelines of `period` from the server, categorised with its rules;
+    /// with a store, each host's from where the store's timeline of it ends.
+    fn server_events(&self, store: Option<&Store>, (since, at): (Timestamp, Timestamp)) -> Result<Vec<AppEvent>> {
+        let client = self.aw.client()?;
+        let source = Source::Server(&client);
+        let rules = source.rules(None)?;
+        let mut events = Vec::new();
+        for host in source.hosts(&self.aw.hosts)? {
+            let stored_end = store.map(|s| s.app_events_end(&host.window)).transpose()?.flatten();
+            let from = stored_end.map_or(since, |end| end.clamp(since, at));
+            events.extend(source.app_events(&host, &rules, (from, at), self.aw.audible_active)?);
+        }
+        events.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.host.cmp(&b.host)));
+        Ok(events)
+    }
+}
