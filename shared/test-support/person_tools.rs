@@ -74,6 +74,26 @@ pub fn watch_of(v: &vrd_core::records::Video, at: vrd_core::time::Timestamp) -> 
     }
 }
 
+/// `minutes` of `app` (its window titled `title`) from `start`, as vrd-ingest aw writes an
+/// event of a desktop's window watcher.
+pub fn app_event(
+    app: &str,
+    title: &str,
+    start: vrd_core::time::Timestamp,
+    minutes: i64,
+) -> vrd_core::records::AppEvent {
+    vrd_core::records::AppEvent {
+        start,
+        duration_s: (minutes * 60) as f64,
+        app: app.into(),
+        title: title.into(),
+        url: None,
+        category: Vec::new(),
+        bucket: "aw-watcher-window_test".into(),
+        host: None,
+    }
+}
+
 /// A person who, at the same hours of the evening, watches Rust after an hour of coding and
 /// cooking after an hour of a game (which, by chance from day to day; the last evening
 /// Rust): 24 evenings of 3 videos from the catalogue, written to `dir` as vrd-ingest
@@ -86,16 +106,6 @@ pub fn coder_and_gamer(dir: &Path) -> (String, String) {
     let (rust, cooking) = (by_topic("rust"), by_topic("cooking"));
     let start = vrd_core::time::parse_rfc3339("2026-10-01T20:00:00Z").unwrap();
     let (mut watches, mut events): (Vec<WatchEvent>, Vec<AppEvent>) = (Vec::new(), Vec::new());
-    let event = |app: &str, title: &str, start, minutes: i64| AppEvent {
-        start,
-        duration_s: (minutes * 60) as f64,
-        app: app.into(),
-        title: title.into(),
-        url: None,
-        category: Vec::new(),
-        bucket: "aw-watcher-window_test".into(),
-        host: None,
-    };
     let mut seed = 7u64;
     let (mut next_rust, mut next_cooking) = (0, 0);
     for day in 0..24 {
@@ -104,15 +114,15 @@ pub fn coder_and_gamer(dir: &Path) -> (String, String) {
         let session = start + chrono::Duration::days(day) + chrono::Duration::minutes(((seed >> 40) % 180) as i64);
         let before = session - chrono::Duration::minutes(55);
         events.push(match coding {
-            true => event("Code", "main.rs - Visual Studio Code", before, 50),
-            false => event("steam", "ELDEN RING", before, 50),
+            true => app_event("Code", "main.rs - Visual Studio Code", before, 50),
+            false => app_event("steam", "ELDEN RING", before, 50),
         });
         for k in 0..3 {
             let (list, next) = if coding { (&rust, &mut next_rust) } else { (&cooking, &mut next_cooking) };
             let v = list[*next];
             *next += 1;
             let at = session + chrono::Duration::minutes(10 * k);
-            events.push(event("firefox", &format!("{} - YouTube — Mozilla Firefox", v.title), at, 10));
+            events.push(app_event("firefox", &format!("{} - YouTube — Mozilla Firefox", v.title), at, 10));
             watches.push(watch_of(v, at));
         }
     }

@@ -27,67 +27,69 @@ pub fn agent_for(base: &str, builder: ureq::AgentBuilder) -> Result<ureq::Agent>
 mod tests {
     use super::*;
     use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::thread::JoinHandle;
 
-    /// A plain-HTTP request on loopback through the agent: the TLS set-up leaves `http://`
-    /// as it was.
-    #[test]
-    fn plain_http_goes_through() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// A loopback listener and its port.
+    fn listen() -> (TcpListener, u16) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let server = std::thread::spawn(move || {
-            let (mut stream, _) = listener.accept().unwrap();
-            let mut buf = [0u8; 1024];
-            let _ = stream.read(&mut buf).unwrap();
-            stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok").unwrap();
-        });
-        let agent = agent(ureq::AgentBuilder::new()).unwrap();
-        let body = agent.get(&format!("http://127.0.0.1:{port}/")).call().unwrap().into_string().unwrap();
-        server.join().unwrap();
-        assert_eq!(body, "ok");
+        (listener, port)
     }
 
-    /// A client of an `http://` server (no TLS set up) reaches it; one of an `https://`
-    /// server speaks TLS.
-    #[test]
-    fn the_agent_for_a_server_sets_up_tls_only_for_https() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = std::thread::spawn(move || {
+    /// Answers one plain-HTTP request with "ok".
+    fn answer_ok(listener: TcpListener) -> JoinHandle<()> {
+        std::thread::spawn(move || {
             let (mut stream, _) = listener.accept().unwrap();
             let mut buf = [0u8; 1024];
             let _ = stream.read(&mut buf).unwrap();
             stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok").unwrap();
+        })
+    }
+
+    /// Checks that `url` is attempted with TLS: a handshake against a server that speaks
+    /// none fails as a transport error, and what reached the server began one (a TLS
+    /// ClientHello starts with the handshake record type 0x16, version 3.x).
+    fn attempts_tls(agent: ureq::Agent, listener: TcpListener, url: &str) {
+        let server = std::thread::spawn(move || {
             let (mut stream, _) = listener.accept().unwrap();
             let mut hello = [0u8; 5];
             stream.read_exact(&mut hello).unwrap();
             hello
         });
-        let base = format!("http://127.0.0.1:{port}");
-        let plain = agent_for(&base, ureq::AgentBuilder::new()).unwrap();
-        assert_eq!(plain.get(&format!("{base}/")).call().unwrap().into_string().unwrap(), "ok");
-        let base = format!("HTTPS://127.0.0.1:{port}");
-        let err = agent_for(&base, ureq::AgentBuilder::new()).unwrap().get(&format!("{base}/")).call();
+        let err = agent.get(url).call();
         assert!(matches!(err, Err(ureq::Error::Transport(_))), "{err:?}");
         let hello = server.join().unwrap();
         assert_eq!((hello[0], hello[1]), (0x16, 3), "a TLS handshake began: {hello:?}");
     }
 
-    /// An `https://` URL is attempted with TLS (a handshake against a server that speaks
-    /// none fails as a transport error), not refused for want of a TLS backend.
+    /// A plain-HTTP request on loopback goes through the agent with TLS set up and through
+    /// the agent for an `http://` server (none set up).
+    #[test]
+    fn plain_http_goes_through() {
+        for plain_server in [false, true] {
+            let (listener, port) = listen();
+            let server = answer_ok(listener);
+            let base = format!("http://127.0.0.1:{port}");
+            let agent = match plain_server {
+                false => agent(ureq::AgentBuilder::new()).unwrap(),
+                true => agent_for(&base, ureq::AgentBuilder::new()).unwrap(),
+            };
+            let body = agent.get(&format!("{base}/")).call().unwrap().into_string().unwrap();
+            server.join().unwrap();
+            assert_eq!(body, "ok");
+        }
+    }
+
+    /// An `https://` URL is attempted with TLS, not refused for want of a TLS backend: by
+    /// the agent with TLS, and by the agent for an `https://` server (its scheme in any case).
     #[test]
     fn https_is_attempted_with_tls() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = std::thread::spawn(move || {
-            let (mut stream, _) = listener.accept().unwrap();
-            let mut buf = [0u8; 5];
-            // A TLS ClientHello starts with the handshake record type 0x16, version 3.x.
-            stream.read_exact(&mut buf).unwrap();
-            buf
-        });
-        let err = agent(ureq::AgentBuilder::new()).unwrap().get(&format!("https://127.0.0.1:{port}/")).call();
-        assert!(matches!(err, Err(ureq::Error::Transport(_))), "{err:?}");
-        let hello = server.join().unwrap();
-        assert_eq!((hello[0], hello[1]), (0x16, 3), "a TLS handshake began: {hello:?}");
+        let (listener, port) = listen();
+        let url = format!("https://127.0.0.1:{port}/");
+        attempts_tls(agent(ureq::AgentBuilder::new()).unwrap(), listener, &url);
+        let (listener, port) = listen();
+        let base = format!("HTTPS://127.0.0.1:{port}");
+        attempts_tls(agent_for(&base, ureq::AgentBuilder::new()).unwrap(), listener, &format!("{base}/"));
     }
 }

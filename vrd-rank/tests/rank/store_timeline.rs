@@ -42,21 +42,15 @@ fn the_feed_reads_the_stores_timeline_and_only_what_came_after_it_from_the_serve
     let aw = AwServer::start();
     let host = aw.hostname();
     let bucket = format!("aw-watcher-window_{host}");
-    let event = |app: &str, title: &str, start: Timestamp, minutes: i64| AppEvent {
-        start,
-        duration_s: (minutes * 60) as f64,
-        app: app.into(),
-        title: title.into(),
-        url: None,
-        category: Vec::new(),
-        bucket: bucket.clone(),
-        host: Some(host.clone()),
+    // The server's window bucket, as vrd-ingest aw --db would have stored its events.
+    let on_server = |e: AppEvent| AppEvent { bucket: bucket.clone(), host: Some(host.clone()), ..e };
+    let event = |app: &str, title: &str, start: Timestamp, minutes: i64| {
+        on_server(person_tools::app_event(app, title, start, minutes))
     };
     let coding = event("Code", "lib.rs - Visual Studio Code", at - Duration::minutes(60), 5);
     let game = event("steam", "ELDEN RING", reach, 50);
     let fortnight: Vec<AppEvent> = crate::tools::json_lines(&std::fs::read(&timeline).unwrap());
-    let stored: Vec<AppEvent> =
-        fortnight.iter().cloned().map(|e| AppEvent { bucket: bucket.clone(), host: Some(host.clone()), ..e }).collect();
+    let stored: Vec<AppEvent> = fortnight.iter().cloned().map(on_server).collect();
     let db = dir.path().join("vrd.db");
     let mut store = vrd_store::Store::open(&db).unwrap();
     store.upsert_app_events(&[&stored[..], std::slice::from_ref(&coding)].concat()).unwrap();
