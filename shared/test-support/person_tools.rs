@@ -136,3 +136,20 @@ pub fn coder_and_gamer(dir: &Path) -> (String, String) {
         write("app-events.jsonl", events.iter().map(|e| serde_json::to_string(e).unwrap() + "\n").collect()),
     )
 }
+
+/// The coder-and-gamer person written to `dir`, the catalogue encoded there
+/// (`media.safetensors`) and their next-watch model trained with the timeline into
+/// `dir/model` (no evaluation folds): the history's and the timeline's paths, and what
+/// vrd-train said.
+pub fn coder_and_gamer_model(dir: &Path) -> (String, String, String) {
+    let d = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    crate::tools::run("vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
+    let (history, timeline) = coder_and_gamer(dir);
+    let videos = person("videos.jsonl");
+    let fit = [
+        &["fit", "--history", &history, "--candidates", &videos, "--events", &timeline][..],
+        &["--media", &d("media.safetensors"), "--folds", "0", "--out", &d("model")],
+    ];
+    let fitted = crate::tools::run("vrd-train", &fit.concat());
+    (history, timeline, String::from_utf8_lossy(&fitted.stderr).into_owned())
+}

@@ -4,7 +4,7 @@
 
 use crate::cli::Cli;
 use anyhow::{Context, Result};
-use vrd_aw::hosts::Hosts;
+use vrd_aw::hosts::{HostBuckets, Hosts};
 use vrd_aw::options::AwOptions;
 use vrd_aw::timeline::Source;
 use vrd_core::context::Timeline;
@@ -92,14 +92,10 @@ impl<'a> ActivitySource<'a> {
     fn server_events(&self, store: Option<&Store>, (since, at): (Timestamp, Timestamp)) -> Result<Vec<AppEvent>> {
         let client = self.aw.client()?;
         let source = Source::Server(&client);
-        let rules = source.rules(None)?;
-        let mut events = Vec::new();
-        for host in source.hosts(&self.aw.hosts)? {
+        let from = |host: &HostBuckets| -> Result<Timestamp> {
             let stored_end = store.map(|s| s.app_events_end(&host.window)).transpose()?.flatten();
-            let from = stored_end.map_or(since, |end| end.clamp(since, at));
-            events.extend(source.app_events(&host, &rules, (from, at), self.aw.audible_active)?);
-        }
-        events.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.host.cmp(&b.host)));
-        Ok(events)
+            Ok(stored_end.map_or(since, |end| end.clamp(since, at)))
+        };
+        source.all_app_events_since(&self.aw.hosts, &source.rules(None)?, from, at, self.aw.audible_active)
     }
 }

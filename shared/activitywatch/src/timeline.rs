@@ -51,12 +51,25 @@ impl Source<'_> {
         &self,
         hosts: &Hosts,
         rules: &Categorizer,
-        period: (Timestamp, Timestamp),
+        (since, until): (Timestamp, Timestamp),
+        audible_active: bool,
+    ) -> Result<Vec<AppEvent>> {
+        self.all_app_events_since(hosts, rules, |_| Ok(since), until, audible_active)
+    }
+
+    /// The same with each host's timeline from its own start, `since(host)` (where a copy
+    /// of it, a store's, ends), to `until`.
+    pub fn all_app_events_since(
+        &self,
+        hosts: &Hosts,
+        rules: &Categorizer,
+        since: impl Fn(&HostBuckets) -> Result<Timestamp>,
+        until: Timestamp,
         audible_active: bool,
     ) -> Result<Vec<AppEvent>> {
         let mut events = Vec::new();
         for host in self.hosts(hosts)? {
-            events.extend(self.app_events(&host, rules, period, audible_active)?);
+            events.extend(self.app_events(&host, rules, (since(&host)?, until), audible_active)?);
         }
         events.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.host.cmp(&b.host)));
         Ok(events)

@@ -262,18 +262,8 @@ fn the_store_alone_feeds_the_next_watch_model() {
 fn the_apps_of_the_hour_before_choose_what_is_picked_at_the_same_hour() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
-    run("vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
-    let (history, timeline) = person_tools::coder_and_gamer(dir.path());
+    let (history, timeline, said) = person_tools::coder_and_gamer_model(dir.path());
     let videos = person("videos.jsonl");
-    let fitted = run(
-        "vrd-train",
-        &[
-            &["fit", "--history", &history, "--candidates", &videos, "--events", &timeline][..],
-            &["--media", &d("media.safetensors"), "--folds", "0", "--out", &d("model")],
-        ]
-        .concat(),
-    );
-    let said = String::from_utf8_lossy(&fitted.stderr);
     assert!(said.contains("knew the hour before 72 of the 72 watches"), "{said}");
     let card: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d("model/pick.json")).unwrap()).unwrap();

@@ -5,7 +5,6 @@
 
 use crate::aw_server::AwServer;
 use crate::person_tools::{self, person};
-use crate::tools::run;
 use crate::BIN as RANK;
 use chrono::Duration;
 use std::process::{Command, Stdio};
@@ -24,15 +23,9 @@ fn reasons(line: &serde_json::Value) -> Vec<String> {
 fn the_feed_reads_the_stores_timeline_and_only_what_came_after_it_from_the_server() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
-    run("vrd-encode", &["media", &person("videos.jsonl"), "-o", &d("media.safetensors")]);
     // Rust after an hour of coding, cooking after an hour of a game; the last evening Rust.
-    let (history, timeline) = person_tools::coder_and_gamer(dir.path());
+    let (history, timeline, _) = person_tools::coder_and_gamer_model(dir.path());
     let videos = person("videos.jsonl");
-    let fit = [
-        &["fit", "--history", &history, "--candidates", &videos, "--events", &timeline][..],
-        &["--media", &d("media.safetensors"), "--folds", "0", "--out", &d("model")],
-    ];
-    run("vrd-train", &fit.concat());
 
     // The evening after the history. The store was brought up to date 55 minutes before:
     // its timeline is the fortnight and five minutes of coding. The game that filled the

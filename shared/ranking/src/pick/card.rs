@@ -111,6 +111,11 @@ pub fn standardised(x: f32, mean: f32, std: f32) -> f32 {
     }
 }
 
+/// A row of features as the scorer reads it ([`standardised`], feature by feature).
+pub fn standardised_row(f: &[f32], mean: &[f32], std: &[f32]) -> Vec<f32> {
+    f.iter().zip(mean).zip(std).map(|((&x, &m), &s)| standardised(x, m, s)).collect()
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PickCard {
     pub format: String,
@@ -141,7 +146,7 @@ impl PickCard {
     /// training spread. A feature that never varied in training (the app activity of a
     /// history without a timeline) reads 0: the scorer learned nothing of it.
     pub fn standardise(&self, f: &Features) -> Vec<f32> {
-        f.iter().zip(&self.mean).zip(&self.std).map(|((&x, &m), &s)| standardised(x, m, s)).collect()
+        standardised_row(f, &self.mean, &self.std)
     }
 
     pub fn read(dir: &Path) -> Result<PickCard> {

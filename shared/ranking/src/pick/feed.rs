@@ -4,7 +4,7 @@
 //! the candidates' values add up to 1), and the feed is in that order, at most
 //! `per_channel` videos of one channel.
 
-use super::activity::{activities, Activity};
+use super::activity::{activities, Activity, ACTIVITY_DAYS};
 use super::card::{score_standardised, PickCard};
 use super::features::{channel_key, Candidate, Feature, Features};
 use super::past::{self, Facts, Moment, Past};
@@ -54,12 +54,17 @@ pub fn past_before(
 ) -> Result<(Past, Option<Activity>)> {
     let index = embeddings.index();
     let watches: Vec<&WatchEvent> = prepare_history(history).into_iter().take_while(|e| e.watched_at < at).collect();
-    let mut times: Vec<Timestamp> = watches.iter().map(|e| e.watched_at).collect();
+    // A moment at `at` compares its apps only with the watches of the fortnight before it
+    // (`Past` forgets older ones), so only theirs are cut from the timeline.
+    let horizon = at - chrono::Duration::days(ACTIVITY_DAYS);
+    let recent = watches.partition_point(|e| e.watched_at <= horizon);
+    let mut times: Vec<Timestamp> = watches[recent..].iter().map(|e| e.watched_at).collect();
     times.push(at);
-    let mut activity = match besides.timeline {
-        Some(timeline) => activities(timeline, &times)?,
-        None => vec![None; times.len()],
-    };
+    let mut activity = vec![None; recent];
+    match besides.timeline {
+        Some(timeline) => activity.extend(activities(timeline, &times)?),
+        None => activity.resize(watches.len() + 1, None),
+    }
     let now = activity.pop().flatten();
     let mut past = Past::new(embeddings.meta.dim);
     for (e, activity) in watches.into_iter().zip(&activity) {

@@ -1,7 +1,8 @@
 //! The next-watch model's side that needs no libtorch: what the person had done before a
-//! moment ([`past`], with the apps of the hour before it: [`activity`]), the features of a candidate there ([`features`]), the model card
-//! and its scorer ([`card`]), and the feed it ranks with reasons a person understands
-//! ([`feed`]). vrd-training fits the scorer; vrd-rank ranks with it.
+//! moment ([`past`], with the apps of the hour before it: [`activity`]), the features of a
+//! candidate there ([`features`]), the model card and its scorer ([`card`]), and the feed
+//! it ranks with reasons a person understands ([`feed`]). vrd-training fits the scorer;
+//! vrd-rank ranks with it.
 
 pub mod activity;
 pub mod card;

@@ -189,9 +189,11 @@ mod tests {
         };
         let embeddings = Embeddings::from_parts(meta, data).unwrap();
         let start = vrd_core::time::parse_rfc3339("2025-01-01T08:00:00Z").unwrap();
+        // Every 4th watch a new video (the moments, spread over the 25 days, so that the
+        // later ones look back a whole fortnight), the others rewatches of earlier ones.
         let history: Vec<WatchEvent> = (0..120)
             .map(|k| WatchEvent {
-                video_id: ids[(k * 7) % 30].clone(),
+                video_id: ids[if k % 4 == 0 { k / 4 } else { (k * 7) % (k / 4 + 1) }].clone(),
                 title: format!("t{k}"),
                 title_unknown: false,
                 channel: Some(format!("c{}", k % 5)),

@@ -24,7 +24,7 @@ use vrd_core::tensors::Embeddings;
 use vrd_core::text::{TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
 use vrd_model::fusion::{Finetune, FusionTokenizer};
 use vrd_model::pick_fusion::{is_new_layer, PickFusionConfig, PickFusionModel, PickFusionScorer};
-use vrd_ranking::pick::card::{score_standardised, standardised, PickFusionPart, PickScorer, FUSION_WEIGHTS};
+use vrd_ranking::pick::card::{score_standardised, standardised_row, PickFusionPart, PickScorer, FUSION_WEIGHTS};
 use vrd_ranking::pick::features::FEATURES;
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,7 +121,7 @@ pub struct FusionData<'a> {
 impl FusionData<'_> {
     fn z(&self, g: usize, r: usize) -> Vec<f32> {
         let (mean, std) = self.standard;
-        self.ds.row(g, r).iter().zip(mean).zip(std).map(|((&x, &m), &s)| standardised(x, m, s)).collect()
+        standardised_row(self.ds.row(g, r), mean, std)
     }
 
     fn embedding_row(&self, g: usize, r: usize) -> usize {
