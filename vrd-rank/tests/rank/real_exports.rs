@@ -283,8 +283,8 @@ fn four_writers_of_different_kinds_at_once_on_one_store() {
 /// 20 minutes over the timeline's span, of Rust after an hour mostly in work apps, of
 /// cooking after one mostly in others, of gossip after an idle hour): trained with the
 /// timeline (`vrd-train fit --events`), it counts the watches the timeline covered, and
-/// ranks the same from the ingested file (`--events`) as from the export itself (`--aw`),
-/// and otherwise without a timeline.
+/// ranks the same from the ingested file (`--events`) as from the export itself (`--aw`)
+/// and from a store it was ingested into (`--db`), and otherwise without a timeline.
 #[test]
 fn the_next_watch_model_reads_each_real_timeline_from_its_file_and_its_export() {
     let dir = tempfile::tempdir().unwrap();
@@ -381,6 +381,13 @@ fn the_next_watch_model_reads_each_real_timeline_from_its_file_and_its_export() 
             f.iter().map(|i| (i.video_id.clone(), i.scores["pick"])).collect()
         };
         assert_eq!(picks(&from_file), picks(&from_export), "{file}");
+        // The whole export ingested into a store, as `vrd-ingest aw --db` keeps a timeline:
+        // the moment lies within its reach, so the feed reads it alone (no server runs
+        // here) and ranks as the whole file does.
+        let store = d(&format!("{file}.db"));
+        run("vrd-ingest", &["aw", "--export", s(&export), "--db", s(&store)]);
+        let from_store = feed_from(["--db", s(&store)]);
+        assert_eq!(picks(&from_store), picks(&feed_from(["--events", s(&timeline)])), "{file}");
         // And the timeline counts: without it (an empty file) the picks differ.
         let empty = d("no-events.jsonl");
         std::fs::write(&empty, "").unwrap();
