@@ -5,7 +5,8 @@
 #
 #   VRD_VENV=DIR   where the venv lives (default .venv)
 #   VRD_CUDA=1     full CUDA torch and a CUDA-enabled build (torch_cuda force-linked)
-#   PREFIX=DIR     where `make install` puts the tools (default ~/.local: bin/, lib/vrd, share/vrd)
+#   PREFIX=DIR     where `make install` puts the tools (default ~/.local: bin/ and lib/vrd; the
+#                  person's data, ~/.local/share/vrd, is never touched)
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -79,8 +80,9 @@ fmt:
 clean:
 	cargo clean
 
-# The five tools on the PATH, with the libtorch and default model they need beside them, so
-# they keep working after the clone moves or is deleted (scripts/install says how).
+# The five tools and the cron job (vrd-cron-feed) on the PATH, with the libtorch and default
+# encoder they need beside them, so they keep working after the clone moves or is deleted
+# (scripts/install says how).
 install: build
 	@scripts/install "$(PREFIX)"
 

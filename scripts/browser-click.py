@@ -80,6 +80,26 @@ class Browser:
             self.proc.kill()
 
 
+def open_page(browser, url):
+    """A new tab navigated to `url`; its DevTools session."""
+    target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+    session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+    browser.send("Page.enable", {}, session)
+    browser.send("Page.navigate", {"url": url}, session)
+    return session
+
+
+def wait_for(browser, session, expression, deadline):
+    """The value of `expression` once it is neither null nor false, polled until `deadline`
+    (None if it never is)."""
+    while time.monotonic() < deadline:
+        value = evaluate(browser, session, expression)
+        if value:
+            return value
+        time.sleep(0.1)
+    return None
+
+
 def evaluate(browser, session, expression):
     result = browser.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session)
     return result.get("result", {}).get("value")
@@ -98,20 +118,17 @@ def main():
     with tempfile.TemporaryDirectory() as profile:
         browser = Browser(args.chromium, profile)
         try:
-            target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-            session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-            browser.send("Page.enable", {}, session)
-            browser.send("Page.navigate", {"url": args.url}, session)
+            session = open_page(browser, args.url)
             click = json.dumps(args.click)
-            # The element's centre in the viewport, once the page has laid it out.
-            box = None
-            while box is None and time.monotonic() < deadline:
-                box = evaluate(browser, session,
-                               f"(() => {{ const e = document.querySelector({click}); if (!e) return null;"
-                               " e.scrollIntoView({block: 'center'});"
-                               " const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()")
-                if box is None:
-                    time.sleep(0.1)
+            # The element's centre in the viewport, once the page has loaded (its scripts
+            # have run: a button found while the page is still parsing has no handler yet)
+            # and laid it out.
+            box = wait_for(browser, session,
+                           f"(() => {{ if (document.readyState !== 'complete') return null;"
+                           f" const e = document.querySelector({click}); if (!e) return null;"
+                           " e.scrollIntoView({block: 'center'});"
+                           " const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()",
+                           deadline)
             if box is None:
                 sys.exit(f"browser-click: no element {args.click} on {args.url}")
             x, y = box

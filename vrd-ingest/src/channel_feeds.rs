@@ -189,12 +189,8 @@ fn normalize_channel_id(id: &str) -> String {
     }
 }
 
-/// The feed URLs of an OPML subscription list (`<outline xmlUrl="…">`).
-pub fn opml_feeds(text: &str, name: &str) -> Result<Vec<String>> {
-    Ok(opml_outlines(text, name)?.into_iter().map(|(url, _)| url).collect())
-}
-
-/// The feeds of an OPML list with their titles (`title`, else `text`).
+/// The feeds of an OPML list (`<outline xmlUrl="…">`) with their titles (`title`, else
+/// `text`).
 pub fn opml_outlines(text: &str, name: &str) -> Result<Vec<(String, Option<String>)>> {
     let mut reader = Reader::from_str(text.trim_start());
     let mut out = Vec::new();
@@ -231,12 +227,31 @@ pub fn opml_outlines(text: &str, name: &str) -> Result<Vec<(String, Option<Strin
     Ok(out)
 }
 
-/// A feed's text from a file or an http(s) URL.
+/// Whether a feed source is fetched over the network (else it is a file).
+pub fn is_remote(source: &str) -> bool {
+    source.starts_with("http://") || source.starts_with("https://")
+}
+
+/// How long one channel feed may take: a server that hangs must not hold up a cron job's
+/// run, which has a hundred other channels and a feed to make.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A feed's text from a file or an http(s) URL. A failed request says why in words
+/// ("answered 404 Not Found: …", "connection refused"); the caller names the feed.
 pub fn fetch(source: &str) -> Result<String> {
-    if source.starts_with("http://") || source.starts_with("https://") {
-        // ureq's errors already name the URL.
-        let resp = vrd_aw::http::agent(ureq::AgentBuilder::new())?.get(source).call().map_err(|e| anyhow!("{e}"))?;
-        resp.into_string().with_context(|| format!("{source}: unreadable body"))
+    if is_remote(source) {
+        let agent =
+            vrd_aw::http::agent(ureq::AgentBuilder::new().timeout_connect(CONNECT_TIMEOUT).timeout(FETCH_TIMEOUT))?;
+        let resp = agent.get(source).call().map_err(|e| {
+            let words = vrd_aw::http::failure_words(&e);
+            match &e {
+                // What YouTube answers for a channel that was deleted or never existed.
+                ureq::Error::Status(404, _) => anyhow!("{words} (no such channel feed: deleted, or a wrong id?)"),
+                _ => anyhow!("{words}"),
+            }
+        })?;
+        resp.into_string().context("unreadable body")
     } else {
         std::fs::read_to_string(source).with_context(|| format!("cannot read {source}"))
     }
@@ -290,10 +305,10 @@ mod tests {
           <outline text="A" xmlUrl="https://www.youtube.com/feeds/videos.xml?channel_id=UCa" />
           <outline text="B" xmlUrl="https://www.youtube.com/feeds/videos.xml?channel_id=UCb&amp;x=1" /></outline></body></opml>"#;
         assert_eq!(
-            opml_feeds(opml, "s.opml").unwrap(),
+            opml_outlines(opml, "s.opml").unwrap(),
             [
-                "https://www.youtube.com/feeds/videos.xml?channel_id=UCa",
-                "https://www.youtube.com/feeds/videos.xml?channel_id=UCb&x=1"
+                ("https://www.youtube.com/feeds/videos.xml?channel_id=UCa".to_string(), Some("A".to_string())),
+                ("https://www.youtube.com/feeds/videos.xml?channel_id=UCb&x=1".to_string(), Some("B".to_string()))
             ]
         );
     }
@@ -313,6 +328,6 @@ mod tests {
             .unwrap_err()
         );
         assert!(err.contains("t.xml: entry 0") && err.contains("soon"), "{err:#}");
-        assert!(opml_feeds("<feed/>", "x.opml").unwrap_err().to_string().contains("not an OPML file"));
+        assert!(opml_outlines("<feed/>", "x.opml").unwrap_err().to_string().contains("not an OPML file"));
     }
 }

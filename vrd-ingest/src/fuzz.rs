@@ -492,7 +492,7 @@ fn feed(path: &Path) -> Outcome {
     let name = path.display().to_string();
     let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
     if text.contains("<opml") {
-        return match crate::channel_feeds::opml_feeds(&text, &name) {
+        return match crate::channel_feeds::opml_outlines(&text, &name) {
             Ok(feeds) => Outcome::Accepted { carried: !feeds.is_empty() },
             Err(e) => Outcome::Refused(format!("{e:#}")),
         };

@@ -2,7 +2,7 @@
 //! the feed ranked by the cold start or the trained model, written and saved.
 
 use crate::cli::Cli;
-use crate::timeline_source::ActivitySource;
+use crate::timeline_source::{Activity, ActivitySource};
 use crate::{feed_format, searches};
 use anyhow::Result;
 use vrd_core::jsonl::JsonlReader;
@@ -62,6 +62,7 @@ fn rank_cold_start(cli: &Cli) -> Result<()> {
         keep_watched: cli.keep_watched,
         top: cli.top,
         channel_weight: cli.channel_weight,
+        explain: cli.explain.then(chrono::Utc::now),
     };
     let search_profile = match searches.is_empty() || cli.search_weight == 0.0 {
         true => None,
@@ -73,20 +74,45 @@ fn rank_cold_start(cli: &Cli) -> Result<()> {
     let answers = Answers::from_labels(&labels);
     let feed = cold_start::rank(&history, search_profile.as_ref(), &candidates, &embeddings, &answers, &settings)?;
     save_embeddings(cli, &embeddings, added)?;
+    finish(cli, &chrono::Utc::now(), feed, None)
+}
+
+/// The feed saved in the store (with `--db`) under its moment, with since when its activity
+/// is unknown (`unknown`, where the server did not answer: a reason of every item too,
+/// with `--explain`), then written.
+fn finish(
+    cli: &Cli,
+    at: &vrd_core::time::Timestamp,
+    mut feed: Vec<vrd_core::records::FeedItem>,
+    unknown: Option<String>,
+) -> Result<()> {
+    let notes: Vec<String> = unknown.into_iter().collect();
+    if cli.explain {
+        for item in &mut feed {
+            item.reasons.extend(notes.iter().cloned());
+        }
+    }
     if let Some(db) = &cli.db {
-        vrd_store::Store::open(db)?.save_feed(&chrono::Utc::now(), &feed)?;
+        vrd_store::Store::open(db)?.save_feed(at, &feed, &notes)?;
     }
     write(cli, &feed)
 }
 
+/// Where a model comes from, for the messages of a folder that holds none.
+const TRAIN_ONE: &str = "the cron job (vrd-cron-feed) trains the first one there from the store (vrd-train \
+                         retrain), or vrd-train fit --out DIR trains one from files";
+
 fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     let activity = ActivitySource::new(cli)?;
+    if !model.is_dir() {
+        anyhow::bail!("--model {}: no such folder ({TRAIN_ONE})", model.display());
+    }
     let pick = PickCard::read_if_present(model)?;
     if !model.join(vrd_engine::saved::CARD).exists() {
         return match pick {
             Some(card) => rank_with_pick(cli, model, &card, &activity),
             None => anyhow::bail!(
-                "{}: no model here (neither {} nor {}); train one with vrd-train fit --out",
+                "{}: no model here (neither {} nor {}): {TRAIN_ONE}",
                 model.display(),
                 vrd_engine::saved::CARD,
                 pick_card::FILE
@@ -111,7 +137,7 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     if pick.as_ref().is_some_and(|card| card.history.with_activity > 0) {
         since = since.min(pick_activity_since(at));
     }
-    let timeline = activity.timeline((since, at))?;
+    let Activity { timeline, unknown } = activity.timeline((since, at))?;
     let encoder_dir = vrd_engine::model_dir::resolve_model_dir(cli.context_model.as_deref())?;
     let encoder = vrd_model::SentenceEncoder::load(&encoder_dir, &Default::default())?;
     let now = vrd_engine::rank::now_context(&saved, &timeline, at, &encoder)?;
@@ -150,10 +176,7 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
         vrd_engine::rank::Person { history: &history, answers: &answers, liked: liked.as_ref(), pick: picker.as_ref() };
     let feed = vrd_engine::rank::rank(&saved, &now, &candidates, &embeddings, &person, &settings)?;
     save_embeddings(cli, &embeddings, added)?;
-    if let Some(db) = &cli.db {
-        vrd_store::Store::open(db)?.save_feed(&at, &feed)?;
-    }
-    write(cli, &feed)
+    finish(cli, &at, feed, unknown)
 }
 
 /// The feed of a model folder that holds only the next-watch model (trained from the
@@ -169,9 +192,12 @@ fn rank_with_pick(cli: &Cli, model: &std::path::Path, card: &PickCard, activity:
     let at = cli.at.unwrap_or_else(chrono::Utc::now);
     // A model trained with the app timeline reads the moment's apps (and the fortnight's
     // before it) as the answers' model does: a file given, else the server.
-    let timeline = match card.history.with_activity > 0 {
-        true => Some(activity.timeline((pick_activity_since(at), at))?),
-        false => None,
+    let (timeline, unknown) = match card.history.with_activity > 0 {
+        true => {
+            let Activity { timeline, unknown } = activity.timeline((pick_activity_since(at), at))?;
+            (Some(timeline), unknown)
+        }
+        false => (None, None),
     };
     let mut texts: Vec<MediaText> = candidates.iter().map(MediaText::from).collect();
     texts.extend(history.iter().map(MediaText::from));
@@ -195,10 +221,7 @@ fn rank_with_pick(cli: &Cli, model: &std::path::Path, card: &PickCard, activity:
     let feed =
         vrd_ranking::pick::feed::rank((card, deep), &history, besides, &candidates, &embeddings, &answers, &settings)?;
     save_embeddings(cli, &embeddings, added)?;
-    if let Some(db) = &cli.db {
-        vrd_store::Store::open(db)?.save_feed(&at, &feed)?;
-    }
-    write(cli, &feed)
+    finish(cli, &at, feed, unknown)
 }
 
 /// What a run ranks from.

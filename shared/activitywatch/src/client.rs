@@ -48,7 +48,12 @@ impl Client {
                 let hint = if code == 401 { " (set VRD_AW_API_KEY or --api-key-file)" } else { "" };
                 bail!("{url}: ActivityWatch answered {code}{hint}: {}", body.chars().take(300).collect::<String>())
             }
-            Err(ureq::Error::Transport(t)) => bail!("cannot reach ActivityWatch at {url}: {t}"),
+            Err(ureq::Error::Transport(t)) => bail!(
+                "cannot reach ActivityWatch at {}: {} (is aw-server running there? --aw-server or VRD_AW_SERVER \
+                 names another address)",
+                self.base,
+                crate::http::transport_words(&t)
+            ),
         }
     }
 

@@ -89,7 +89,8 @@ fn host_buckets(buckets: &[BucketInfo], host: &str) -> Result<HostBuckets> {
     };
     let Some(window) = ids(WINDOW_TYPE, host).into_iter().next() else {
         bail!(
-            "no window bucket for host {host:?} (window watcher hosts present: {:?}); pass --aw-hostname",
+            "no window bucket for host {host:?} (window watcher hosts present: {:?}); pass --aw-hostname with one \
+             of them, or --aw-all-hosts for all of them",
             window_hosts(buckets)
         );
     };

@@ -23,6 +23,61 @@ pub fn agent_for(base: &str, builder: ureq::AgentBuilder) -> Result<ureq::Agent>
     }
 }
 
+/// Why a request failed, in a person's words and without the URL (the caller names what
+/// it asked): "answered 404 Not Found", "connection refused", "timed out". ureq's own text
+/// repeats the URL and buries the system's reason at its end.
+pub fn failure_words(err: &ureq::Error) -> String {
+    match err {
+        ureq::Error::Status(code, resp) => format!("answered {code} {}", reason_phrase(*code, resp.status_text())),
+        ureq::Error::Transport(t) => transport_words(t),
+    }
+}
+
+/// The standard words of the statuses a fetch meets, whatever the server wrote beside the
+/// code; the server's own for the rest.
+fn reason_phrase(code: u16, said: &str) -> &str {
+    match code {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        410 => "Gone",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => said,
+    }
+}
+
+/// A request that got no answer, in words: the innermost cause (the system's "Connection
+/// refused", the resolver's "failed to lookup address"), else what kind of failure it was.
+pub fn transport_words(t: &ureq::Transport) -> String {
+    use ureq::ErrorKind;
+    let mut innermost: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(t);
+    while let Some(next) = innermost.and_then(|e| e.source()) {
+        innermost = Some(next);
+    }
+    let io_kind = innermost.and_then(|e| e.downcast_ref::<std::io::Error>()).map(std::io::Error::kind);
+    match (t.kind(), io_kind) {
+        (_, Some(std::io::ErrorKind::ConnectionRefused)) => "connection refused".into(),
+        (_, Some(std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock)) => "timed out".into(),
+        (ErrorKind::Dns, _) => "the host name does not resolve".into(),
+        (ErrorKind::InvalidUrl | ErrorKind::UnknownScheme, _) => {
+            format!("not a URL vrd can ask ({})", t.message().unwrap_or("invalid"))
+        }
+        (kind, _) => {
+            let detail = innermost.map(|e| e.to_string()).or_else(|| t.message().map(str::to_string));
+            let kind = kind.to_string().to_lowercase();
+            match detail {
+                Some(d) => format!("{kind}: {d}"),
+                None => kind,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

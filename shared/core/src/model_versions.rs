@@ -114,7 +114,10 @@ impl Versions {
 
     /// A plain model folder (from `vrd-train fit --out`) becomes the first version, so the
     /// retrain can swap versions in by renaming links. Nothing to do for a link or no folder.
-    pub fn adopt(&self) -> Result<()> {
+    /// Only a folder that holds a model card (one of `cards`) is adopted: anything else (a
+    /// text encoder an earlier `make install` put where the cron job keeps its model, a
+    /// mistyped path) is refused, with what it looks like, and left as it is.
+    pub fn adopt(&self, cards: &[&str]) -> Result<()> {
         let meta = match std::fs::symlink_metadata(&self.link) {
             Ok(m) => m,
             Err(_) => return Ok(()),
@@ -124,6 +127,21 @@ impl Versions {
         }
         if !meta.is_dir() {
             bail!("{}: not a model folder", self.link.display());
+        }
+        if !cards.iter().any(|card| self.link.join(card).is_file()) {
+            let looks_like = match self.link.join("config.json").is_file() {
+                true => {
+                    " It holds a text encoder (config.json), which an install before this one put where the \
+                     cron job keeps the person's model: `make install` again moves it out of the way."
+                }
+                false => "",
+            };
+            bail!(
+                "{}: not a model folder (no {}), so the retrain does not take it over as a version.{looks_like} \
+                 Remove or rename the folder, or pass another --model, and the retrain trains the first model there",
+                self.link.display(),
+                cards.join(" or "),
+            );
         }
         std::fs::create_dir_all(&self.dir)?;
         let version = format!("adopted-{}", stamp(&chrono::Utc::now()));

@@ -9,10 +9,12 @@ use std::path::{Path, PathBuf};
 
 pub const MODEL_ENV: &str = "VRD_MODEL";
 
-/// Where scripts/install puts the default model, relative to the installed tools' prefix.
-const INSTALLED_MODEL: &str = "share/vrd/model";
+/// Where scripts/install puts the default model, relative to the installed tools' prefix:
+/// beside the libtorch it installs, never under `share/vrd`, which with the default prefix
+/// (`~/.local`) is the person's own folder (the store and the models the cron job trains).
+const INSTALLED_MODEL: &str = "lib/vrd/encoder";
 
-/// The default all-MiniLM-L6-v2 folder: the installed copy (`<exe>/../share/vrd/model`),
+/// The default all-MiniLM-L6-v2 folder: the installed copy (`<exe>/../lib/vrd/encoder`),
 /// else the packaged one in the venv the tools were built from, if it still has it.
 pub fn packaged_model_dir() -> Option<PathBuf> {
     installed_model_dir().or_else(venv_model_dir)

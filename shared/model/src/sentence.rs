@@ -263,12 +263,15 @@ fn sentence_transformers_max_length(dir: &Path) -> Result<Option<usize>> {
 }
 
 /// A readable model name: the folder's name, or its parent's where the folder is just
-/// called `model` (as inside a Python package).
+/// called `model` (as inside a Python package) or `encoder` (as `make install` puts it,
+/// `PREFIX/lib/vrd/encoder`: named `vrd` as the installs before it, in
+/// `PREFIX/share/vrd/model`, named it, so embeddings and models made with those stay
+/// valid).
 fn model_name(dir: &Path) -> String {
     let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
     match name(&canonical) {
-        Some(n) if n == "model" => canonical.parent().and_then(name).unwrap_or(n),
+        Some(n) if n == "model" || n == "encoder" => canonical.parent().and_then(name).unwrap_or(n),
         Some(n) => n,
         None => canonical.display().to_string(),
     }

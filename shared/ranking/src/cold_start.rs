@@ -8,6 +8,7 @@
 //! second direction blended into the profile with their own weight.
 
 use crate::candidates::{self, cosine, Answers};
+use crate::words;
 use anyhow::{bail, Result};
 use std::collections::{BTreeMap, HashMap};
 use vrd_core::records::{FeedItem, Video, WatchEvent};
@@ -30,7 +31,14 @@ pub struct Settings {
     pub top: usize,
     /// Weight of the candidate's channel familiarity (0 to 1) added to its similarity.
     pub channel_weight: f64,
+    /// Give each item its reasons, as of this moment (`vrd-rank --explain`).
+    pub explain: Option<Timestamp>,
 }
+
+/// How close (cosine) a candidate must be to one recent watch, or to the searches'
+/// direction, for the reasons to name it: on all-MiniLM-L6-v2, titles of one topic or
+/// series are about 0.5 apart and unrelated ones under 0.3.
+const NAMED_SIMILARITY: f64 = 0.5;
 
 /// `searches`: the searches' direction and its share of the profile.
 pub fn rank(
@@ -48,7 +56,7 @@ pub fn rank(
         (watches, None) => watches?,
     };
     let familiarity = channel_familiarity(history);
-    let mut scored: Vec<(f64, f64, f64, &Video)> =
+    let mut scored: Vec<(f64, f64, f64, &Video, usize)> =
         candidates::pool(candidates, history, embeddings, answers, s.keep_watched)
             .into_iter()
             // Without a model of the moment nothing says when a deferred video fits: it
@@ -57,20 +65,84 @@ pub fn rank(
             .map(|(video, row)| {
                 let similarity = cosine(&profile, embeddings.row(row));
                 let channel = video.channel.as_deref().and_then(|c| familiarity.get(c)).copied().unwrap_or(0.0);
-                (similarity + s.channel_weight * channel, similarity, channel, video)
+                (similarity + s.channel_weight * channel, similarity, channel, video, row)
             })
             .collect();
     // Highest score first; equal scores in id order so the feed is reproducible.
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.3.video_id.cmp(&b.3.video_id)));
+    let explainer = s.explain.map(|at| Explainer::new(history, searches.map(|q| q.0.as_slice()), embeddings, s, at));
     Ok(scored
         .into_iter()
         .take(s.top)
         .enumerate()
-        .map(|(i, (score, similarity, channel, v))| {
+        .map(|(i, (score, similarity, channel, v, row))| {
             let scores = BTreeMap::from([("similarity".to_string(), similarity), ("channel".to_string(), channel)]);
-            candidates::feed_item(i + 1, v, score, scores, Vec::new())
+            let reasons = explainer.as_ref().map(|e| e.reasons(v, embeddings.row(row))).unwrap_or_default();
+            candidates::feed_item(i + 1, v, score, scores, reasons)
         })
         .collect())
+}
+
+/// The cold start's reasons for an item, in words: the recent watch it is most like, its
+/// channel as the person knows it, the searches it answers.
+struct Explainer<'a> {
+    at: Timestamp,
+    /// The watches the profile is made of, newest first, with their embeddings.
+    recent: Vec<(&'a WatchEvent, &'a [f32])>,
+    /// Per channel: how often it was watched, and when last.
+    channels: HashMap<&'a str, (usize, Timestamp)>,
+    searches: Option<&'a [f32]>,
+}
+
+impl<'a> Explainer<'a> {
+    fn new(
+        history: &'a [WatchEvent],
+        searches: Option<&'a [f32]>,
+        embeddings: &'a Embeddings,
+        s: &Settings,
+        at: Timestamp,
+    ) -> Explainer<'a> {
+        let index = embeddings.index();
+        let mut recent: Vec<(&WatchEvent, &[f32])> = history
+            .iter()
+            .filter(|e| !e.title_unknown)
+            .filter_map(|e| Some((e, embeddings.row(*index.get(e.video_id.as_str())?))))
+            .collect();
+        recent.sort_by_key(|(e, _)| std::cmp::Reverse(e.watched_at));
+        recent.truncate(s.recent.max(1));
+        let mut channels: HashMap<&str, (usize, Timestamp)> = HashMap::new();
+        for e in history {
+            if let Some(c) = e.channel.as_deref() {
+                let seen = channels.entry(c).or_insert((0, e.watched_at));
+                seen.0 += 1;
+                seen.1 = seen.1.max(e.watched_at);
+            }
+        }
+        Explainer { at, recent, channels, searches }
+    }
+
+    fn reasons(&self, video: &Video, embedding: &[f32]) -> Vec<String> {
+        let days = |t: Timestamp| (self.at - t).num_seconds().max(0) as f64 / 86_400.0;
+        let mut out = Vec::new();
+        let nearest = self.recent.iter().map(|(e, row)| (cosine(embedding, row), e)).max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((_, watch)) = nearest.filter(|(similarity, _)| *similarity >= NAMED_SIMILARITY) {
+            out.push(format!(
+                "like “{}”, watched {}",
+                words::shorten(&watch.title, 60),
+                words::ago(days(watch.watched_at))
+            ));
+        }
+        let channel = video.channel.as_deref();
+        let seen = channel.and_then(|c| self.channels.get(c)).map(|&(n, last)| (n, days(last)));
+        out.extend(words::channel_reason(channel, seen));
+        if self.searches.is_some_and(|q| cosine(embedding, q) >= NAMED_SIMILARITY) {
+            out.push("close to what you searched for lately".into());
+        }
+        if out.is_empty() {
+            out.push("like what you watched lately".into());
+        }
+        out
+    }
 }
 
 /// The recency-weighted mean direction of the last `recent` watch events' embeddings.
@@ -164,7 +236,7 @@ mod tests {
     }
 
     fn settings() -> Settings {
-        Settings { recent: 50, half_life_days: 30.0, keep_watched: false, top: 10, channel_weight: 0.0 }
+        Settings { recent: 50, half_life_days: 30.0, keep_watched: false, top: 10, channel_weight: 0.0, explain: None }
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod cold_start;
 pub mod like;
 pub mod ordering;
 pub mod pick;
+pub mod words;
 
 /// What the unit tests of every module build their cases from.
 #[cfg(test)]

@@ -156,18 +156,31 @@ impl Store {
         self.upsert(&APP_EVENTS, rows, replace)
     }
 
-    /// Stores a feed under the moment it was ranked for, replacing an earlier feed for the
-    /// same moment (one transaction).
-    pub fn save_feed(&mut self, ranked_at: &Timestamp, feed: &[vrd_core::records::FeedItem]) -> Result<()> {
+    /// Stores a feed under the moment it was ranked for, with what it says of itself
+    /// (`notes`, in words: e.g. since when its activity is unknown), replacing an earlier
+    /// feed for the same moment (one transaction).
+    pub fn save_feed(
+        &mut self,
+        ranked_at: &Timestamp,
+        feed: &[vrd_core::records::FeedItem],
+        notes: &[String],
+    ) -> Result<()> {
         let at = store_time(ranked_at);
         let tx = write_transaction(&mut self.conn)?;
         tx.execute("DELETE FROM feeds WHERE ranked_at = ?1", [&at])?;
+        tx.execute("DELETE FROM feed_notes WHERE ranked_at = ?1", [&at])?;
         {
             let mut insert =
                 tx.prepare_cached("INSERT INTO feeds (ranked_at, rank, video_id, record) VALUES (?1, ?2, ?3, ?4)")?;
             for item in feed {
                 insert.execute((&at, item.rank as i64, &item.video_id, serde_json::to_string(item)?))?;
             }
+        }
+        if !notes.is_empty() {
+            tx.execute(
+                "INSERT INTO feed_notes (ranked_at, notes) VALUES (?1, ?2)",
+                (&at, serde_json::to_string(notes)?),
+            )?;
         }
         tx.commit().with_context(|| format!("{}: writing the feed", self.path.display()))?;
         Ok(())
@@ -192,6 +205,19 @@ impl Store {
     /// The feed stored for `moment` (one of [`Store::feed_moments`]), in rank order.
     pub fn feed_at(&self, moment: &str) -> Result<Vec<vrd_core::records::FeedItem>> {
         self.records("SELECT record FROM feeds WHERE ranked_at = ?1 ORDER BY rank", &[&moment])
+    }
+
+    /// What the feed stored for `moment` says of itself (none for most feeds).
+    pub fn feed_notes(&self, moment: &str) -> Result<Vec<String>> {
+        let notes: Option<String> = self
+            .conn
+            .query_row("SELECT notes FROM feed_notes WHERE ranked_at = ?1", [moment], |r| r.get(0))
+            .optional()?;
+        match notes {
+            Some(text) => serde_json::from_str(&text)
+                .with_context(|| format!("{}: the notes of the feed of {moment}", self.path.display())),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// The stored video records of these ids (those the store has).

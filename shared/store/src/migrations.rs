@@ -56,6 +56,12 @@ const STEPS: &[&str] = &[
         feed TEXT NOT NULL PRIMARY KEY,
         record TEXT NOT NULL
      ) WITHOUT ROWID;",
+    // 6: what a stored feed says of itself beside its items, in words (a JSON array of
+    // strings), e.g. since when the activity it was ranked with is unknown.
+    "CREATE TABLE feed_notes (
+        ranked_at TEXT NOT NULL PRIMARY KEY,
+        notes TEXT NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 pub const LATEST: i64 = STEPS.len() as i64;

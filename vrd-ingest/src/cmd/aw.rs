@@ -53,7 +53,11 @@ pub fn run(args: &AwArgs) -> Result<()> {
             (Source::Server(&client), aw.server.clone())
         }
     };
-    let hosts = source.hosts(&aw.hosts).with_context(|| name.clone())?;
+    // The server's errors name its address already; an export's name the file here.
+    let hosts = match &args.export {
+        Some(path) => source.hosts(&aw.hosts).with_context(|| path.display().to_string())?,
+        None => source.hosts(&aw.hosts)?,
+    };
     let rules = source.rules(file_rules)?;
     let mut records: Vec<AppEvent> = Vec::new();
     for host in &hosts {

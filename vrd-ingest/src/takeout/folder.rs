@@ -59,6 +59,7 @@ pub fn read(path: &Path, tz: Option<&Tz>) -> Result<Found> {
     for file in &files {
         sort_out(file, tz, &mut found)?;
     }
+    found.check_one_person(path, &files)?;
     found.watches.sort_by_key(|e| e.watched_at);
     found.searches.sort_by_key(|s| s.searched_at);
     Ok(found)
@@ -193,7 +194,65 @@ fn list_kind(file_name: &str, text: &str) -> Option<LabelKind> {
     (LIKED_NAMES.iter().any(|n| file_name.contains(n)) || liked_id).then_some(LabelKind::Interest)
 }
 
+/// The folder above a file's YouTube product folder ("…/alice/Takeout" of
+/// "…/alice/Takeout/YouTube and YouTube Music/history/…", in any account language; else
+/// the file's own folder). `name` is a path, or `archive.zip:inner/path`.
+fn above_youtube(name: &str) -> &str {
+    let mut at = 0usize;
+    for part in name.split('/') {
+        if part.to_lowercase().contains("youtube") {
+            return &name[..at.saturating_sub(1)];
+        }
+        at += part.len() + 1;
+    }
+    &name[..name.rfind('/').unwrap_or(0)]
+}
+
+/// The Takeouts `names` belong to: the folders above their YouTube folders, those inside
+/// another left out ("Takeout/My Activity/YouTube", in any language, lies in "Takeout").
+fn takeouts<'a>(names: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut all: Vec<&str> = names.map(above_youtube).collect();
+    all.sort_unstable();
+    all.dedup();
+    let inside = |r: &str, other: &str| r != other && r.starts_with(other) && r[other.len()..].starts_with('/');
+    all.iter().copied().filter(|r| !all.iter().any(|other| inside(r, other))).collect()
+}
+
 impl Found {
+    /// One person's Takeout holds one watch history, one search history, one list of
+    /// subscriptions: the same part found in several Takeouts (a folder holding several
+    /// people's) is refused rather than merged. (Parts spread over the folders of a
+    /// multi-part archive unpacked apart are one Takeout's.)
+    fn check_one_person<'a>(&'a self, path: &Path, files: &'a [TakeoutFile]) -> Result<()> {
+        let roots = takeouts(files.iter().map(|f| f.name.as_str()));
+        let takeout_of = |name: &'a str| -> &'a str {
+            let above = above_youtube(name);
+            roots.iter().copied().find(|r| above == *r || above.starts_with(&format!("{r}/"))).unwrap_or(above)
+        };
+        let parts = [
+            ("watch history", &self.watch_files),
+            ("search history", &self.search_files),
+            ("subscriptions", &self.subscription_files),
+            ("liked videos", &self.liked_files),
+            ("disliked videos", &self.disliked_files),
+        ];
+        for (what, part_files) in parts {
+            let mut holding: Vec<&str> = part_files.iter().map(|f| takeout_of(f)).collect();
+            holding.sort_unstable();
+            holding.dedup();
+            if holding.len() > 1 {
+                bail!(
+                    "{}: holds {} Takeouts, each with a {what} ({}): one person's each? Point vrd-ingest takeout at \
+                     one of them",
+                    path.display(),
+                    holding.len(),
+                    holding.join(", ")
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// What was found and what was not, one line per part, for stderr.
     pub fn report(&self) -> Vec<String> {
         let line = |what: &str, files: &[String], count: String| match files.len() {
@@ -213,5 +272,23 @@ impl Found {
 
     pub fn is_empty(&self) -> bool {
         self.watches.is_empty() && self.searches.is_empty() && self.subscriptions.is_empty() && self.labels.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_file_belongs_to_the_takeout_above_its_youtube_folder() {
+        let names = [
+            "/x/alice/Takeout/YouTube and YouTube Music/history/watch-history.json",
+            "/x/alice/Takeout/Mi actividad/YouTube/MiActividad.html",
+            "/x/bob/Takeout/YouTube und YouTube Music/Verlauf/Wiedergabeverlauf.html",
+            "a.zip:Takeout/YouTube and YouTube Music/subscriptions/subscriptions.csv",
+        ];
+        assert_eq!(above_youtube(names[1]), "/x/alice/Takeout/Mi actividad");
+        assert_eq!(above_youtube("/x/watch-history.json"), "/x");
+        assert_eq!(takeouts(names.iter().copied()), ["/x/alice/Takeout", "/x/bob/Takeout", "a.zip:Takeout"]);
     }
 }

@@ -149,7 +149,12 @@ fn failures_are_named() {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let out = ingest(&["aw", "--server", &format!("http://127.0.0.1:{port}"), "--hostname", "x"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach ActivityWatch at http://127.0.0.1:"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot reach ActivityWatch at http://127.0.0.1:"), "{stderr}");
+    // In words, the address once: not ureq's "Connection Failed: Connect error: …" after
+    // the URL twice over.
+    assert!(stderr.contains(": connection refused (is aw-server running there?"), "{stderr}");
+    assert_eq!(stderr.matches(&format!("127.0.0.1:{port}")).count(), 1, "{stderr}");
     assert!(out.stdout.is_empty());
 
     let out = ingest(&["aw", "--export", &repo().join("fixtures/candidates.jsonl").to_string_lossy()]);
@@ -304,4 +309,5 @@ fn a_desktop_and_a_phone_in_one_run_from_the_server_and_the_export() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no window bucket for host \"tablet\"") && stderr.contains("\"unknown\""), "{stderr}");
+    assert!(stderr.contains("--aw-all-hosts"), "the flag that reads them all: {stderr}");
 }

@@ -86,3 +86,54 @@ fn bad_feeds_fail_cleanly() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("127.0.0.1:{port}")));
 }
+
+/// The store's subscriptions as a cron job fetches them, one channel per request path: a
+/// channel gone (404), one whose server fails (500), one that answers. Each feed stands
+/// alone: the one that answered is stored, the others are said with their reasons and
+/// counted, and the run succeeds; only when none answers does it fail, storing nothing.
+#[test]
+fn each_channel_feed_stands_alone() {
+    let fixture_feed = std::fs::read_to_string(fixture()).unwrap();
+    let server = Server::start(move |req| match req.param("channel_id") {
+        Some("UCgone000000000000000000") => Reply { status: 404, content_type: "text/html", body: String::new() },
+        Some("UCbroken0000000000000000") => Reply { status: 500, content_type: "text/plain", body: "oops".into() },
+        _ => Reply { status: 200, content_type: "application/atom+xml", body: fixture_feed.clone() },
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vrd.db");
+    let subscriptions = dir.path().join("subscriptions.csv");
+    std::fs::write(
+        &subscriptions,
+        "Channel Id,Channel Url,Channel Title\n\
+         UCgone000000000000000000,http://www.youtube.com/channel/UCgone000000000000000000,Gone\n\
+         UCbroken0000000000000000,http://www.youtube.com/channel/UCbroken0000000000000000,Broken\n\
+         UCj_9basIcwkAABCDEFGHIJK,http://www.youtube.com/channel/UCj_9basIcwkAABCDEFGHIJK,Rusty\n",
+    )
+    .unwrap();
+    let db_arg = db.to_str().unwrap();
+    assert!(ingest(&["subscriptions", subscriptions.to_str().unwrap(), "--db", db_arg]).status.success());
+    let out = ingest(&["rss", "--db", db_arg, "--youtube-base", &server.base]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "one channel answered: {stderr}");
+    assert!(stderr.contains("Gone (") && stderr.contains("answered 404 Not Found (no such channel feed"), "{stderr}");
+    assert!(stderr.contains("Broken (") && stderr.contains("answered 500"), "{stderr}");
+    assert!(stderr.contains("channel feeds: 1 answered, 2 failed; what answered is stored"), "{stderr}");
+    assert!(!stderr.contains("error:"), "{stderr}");
+    assert_eq!(vrd_store::Store::open(&db).unwrap().videos().unwrap().len(), 2, "the answering feed's videos");
+
+    // None answers (the server is gone): a failure, and nothing new stored.
+    drop(server);
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let other = dir.path().join("other.db");
+    assert!(ingest(&["subscriptions", subscriptions.to_str().unwrap(), "--db", other.to_str().unwrap()])
+        .status
+        .success());
+    let out = ingest(&["rss", "--db", other.to_str().unwrap(), "--youtube-base", &format!("http://127.0.0.1:{port}")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("connection refused") && stderr.contains("none of the 3 channel feeds answered"),
+        "{stderr}"
+    );
+    assert!(vrd_store::Store::open(&other).unwrap().videos().unwrap().is_empty());
+}

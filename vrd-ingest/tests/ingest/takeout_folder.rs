@@ -193,3 +193,33 @@ fn zip_folder(folder: &Path, out: &Path) {
     }
     zip.finish().unwrap();
 }
+
+/// A folder holding two people's Takeouts (each a whole German account's, from the real
+/// samples) is refused, naming both, and nothing is stored; one Takeout whose parts were
+/// unpacked apart (a multi-part archive: the history in one folder, the subscriptions in
+/// another) is one person's, and goes in whole.
+#[test]
+fn several_peoples_takeouts_are_refused_and_a_split_one_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = dir.path().join("people");
+    takeout(&people.join("alice"));
+    takeout(&people.join("bob"));
+    let db = dir.path().join("vrd.db");
+    let out = ingest(&["takeout", people.to_str().unwrap(), "--db", db.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (alice, bob) = (people.join("alice/Takeout"), people.join("bob/Takeout"));
+    assert!(stderr.contains("holds 2 Takeouts, each with a watch history"), "{stderr}");
+    assert!(stderr.contains(&alice.display().to_string()) && stderr.contains(&bob.display().to_string()), "{stderr}");
+    assert!(!db.exists() || Store::open(&db).unwrap().watch_events().unwrap().is_empty(), "nothing stored");
+
+    // One person's Takeout in two parts.
+    let split = dir.path().join("split");
+    takeout(&split.join("part-1"));
+    let part2 = split.join("part-2/Takeout/YouTube und YouTube Music/Abos");
+    std::fs::create_dir_all(&part2).unwrap();
+    let abos = split.join("part-1/Takeout/YouTube und YouTube Music/Abos/Abos.csv");
+    std::fs::rename(&abos, part2.join("Abos.csv")).unwrap();
+    let said = run_ok(&["takeout", split.to_str().unwrap(), "--db", db.to_str().unwrap()]);
+    assert!(said.contains("watch history: 1122 watches") && said.contains("subscriptions: 2 channels"), "{said}");
+}

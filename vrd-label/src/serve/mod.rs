@@ -44,8 +44,6 @@ pub struct ServeArgs {
 struct Site {
     db: PathBuf,
     embeddings: Option<Embeddings>,
-    /// The model's fold plot, when `--model` has one.
-    model_plot: Option<PathBuf>,
     /// `--model`: the progress page says what it is (read per request: a retrain swaps it).
     model: Option<PathBuf>,
     guard: Guard,
@@ -67,18 +65,17 @@ pub fn run(db: &std::path::Path, args: &ServeArgs) -> Result<()> {
     let embeddings = args.embeddings.as_deref().map(Embeddings::read).transpose()?;
     let server = Server::http(args.listen).map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     let listen = server.server_addr().to_ip().context("the server has an IP address")?;
-    let model_plot = args.model.as_ref().map(|m| m.join(pages::FOLD_PLOT)).filter(|p| p.is_file());
-    if let (Some(model), None) = (&args.model, &model_plot) {
+    if let Some(model) = args.model.as_ref().filter(|m| !m.exists()) {
+        // Not an error: the cron job trains the first model there, and the page shows it
+        // from then on (it reads the folder on every request).
         eprintln!(
-            "vrd-label: {} has no {} (vrd-train fit --out with --folds writes it)",
-            model.display(),
-            pages::FOLD_PLOT
+            "vrd-label: {}: no model there yet (the cron job, vrd-cron-feed, trains the first one)",
+            model.display()
         );
     }
     let site = Site {
         db: db.to_path_buf(),
         embeddings,
-        model_plot,
         model: args.model.clone(),
         guard: Guard::new(listen, guard::new_token()?),
     };
@@ -97,6 +94,12 @@ pub fn run(db: &std::path::Path, args: &ServeArgs) -> Result<()> {
 type Page = Response<std::io::Cursor<Vec<u8>>>;
 
 impl Site {
+    /// The model's fold plot, where the current version has one (`vrd-train fit --out`
+    /// with folds writes it; the cron job's retrains train without folds).
+    fn model_plot(&self) -> Option<PathBuf> {
+        self.model.as_ref().map(|m| m.join(pages::FOLD_PLOT)).filter(|p| p.is_file())
+    }
+
     fn answer(&self, mut request: Request) -> Result<()> {
         let response = self.route(&mut request).unwrap_or_else(|e| text(500, &format!("{e:#}")));
         request.respond(response).context("writing the response")
@@ -133,13 +136,15 @@ impl Site {
                 }
             }
             (Method::Get, "/progress") => {
-                let plot = self.model_plot.as_ref().is_some_and(|p| p.is_file());
+                let plot = self.model_plot().is_some();
                 html(pages::progress(&store, self.guard.token(), plot, self.model.as_deref())?)
             }
-            (Method::Get, "/model/folds.svg") => match &self.model_plot {
+            (Method::Get, "/model/folds.svg") => match &self.model_plot() {
                 // Shown through <img>: an SVG there runs no script in the page.
                 Some(path) => Ok(with_common_headers(Response::from_data(std::fs::read(path)?), "image/svg+xml")),
-                None => Ok(text(404, "no model plot: start serve with --model DIR")),
+                None => {
+                    Ok(text(404, "no model plot: start serve with --model DIR, a folder vrd-train fit made with folds"))
+                }
             },
             (Method::Get, p) if p.starts_with("/api/like/") => {
                 let id = &p["/api/like/".len()..];

@@ -105,10 +105,10 @@ pub fn read(model: &Path, latest_feed: &[FeedItem]) -> Result<ModelInfo> {
             Outcome::Skipped => unreachable!("left out above"),
         };
         info.last_retrain = Some(format!(
-            "Last retrain {} ({}): {what}. {}",
+            "Last retrain {} ({}): {what}. {}.",
             last.at.format("%Y-%m-%d %H:%M UTC"),
             super::pages::age(chrono::Utc::now() - last.at),
-            last.reason
+            vrd_ranking::words::capitalised(last.reason.trim_end_matches('.'))
         ));
     }
     // Uncertainty sampling: the videos whose interest is closest to a coin toss.

@@ -98,6 +98,9 @@ struct FeedPage<'a> {
     token: &'a str,
     moments: Vec<Moment>,
     feed: usize,
+    /// What the feed says of itself (since when its activity is unknown), said once above
+    /// the cards rather than on each.
+    notes: Vec<String>,
     cards: Vec<Card>,
     next_page: Option<usize>,
 }
@@ -105,18 +108,22 @@ struct FeedPage<'a> {
 /// The stored feed number `feed` (0: the newest), page `page`.
 pub fn feed(store: &Store, token: &str, feed: usize, page: usize) -> Result<String> {
     let all = store.feed_moments()?;
-    let items = match all.get(feed) {
-        Some(at) => store.feed_at(at)?,
-        None => Vec::new(),
+    let (items, notes) = match all.get(feed) {
+        Some(at) => (store.feed_at(at)?, store.feed_notes(at)?),
+        None => (Vec::new(), Vec::new()),
     };
-    let shown: Vec<FeedItem> = items.iter().skip(page * PER_PAGE).take(PER_PAGE).cloned().collect();
+    let mut shown: Vec<FeedItem> = items.iter().skip(page * PER_PAGE).take(PER_PAGE).cloned().collect();
+    for item in &mut shown {
+        item.reasons.retain(|r| !notes.contains(r));
+    }
     let next_page = ((page + 1) * PER_PAGE < items.len()).then_some(page + 1);
     let moments = all
         .iter()
         .enumerate()
         .map(|(index, at)| Moment { index, at: moment_text(at), current: index == feed })
         .collect();
-    Ok(FeedPage { token, moments, feed, cards: cards(store, &shown)?, next_page }.render()?)
+    let notes = notes.iter().map(|n| vrd_ranking::words::capitalised(n)).collect();
+    Ok(FeedPage { token, moments, feed, notes, cards: cards(store, &shown)?, next_page }.render()?)
 }
 
 #[derive(Template)]
@@ -186,6 +193,8 @@ struct ProgressPage<'a> {
     /// The weekly chart, drawn here from numbers and kind names only (no person's text).
     chart: String,
     total: usize,
+    /// What the latest feed says of itself (since when its activity is unknown).
+    feed_notes: Vec<String>,
     /// The model's fold plot (`folds.svg`, which `vrd-train fit --out` writes beside the
     /// model), when serve was given `--model` and it has one.
     has_model_plot: bool,
@@ -199,9 +208,14 @@ pub fn progress(store: &Store, token: &str, has_model_plot: bool, model: Option<
     let tz = vrd_core::time::timezone_or_system(None).unwrap_or(vrd_core::time::Tz::UTC);
     let history = store.label_history()?;
     let weeks = crate::stats::weekly_by_kind(&history, &tz);
-    let latest = store.latest_feed()?.map(|(_, items)| items).unwrap_or_default();
+    let (latest, feed_notes) = match store.latest_feed()? {
+        Some((at, items)) => (items, store.feed_notes(&at)?),
+        None => (Vec::new(), Vec::new()),
+    };
     let model = model.map(|m| super::model_info::read(m, &latest)).transpose()?;
-    Ok(ProgressPage { token, chart: weekly_chart(&weeks), total: history.len(), has_model_plot, model }.render()?)
+    let page =
+        ProgressPage { token, chart: weekly_chart(&weeks), total: history.len(), feed_notes, has_model_plot, model };
+    Ok(page.render()?)
 }
 
 /// Stacked bars, one per week, one colour per kind, with a legend.
@@ -209,10 +223,15 @@ fn weekly_chart(weeks: &std::collections::BTreeMap<(i32, u32), [usize; 5]>) -> S
     const COLOURS: [&str; 5] = ["#2e7d32", "#c62828", "#1565c0", "#ef6c00", "#9e9e9e"];
     let (bar, gap, height, top) = (28.0, 12.0, 220.0, 20.0);
     let most = weeks.values().map(|c| c.iter().sum::<usize>()).max().unwrap_or(0).max(1) as f64;
-    let width = 60.0 + weeks.len().max(1) as f64 * (bar + gap);
+    // Wide enough for the weeks' bars and for the legend below them.
+    let legend = 40.0 + vrd_core::records::LabelKind::ALL.len() as f64 * 110.0;
+    let width = (60.0 + weeks.len().max(1) as f64 * (bar + gap)).max(legend);
+    // Drawn at its own size in pixels (the page may narrow it, never widen it): a chart
+    // of few weeks, sized by its viewBox alone, was stretched across the page.
+    let total_height = height + top + 70.0;
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {}\" role=\"img\" aria-label=\"labels per week and kind\">",
-        height + top + 70.0
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"{width}\" height=\"{total_height}\" \
+         viewBox=\"0 0 {width} {total_height}\" role=\"img\" aria-label=\"labels per week and kind\">"
     );
     svg += &format!("<text x=\"4\" y=\"{}\" font-size=\"11\">{most}</text>", top + 4.0);
     for (i, ((year, week), counts)) in weeks.iter().enumerate() {

@@ -117,7 +117,7 @@ fn the_page_shows_the_models_reasons_and_what_the_model_is() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("the first model"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("deployed. The first model."));
 
     let page = text(&get(served.1, "/progress"));
     assert!(page.contains("on 60 watches and 900 answers."), "{page}");
@@ -137,4 +137,18 @@ fn the_page_shows_the_models_reasons_and_what_the_model_is() {
         "{retrain}"
     );
     assert!(page.contains("on 60 watches and 900 answers."), "still the first model: {page}");
+
+    // A feed ranked with ActivityWatch down (no --events: the store's timeline, which ends
+    // weeks before now): the page says since when the activity is unknown, once above the
+    // cards rather than on each, and so does the progress page.
+    let down = [&rank[..6], &["--aw-server", "http://127.0.0.1:9", "-n", "12", "--explain"]].concat();
+    let out = crate::tools::run("vrd-rank", &down);
+    let lines: Vec<serde_json::Value> = crate::tools::json_lines(&out.stdout);
+    let note = lines[0]["reasons"].as_array().unwrap().last().unwrap().as_str().unwrap().to_string();
+    assert!(note.starts_with("your activity since ") && note.ends_with("is unknown (ActivityWatch did not answer)"));
+    let feed = text(&get(served.1, "/"));
+    let banner = format!("<p class=\"note\">Y{}.</p>", &note[1..]);
+    assert_eq!(feed.matches(&banner).count(), 1, "{banner} once:\n{feed}");
+    assert_eq!(feed.matches("is unknown").count(), 1, "not on every card too:\n{feed}");
+    assert!(text(&get(served.1, "/progress")).contains(&format!("The latest feed: {note}.")));
 }

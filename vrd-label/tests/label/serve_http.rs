@@ -109,7 +109,7 @@ fn store(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
             item
         })
         .collect();
-    store.save_feed(&vrd_core::time::parse_rfc3339(MOMENT).unwrap(), &feed).unwrap();
+    store.save_feed(&vrd_core::time::parse_rfc3339(MOMENT).unwrap(), &feed, &[]).unwrap();
     let ids: Vec<String> = ["vid1", "vid2", "vid3"].map(String::from).to_vec();
     let meta = EmbeddingMeta { model_id: "m".into(), dim: 2, text_hashes: ids.clone(), ids };
     let emb = dir.join("emb.safetensors");
@@ -192,6 +192,10 @@ fn the_page_serves_the_feed_and_stores_answers_only_from_itself() {
     let huge = format!(r#"{{"video_id":"vid2","kind":"interest","feed":"{}"}}"#, "9".repeat(10 << 20));
     assert_eq!(http(port, "POST", "/api/label", &ours, &huge).0, 413, "10 MiB");
     assert_eq!(Store::open(&db).unwrap().label_history().unwrap().len(), 1, "only the one good answer stored");
+    // With an answer, the progress page draws the weeks at the chart's own size in pixels.
+    let (_, progress) = http(port, "GET", "/progress", &[], "");
+    assert!(progress.contains("1 answers given") && progress.contains("<title>1 not-now</title>"), "{progress}");
+    assert!(progress.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"590\" height=\"310\""));
 
     let (status, undone) = http(port, "POST", "/api/undo", &ours, "{}");
     assert_eq!(status, 200, "{undone}");
@@ -208,7 +212,7 @@ fn the_page_serves_the_feed_and_stores_answers_only_from_itself() {
     // Progress: the week's answers as a picture; no model plot without --model.
     let (status, progress) = http(port, "GET", "/progress", &[], "");
     assert_eq!(status, 200);
-    assert!(progress.contains("<svg") && progress.contains("0 answers given"), "{progress}");
+    assert!(progress.contains("No answers yet") && !progress.contains("<svg"), "no chart of nothing: {progress}");
     assert!(!progress.contains("/model/folds.svg"));
     assert_eq!(http(port, "GET", "/model/folds.svg", &[], "").0, 404);
 

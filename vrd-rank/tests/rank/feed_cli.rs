@@ -169,6 +169,39 @@ fn a_closed_pipe_is_not_an_error() {
     assert!(out.stderr.is_empty(), "quiet on a closed pipe: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// The cold start's `--explain`: every item says why, in words, from the history itself:
+/// the recent watch it is most like (a title of the fixtures' history), its channel where
+/// the person knows it.
+#[test]
+fn the_cold_start_explains_its_feed() {
+    let p = Pipeline::new();
+    let plain = p.rank(&["-n", "8"]);
+    let out = p.rank(&["-n", "8", "--explain"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let feed: Vec<serde_json::Value> = crate::tools::json_lines(&out.stdout);
+    let without: Vec<serde_json::Value> = crate::tools::json_lines(&plain.stdout);
+    assert_eq!(
+        feed.iter().map(|f| &f["video_id"]).collect::<Vec<_>>(),
+        without.iter().map(|f| &f["video_id"]).collect::<Vec<_>>(),
+        "the reasons change nothing of the order"
+    );
+    assert!(without.iter().all(|f| f.get("reasons").is_none()), "no reasons unless asked");
+    let reasons = |f: &serde_json::Value| -> Vec<String> {
+        f["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_string()).collect()
+    };
+    assert!(feed.iter().all(|f| !reasons(f).is_empty()), "{feed:#?}");
+    let history = std::fs::read_to_string(p.dir.path().join("watch.jsonl")).unwrap();
+    let first = reasons(&feed[0]);
+    let like = first.iter().find(|r| r.starts_with("like “")).unwrap_or_else(|| panic!("{first:?}"));
+    let title = like.trim_start_matches("like “").split('”').next().unwrap();
+    assert!(title.contains("Rust") && history.contains(&format!("\"title\":\"{title}\"")), "{like}");
+    assert!(like.ends_with(" days ago"), "{like}");
+    assert!(
+        feed.iter().flat_map(reasons).any(|r| r.starts_with("Let's Get Rusty: ") || r.starts_with("Jon Gjengset: ")),
+        "a channel the history knows: {feed:#?}"
+    );
+}
+
 #[test]
 fn failures_exit_with_the_right_code_and_leave_no_file() {
     let p = Pipeline::new();
@@ -226,6 +259,18 @@ fn failures_exit_with_the_right_code_and_leave_no_file() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("chmod 600") && !stderr.contains("secret-key-123"), "{stderr}");
+
+    // A misspelt model folder: said so, with where a model comes from.
+    let out = Command::new(RANK)
+        .args(["--model", "/nonexistent/modle", "--candidates", "x.jsonl", "--embeddings", "e.safetensors"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--model /nonexistent/modle: no such folder") && stderr.contains("vrd-cron-feed"),
+        "{stderr}"
+    );
 
     // A missing embeddings file.
     let mut args = p.rank_args();

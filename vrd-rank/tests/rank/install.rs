@@ -1,7 +1,9 @@
 //! `make install` in a temporary prefix: the installed tools load nothing from the clone's
-//! venv, find the default model beside themselves, run the README's pipeline as written
+//! venv, find the default encoder beside themselves (in `lib/vrd`, never in `share/vrd`,
+//! the person's own folder with the default prefix), run the README's pipeline as written
 //! (bare names on the PATH, from another folder), and `make uninstall` removes exactly
-//! what was installed.
+//! what was installed. (The cron job, installed beside them, is run by the README's "Your
+//! own feed" test in vrd-label.)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -71,11 +73,13 @@ fn installed_tools_run_the_readme_pipeline_without_the_clone_and_uninstall_clean
     let home = root.path().join("home");
     let version = run(clean_env(&mut Command::new("vrd-encode"), &prefix, &home).arg("--version"));
     let version = String::from_utf8(version.stdout).unwrap();
-    let model = prefix.join("share/vrd/model");
+    let model = prefix.join("lib/vrd/encoder");
     assert!(
         version.contains(&format!("default model: {}", model.display())),
         "the installed vrd-encode does not use the installed model:\n{version}"
     );
+    assert!(!prefix.join("share/vrd").exists(), "nothing installed where the person's data lives");
+    assert!(prefix.join("bin/vrd-cron-feed").is_file(), "the cron job beside the tools");
     assert!(version.contains(&prefix.join("lib/vrd/torch/lib").display().to_string()), "{version}");
 
     // The README's pipeline, word for word, in a folder of the user's, with a Takeout
@@ -103,7 +107,7 @@ fn installed_tools_run_the_readme_pipeline_without_the_clone_and_uninstall_clean
     // Reinstalling over it is clean, then uninstall removes what install wrote, and only that.
     run(Command::new(repo().join("scripts/install")).arg(&prefix));
     run(Command::new(repo().join("scripts/install")).arg("--uninstall").arg(&prefix));
-    for tool in TOOLS {
+    for tool in TOOLS.iter().chain(&["vrd-cron-feed"]) {
         assert!(!prefix.join("bin").join(tool).exists(), "{tool} left behind");
     }
     assert!(!prefix.join("lib/vrd").exists() && !prefix.join("share/vrd").exists(), "vrd folders left behind");

@@ -56,8 +56,11 @@ fn the_feed_reads_the_stores_timeline_and_only_what_came_after_it_from_the_serve
     );
     // The whole timeline in one file, for the feed it must equal.
     let whole = d("whole.jsonl");
-    let lines: Vec<String> =
-        [&fortnight[..], &[coding, game]].concat().iter().map(|e| serde_json::to_string(e).unwrap() + "\n").collect();
+    let lines: Vec<String> = [&fortnight[..], &[coding.clone(), game]]
+        .concat()
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap() + "\n")
+        .collect();
     std::fs::write(&whole, lines.concat()).unwrap();
 
     let rank = |when: Timestamp, source: &[&str]| {
@@ -90,10 +93,39 @@ fn the_feed_reads_the_stores_timeline_and_only_what_came_after_it_from_the_serve
     let gone = "http://127.0.0.1:9";
     let earlier = ok(rank(reach, &["--db", &db, "--aw-server", gone]));
     assert_eq!(earlier, ok(rank(reach, &["--events", &whole])));
-    // One past it needs the server, and says where the store's timeline ends.
+    // One past it, with the server down, is ranked with what the store holds (as a file of
+    // the store's timeline alone ranks it), and every item says since when the activity is
+    // unknown; so does the stored feed.
+    let stored_only = d("stored.jsonl");
+    let lines: Vec<String> = [&fortnight[..], std::slice::from_ref(&coding)]
+        .concat()
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap() + "\n")
+        .collect();
+    std::fs::write(&stored_only, lines.concat()).unwrap();
     let out = rank(at, &["--db", &db, "--aw-server", gone]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("cannot get the current activity"), "{stderr}");
-    assert!(stderr.contains("ends at 2026-10-25T20:35:00") && stderr.contains("vrd-ingest aw --db"), "{stderr}");
+    assert!(stderr.contains("cannot reach ActivityWatch at http://127.0.0.1:9: connection refused"), "{stderr}");
+    let down = ok(out);
+    let without_reason = |feed: &[serde_json::Value], note: &str| -> Vec<serde_json::Value> {
+        feed.iter()
+            .map(|line| {
+                let mut line = line.clone();
+                let kept: Vec<String> = reasons(&line).into_iter().filter(|r| r != note).collect();
+                line["reasons"] = serde_json::json!(kept);
+                line
+            })
+            .collect()
+    };
+    let tz = vrd_core::time::timezone_or_system(None).unwrap();
+    let note = format!(
+        "your activity since {} is unknown (ActivityWatch did not answer)",
+        reach.with_timezone(&tz).format("%Y-%m-%d %H:%M")
+    );
+    assert!(down.iter().all(|line| reasons(line).last() == Some(&note)), "{note:?} on every item: {down:#?}");
+    assert_eq!(without_reason(&down, &note), ok(rank(at, &["--events", &stored_only])));
+    let store = vrd_store::Store::open(std::path::Path::new(&db)).unwrap();
+    let (moment, saved) = store.latest_feed().unwrap().unwrap();
+    assert_eq!(store.feed_notes(&moment).unwrap(), std::slice::from_ref(&note));
+    assert_eq!(saved.len(), down.len());
 }

@@ -310,6 +310,7 @@ fn cold_start_scores(history: &[WatchEvent], pool: &[&Video], emb: &vrd_core::te
         keep_watched: false,
         top: pool.len(),
         channel_weight: cold_start::DEFAULT_CHANNEL_WEIGHT,
+        explain: None,
     };
     let videos: Vec<Video> = pool.iter().map(|v| (*v).clone()).collect();
     let feed = cold_start::rank(history, None, &videos, emb, &Answers::default(), &settings)?;

@@ -64,8 +64,12 @@ pub fn run(args: &RetrainArgs) -> Result<()> {
         return Ok(());
     };
     versions.clear_partial()?;
-    versions.adopt()?;
     let now = chrono::Utc::now();
+    if let Err(e) = versions.adopt(&[vrd_engine::saved::CARD, vrd_ranking::pick::card::FILE]) {
+        // Said in the log too, which the page reads.
+        versions.append(&record(now, Outcome::Failed, None, None, format!("{e:#}"), None))?;
+        return Err(e);
+    }
     let current = versions.current();
     let store = vrd_store::Store::open(&db)?;
     let watches = store.watch_events()?;
@@ -169,6 +173,11 @@ fn reason_to_wait(
     seen: &TrainedOn,
     now: vrd_core::time::Timestamp,
 ) -> Result<Option<String>> {
+    // No model at all: the first one comes whenever asked (a run refused or failed before
+    // it had one does not hold it back).
+    if current.is_none() {
+        return Ok(None);
+    }
     let log = versions.log()?;
     let tried = |r: &&RetrainRecord| matches!(r.outcome, Outcome::Deployed | Outcome::Refused | Outcome::Failed);
     if let Some(last) = log.iter().rev().find(tried) {

@@ -84,6 +84,20 @@ fn rank_works(home: &Home) {
 fn retrains_are_judged_deployed_refused_and_rolled_back() {
     // The answers first, no watch history yet: the first model answers from them alone.
     let home = home(0);
+    // Where the model should be, a text encoder (as an install before this one put it in
+    // the cron job's model folder): refused, said what it is, and left where it is.
+    std::fs::create_dir_all(&home.model).unwrap();
+    std::fs::write(home.model.join("config.json"), "{\"model_type\": \"bert\"}").unwrap();
+    let out = home.retrain(&[]).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("not a model folder (no model.json or pick.json)") && said.contains("text encoder"),
+        "{said}"
+    );
+    assert!(home.model.join("config.json").is_file() && !home.model.is_symlink(), "left as it was");
+    assert_eq!(home.last().outcome, Outcome::Failed, "the log says so too (the page reads it)");
+    std::fs::remove_dir_all(&home.model).unwrap();
     let said = home.run(&[]);
     assert!(said.contains("deployed"), "{said}");
     let first = home.last();

@@ -10,6 +10,7 @@ use super::features::{channel_key, Candidate, Feature, Features};
 use super::past::{self, Facts, Moment, Past};
 use super::{prepare_history, watch_of};
 use crate::candidates::{self, Answers};
+use crate::words::{ago, capitalised, shorten};
 use anyhow::{bail, Result};
 use chrono::Timelike;
 use chrono_tz::Tz;
@@ -259,17 +260,7 @@ pub fn reasons(moment: &Moment, facts: &Facts, features: &Features, video: &Vide
             n => format!("{} video in a row{like}", ordinal(n + 1)),
         });
     }
-    match facts.channel {
-        Some((count, days)) if count >= 3 && days <= 10.0 => {
-            let name = video.channel.as_deref().unwrap_or("this channel");
-            out.push(format!("{name}: a channel you watch often ({count} watches, the latest {})", ago(days)));
-        }
-        Some((count, _)) if count >= 3 => {
-            out.push(format!("{}: {count} watches before", video.channel.as_deref().unwrap_or("its channel")));
-        }
-        None if video.channel.is_some() => out.push("a channel new to you".into()),
-        _ => {}
-    }
+    out.extend(crate::words::channel_reason(video.channel.as_deref(), facts.channel));
     if let Some(share) = facts.interest_share.filter(|&s| s >= 0.05) {
         out.push(format!("one of your interests ({:.0}% of your recent watches)", share * 100.0));
     }
@@ -303,15 +294,6 @@ fn part_of_day(hour: u32) -> &'static str {
     }
 }
 
-fn ago(days: f64) -> String {
-    match days {
-        d if d < 1.0 / 24.0 => format!("{:.0} min ago", (d * 1440.0).max(1.0)),
-        d if d < 1.0 => format!("{:.0} h ago", (d * 24.0).max(1.0)),
-        d if d < 1.5 => "yesterday".into(),
-        d => format!("{:.0} days ago", d),
-    }
-}
-
 fn ordinal(n: usize) -> String {
     let suffix = match (n % 10, n % 100) {
         (1, 11) | (2, 12) | (3, 13) => "th",
@@ -321,18 +303,6 @@ fn ordinal(n: usize) -> String {
         _ => "th",
     };
     format!("{n}{suffix}")
-}
-
-fn shorten(text: &str, chars: usize) -> String {
-    match text.char_indices().nth(chars) {
-        Some((i, _)) => format!("{}…", &text[..i]),
-        None => text.to_string(),
-    }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 #[cfg(test)]
