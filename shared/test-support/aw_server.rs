@@ -69,8 +69,18 @@ impl AwServer {
 
     /// Creates a bucket and posts events to it, as a watcher would.
     pub fn post_events(&self, bucket: &str, kind: &str, events: serde_json::Value) {
-        let body = serde_json::json!({"client": "vrd-test", "type": kind, "hostname": self.hostname()});
+        self.post_events_of(&self.hostname(), bucket, kind, events);
+    }
+
+    /// The same for a watcher that reports another host (the browser extension's `unknown`).
+    pub fn post_events_of(&self, hostname: &str, bucket: &str, kind: &str, events: serde_json::Value) {
+        let body = serde_json::json!({"client": "vrd-test", "type": kind, "hostname": hostname});
         let _ = ureq::post(&format!("{}/api/0/buckets/{bucket}", self.url)).send_json(body);
         ureq::post(&format!("{}/api/0/buckets/{bucket}/events", self.url)).send_json(events).unwrap();
+    }
+
+    /// Every bucket and its events, as the server exports them (`aw-buckets-export.json`).
+    pub fn export(&self) -> String {
+        ureq::get(&format!("{}/api/0/export", self.url)).call().unwrap().into_string().unwrap()
     }
 }

@@ -14,3 +14,12 @@ pub fn get(port: u16, path: &str) -> String {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     response
 }
+
+/// Debian's Chromium, which `scripts/setup-test-deps` installs (make test runs it): the
+/// browser the page's tests drive.
+pub fn chromium() -> &'static str {
+    ["/usr/bin/chromium", "/usr/local/bin/chromium"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).is_file())
+        .expect("chromium is installed by scripts/setup-test-deps (make test runs it)")
+}

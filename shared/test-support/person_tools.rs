@@ -71,6 +71,7 @@ pub fn watch_of(v: &vrd_core::records::Video, at: vrd_core::time::Timestamp) -> 
         channel_id: None,
         watched_at: at,
         source: "takeout-json".into(),
+        watched_s: None,
     }
 }
 

@@ -6,6 +6,7 @@
 mod channel_feeds;
 mod cmd;
 mod fuzz;
+mod live_watches;
 mod stats;
 mod subscriptions;
 mod takeout;
@@ -35,7 +36,8 @@ enum Command {
     /// watches.
     Searches(cmd::takeout::TakeoutFile),
     /// ActivityWatch → the "active window while not AFK" timeline as app events (JSONL),
-    /// from a running server or an export file.
+    /// from a running server or an export file; with --db also the watches seen live (the
+    /// browser extension's YouTube tabs; --watches writes those as JSONL instead).
     Aw(cmd::aw::AwArgs),
     /// Watch counts by channel, hour of the day or day of the week, from watch events
     /// (JSONL) or the store.

@@ -129,6 +129,7 @@ mod tests {
             channel_id: None,
             watched_at: parse_rfc3339(at).unwrap(),
             source: "test".into(),
+            watched_s: None,
         }
     }
 

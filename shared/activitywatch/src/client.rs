@@ -91,6 +91,22 @@ impl Client {
         Ok(events.into_iter().next().map(Event::from))
     }
 
+    /// A bucket's raw events over `[since, until]`, oldest first (an event reaching into
+    /// the period from before it comes cut to its start, as the server answers).
+    pub fn events(&self, bucket: &str, (since, until): (&str, &str)) -> Result<Vec<Event>> {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("start", since)
+            .append_pair("end", until)
+            .append_pair("limit", "-1")
+            .finish();
+        let path = format!("buckets/{bucket}/events?{query}");
+        let events: Vec<WireEvent> = serde_json::from_value(self.get(&path)?)
+            .map_err(|e| anyhow!("{}: unreadable events: {e}", self.url(&path)))?;
+        let mut events: Vec<Event> = events.into_iter().map(Event::from).collect();
+        events.sort_by_key(|e| e.start_us);
+        Ok(events)
+    }
+
     /// The person's category rules (`classes` setting), `None` when none are set.
     pub fn categories(&self) -> Result<Option<Vec<CategorySpec>>> {
         let resp = self.request("GET", "settings/classes").call();

@@ -11,6 +11,7 @@ pub mod now;
 pub mod options;
 pub mod timeline;
 pub mod transform;
+pub mod web;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -34,6 +34,27 @@ impl Source<'_> {
         }
     }
 
+    /// Every web watcher's bucket (one per browser; [`crate::web::web_buckets`]).
+    pub fn web_buckets(&self) -> Result<Vec<String>> {
+        Ok(match self {
+            Source::Server(client) => crate::web::web_buckets(&client.buckets()?),
+            Source::Export(export) => crate::web::web_buckets(&export.buckets),
+        })
+    }
+
+    /// A bucket's raw events over `[since, until]`, oldest first, each cut to the period.
+    pub fn raw_events(&self, bucket: &str, (since, until): (Timestamp, Timestamp)) -> Result<Vec<Event>> {
+        match self {
+            Source::Server(client) => client.events(bucket, (&format_rfc3339(&since), &format_rfc3339(&until))),
+            Source::Export(export) => {
+                let mut events =
+                    clip_to_period(export.events(bucket), since.timestamp_micros(), until.timestamp_micros());
+                events.sort_by_key(|e| e.start_us);
+                Ok(events)
+            }
+        }
+    }
+
     /// The category rules: `file_rules` where given, else the server's own (an export
     /// carries none), else aw-client's defaults.
     pub fn rules(&self, file_rules: Option<Vec<CategorySpec>>) -> Result<Categorizer> {
@@ -167,12 +188,18 @@ pub fn one_timeline(mut events: Vec<Event>) -> Vec<Event> {
     out
 }
 
-/// Timeline events (categorised) as vrd app events of `host`.
+/// Timeline events (categorised) as vrd app events of `host`. A private browser window's
+/// title and URL are left out ([`crate::web::is_private_window`]): its time counts, what it
+/// showed is never kept.
 pub fn to_app_events(events: &[Event], host: &HostBuckets) -> Vec<AppEvent> {
     events
         .iter()
         .map(|e| {
-            let text = |k: &str| e.data.get(k).and_then(Value::as_str).map(str::to_string);
+            let private = e.data.get("title").and_then(Value::as_str).is_some_and(crate::web::is_private_window);
+            let text = |k: &str| match private && (k == "title" || k == "url") {
+                true => None,
+                false => e.data.get(k).and_then(Value::as_str).map(str::to_string),
+            };
             let category = match e.data.get("$category") {
                 Some(Value::Array(parts)) => parts.iter().filter_map(|p| p.as_str().map(str::to_string)).collect(),
                 _ => vec!["Uncategorized".to_string()],

@@ -22,3 +22,4 @@ pub mod tensors;
 pub mod text;
 pub mod time;
 pub mod usage;
+pub mod youtube;

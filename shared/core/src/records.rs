@@ -24,9 +24,109 @@ pub struct WatchEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<String>,
     pub watched_at: Timestamp,
-    /// Where the event came from, e.g. `takeout-json` ([`HAND_WRITTEN`] when a line has none).
+    /// Where the event came from, e.g. `takeout-json` ([`HAND_WRITTEN`] when a line has none),
+    /// or one of the live sources ([`LIVE_SOURCES`]).
     #[serde(default = "hand_written")]
     pub source: String,
+    /// How long it was really watched, in seconds, where a live source measured it (the
+    /// browser's tab in front, or playing aloud behind another window; the page's player).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watched_s: Option<f64>,
+}
+
+/// A watch seen live in the browser by ActivityWatch's web watcher (aw-watcher-web).
+pub const FROM_BROWSER_TAB: &str = "aw-web";
+/// A watch seen live as a browser window titled as a YouTube video that the store knows
+/// (ActivityWatch's window watcher, where no web watcher runs).
+pub const FROM_WINDOW_TITLE: &str = "window-title";
+/// A video played on `vrd-label serve`'s video page.
+pub const FROM_PAGE: &str = "page";
+/// The sources of watches seen as they happened, rather than exported afterwards.
+pub const LIVE_SOURCES: [&str; 3] = [FROM_BROWSER_TAB, FROM_WINDOW_TITLE, FROM_PAGE];
+
+impl WatchEvent {
+    /// Two records of one video closer than this, one of them live, are one watch seen
+    /// twice (the browser's tab and Takeout's history, the tab and the window's title).
+    pub const SAME_WATCH_MINUTES: i64 = 5;
+
+    /// Whether it was seen as it happened ([`LIVE_SOURCES`]).
+    pub fn is_live(&self) -> bool {
+        LIVE_SOURCES.contains(&self.source.as_str())
+    }
+
+    /// How much its title and channel are to be trusted: an export's (Takeout names the
+    /// channel), then the browser tab's or the page's, then a window title matched to a
+    /// stored video's.
+    fn naming_rank(&self) -> u8 {
+        match self.source.as_str() {
+            FROM_WINDOW_TITLE => 1,
+            FROM_BROWSER_TAB | FROM_PAGE => 2,
+            _ => 3,
+        }
+    }
+
+    /// Whether `other` is this same watch seen again: the same video within
+    /// [`WatchEvent::SAME_WATCH_MINUTES`], one of the two live (an export's own entries
+    /// stay as it has them; a live source never sees one video twice in five minutes, its
+    /// visits go on for half an hour).
+    pub fn is_same_watch(&self, other: &WatchEvent) -> bool {
+        self.video_id == other.video_id
+            && (self.is_live() || other.is_live())
+            && (self.watched_at - other.watched_at).num_seconds().abs() <= Self::SAME_WATCH_MINUTES * 60
+    }
+
+    /// One watch from two records of it (`self` the stored one, whose moment it keeps):
+    /// the best-named record's title and channel (Takeout's over a live one's), the live
+    /// source (so the watch still reads as seen live), and the longest time watched.
+    pub fn merged_with(&self, other: &WatchEvent) -> WatchEvent {
+        let (better, worse) = match other.naming_rank() > self.naming_rank() {
+            true => (other, self),
+            false => (self, other),
+        };
+        let titled = match (better.title_unknown, worse.title_unknown) {
+            (true, false) => worse,
+            _ => better,
+        };
+        let live = [self, other].into_iter().filter(|e| e.is_live()).max_by_key(|e| e.naming_rank());
+        let watched_s = match (self.watched_s, other.watched_s) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        WatchEvent {
+            video_id: self.video_id.clone(),
+            title: titled.title.clone(),
+            title_unknown: titled.title_unknown,
+            channel: better.channel.clone().or_else(|| worse.channel.clone()),
+            channel_id: better.channel_id.clone().or_else(|| worse.channel_id.clone()),
+            watched_at: self.watched_at,
+            source: live.unwrap_or(self).source.clone(),
+            watched_s,
+        }
+    }
+}
+
+/// One stretch of a YouTube video open in the browser's active tab, as ActivityWatch's
+/// web watcher recorded it (incognito tabs are never read). Watches are made of these
+/// (`vrd_aw::web`); the store keeps them so that a watch still going on when one ingest
+/// ends is completed by the next.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct YoutubeTab {
+    /// The web watcher's bucket (one per browser, e.g. `aw-watcher-web-chrome`).
+    pub bucket: String,
+    pub start: Timestamp,
+    pub duration_s: f64,
+    pub video_id: String,
+    /// The tab's title as the browser had it ("(3) Title - YouTube").
+    pub title: String,
+    /// Whether the tab was playing sound.
+    #[serde(default)]
+    pub audible: bool,
+}
+
+impl YoutubeTab {
+    pub fn end(&self) -> Timestamp {
+        self.start + chrono::Duration::microseconds((self.duration_s * 1e6).round() as i64)
+    }
 }
 
 /// The source of a record whose line names none: one written by hand or by another tool.
@@ -450,6 +550,7 @@ mod tests {
             channel_id: None,
             watched_at: parse_rfc3339("2024-01-02T03:04:05.678+01:00").unwrap(),
             source: "takeout-json".into(),
+            watched_s: None,
         };
         let line = serde_json::to_string(&ev).unwrap();
         assert!(line.contains(r#""watched_at":"2024-01-02T02:04:05.678Z""#), "{line}");

@@ -35,6 +35,21 @@ pub struct Settings {
     pub explain: Option<Timestamp>,
 }
 
+impl Settings {
+    /// `vrd-rank --cold-start`'s defaults, ranking `top` videos, without reasons: the cold
+    /// start as the benchmarks and the served feeds' figures compare against it.
+    pub fn defaults(top: usize) -> Settings {
+        Settings {
+            recent: DEFAULT_RECENT,
+            half_life_days: DEFAULT_HALF_LIFE_DAYS,
+            keep_watched: false,
+            top,
+            channel_weight: DEFAULT_CHANNEL_WEIGHT,
+            explain: None,
+        }
+    }
+}
+
 /// How close (cosine) a candidate must be to one recent watch, or to the searches'
 /// direction, for the reasons to name it: on all-MiniLM-L6-v2, titles of one topic or
 /// series are about 0.5 apart and unrelated ones under 0.3.

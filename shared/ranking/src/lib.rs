@@ -12,6 +12,7 @@ pub mod cold_start;
 pub mod like;
 pub mod ordering;
 pub mod pick;
+pub mod served;
 pub mod words;
 
 /// What the unit tests of every module build their cases from.
@@ -31,6 +32,7 @@ mod test_support {
             channel_id: None,
             watched_at: at,
             source: "test".into(),
+            watched_s: None,
         }
     }
 

@@ -19,7 +19,7 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use vrd_core::records::{AppEvent, Search, Subscription, Video, WatchEvent};
+use vrd_core::records::{AppEvent, Search, Subscription, Video, WatchEvent, YoutubeTab};
 use vrd_core::time::Timestamp;
 
 pub struct Store {
@@ -47,11 +47,11 @@ struct Table {
     keys: &'static [&'static str],
 }
 
-const WATCH_EVENTS: Table = Table { name: "watch_events", keys: &["video_id", "watched_at"] };
 const SEARCHES: Table = Table { name: "searches", keys: &["query", "searched_at"] };
 const VIDEOS: Table = Table { name: "videos", keys: &["video_id"] };
 const SUBSCRIPTIONS: Table = Table { name: "subscriptions", keys: &["feed"] };
 const APP_EVENTS: Table = Table { name: "app_events", keys: &["bucket", "start"] };
+const YOUTUBE_TABS: Table = Table { name: "youtube_tabs", keys: &["bucket", "start"] };
 
 /// How long a writer waits for another (a cron ingest beside a manual import) to finish.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -114,9 +114,125 @@ impl Store {
         Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
+    /// Watches, each under its video and moment. One watch seen by two sources, one of them
+    /// live (the browser's tab, then Takeout's history of the same minutes), is one row:
+    /// the record arriving second is merged into the stored one
+    /// ([`WatchEvent::merged_with`]), which keeps its moment. A live watch seen again as it
+    /// grows (the same video and moment) is merged the same way, so Takeout's title and
+    /// channel stay.
     pub fn upsert_watch_events(&mut self, events: &[WatchEvent]) -> Result<UpsertCounts> {
-        let rows = events.iter().map(|e| (vec![e.video_id.clone(), store_time(&e.watched_at)], e));
-        self.upsert(&WATCH_EVENTS, rows, replace)
+        let window = chrono::Duration::minutes(WatchEvent::SAME_WATCH_MINUTES);
+        let path = self.path.clone();
+        let tx = write_transaction(&mut self.conn)?;
+        let mut counts = UpsertCounts::default();
+        {
+            let mut near = tx.prepare_cached(
+                "SELECT record FROM watch_events WHERE video_id = ?1 AND watched_at BETWEEN ?2 AND ?3",
+            )?;
+            let mut write = tx.prepare_cached(
+                "INSERT INTO watch_events (video_id, watched_at, record) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (video_id, watched_at) DO UPDATE SET record = excluded.record",
+            )?;
+            for event in events {
+                let (from, to) = (store_time(&(event.watched_at - window)), store_time(&(event.watched_at + window)));
+                let stored: Vec<(String, WatchEvent)> = near
+                    .query_map((&event.video_id, &from, &to), |r| r.get::<_, String>(0))?
+                    .map(|text| {
+                        let text = text?;
+                        let record = serde_json::from_str(&text)
+                            .with_context(|| format!("{}: corrupt watch record {text:?}", path.display()))?;
+                        Ok((text, record))
+                    })
+                    .collect::<Result<_>>()?;
+                let same_key = stored.iter().find(|(_, old)| old.watched_at == event.watched_at);
+                let same_watch = || {
+                    stored
+                        .iter()
+                        .filter(|(_, old)| old.is_same_watch(event))
+                        .min_by_key(|(_, old)| (old.watched_at - event.watched_at).num_milliseconds().abs())
+                };
+                let (old_text, record) = match same_key.or_else(same_watch) {
+                    Some((text, old)) if old.watched_at != event.watched_at || old.is_live() || event.is_live() => {
+                        (Some(text), old.merged_with(event))
+                    }
+                    Some((text, _)) => (Some(text), event.clone()),
+                    None => (None, event.clone()),
+                };
+                let text = serde_json::to_string(&record)?;
+                match old_text {
+                    Some(old) if *old == text => {
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    Some(_) => counts.updated += 1,
+                    None => counts.inserted += 1,
+                }
+                write.execute((&record.video_id, store_time(&record.watched_at), &text))?;
+            }
+        }
+        tx.commit().with_context(|| format!("{}: writing watch_events", self.path.display()))?;
+        Ok(counts)
+    }
+
+    /// Stretches of YouTube videos in the browser's active tab, under their bucket and
+    /// start (a stretch the web watcher kept extending is replaced by its longer self).
+    pub fn upsert_youtube_tabs(&mut self, tabs: &[YoutubeTab]) -> Result<UpsertCounts> {
+        let rows = tabs.iter().map(|t| (vec![t.bucket.clone(), store_time(&t.start)], t));
+        self.upsert(&YOUTUBE_TABS, rows, replace)
+    }
+
+    /// Every stored YouTube tab stretch of these videos, in time order (a watch is made of
+    /// its own video's stretches alone).
+    pub fn youtube_tabs_of(&self, video_ids: &[&str]) -> Result<Vec<YoutubeTab>> {
+        let mut tabs = Vec::new();
+        for id in video_ids {
+            tabs.extend(
+                self.records::<YoutubeTab>(
+                    "SELECT record FROM youtube_tabs WHERE video_id = ?1 ORDER BY start",
+                    &[id],
+                )?,
+            );
+        }
+        tabs.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.bucket.cmp(&b.bucket)));
+        Ok(tabs)
+    }
+
+    /// The latest stored YouTube tab stretch of a web watcher's bucket.
+    pub fn last_youtube_tab(&self, bucket: &str) -> Result<Option<YoutubeTab>> {
+        let last: Vec<YoutubeTab> =
+            self.records("SELECT record FROM youtube_tabs WHERE bucket = ?1 ORDER BY start DESC LIMIT 1", &[&bucket])?;
+        Ok(last.into_iter().next())
+    }
+
+    /// How far `source` (e.g. a web watcher's bucket) was read by the last ingest.
+    pub fn read_mark(&self, source: &str) -> Result<Option<Timestamp>> {
+        let until: Option<String> =
+            self.conn.query_row("SELECT until FROM read_marks WHERE source = ?1", [source], |r| r.get(0)).optional()?;
+        until
+            .map(|t| {
+                vrd_core::time::parse_rfc3339(&t)
+                    .with_context(|| format!("{}: corrupt read mark {t:?} of {source}", self.path.display()))
+            })
+            .transpose()
+    }
+
+    pub fn set_read_mark(&mut self, source: &str, until: &Timestamp) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO read_marks (source, until) VALUES (?1, ?2) ON CONFLICT (source) DO UPDATE SET until = excluded.until",
+            (source, store_time(until)),
+        )?;
+        Ok(())
+    }
+
+    /// The latest watch seen live ([`WatchEvent::is_live`]), if any.
+    pub fn latest_live_watch(&self) -> Result<Option<WatchEvent>> {
+        let sources = vrd_core::records::LIVE_SOURCES;
+        let latest: Vec<WatchEvent> = self.records(
+            "SELECT record FROM watch_events WHERE json_extract(record, '$.source') IN (?1, ?2, ?3) \
+             ORDER BY watched_at DESC LIMIT 1",
+            &[&sources[0], &sources[1], &sources[2]],
+        )?;
+        Ok(latest.into_iter().next())
     }
 
     pub fn upsert_searches(&mut self, searches: &[Search]) -> Result<UpsertCounts> {
@@ -220,6 +336,29 @@ impl Store {
         }
     }
 
+    /// Every feed stored for a moment from `since` on, oldest first, each in rank order.
+    pub fn feeds_since(&self, since: &Timestamp) -> Result<Vec<(Timestamp, Vec<vrd_core::records::FeedItem>)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT ranked_at FROM feeds WHERE ranked_at >= ?1 ORDER BY ranked_at")?;
+        let moments: Vec<String> =
+            stmt.query_map([store_time(since)], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<_>>()?;
+        moments
+            .into_iter()
+            .map(|m| {
+                let at = vrd_core::time::parse_rfc3339(&m)
+                    .with_context(|| format!("{}: corrupt feed moment {m:?}", self.path.display()))?;
+                Ok((at, self.feed_at(&m)?))
+            })
+            .collect()
+    }
+
+    /// The latest stored YouTube tab stretch of any web watcher, if any.
+    pub fn latest_youtube_tab(&self) -> Result<Option<YoutubeTab>> {
+        let last: Vec<YoutubeTab> = self.records("SELECT record FROM youtube_tabs ORDER BY start DESC LIMIT 1", &[])?;
+        Ok(last.into_iter().next())
+    }
+
     /// The stored video records of these ids (those the store has).
     pub fn videos_by_id(&self, ids: &[String]) -> Result<Vec<Video>> {
         let mut out = Vec::new();
@@ -235,8 +374,11 @@ impl Store {
     pub fn watch_events(&self) -> Result<Vec<WatchEvent>> {
         let mut events: Vec<WatchEvent> =
             self.records("SELECT record FROM watch_events ORDER BY watched_at, video_id", &[])?;
+        // What a watch does not name (its title, from a URL-only Takeout entry; its channel,
+        // from a live source), the video's stored details do.
+        let lacking = |e: &WatchEvent| e.title_unknown || e.channel.is_none();
         let unknown: std::collections::BTreeSet<String> =
-            events.iter().filter(|e| e.title_unknown).map(|e| e.video_id.clone()).collect();
+            events.iter().filter(|e| lacking(e)).map(|e| e.video_id.clone()).collect();
         if unknown.is_empty() {
             return Ok(events);
         }
@@ -246,12 +388,14 @@ impl Store {
             .filter(|v| !v.title.is_empty())
             .map(|v| (v.video_id.clone(), v))
             .collect();
-        for event in events.iter_mut().filter(|e| e.title_unknown) {
+        for event in events.iter_mut().filter(|e| lacking(e)) {
             if let Some(video) = details.get(&event.video_id) {
-                event.title = video.title.clone();
+                if event.title_unknown {
+                    event.title = video.title.clone();
+                    event.title_unknown = false;
+                }
                 event.channel = event.channel.take().or_else(|| video.channel.clone());
                 event.channel_id = event.channel_id.take().or_else(|| video.channel_id.clone());
-                event.title_unknown = false;
             }
         }
         Ok(events)
@@ -368,6 +512,7 @@ mod tests {
             channel_id: None,
             watched_at: parse_rfc3339(at).unwrap(),
             source: "t".into(),
+            watched_s: None,
         }
     }
 
@@ -471,6 +616,66 @@ mod tests {
             s.app_events_end("aw-watcher-window_host").unwrap(),
             Some(parse_rfc3339("2024-01-01T10:01:00Z").unwrap())
         );
+    }
+
+    /// One watch seen by two sources: the browser's tab (live, its time watched) and
+    /// Takeout's history a minute later (the channel); either order gives one row, at the
+    /// first record's moment, with Takeout's title and channel and the live time watched.
+    /// Two Takeout entries close together stay two watches; a live watch seen again as it
+    /// grows stays one.
+    #[test]
+    fn one_watch_wherever_it_came_from() {
+        let live = |at: &str, s: f64| WatchEvent {
+            source: "aw-web".into(),
+            watched_s: Some(s),
+            ..watch("v", at, "Rust in 100 seconds")
+        };
+        let takeout = |at: &str| WatchEvent {
+            source: "takeout-json".into(),
+            channel: Some("Fireship".into()),
+            ..watch("v", at, "Rust in 100 Seconds")
+        };
+        for (first, second) in [
+            (live("2026-11-20T10:00:00Z", 120.0), takeout("2026-11-20T10:01:30Z")),
+            (takeout("2026-11-20T10:01:30Z"), live("2026-11-20T10:00:00Z", 120.0)),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut s = Store::open(&dir.path().join("vrd.sqlite")).unwrap();
+            assert_eq!(s.upsert_watch_events(std::slice::from_ref(&first)).unwrap().inserted, 1);
+            let counts = s.upsert_watch_events(std::slice::from_ref(&second)).unwrap();
+            assert_eq!((counts.inserted, counts.updated), (0, 1));
+            let all = s.watch_events().unwrap();
+            assert_eq!(all.len(), 1, "{all:?}");
+            let w = &all[0];
+            assert_eq!(w.watched_at, first.watched_at, "the stored moment stays");
+            assert_eq!((w.title.as_str(), w.channel.as_deref()), ("Rust in 100 Seconds", Some("Fireship")));
+            assert_eq!((w.source.as_str(), w.watched_s), ("aw-web", Some(120.0)));
+            // The same again changes nothing.
+            assert_eq!(s.upsert_watch_events(&[first.clone(), second.clone()]).unwrap().unchanged, 2);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("vrd.sqlite")).unwrap();
+        s.upsert_watch_events(&[takeout("2026-11-20T10:00:00Z"), takeout("2026-11-20T10:02:00Z")]).unwrap();
+        assert_eq!(s.watch_events().unwrap().len(), 2, "Takeout's own entries stay as Takeout has them");
+        s.upsert_watch_events(&[live("2026-11-21T10:00:00Z", 30.0)]).unwrap();
+        s.upsert_watch_events(&[live("2026-11-21T10:00:00Z", 90.0)]).unwrap();
+        let grown: Vec<WatchEvent> = s.watch_events().unwrap().into_iter().filter(|w| w.is_live()).collect();
+        assert_eq!(grown.len(), 1);
+        assert_eq!(grown[0].watched_s, Some(90.0));
+        // A window title's watch of the same minutes joins the tab's, named by the tab.
+        let window = WatchEvent {
+            source: "window-title".into(),
+            watched_s: Some(80.0),
+            ..watch("v", "2026-11-21T10:00:20Z", "Rust")
+        };
+        s.upsert_watch_events(&[window]).unwrap();
+        let live_now: Vec<WatchEvent> = s.watch_events().unwrap().into_iter().filter(|w| w.is_live()).collect();
+        assert_eq!(live_now.len(), 1);
+        assert_eq!(
+            (live_now[0].source.as_str(), live_now[0].title.as_str(), live_now[0].watched_s),
+            ("aw-web", "Rust in 100 seconds", Some(90.0))
+        );
+        assert_eq!(s.latest_live_watch().unwrap().unwrap().watched_at, live_now[0].watched_at);
     }
 
     #[test]

@@ -62,6 +62,21 @@ const STEPS: &[&str] = &[
         ranked_at TEXT NOT NULL PRIMARY KEY,
         notes TEXT NOT NULL
      ) WITHOUT ROWID;",
+    // 7: the stretches of YouTube videos open in the browser's active tab (ActivityWatch's
+    // web watcher; never an incognito tab), which live watches are made of; and how far each
+    // source was read, so that the next ingest resumes there.
+    "CREATE TABLE youtube_tabs (
+        bucket TEXT NOT NULL,
+        start TEXT NOT NULL,
+        record TEXT NOT NULL,
+        video_id TEXT GENERATED ALWAYS AS (json_extract(record, '$.video_id')) VIRTUAL,
+        PRIMARY KEY (bucket, start)
+     ) WITHOUT ROWID;
+     CREATE INDEX youtube_tabs_video ON youtube_tabs (video_id, start);
+     CREATE TABLE read_marks (
+        source TEXT NOT NULL PRIMARY KEY,
+        until TEXT NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 pub const LATEST: i64 = STEPS.len() as i64;

@@ -171,6 +171,7 @@ fn history(rng: &mut Rng, videos: &[Video], start: Timestamp, days: i64) -> Vec<
                     channel_id: v.channel_id.clone(),
                     watched_at: t,
                     source: "simulated".into(),
+                    watched_s: None,
                 });
                 t += Duration::seconds(v.duration_s.unwrap_or(600.0) as i64 + 30);
             }

@@ -3,6 +3,7 @@
 //! it) or from an export file (computed here with the same steps), categorised with their
 //! rules, as app events tagged with their host.
 
+use crate::live_watches;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 use vrd_aw::categories::Categorizer;
@@ -35,9 +36,18 @@ pub struct AwArgs {
     /// Write here instead of stdout.
     #[arg(short, long, conflicts_with = "db")]
     output: Option<PathBuf>,
-    /// Upsert into this vrd store, resuming where its timeline of each host ends.
+    /// Upsert into this vrd store, resuming where its timeline of each host ends; the
+    /// watches seen live go in too (the web watchers' YouTube tabs, and browser windows
+    /// titled as a video the store knows), each web watcher resuming where it was read last.
     #[arg(long)]
     db: Option<PathBuf>,
+    /// Write the watches seen live (the web watchers' YouTube tabs, every browser's) as
+    /// watch events instead of the app timeline.
+    #[arg(long, conflicts_with = "db")]
+    watches: bool,
+    /// A video open for less than this many seconds was zapped past, not watched.
+    #[arg(long, default_value_t = vrd_aw::web::DEFAULT_MIN_WATCH_S, value_name = "SECONDS")]
+    min_watch: f64,
 }
 
 pub fn run(args: &AwArgs) -> Result<()> {
@@ -67,10 +77,38 @@ pub fn run(args: &AwArgs) -> Result<()> {
         records.extend(events);
     }
     records.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.host.cmp(&b.host)));
+
+    // The web watchers' YouTube tabs, every browser's, whatever hosts were chosen.
+    let export_span = export.as_ref().and_then(|e| {
+        let webs: Vec<String> = vrd_aw::web::web_buckets(&e.buckets);
+        let from_micros = |us: i64| chrono::DateTime::from_timestamp_micros(us).expect("a time within chrono's range");
+        e.span(&webs.iter().map(String::as_str).collect::<Vec<_>>()).map(|(a, b)| (from_micros(a), from_micros(b)))
+    });
+    let web_period = live_watches::Period {
+        since: args.since,
+        until: args.until.or(export_span.map(|s| s.1)).unwrap_or_else(chrono::Utc::now),
+        first: export_span.map(|s| s.0),
+    };
+    // The timeline as JSONL reads no tabs.
+    let tabs = match store.is_some() || args.watches {
+        true => live_watches::read_tabs(&source, &web_period, store.as_ref())?,
+        false => Vec::new(),
+    };
+    for (bucket, _, read) in &tabs {
+        eprintln!("vrd-ingest: {name}: {bucket}: {} YouTube tab stretches", read.len());
+    }
     match (&mut store, &args.db) {
         (Some(store), Some(db)) => {
             let counts = store.upsert_app_events(&records)?;
             eprintln!("vrd-ingest: {}: app events {counts}", db.display());
+            let (seen, counts) = live_watches::into_store(store, &tabs, &records, args.min_watch)?;
+            eprintln!("vrd-ingest: {}", seen.summary(args.min_watch));
+            eprintln!("vrd-ingest: {}: watch events {counts}", db.display());
+        }
+        _ if args.watches => {
+            let seen = live_watches::watches(&tabs, &records, args.min_watch);
+            eprintln!("vrd-ingest: {}", seen.summary(args.min_watch));
+            super::write_jsonl(&seen.all(), args.output.as_deref())?;
         }
         _ => super::write_jsonl(&records, args.output.as_deref())?,
     }

@@ -22,6 +22,7 @@ use std::io::{self, Read};
 use std::path::Path;
 use vrd_core::records::{Search, WatchEvent};
 use vrd_core::time::Tz;
+use vrd_core::youtube::{url_parts, video_id_from_url};
 
 #[derive(Debug, Default, PartialEq)]
 pub struct TakeoutParse {
@@ -132,6 +133,7 @@ pub fn classify(entries: Vec<RawEntry>) -> TakeoutParse {
             channel_id: entry.channel_url.as_deref().and_then(channel_id_from_url),
             watched_at: entry.time,
             source: if music { format!("{}-music", entry.source) } else { entry.source.to_string() },
+            watched_s: None,
         });
     }
     // Takeout lists newest first; the tools downstream read history in time order.
@@ -191,30 +193,6 @@ fn search_query_from_url(url: &str) -> Option<String> {
         .filter(|q| !q.is_empty())
 }
 
-/// The video id of a watch, short-link or Shorts URL; `None` for posts, channels and
-/// other pages.
-pub fn video_id_from_url(url: &str) -> Option<String> {
-    let (host, path, query) = url_parts(url);
-    let id = match host {
-        "youtube.com" if path == "watch" => {
-            query.split('&').find_map(|kv| kv.strip_prefix("v=")).map(|v| v.split('#').next().unwrap_or(v))
-        }
-        "youtube.com" => path.strip_prefix("shorts/"),
-        "youtu.be" => Some(path),
-        _ => None,
-    }?;
-    vrd_core::records::is_video_id(id).then(|| id.to_string())
-}
-
-/// A YouTube URL's host (without `www.`, `m.`, `music.`), path and query.
-fn url_parts(url: &str) -> (&str, &str, &str) {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let (host, path_query) = rest.split_once('/').unwrap_or((rest, ""));
-    let host = host.trim_start_matches("www.").trim_start_matches("m.").trim_start_matches("music.");
-    let (path, query) = path_query.split_once('?').unwrap_or((path_query, ""));
-    (host, path, query)
-}
-
 pub fn channel_id_from_url(url: &str) -> Option<String> {
     let id = url.split("/channel/").nth(1)?.split(['/', '?']).next()?;
     (!id.is_empty()).then(|| id.to_string())
@@ -225,20 +203,6 @@ mod tests {
     use super::entry::strip_verb;
     use super::*;
     use vrd_core::time::parse_rfc3339;
-
-    #[test]
-    fn video_ids_from_every_url_shape() {
-        assert_eq!(video_id_from_url("https://www.youtube.com/watch?v=YIcNZERTDOY").as_deref(), Some("YIcNZERTDOY"));
-        assert_eq!(
-            video_id_from_url("https://www.youtube.com/watch?feature=x&v=abc_-123XYZ&t=3").as_deref(),
-            Some("abc_-123XYZ")
-        );
-        assert_eq!(video_id_from_url("https://youtu.be/sy1_WX-nvoM").as_deref(), Some("sy1_WX-nvoM"));
-        assert_eq!(video_id_from_url("https://music.youtube.com/watch?v=RzPZvKSdN7g").as_deref(), Some("RzPZvKSdN7g"));
-        assert_eq!(video_id_from_url("https://www.youtube.com/shorts/Q1w2E3r4T5y").as_deref(), Some("Q1w2E3r4T5y"));
-        assert_eq!(video_id_from_url("https://www.youtube.com/post/UgkxsmO11W1xcb7O7JNTqEDg7PUhGm1GZ6SA"), None);
-        assert_eq!(video_id_from_url("https://www.google.com/url?q=https://clickserve.dartsearch.net/link"), None);
-    }
 
     #[test]
     fn searches_are_read_from_the_results_url_in_any_language() {

@@ -361,7 +361,7 @@ fn finish(outcome: Result<()>, sink: Sink, client: &ApiClient, wanted: usize) ->
 fn video_id_arg(text: &str) -> Result<String> {
     let text = text.trim();
     if text.contains('/') {
-        return crate::takeout::video_id_from_url(text).ok_or_else(|| anyhow!("no video id in {text:?}"));
+        return vrd_core::youtube::video_id_from_url(text).ok_or_else(|| anyhow!("no video id in {text:?}"));
     }
     if !vrd_core::records::is_video_id(text) {
         return Err(anyhow!("{text:?} is not a YouTube video id"));

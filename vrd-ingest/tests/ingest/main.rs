@@ -15,6 +15,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_vrd-ingest");
 mod aw_cli;
 mod common;
 mod feeds_cli;
+mod live_watches;
 mod takeout_cli;
 mod takeout_folder;
 mod youtube_cli;

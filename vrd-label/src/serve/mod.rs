@@ -6,8 +6,10 @@
 //! plain JavaScript for the buttons and keys. See `guard` for who may talk to it.
 
 mod guard;
+mod live_info;
 mod model_info;
 mod pages;
+mod plays;
 
 use anyhow::{bail, Context, Result};
 use guard::{Guard, Refusal};
@@ -38,6 +40,22 @@ pub struct ServeArgs {
     /// retrain, and what it would like answered next.
     #[arg(long)]
     model: Option<PathBuf>,
+    /// Where the video page's player comes from: YouTube's privacy-enhanced embed, or a
+    /// mirror that serves the same `/embed/ID` and speaks its messages.
+    #[arg(long, env = "VRD_PLAYER", default_value = "https://www.youtube-nocookie.com", value_parser = player_origin)]
+    player: String,
+}
+
+/// An origin the player is embedded from: `http(s)://host[:port]`, nothing after it.
+fn player_origin(text: &str) -> Result<String, String> {
+    let trimmed = text.trim_end_matches('/');
+    let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', '"', '\'', '<', '>', ' ']) => {
+            Ok(trimmed.to_string())
+        }
+        _ => Err(format!("{text:?} is not an origin (https://host[:port])")),
+    }
 }
 
 /// What every request reads: the store, the embeddings, who may write.
@@ -46,6 +64,8 @@ struct Site {
     embeddings: Option<Embeddings>,
     /// `--model`: the progress page says what it is (read per request: a retrain swaps it).
     model: Option<PathBuf>,
+    /// `--player`: where the video page's player is embedded from.
+    player: String,
     guard: Guard,
 }
 
@@ -77,6 +97,7 @@ pub fn run(db: &std::path::Path, args: &ServeArgs) -> Result<()> {
         db: db.to_path_buf(),
         embeddings,
         model: args.model.clone(),
+        player: args.player.clone(),
         guard: Guard::new(listen, guard::new_token()?),
     };
     if !listen.ip().is_loopback() {
@@ -130,14 +151,23 @@ impl Site {
             (Method::Get, p) if p.starts_with("/video/") => {
                 let id = &p["/video/".len()..];
                 let feed = param("feed").and_then(|f| f.parse().ok()).unwrap_or(0);
-                match pages::video(&store, self.guard.token(), id, feed, self.embeddings.as_ref())? {
+                match pages::video(&store, (self.guard.token(), &self.player), id, feed, self.embeddings.as_ref())? {
                     Some(page) => html(page),
                     None => Ok(text(404, &format!("no video {id:?} in the store"))),
                 }
             }
             (Method::Get, "/progress") => {
                 let plot = self.model_plot().is_some();
-                html(pages::progress(&store, self.guard.token(), plot, self.model.as_deref())?)
+                // The embeddings for the cold start's side of the feeds' figures: --embeddings,
+                // else the cache beside the store, read now (the cron job grows it).
+                let beside = match &self.embeddings {
+                    Some(_) => None,
+                    None => Some(self.db.with_file_name("media.safetensors")).filter(|p| p.is_file()),
+                };
+                let read = beside.map(|p| Embeddings::read(&p)).transpose()?;
+                let embeddings = self.embeddings.as_ref().or(read.as_ref());
+                let live = live_info::read(&store, embeddings)?;
+                html(pages::progress(&store, self.guard.token(), plot, self.model.as_deref(), live)?)
             }
             (Method::Get, "/model/folds.svg") => match &self.model_plot() {
                 // Shown through <img>: an SVG there runs no script in the page.
@@ -154,35 +184,49 @@ impl Site {
                 let items = pages::more_like(&store, id, embeddings, 21)?;
                 json(200, &serde_json::to_string(&items)?)
             }
-            (Method::Post, "/api/label" | "/api/undo") => {
+            (Method::Post, "/api/label" | "/api/undo" | "/api/play") => {
                 if let Err(r) = self.guard.check_write(origin.as_deref(), token.as_deref()) {
                     return Ok(refused(r));
                 }
-                let body = match read_body(request) {
-                    Ok(body) => body,
-                    Err(refusal) => return Ok(refusal),
-                };
-                let mut store = store;
-                if path == "/api/undo" {
-                    return match store.undo_last_label(Some(SOURCE))? {
-                        Some(label) => json(200, &serde_json::to_string(&label)?),
-                        None => Ok(text(409, "no answer from this page to undo")),
-                    };
+                match read_body(request) {
+                    Ok(body) => write(path, &body, store),
+                    Err(refusal) => Ok(refusal),
                 }
-                let label = match answer_label(&body) {
-                    Ok(label) => label,
-                    Err(e) => return Ok(text(400, &format!("{e:#}"))),
-                };
-                // As `vrd-label add` without --allow-unknown: an answer about a video the
-                // store never held would train on nothing.
-                if store.known_video_ids([label.video_id.as_str()])?.is_empty() {
-                    let why = format!("no video {:?} in the store: answers are about its videos", label.video_id);
-                    return Ok(text(422, &why));
-                }
-                store.add_labels(std::slice::from_ref(&label), false)?;
-                json(200, &serde_json::to_string(&label)?)
             }
             _ => Ok(text(404, "not found")),
+        }
+    }
+}
+
+/// What the page writes (its token and origin checked): an answer, the undo of the last
+/// one, or a play.
+fn write(path: &str, body: &str, mut store: Store) -> Result<Page> {
+    match path {
+        "/api/undo" => match store.undo_last_label(Some(SOURCE))? {
+            Some(label) => json(200, &serde_json::to_string(&label)?),
+            None => Ok(text(409, "no answer from this page to undo")),
+        },
+        "/api/play" => match plays::watch_of(&store, body) {
+            Ok(Some(watch)) => {
+                store.upsert_watch_events(std::slice::from_ref(&watch))?;
+                json(200, &serde_json::to_string(&watch)?)
+            }
+            Ok(None) => Ok(text(422, "no such video in the store: plays are of its videos")),
+            Err(e) => Ok(text(400, &format!("{e:#}"))),
+        },
+        _ => {
+            let label = match answer_label(body) {
+                Ok(label) => label,
+                Err(e) => return Ok(text(400, &format!("{e:#}"))),
+            };
+            // As `vrd-label add` without --allow-unknown: an answer about a video the
+            // store never held would train on nothing.
+            if store.known_video_ids([label.video_id.as_str()])?.is_empty() {
+                let why = format!("no video {:?} in the store: answers are about its videos", label.video_id);
+                return Ok(text(422, &why));
+            }
+            store.add_labels(std::slice::from_ref(&label), false)?;
+            json(200, &serde_json::to_string(&label)?)
         }
     }
 }

@@ -130,6 +130,8 @@ pub fn feed(store: &Store, token: &str, feed: usize, page: usize) -> Result<Stri
 #[template(path = "video.html")]
 struct VideoPage<'a> {
     token: &'a str,
+    /// The player's origin (`serve --player`).
+    player: &'a str,
     card: Card,
     description: String,
     feed: usize,
@@ -143,7 +145,7 @@ struct VideoPage<'a> {
 /// neither the video nor a feed line of it.
 pub fn video(
     store: &Store,
-    token: &str,
+    (token, player): (&str, &str),
     id: &str,
     feed: usize,
     embeddings: Option<&Embeddings>,
@@ -169,6 +171,7 @@ pub fn video(
     };
     let page = VideoPage {
         token,
+        player,
         card,
         description: video.map(|v| v.description).unwrap_or_default(),
         feed,
@@ -200,11 +203,20 @@ struct ProgressPage<'a> {
     has_model_plot: bool,
     /// What the model is, when serve was given `--model`.
     model: Option<super::model_info::ModelInfo>,
+    /// The watches seen live, and how the served feeds did for them.
+    live: super::live_info::LiveInfo,
 }
 
-/// Labels per week and kind as a picture, what the model is (`model`: serve's `--model`),
-/// and its fold metrics.
-pub fn progress(store: &Store, token: &str, has_model_plot: bool, model: Option<&std::path::Path>) -> Result<String> {
+/// What the model is (`model`: serve's `--model`), the watches seen live and how the
+/// served feeds did for them (`live`), the answers per week and kind as a picture, and the
+/// model's fold metrics.
+pub fn progress(
+    store: &Store,
+    token: &str,
+    has_model_plot: bool,
+    model: Option<&std::path::Path>,
+    live: super::live_info::LiveInfo,
+) -> Result<String> {
     let tz = vrd_core::time::timezone_or_system(None).unwrap_or(vrd_core::time::Tz::UTC);
     let history = store.label_history()?;
     let weeks = crate::stats::weekly_by_kind(&history, &tz);
@@ -213,8 +225,15 @@ pub fn progress(store: &Store, token: &str, has_model_plot: bool, model: Option<
         None => (Vec::new(), Vec::new()),
     };
     let model = model.map(|m| super::model_info::read(m, &latest)).transpose()?;
-    let page =
-        ProgressPage { token, chart: weekly_chart(&weeks), total: history.len(), feed_notes, has_model_plot, model };
+    let page = ProgressPage {
+        token,
+        chart: weekly_chart(&weeks),
+        total: history.len(),
+        feed_notes,
+        has_model_plot,
+        model,
+        live,
+    };
     Ok(page.render()?)
 }
 

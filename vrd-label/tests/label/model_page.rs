@@ -56,10 +56,7 @@ fn text(html: &str) -> String {
 
 #[test]
 fn the_page_shows_the_models_reasons_and_what_the_model_is() {
-    let chromium = ["/usr/bin/chromium", "/usr/local/bin/chromium"]
-        .into_iter()
-        .find(|p| Path::new(p).is_file())
-        .expect("chromium is installed by scripts/setup-test-deps (make test runs it)");
+    let chromium = crate::page::chromium();
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
     let db = dir.path().join("vrd.db");

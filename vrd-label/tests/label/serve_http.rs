@@ -147,7 +147,8 @@ fn the_page_serves_the_feed_and_stores_answers_only_from_itself() {
 
     let (status, page) = http(port, "GET", "/video/vid2?feed=0", &[], "");
     assert_eq!(status, 200);
-    assert!(page.contains("https://www.youtube-nocookie.com/embed/vid2"), "the privacy-enhanced player");
+    assert!(page.contains("data-player=\"https://www.youtube-nocookie.com\""), "the privacy-enhanced player");
+    assert!(page.contains("\"/embed/\" + encodeURIComponent(video.video) + \"?enablejsapi=1&origin=\""));
     assert!(page.contains(&format!("data-feed=\"{MOMENT}\"")));
     for button in [
         "data-kind=\"interest\"",
@@ -251,10 +252,7 @@ fn other_machines_only_when_asked() {
 /// runs): the video page's "not now" button clicked with the mouse stores the label.
 #[test]
 fn not_now_clicked_in_a_real_browser_is_stored() {
-    let chromium = ["/usr/bin/chromium", "/usr/local/bin/chromium"]
-        .into_iter()
-        .find(|p| Path::new(p).is_file())
-        .expect("chromium is installed by scripts/setup-test-deps (make test runs it)");
+    let chromium = crate::page::chromium();
     let dir = tempfile::tempdir().unwrap();
     let (db, emb) = store(dir.path());
     let served = serve(&db, &["--embeddings", emb.to_str().unwrap()]);
@@ -273,4 +271,155 @@ fn not_now_clicked_in_a_real_browser_is_stored() {
         ("vid2", LabelKind::NotNow, "page")
     );
     assert_eq!(labels[0].feed_at, Some(vrd_core::time::parse_rfc3339(MOMENT).unwrap()));
+}
+
+/// A stand-in for YouTube's embed on another loopback origin (tests never reach YouTube),
+/// speaking its messages: once the page asks it to talk, it plays from 0 s to 10 s, is
+/// seeked to 70 s, plays to 90 s, and pauses. Played: 30 s (the seek is not played time).
+fn serve_player() -> String {
+    const PLAYER: &str = r#"<!doctype html><title>player</title><script>
+let page = null;
+window.addEventListener("message", e => {
+  let m; try { m = JSON.parse(e.data); } catch { return; }
+  if (m.event !== "listening" || page) return;
+  page = e.source;
+  const send = o => page.postMessage(JSON.stringify(Object.assign(o, { id: 1, channel: "widget" })), e.origin);
+  send({ event: "onReady" });
+  send({ event: "onStateChange", info: 1 });
+  const times = [];
+  for (let t = 0; t <= 10; t++) times.push(t);
+  for (let t = 70; t <= 90; t++) times.push(t);
+  let i = 0;
+  const tick = setInterval(() => {
+    if (i < times.length) { send({ event: "infoDelivery", info: { playerState: 1, currentTime: times[i++] } }); return; }
+    clearInterval(tick);
+    send({ event: "onStateChange", info: 2 });
+  }, 40);
+});
+</script>"#;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut line = String::new();
+            let _ = BufReader::new(&stream).read_line(&mut line);
+            let (status, body) = match line.starts_with("GET /embed/vid2?enablejsapi=1&origin=") {
+                true => ("200 OK", PLAYER),
+                false => ("404 Not Found", ""),
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    origin
+}
+
+/// In headless Chromium: a video played on the video page is a watch (`source: page`), its
+/// seconds played as the player reported them.
+#[test]
+fn a_play_on_the_video_page_is_a_watch() {
+    let chromium = crate::page::chromium();
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = store(dir.path());
+    let player = serve_player();
+    let served = serve(&db, &["--player", &player]);
+    let before = chrono::Utc::now();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/browser-click.py");
+    let url = format!("http://127.0.0.1:{}/video/vid2?feed=0", served.port);
+    let out = Command::new("python3")
+        .arg(&script)
+        .args([&url, "h1", "#played", "watched, 30 s played", "--chromium", chromium])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let watches = Store::open(&db).unwrap().watch_events().unwrap();
+    assert_eq!(watches.len(), 1, "{watches:?}");
+    let w = &watches[0];
+    assert_eq!((w.video_id.as_str(), w.source.as_str(), w.watched_s), ("vid2", "page", Some(30.0)));
+    assert_eq!(w.title, EVIL_TITLE, "named as the store names it");
+    assert!(w.watched_at >= before - chrono::Duration::seconds(1) && w.watched_at <= chrono::Utc::now());
+
+    // Not from the page (no token), not possible, not a stored video: refused.
+    let body = format!(r#"{{"video_id":"vid2","started":"{}","seconds":5}}"#, chrono::Utc::now().to_rfc3339());
+    assert_eq!(http(served.port, "POST", "/api/play", &[], &body).0, 403);
+    let token = token(&http(served.port, "GET", "/", &[], "").1);
+    let own = format!("http://127.0.0.1:{}", served.port);
+    let ours = [("Origin", own.as_str()), ("X-Vrd-Token", token.as_str())];
+    let now = chrono::Utc::now().to_rfc3339();
+    let post = |body: String| http(served.port, "POST", "/api/play", &ours, &body);
+    assert_eq!(
+        post(format!(r#"{{"video_id":"vid2","started":"{now}","seconds":99999}}"#)).0,
+        400,
+        "more than possible"
+    );
+    assert_eq!(post(r#"{"video_id":"vid2","started":"2020-01-01T00:00:00Z","seconds":5}"#.into()).0, 400, "too old");
+    assert_eq!(post(format!(r#"{{"video_id":"zzzzzzzzzzz","started":"{now}","seconds":5}}"#)).0, 422);
+    assert_eq!(Store::open(&db).unwrap().watch_events().unwrap().len(), 1, "nothing stored by those");
+}
+
+/// The progress page's live section: the last watch seen live and from where; and when
+/// the browser extension has sent no YouTube tab for days while ActivityWatch kept
+/// recording, that it may have stopped.
+#[test]
+fn the_progress_page_says_when_the_browser_extension_went_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = store(dir.path());
+    let served = serve(&db, &[]);
+    let (_, page) = http(served.port, "GET", "/progress", &[], "");
+    assert!(page.contains("No watch seen live yet"), "{page}");
+
+    let now = chrono::Utc::now();
+    let mut s = Store::open(&db).unwrap();
+    let opened = now - chrono::Duration::days(5);
+    s.upsert_youtube_tabs(&[vrd_core::records::YoutubeTab {
+        bucket: "aw-watcher-web-chrome".into(),
+        start: opened,
+        duration_s: 120.0,
+        video_id: "vid1".into(),
+        title: "Rust async - YouTube".into(),
+        audible: true,
+    }])
+    .unwrap();
+    let watch: vrd_core::records::WatchEvent = serde_json::from_value(serde_json::json!({
+        "video_id": "vid1", "title": "Rust async", "watched_at": opened.to_rfc3339(), "source": "aw-web", "watched_s": 120.0
+    }))
+    .unwrap();
+    s.upsert_watch_events(&[watch]).unwrap();
+    let app = |start: chrono::DateTime<chrono::Utc>| vrd_core::records::AppEvent {
+        start,
+        duration_s: 600.0,
+        app: "Code".into(),
+        title: "main.rs".into(),
+        url: None,
+        category: vec!["Work".into()],
+        bucket: "aw-watcher-window_laptop".into(),
+        host: Some("laptop".into()),
+    };
+    s.upsert_app_events(&[app(opened), app(now - chrono::Duration::hours(1))]).unwrap();
+    drop(s);
+    let (_, page) = http(served.port, "GET", "/progress", &[], "");
+    let last = page.split("id=\"live-last\">").nth(1).unwrap().split("</p>").next().unwrap();
+    assert!(last.contains("Rust async") && last.contains("5 days ago") && last.contains("web watcher"), "{last}");
+    let quiet =
+        page.split("id=\"live-quiet\"").nth(1).expect("the extension may have stopped").split("</p>").next().unwrap();
+    assert!(quiet.contains("Nothing from the browser extension since") && quiet.contains("aw-watcher-web"), "{quiet}");
+
+    // A tab from an hour ago: nothing to worry about.
+    let mut s = Store::open(&db).unwrap();
+    s.upsert_youtube_tabs(&[vrd_core::records::YoutubeTab {
+        bucket: "aw-watcher-web-chrome".into(),
+        start: now - chrono::Duration::minutes(70),
+        duration_s: 60.0,
+        video_id: "vid3".into(),
+        title: "Rust traits - YouTube".into(),
+        audible: true,
+    }])
+    .unwrap();
+    drop(s);
+    let (_, page) = http(served.port, "GET", "/progress", &[], "");
+    assert!(!page.contains("id=\"live-quiet\""), "{page}");
 }

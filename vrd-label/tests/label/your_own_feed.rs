@@ -141,10 +141,7 @@ fn feed_moments(db: &Path) -> Vec<String> {
 fn the_readme_takes_a_person_from_their_exports_to_a_page_ranked_by_their_own_model() {
     let commands = readme_commands();
     assert!(commands.len() <= 4, "at most four commands: {commands:#?}");
-    let chromium = ["/usr/bin/chromium", "/usr/local/bin/chromium"]
-        .into_iter()
-        .find(|p| Path::new(p).is_file())
-        .expect("chromium is installed by scripts/setup-test-deps (make test runs it)");
+    let chromium = crate::page::chromium();
     let aw = aw_server::AwServer::start();
     aw.import(&shared("activitywatch/endersa1-aw-buckets-export.json"));
     let faults = Arc::new(AtomicBool::new(false));
@@ -202,11 +199,46 @@ fn the_readme_takes_a_person_from_their_exports_to_a_page_ranked_by_their_own_mo
     assert!(encoder.join("config.json").is_file(), "the encoder where make install put it");
     assert!(!data.join("model/config.json").exists(), "the person's model folder holds no encoder");
 
-    // A second retrain (the nightly one, forced: a night's new watches cannot be waited
-    // for), by the installed vrd-train on the default paths.
+    // The browser extension sees the person watch the feed's first video (a Chrome tab,
+    // aloud, just now): the cron job brings the watch in, and the next feed leaves it out.
+    let (first_feed_at, feed) = vrd_store::Store::open(&db).unwrap().latest_feed().unwrap().unwrap();
+    let picked = feed[0].clone();
+    let opened = vrd_core::time::parse_rfc3339(&first_feed_at).unwrap() + chrono::Duration::seconds(1);
+    // The tab is in the past when the cron job reads it: wait until 20 s of it have gone by.
+    let watched = std::time::Duration::from_secs(20);
+    std::thread::sleep((opened - chrono::Utc::now()).to_std().unwrap_or_default() + watched);
+    aw.post_events_of(
+        "unknown",
+        "aw-watcher-web-chrome",
+        "web.tab.current",
+        serde_json::json!([{"timestamp": opened.to_rfc3339(), "duration": 20.0, "data": {
+            "url": format!("https://www.youtube.com/watch?v={}&t=0s", picked.video_id),
+            "title": format!("(2) {} - YouTube", picked.title), "audible": true, "incognito": false, "tabCount": 5}}]),
+    );
+    let (_, said) = run(cron);
+    assert!(said.contains("live watches: 1 from the browser's tabs"), "{said}");
+    let store = vrd_store::Store::open(&db).unwrap();
+    let live = store.latest_live_watch().unwrap().expect("the watch seen live");
+    assert_eq!((live.video_id.as_str(), live.watched_s), (picked.video_id.as_str(), Some(20.0)));
+    let (_, next) = store.latest_feed().unwrap().unwrap();
+    assert!(!next.is_empty() && next.iter().all(|i| i.video_id != picked.video_id), "watched, so gone: {next:#?}");
+    drop(store);
+
+    // The nightly retrain (allowed a second one today) sees the live watch as new: it
+    // trains on it rather than waiting for a day of new watches.
     let (_, said) = run("vrd-train retrain --db ~/.local/share/vrd/vrd.db --model ~/.local/share/vrd/model \
-         --embeddings ~/.local/share/vrd/media.safetensors --force");
+         --embeddings ~/.local/share/vrd/media.safetensors --min-interval 1s");
     assert!(said.contains("retrain deployed") || said.contains("retrain refused"), "{said}");
+    assert!(
+        said.contains(
+            "the feeds served: of the 1 videos you watched (seen live) in the last 28 days, 1 had been in a feed"
+        ),
+        "{said}"
+    );
+    assert!(said.contains("next-watch model from 1123 watches"), "the live watch among those trained on: {said}");
+    let log = vrd_core::model_versions::Versions::of(&data.join("model")).log().unwrap();
+    let last = log.last().unwrap();
+    assert_eq!(last.figures.as_ref().unwrap()["served_feeds"]["shown"], 1, "{last:?}");
 
     // ActivityWatch stopped, one channel failing with 500, another gone (404), and a new
     // upload in the third: the cron job again, twice, each run a feed.
@@ -253,9 +285,12 @@ fn the_readme_takes_a_person_from_their_exports_to_a_page_ranked_by_their_own_mo
     assert_eq!(cards, feed.len().min(21), "{page}");
     assert!(cards > 0 && page.matches("<ul class=\"reasons\">").count() == cards, "reasons on every card:\n{page}");
     let progress = get(port, "/progress");
-    assert!(progress.contains("on 1122 watches"), "{progress}");
+    assert!(progress.contains("on 1122 watches") || progress.contains("on 1123 watches"), "{progress}");
     assert!(progress.contains("Last retrain"), "the retrain shown: {progress}");
     assert!(progress.contains("No answers yet"), "{progress}");
+    let live = progress.split("id=\"live-last\">").nth(1).unwrap().split("</p>").next().unwrap();
+    assert!(live.contains("from the browser&#39;s tab") || live.contains("from the browser's tab"), "{live}");
+    assert!(progress.contains("had been in a feed before you watched them, at a median rank of 1"), "{progress}");
 
     // In the browser, as a person sees it: what the model is, in the first screen; no
     // picture taller than a chart's bound.

@@ -304,14 +304,7 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
 /// The cold-start feed's scores, exactly as `vrd-rank --cold-start` ranks the pool (its
 /// default settings): the better its place, the higher.
 fn cold_start_scores(history: &[WatchEvent], pool: &[&Video], emb: &vrd_core::tensors::Embeddings) -> Result<Vec<f64>> {
-    let settings = cold_start::Settings {
-        recent: cold_start::DEFAULT_RECENT,
-        half_life_days: cold_start::DEFAULT_HALF_LIFE_DAYS,
-        keep_watched: false,
-        top: pool.len(),
-        channel_weight: cold_start::DEFAULT_CHANNEL_WEIGHT,
-        explain: None,
-    };
+    let settings = cold_start::Settings::defaults(pool.len());
     let videos: Vec<Video> = pool.iter().map(|v| (*v).clone()).collect();
     let feed = cold_start::rank(history, None, &videos, emb, &Answers::default(), &settings)?;
     let place: HashMap<&str, usize> = feed.iter().map(|f| (f.video_id.as_str(), f.rank)).collect();

@@ -114,11 +114,28 @@ pub fn run(args: &RetrainArgs) -> Result<()> {
     vrd_core::output::write_bytes_atomic(&partial.join(TRAINED_ON), serde_json::to_string_pretty(&seen)?.as_bytes())?;
     std::fs::rename(&partial, versions.path_of(&version))?;
 
-    let verdict = match &current {
+    let mut verdict = match &current {
         None => Verdict { deploy: true, reason: "the first model".into(), figures: None },
         Some(current) => judge(&fit, &db, &versions.path_of(current), &versions.path_of(&version))?,
     };
     let outcome = if verdict.deploy { Outcome::Deployed } else { Outcome::Refused };
+    // How the feeds served lately did for what the person went on to watch (seen live):
+    // the one measure about this person, beside the judge's slice of their history.
+    let served = served_feeds(&fit, &db, now)?;
+    if let Some(hits) = &served {
+        eprintln!("vrd-train: the feeds served: {}", hits.words(SERVED_DAYS));
+    }
+    if let Some(hits) = served {
+        let figures = verdict.figures.get_or_insert_with(|| serde_json::json!({}));
+        figures["served_feeds"] = serde_json::json!({
+            "days": SERVED_DAYS,
+            "watched": hits.watched,
+            "shown": hits.shown.len(),
+            "feed_mrr": hits.feed_mrr(),
+            "cold_start_mrr": hits.cold_start_mrr(),
+        });
+        verdict.reason += &format!("; the feeds served: {}", hits.words(SERVED_DAYS));
+    }
     if verdict.deploy {
         versions.point_to(&version)?;
     }
@@ -205,6 +222,30 @@ fn reason_to_wait(
         )));
     }
     Ok(None)
+}
+
+/// The span the served feeds are judged over.
+const SERVED_DAYS: i64 = 28;
+
+/// The served feeds' figures over the live watches of the last [`SERVED_DAYS`] (None
+/// before any), the cold start's side from the embeddings cache.
+fn served_feeds(
+    fit: &FitArgs,
+    db: &Path,
+    now: vrd_core::time::Timestamp,
+) -> Result<Option<vrd_ranking::served::FeedHits>> {
+    use vrd_ranking::served::{feed_hits, ServedFeed, SHOWN_WITHIN_DAYS};
+    let store = vrd_store::Store::open(db)?;
+    let since = now - chrono::Duration::days(SERVED_DAYS);
+    let feeds: Vec<ServedFeed> = store
+        .feeds_since(&(since - chrono::Duration::days(SHOWN_WITHIN_DAYS)))?
+        .into_iter()
+        .map(|(at, items)| ServedFeed { at, items })
+        .collect();
+    let cache = fit.embeddings.clone().unwrap_or_else(|| super::fit_store::default_cache(db));
+    let embeddings = cache.is_file().then(|| vrd_core::tensors::Embeddings::read(&cache)).transpose()?;
+    let hits = feed_hits(&feeds, &store.watch_events()?, &store.videos()?, embeddings.as_ref(), since);
+    Ok((hits.watched > 0).then_some(hits))
 }
 
 struct Verdict {

@@ -200,6 +200,7 @@ mod tests {
                 channel_id: None,
                 watched_at: start + chrono::Duration::hours(k as i64 * 5),
                 source: "test".into(),
+                watched_s: None,
             })
             .collect();
         // Searches every 3 days, along the first axis or the second.

@@ -155,6 +155,7 @@ mod tests {
             watched_at: parse_rfc3339(&format!("2025-{:02}-{:02}T{hour:02}:00:00Z", 1 + day / 28, 1 + day % 28))
                 .unwrap(),
             source: "test".into(),
+            watched_s: None,
         }
     }
 
