@@ -95,11 +95,13 @@ bench: build
 
 # Quality on real people (../shared/data): interest on MovieLens 100k, right time on the
 # real ActivityWatch exports, the next watch on the real Takeout histories; the model
-# against its baselines on the same splits (BENCHMARKS.md).
+# against its baselines on the same splits; the reach of the channels the plan follows
+# (BENCHMARKS.md).
 bench-quality: build
 	scripts/bench-quality
 	scripts/bench-right-time
 	scripts/bench-next-watch
+	scripts/bench-reach
 
 # Regenerates fixtures/golden and fixtures/tiny-xlmr with the reference implementation.
 goldens:

@@ -241,19 +241,92 @@ const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// ("answered 404 Not Found: …", "connection refused"); the caller names the feed.
 pub fn fetch(source: &str) -> Result<String> {
     if is_remote(source) {
-        let agent =
-            vrd_aw::http::agent(ureq::AgentBuilder::new().timeout_connect(CONNECT_TIMEOUT).timeout(FETCH_TIMEOUT))?;
-        let resp = agent.get(source).call().map_err(|e| {
-            let words = vrd_aw::http::failure_words(&e);
-            match &e {
-                // What YouTube answers for a channel that was deleted or never existed.
-                ureq::Error::Status(404, _) => anyhow!("{words} (no such channel feed: deleted, or a wrong id?)"),
-                _ => anyhow!("{words}"),
-            }
-        })?;
-        resp.into_string().context("unreadable body")
+        match fetch_if_changed(&feed_agent()?, source, &Validators::default()) {
+            Answer::Feed { text, .. } => Ok(text),
+            Answer::NotModified => unreachable!("nothing was asked conditionally"),
+            Answer::Failed { words, .. } => Err(anyhow!("{words}")),
+        }
     } else {
         std::fs::read_to_string(source).with_context(|| format!("cannot read {source}"))
+    }
+}
+
+/// The agent channel feeds are fetched with (its timeouts: [`CONNECT_TIMEOUT`],
+/// [`FETCH_TIMEOUT`]); one agent serves a run's fetches, keeping connections alive.
+pub fn feed_agent() -> Result<ureq::Agent> {
+    vrd_aw::http::agent(
+        ureq::AgentBuilder::new().timeout_connect(CONNECT_TIMEOUT).timeout(FETCH_TIMEOUT).user_agent(concat!(
+            "vrd/",
+            env!("CARGO_PKG_VERSION"),
+            " (a personal feed reader)"
+        )),
+    )
+}
+
+/// What the last answer of a feed said it was, to ask whether it changed since.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// A conditional fetch's answer.
+#[derive(Debug)]
+pub enum Answer {
+    Feed {
+        text: String,
+        validators: Validators,
+    },
+    /// 304: the feed is as it was.
+    NotModified,
+    /// No feed: the status where the server answered (404, 500, 429 with how long to wait,
+    /// where it said), and why in words.
+    Failed {
+        status: Option<u16>,
+        retry_after_s: Option<u64>,
+        words: String,
+    },
+}
+
+/// GETs a feed, asking with `If-None-Match` / `If-Modified-Since` whether it changed
+/// where `known` has validators.
+pub fn fetch_if_changed(agent: &ureq::Agent, url: &str, known: &Validators) -> Answer {
+    let mut request = agent.get(url);
+    if let Some(etag) = &known.etag {
+        request = request.set("If-None-Match", etag);
+    }
+    if let Some(date) = &known.last_modified {
+        request = request.set("If-Modified-Since", date);
+    }
+    match request.call() {
+        Ok(resp) if resp.status() == 304 => Answer::NotModified,
+        Ok(resp) => {
+            let validators = Validators {
+                etag: resp.header("ETag").map(str::to_string),
+                last_modified: resp.header("Last-Modified").map(str::to_string),
+            };
+            match resp.into_string() {
+                Ok(text) => Answer::Feed { text, validators },
+                Err(e) => Answer::Failed { status: None, retry_after_s: None, words: format!("unreadable body: {e}") },
+            }
+        }
+        Err(e) => {
+            let words = vrd_aw::http::failure_words(&e);
+            match e {
+                // What YouTube answers for a channel that was deleted or never existed.
+                ureq::Error::Status(404, _) => Answer::Failed {
+                    status: Some(404),
+                    retry_after_s: None,
+                    words: format!("{words} (no such channel feed: deleted, or a wrong id?)"),
+                },
+                ureq::Error::Status(code, resp) => Answer::Failed {
+                    status: Some(code),
+                    retry_after_s: resp.header("Retry-After").and_then(|s| s.trim().parse().ok()),
+                    words,
+                },
+                ureq::Error::Transport(_) => Answer::Failed { status: None, retry_after_s: None, words },
+            }
+        }
     }
 }
 

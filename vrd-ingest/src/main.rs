@@ -7,6 +7,7 @@ mod channel_feeds;
 mod cmd;
 mod fuzz;
 mod live_watches;
+mod reach;
 mod stats;
 mod subscriptions;
 mod takeout;

@@ -78,6 +78,11 @@ pub struct Cli {
     /// Candidate video JSONL (`-` for stdin). Default: every video in the store (--db).
     #[arg(long, required_unless_present = "db")]
     pub candidates: Option<PathBuf>,
+    /// Uploads older than this many days before --at leave the feed, unless the person
+    /// saved them. Default: 30 for the store's candidates (--db); a candidates file is
+    /// ranked whole unless this is given.
+    #[arg(long, env = "VRD_MAX_AGE_DAYS", value_parser = positive_arg)]
+    pub max_age_days: Option<f64>,
     /// Embeddings of history and candidates (vrd-encode media output): videos it lacks are
     /// encoded with --media-model and added to it (a file that does not exist yet is
     /// created).

@@ -5,6 +5,7 @@ use crate::cli::Cli;
 use crate::timeline_source::{Activity, ActivitySource};
 use crate::{feed_format, searches};
 use anyhow::Result;
+use std::collections::{HashMap, HashSet};
 use vrd_core::jsonl::JsonlReader;
 use vrd_core::output::Output;
 use vrd_core::records::{Label, MediaText, Search, Video, WatchEvent};
@@ -13,6 +14,7 @@ use vrd_core::usage::UsageError;
 use vrd_engine::pick_fusion::PickEncoder;
 use vrd_ranking::candidates::Answers;
 use vrd_ranking::cold_start;
+use vrd_ranking::ordering::{self, keep_places, spread_channels};
 use vrd_ranking::pick::card::{self as pick_card, PickCard};
 use vrd_ranking::pick::feed::{Besides, DeepPart, Picker};
 
@@ -28,7 +30,7 @@ pub fn run(cli: &Cli) -> Result<()> {
 
 /// `--like VIDEO_ID`: the videos most like it among the candidates.
 fn rank_like(cli: &Cli, video_id: &str) -> Result<()> {
-    let Inputs { candidates, history, labels, .. } = read_inputs(cli, false)?;
+    let Inputs { candidates, history, labels, stored_ids, .. } = read_inputs(cli, false)?;
     let (embeddings, added) = load_embeddings(cli, &candidates.iter().map(MediaText::from).collect::<Vec<_>>())?;
     warn_unembedded(cli, &candidates, &embeddings);
     let settings = vrd_ranking::like::LikeSettings {
@@ -39,7 +41,7 @@ fn rank_like(cli: &Cli, video_id: &str) -> Result<()> {
     };
     let answers = Answers::from_labels(&labels);
     let feed = vrd_ranking::like::like(video_id, &candidates, &history, &embeddings, &answers, &settings)?;
-    save_embeddings(cli, &embeddings, added)?;
+    save_embeddings(cli, embeddings, added, stored_ids.as_ref())?;
     write(cli, &feed)
 }
 
@@ -51,7 +53,7 @@ fn write(cli: &Cli, feed: &[vrd_core::records::FeedItem]) -> Result<()> {
 }
 
 fn rank_cold_start(cli: &Cli) -> Result<()> {
-    let Inputs { candidates, history, searches, labels } = read_inputs(cli, true)?;
+    let Inputs { candidates, history, searches, labels, origins, stored_ids } = read_inputs(cli, true)?;
     let mut texts: Vec<MediaText> = candidates.iter().map(MediaText::from).collect();
     texts.extend(history.iter().map(MediaText::from));
     let (embeddings, added) = load_embeddings(cli, &texts)?;
@@ -60,7 +62,7 @@ fn rank_cold_start(cli: &Cli) -> Result<()> {
         recent: cli.recent,
         half_life_days: cli.half_life_days,
         keep_watched: cli.keep_watched,
-        top: cli.top,
+        top: ranked_top(cli),
         channel_weight: cli.channel_weight,
         explain: cli.explain.then(chrono::Utc::now),
     };
@@ -73,22 +75,50 @@ fn rank_cold_start(cli: &Cli) -> Result<()> {
     };
     let answers = Answers::from_labels(&labels);
     let feed = cold_start::rank(&history, search_profile.as_ref(), &candidates, &embeddings, &answers, &settings)?;
-    save_embeddings(cli, &embeddings, added)?;
-    finish(cli, &chrono::Utc::now(), feed, None)
+    save_embeddings(cli, embeddings, added, stored_ids.as_ref())?;
+    finish(cli, &chrono::Utc::now(), feed, None, (&origins, Spread::ByChannel))
 }
 
-/// The feed saved in the store (with `--db`) under its moment, with since when its activity
-/// is unknown (`unknown`, where the server did not answer: a reason of every item too,
-/// with `--explain`), then written.
+/// Whether a feed's order gives each channel's next video a wait ([`spread_channels`]):
+/// the answers' model already picks for variety (maximal marginal relevance).
+enum Spread {
+    ByChannel,
+    AsRanked,
+}
+
+/// How many videos the rankers rank: more than the feed shows, so that the channels' turns
+/// and the places kept for new channels have videos to choose from (the first `--top` of
+/// each ranker's order are those it would give for `--top`).
+fn ranked_top(cli: &Cli) -> usize {
+    cli.top.saturating_mul(2)
+}
+
+/// The feed shaped (channels take turns where their videos come close; `--mode explore`
+/// keeps every fourth place for a newly discovered channel), cut to `--top`, said where each
+/// video came from (with `--explain`), saved in the store (with `--db`) under its moment
+/// with since when its activity is unknown (`unknown`, where the server did not answer: a
+/// reason of every item too), then written.
 fn finish(
     cli: &Cli,
     at: &vrd_core::time::Timestamp,
-    mut feed: Vec<vrd_core::records::FeedItem>,
+    feed: Vec<vrd_core::records::FeedItem>,
     unknown: Option<String>,
+    (origins, spread): (&Origins, Spread),
 ) -> Result<()> {
+    let mut feed = match spread {
+        Spread::ByChannel => spread_channels(feed),
+        Spread::AsRanked => feed,
+    };
+    if cli.mode == ordering::Mode::Explore && !origins.discovered.is_empty() {
+        feed = keep_places(feed, |i| origins.discovered.contains(&i.video_id), EXPLORE_EVERY);
+    }
+    feed.truncate(cli.top);
     let notes: Vec<String> = unknown.into_iter().collect();
     if cli.explain {
         for item in &mut feed {
+            if let Some(words) = origins.words.get(&item.video_id) {
+                item.reasons.insert(0, words.clone());
+            }
             item.reasons.extend(notes.iter().cloned());
         }
     }
@@ -97,6 +127,9 @@ fn finish(
     }
     write(cli, &feed)
 }
+
+/// In `--mode explore`, every this many places one is kept for a new channel's video.
+const EXPLORE_EVERY: usize = 4;
 
 /// Where a model comes from, for the messages of a folder that holds none.
 const TRAIN_ONE: &str = "the cron job (vrd-cron-feed) trains the first one there from the store (vrd-train \
@@ -120,7 +153,7 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
         };
     }
     let saved = vrd_engine::saved::SavedModel::load(model, tch::Device::Cpu, cli.encoder.as_deref())?;
-    let Inputs { candidates, history, labels, searches } = read_inputs(cli, pick.is_some())?;
+    let Inputs { candidates, history, labels, searches, origins, stored_ids } = read_inputs(cli, pick.is_some())?;
     let mut texts: Vec<MediaText> = candidates.iter().map(MediaText::from).collect();
     if pick.is_some() {
         texts.extend(history.iter().map(MediaText::from));
@@ -148,7 +181,7 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     let settings = vrd_engine::rank::Settings {
         at,
         blend,
-        top: cli.top,
+        top: ranked_top(cli),
         per_channel: cli.per_channel.max(1),
         half_life_days: cli.fresh_half_life_days,
         keep_watched: cli.keep_watched,
@@ -175,14 +208,14 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     let person =
         vrd_engine::rank::Person { history: &history, answers: &answers, liked: liked.as_ref(), pick: picker.as_ref() };
     let feed = vrd_engine::rank::rank(&saved, &now, &candidates, &embeddings, &person, &settings)?;
-    save_embeddings(cli, &embeddings, added)?;
-    finish(cli, &at, feed, unknown)
+    save_embeddings(cli, embeddings, added, stored_ids.as_ref())?;
+    finish(cli, &at, feed, unknown, (&origins, Spread::AsRanked))
 }
 
 /// The feed of a model folder that holds only the next-watch model (trained from the
 /// watch history alone): no activity needed, the history before `--at` is the moment.
 fn rank_with_pick(cli: &Cli, model: &std::path::Path, card: &PickCard, activity: &ActivitySource) -> Result<()> {
-    let Inputs { candidates, history, labels, searches } = read_inputs(cli, true)?;
+    let Inputs { candidates, history, labels, searches, origins, stored_ids } = read_inputs(cli, true)?;
     if history.is_empty() {
         return Err(UsageError(
             "the next-watch model ranks from the watch history: pass --history FILE or --db STORE".into(),
@@ -205,7 +238,7 @@ fn rank_with_pick(cli: &Cli, model: &std::path::Path, card: &PickCard, activity:
     warn_unembedded(cli, &candidates, &embeddings);
     let settings = vrd_ranking::pick::feed::PickSettings {
         at,
-        top: cli.top,
+        top: ranked_top(cli),
         per_channel: cli.per_channel.max(1),
         keep_watched: cli.keep_watched,
         explain: cli.explain,
@@ -220,13 +253,22 @@ fn rank_with_pick(cli: &Cli, model: &std::path::Path, card: &PickCard, activity:
     let besides = Besides { searches: &queries, timeline: timeline.as_ref() };
     let feed =
         vrd_ranking::pick::feed::rank((card, deep), &history, besides, &candidates, &embeddings, &answers, &settings)?;
-    save_embeddings(cli, &embeddings, added)?;
-    finish(cli, &at, feed, unknown)
+    save_embeddings(cli, embeddings, added, stored_ids.as_ref())?;
+    finish(cli, &at, feed, unknown, (&origins, Spread::ByChannel))
 }
+
+/// How old an upload of the store's may be to stay in the feed, by default.
+const STORE_MAX_AGE_DAYS: f64 = 30.0;
 
 /// What a run ranks from.
 struct Inputs {
+    /// Without the uploads too old for the feed (`--max-age-days`), saved ones kept.
     candidates: Vec<Video>,
+    /// Where the candidates came from (from the store), for the reasons and the places kept.
+    origins: Origins,
+    /// Every video the store holds or the history names: the embeddings cache keeps rows for
+    /// these alone (None without a store: a file's cache is not pruned).
+    stored_ids: Option<HashSet<String>>,
     history: Vec<WatchEvent>,
     /// Only for the cold start and the next-watch model (`with_searches`).
     searches: Vec<Search>,
@@ -246,10 +288,28 @@ fn read_inputs(cli: &Cli, with_searches: bool) -> Result<Inputs> {
         Some(db) if wants_store => Some(vrd_store::Store::open(db)?),
         _ => None,
     };
-    let candidates = match (&cli.candidates, &store) {
-        (Some(path), _) => JsonlReader::open(Some(path))?.read_all()?,
-        (None, Some(store)) => store.videos()?,
+    let all_stored: Vec<String> = match &store {
+        Some(store) => store.videos()?.into_iter().map(|v| v.video_id).collect(),
+        None => Vec::new(),
+    };
+    let (candidates, max_age_days) = match (&cli.candidates, &store) {
+        (Some(path), _) => (JsonlReader::open(Some(path))?.read_all()?, cli.max_age_days),
+        (None, Some(store)) => (store.videos()?, Some(cli.max_age_days.unwrap_or(STORE_MAX_AGE_DAYS))),
         (None, None) => return Err(UsageError("no candidates: pass --candidates FILE or --db STORE".into()).into()),
+    };
+    let saved: HashSet<String> = match &store {
+        Some(store) => store.saved_videos()?.into_iter().map(|s| s.video_id).collect(),
+        None => Default::default(),
+    };
+    let candidates = match max_age_days {
+        Some(days) => {
+            let oldest = cli.at.unwrap_or_else(chrono::Utc::now) - chrono::Duration::seconds((days * 86_400.0) as i64);
+            candidates
+                .into_iter()
+                .filter(|v| saved.contains(&v.video_id) || v.published_at.is_none_or(|p| p >= oldest))
+                .collect()
+        }
+        None => candidates,
     };
     let history = match (&cli.history, &store) {
         (Some(path), _) => JsonlReader::open(Some(path))?.read_all()?,
@@ -267,7 +327,82 @@ fn read_inputs(cli: &Cli, with_searches: bool) -> Result<Inputs> {
         (None, Some(store)) => store.label_history()?,
         (None, None) => Vec::new(),
     };
-    Ok(Inputs { candidates, history, searches, labels })
+    let stored_ids = store.as_ref().map(|_| {
+        let mut ids: HashSet<String> = all_stored.iter().cloned().collect();
+        ids.extend(history.iter().map(|e| e.video_id.clone()));
+        ids
+    });
+    let origins = match &store {
+        Some(store) => Origins::read(store, &candidates, &history, &saved, cli.at.unwrap_or_else(chrono::Utc::now))?,
+        None => Origins::default(),
+    };
+    Ok(Inputs { candidates, origins, stored_ids, history, searches, labels })
+}
+
+/// Where each candidate came from, said first among its reasons: a video the person saved,
+/// one of a channel they watch (and how often lately), one of a channel discovery found
+/// (which `--mode explore` keeps places for), one of a channel they subscribe to.
+#[derive(Default)]
+struct Origins {
+    /// Video id → the words.
+    words: HashMap<String, String>,
+    /// The videos of newly discovered channels.
+    discovered: HashSet<String>,
+}
+
+impl Origins {
+    fn read(
+        store: &vrd_store::Store,
+        candidates: &[Video],
+        history: &[WatchEvent],
+        saved: &HashSet<String>,
+        now: vrd_core::time::Timestamp,
+    ) -> Result<Origins> {
+        // Each watched channel's watches, and those of the last eight weeks.
+        let mut watched: HashMap<&str, (usize, usize, vrd_core::time::Timestamp)> = HashMap::new();
+        for e in history {
+            if let Some(c) = e.channel_id.as_deref() {
+                let w = watched.entry(c).or_insert((0, 0, e.watched_at));
+                w.0 += 1;
+                w.1 += usize::from(now - e.watched_at <= chrono::Duration::weeks(8));
+                w.2 = w.2.max(e.watched_at);
+            }
+        }
+        let found: HashMap<String, vrd_core::reach::Reason> = store
+            .discovered_channels()?
+            .into_iter()
+            .filter(|d| !watched.contains_key(d.channel_id.as_str()))
+            .filter(|d| now - d.found_at <= chrono::Duration::days(vrd_core::reach::DISCOVERED_DAYS))
+            .map(|d| (d.channel_id.clone(), d.reason()))
+            .collect();
+        let subscribed: HashSet<String> = store
+            .subscriptions()?
+            .into_iter()
+            .filter_map(|s| s.channel_id)
+            .filter(|c| !watched.contains_key(c.as_str()))
+            .collect();
+        let mut origins = Origins::default();
+        for v in candidates {
+            let channel = v.channel_id.as_deref().unwrap_or("");
+            let words = if saved.contains(&v.video_id) {
+                Some("saved for later".to_string())
+            } else if let Some(reason) = found.get(channel) {
+                origins.discovered.insert(v.video_id.clone());
+                Some(reason.words())
+            } else if let Some(&(watches, recent, latest)) = watched.get(channel) {
+                let per_week = recent as f64 / 8.0;
+                Some(vrd_core::reach::Reason::Watched { watches, latest, per_week }.words())
+            } else if subscribed.contains(channel) {
+                Some(vrd_core::reach::Reason::Subscribed.words())
+            } else {
+                None
+            };
+            if let Some(words) = words {
+                origins.words.insert(v.video_id.clone(), words);
+            }
+        }
+        Ok(origins)
+    }
 }
 
 /// How far back a next-watch model trained with the timeline reads it at `at`: the
@@ -308,9 +443,19 @@ fn warn_unembedded(cli: &Cli, candidates: &[Video], embeddings: &Embeddings) {
 }
 
 /// Keeps what was encoded for the next run (once the feed is made: a failed run leaves
-/// the cache as it was).
-fn save_embeddings(cli: &Cli, embeddings: &Embeddings, added: usize) -> Result<()> {
-    if added > 0 && !cli.no_cache_update {
+/// the cache as it was); with a store, without the rows of videos it no longer holds (the
+/// uploads that aged out of it), so the cache stays bounded as the store does.
+fn save_embeddings(
+    cli: &Cli,
+    mut embeddings: Embeddings,
+    added: usize,
+    stored: Option<&HashSet<String>>,
+) -> Result<()> {
+    if cli.no_cache_update {
+        return Ok(());
+    }
+    let dropped = stored.map_or(0, |ids| embeddings.retain(|id| ids.contains(id)));
+    if added + dropped > 0 {
         embeddings.write(&cli.embeddings)?;
     }
     Ok(())

@@ -99,28 +99,61 @@ const KIND_COLUMNS: &[&str] = &["kind", "label"];
 const TIME_COLUMNS: &[&str] = &["labelled at", "time", "time added", "playlist video creation timestamp", "rated at"];
 const SOURCE_COLUMNS: &[&str] = &["source"];
 
-fn csv_rows(text: &str, name: &str, kind: Option<LabelKind>, source: &str) -> Result<Parsed> {
+/// The rows of a CSV list of videos after its header (the first row naming a video id
+/// column: Takeout's older lists open with a playlist block), each with `file:line` and the
+/// columns of the video id, kind, time and source where the header names them.
+/// A list's row: its `file:line`, its cells, and the columns of the video id, kind, time and
+/// source where the header names them.
+type ListRow = (String, csv::StringRecord, [Option<usize>; 4]);
+
+fn list_rows(text: &str, name: &str) -> Result<Vec<ListRow>> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut columns: Option<[Option<usize>; 4]> = None;
-    let mut parsed = Parsed { labels: Vec::new(), origins: Vec::new() };
+    let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| anyhow!("{name}: {e}"))?;
         let line = record.position().map_or(0, |p| p.line());
-        let at = format!("{name}:{line}");
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        let Some([video, kind_col, time, source_col]) = columns else {
-            // Takeout's older lists open with a playlist block; the header is the first
-            // row naming a video id column.
-            let names: Vec<String> = record.iter().map(|f| f.trim().to_lowercase().replace(['_', '-'], " ")).collect();
-            let find =
-                |options: &[&str]| names.iter().position(|n| options.iter().any(|o| o.replace(['_', '-'], " ") == *n));
-            if let Some(v) = find(VIDEO_COLUMNS) {
-                columns = Some([Some(v), find(KIND_COLUMNS), find(TIME_COLUMNS), find(SOURCE_COLUMNS)]);
+        match columns {
+            Some(c) => rows.push((format!("{name}:{line}"), record, c)),
+            None => {
+                let names: Vec<String> =
+                    record.iter().map(|f| f.trim().to_lowercase().replace(['_', '-'], " ")).collect();
+                let find = |options: &[&str]| {
+                    names.iter().position(|n| options.iter().any(|o| o.replace(['_', '-'], " ") == *n))
+                };
+                if let Some(v) = find(VIDEO_COLUMNS) {
+                    columns = Some([Some(v), find(KIND_COLUMNS), find(TIME_COLUMNS), find(SOURCE_COLUMNS)]);
+                }
             }
-            continue;
-        };
+        }
+    }
+    if columns.is_none() {
+        bail!("{name}: no header with a video id column (video_id, Video ID)");
+    }
+    Ok(rows)
+}
+
+/// The videos of a CSV list (a Takeout playlist: Watch later, the person's own), each with
+/// when it was added where the list says.
+pub fn listed_videos(text: &str, name: &str) -> Result<Vec<(String, Option<Timestamp>)>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    list_rows(text, name)?
+        .into_iter()
+        .map(|(at, record, [video, _, time, _])| {
+            let cell = |c: Option<usize>| c.and_then(|c| record.get(c)).map(str::trim).filter(|s| !s.is_empty());
+            let id = cell(video).ok_or_else(|| anyhow!("{at}: field `video_id`: empty"))?;
+            let added = cell(time).map(takeout_time).transpose().map_err(|e| anyhow!("{at}: field `added`: {e}"))?;
+            Ok((checked_id(id, &at)?, added))
+        })
+        .collect()
+}
+
+fn csv_rows(text: &str, name: &str, kind: Option<LabelKind>, source: &str) -> Result<Parsed> {
+    let mut parsed = Parsed { labels: Vec::new(), origins: Vec::new() };
+    for (at, record, [video, kind_col, time, source_col]) in list_rows(text, name)? {
         let cell = |c: Option<usize>| c.and_then(|c| record.get(c)).map(str::trim).filter(|s| !s.is_empty());
         let video_id = cell(video).ok_or_else(|| anyhow!("{at}: field `video_id`: empty"))?;
         let kind = match (cell(kind_col), kind) {
@@ -140,9 +173,6 @@ fn csv_rows(text: &str, name: &str, kind: Option<LabelKind>, source: &str) -> Re
             feed_at: None,
         });
         parsed.origins.push(at);
-    }
-    if columns.is_none() {
-        bail!("{name}: no header with a video id column (video_id, Video ID)");
     }
     Ok(parsed)
 }

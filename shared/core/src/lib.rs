@@ -16,6 +16,7 @@ pub mod metadata;
 pub mod model_versions;
 pub mod output;
 pub mod progress;
+pub mod reach;
 pub mod records;
 pub mod secrets;
 pub mod tensors;

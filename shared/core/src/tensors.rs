@@ -365,6 +365,20 @@ impl Embeddings {
         Ok(())
     }
 
+    /// Keeps the rows whose id `keep` says to keep (in order); returns how many went.
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) -> usize {
+        let dim = self.meta.dim;
+        let rows = self.meta.rows();
+        let kept: Vec<usize> = (0..rows).filter(|&i| keep(&self.meta.ids[i])).collect();
+        if kept.len() == rows {
+            return 0;
+        }
+        self.data = kept.iter().flat_map(|&i| self.data[i * dim..(i + 1) * dim].iter().copied()).collect();
+        self.meta.ids = kept.iter().map(|&i| self.meta.ids[i].clone()).collect();
+        self.meta.text_hashes = kept.iter().map(|&i| self.meta.text_hashes[i].clone()).collect();
+        rows - kept.len()
+    }
+
     /// Writes the matrix as an embeddings file (complete, or nothing: see [`EmbeddingWriter`]).
     pub fn write(&self, dest: &Path) -> Result<()> {
         let mut writer = EmbeddingWriter::create(dest, &self.meta)?;

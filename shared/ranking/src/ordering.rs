@@ -1,10 +1,71 @@
 //! From per-video probabilities to the feed: a blend of interest and right-time chosen by
 //! mode or explicit weights, freshness decay by age, and a diverse selection (maximal
-//! marginal relevance on the media embeddings, at most N videos per channel).
+//! marginal relevance on the media embeddings, at most N videos per channel; a channel's
+//! next video waiting for the others' that come close; places kept for new channels).
 
 use crate::candidates::cosine;
 use vrd_core::choice::{Choice, Named};
+use vrd_core::records::FeedItem;
 use vrd_core::time::Timestamp;
+
+/// How close another channel's video must come (a share of the best score left) for a
+/// channel's next video to wait for it.
+pub const CLOSE_SHARE: f64 = 0.8;
+
+/// A feed in an order where a channel's next video waits for other channels' videos that
+/// come close: at each place, of the items left scoring within [`CLOSE_SHARE`] of the best
+/// one left, the one whose channel has been shown least so far (then the better ranked).
+/// Where nothing else comes close, the channel's video stays where it was. Ranks renumbered.
+pub fn spread_channels(feed: Vec<FeedItem>) -> Vec<FeedItem> {
+    let mut left: Vec<FeedItem> = feed;
+    let mut shown: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let best = left.iter().map(|i| i.score).fold(f64::NEG_INFINITY, f64::max);
+        let close = best - (1.0 - CLOSE_SHARE) * best.abs();
+        let times = |i: &FeedItem| i.channel.as_ref().map_or(0, |c| shown.get(c).copied().unwrap_or(0));
+        let next = (0..left.len())
+            .filter(|&k| left[k].score >= close)
+            .min_by_key(|&k| (times(&left[k]), k))
+            .expect("the best one is close to itself");
+        let item = left.remove(next);
+        if let Some(c) = &item.channel {
+            *shown.entry(c.clone()).or_default() += 1;
+        }
+        out.push(item);
+    }
+    renumbered(out)
+}
+
+/// Places kept for some items (`keep`: the videos of newly discovered channels, in
+/// `--mode explore`): every `every`th place, the best-ranked such item not shown yet
+/// moves up to it, where one is left. Ranks renumbered.
+pub fn keep_places(feed: Vec<FeedItem>, keep: impl Fn(&FeedItem) -> bool, every: usize) -> Vec<FeedItem> {
+    let (mut kept, mut rest): (std::collections::VecDeque<FeedItem>, std::collections::VecDeque<FeedItem>) =
+        feed.into_iter().partition(|i| keep(i));
+    let mut out = Vec::with_capacity(kept.len() + rest.len());
+    while !kept.is_empty() || !rest.is_empty() {
+        let place = out.len() + 1;
+        let take_kept = (place % every.max(1) == 0 || rest.is_empty()) && !kept.is_empty();
+        let next = match take_kept {
+            true => kept.pop_front(),
+            // A kept item ranked above this place keeps its place anyway.
+            false => match (kept.front(), rest.front()) {
+                (Some(k), Some(r)) if k.rank < r.rank => kept.pop_front(),
+                _ => rest.pop_front(),
+            },
+        };
+        out.extend(next);
+    }
+    renumbered(out)
+}
+
+fn renumbered(mut feed: Vec<FeedItem>) -> Vec<FeedItem> {
+    for (i, item) in feed.iter_mut().enumerate() {
+        item.rank = i + 1;
+    }
+    feed
+}
 
 /// The feed's mode (`vrd-rank --mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +201,54 @@ pub fn select(candidates: &[Candidate], top: usize, lambda: f64, per_channel: us
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    fn items(list: &[(&str, &str, f64)]) -> Vec<FeedItem> {
+        list.iter()
+            .enumerate()
+            .map(|(i, (id, channel, score))| {
+                let video = crate::test_support::video(id, Some(channel));
+                crate::candidates::feed_item(i + 1, &video, *score, Default::default(), vec![])
+            })
+            .collect()
+    }
+
+    fn order(feed: &[FeedItem]) -> Vec<&str> {
+        feed.iter().map(|i| i.video_id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_channels_second_video_waits_for_the_others_that_come_close() {
+        // Four channels, three videos each in a row, all close: one round of channels, then
+        // the next. A far better second video keeps its place.
+        let feed = items(&[
+            ("a1", "A", 0.90),
+            ("a2", "A", 0.89),
+            ("a3", "A", 0.88),
+            ("b1", "B", 0.87),
+            ("b2", "B", 0.86),
+            ("c1", "C", 0.85),
+            ("d1", "D", 0.84),
+        ]);
+        let spread = spread_channels(feed);
+        assert_eq!(order(&spread), ["a1", "b1", "c1", "d1", "a2", "b2", "a3"]);
+        assert_eq!(spread.iter().map(|i| i.rank).collect::<Vec<_>>(), (1..=7).collect::<Vec<_>>());
+        let far = spread_channels(items(&[("a1", "A", 0.9), ("a2", "A", 0.85), ("b1", "B", 0.3)]));
+        assert_eq!(order(&far), ["a1", "a2", "b1"], "nothing else comes close");
+    }
+
+    #[test]
+    fn places_are_kept_for_new_channels() {
+        let feed = items(&[
+            ("a", "A", 0.9),
+            ("b", "B", 0.8),
+            ("c", "C", 0.7),
+            ("d", "D", 0.6),
+            ("n1", "N", 0.2),
+            ("n2", "N", 0.1),
+        ]);
+        let kept = keep_places(feed, |i| i.channel.as_deref() == Some("N"), 3);
+        assert_eq!(order(&kept), ["a", "b", "n1", "c", "d", "n2"]);
+    }
 
     #[test]
     fn both_probabilities_are_needed() {

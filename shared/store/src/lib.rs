@@ -19,6 +19,7 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use vrd_core::reach::{ChannelFetch, DiscoveredChannel, SavedVideo};
 use vrd_core::records::{AppEvent, Search, Subscription, Video, WatchEvent, YoutubeTab};
 use vrd_core::time::Timestamp;
 
@@ -41,6 +42,13 @@ impl std::fmt::Display for UpsertCounts {
     }
 }
 
+/// What [`Store::prune`] deleted.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    pub videos: usize,
+    pub feed_lines: usize,
+}
+
 /// A table of records under natural keys (names are fixed in code, never user input).
 struct Table {
     name: &'static str,
@@ -52,6 +60,9 @@ const VIDEOS: Table = Table { name: "videos", keys: &["video_id"] };
 const SUBSCRIPTIONS: Table = Table { name: "subscriptions", keys: &["feed"] };
 const APP_EVENTS: Table = Table { name: "app_events", keys: &["bucket", "start"] };
 const YOUTUBE_TABS: Table = Table { name: "youtube_tabs", keys: &["bucket", "start"] };
+const CHANNEL_FETCHES: Table = Table { name: "channel_fetches", keys: &["channel_id"] };
+const SAVED_VIDEOS: Table = Table { name: "saved_videos", keys: &["video_id"] };
+const DISCOVERED: Table = Table { name: "discovered_channels", keys: &["channel_id"] };
 
 /// How long a writer waits for another (a cron ingest beside a manual import) to finish.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -222,6 +233,84 @@ impl Store {
             (source, store_time(until)),
         )?;
         Ok(())
+    }
+
+    /// What the store keeps of channels' fetches (replacing what it had of each).
+    pub fn upsert_channel_fetches(&mut self, fetches: &[ChannelFetch]) -> Result<UpsertCounts> {
+        self.upsert(&CHANNEL_FETCHES, fetches.iter().map(|f| (vec![f.channel_id.clone()], f)), replace)
+    }
+
+    /// Every channel's fetch record.
+    pub fn channel_fetches(&self) -> Result<Vec<ChannelFetch>> {
+        self.records("SELECT record FROM channel_fetches ORDER BY channel_id", &[])
+    }
+
+    /// Videos the person saved, once each (the first playlist it was found on stays).
+    pub fn upsert_saved_videos(&mut self, saved: &[SavedVideo]) -> Result<UpsertCounts> {
+        self.upsert(&SAVED_VIDEOS, saved.iter().map(|v| (vec![v.video_id.clone()], v)), keep_first)
+    }
+
+    pub fn saved_videos(&self) -> Result<Vec<SavedVideo>> {
+        self.records("SELECT record FROM saved_videos ORDER BY video_id", &[])
+    }
+
+    /// Channels discovery found (the first finding of each stays: a channel is not new
+    /// again because another search finds it).
+    pub fn upsert_discovered(&mut self, found: &[DiscoveredChannel]) -> Result<UpsertCounts> {
+        self.upsert(&DISCOVERED, found.iter().map(|c| (vec![c.channel_id.clone()], c)), keep_first)
+    }
+
+    pub fn discovered_channels(&self) -> Result<Vec<DiscoveredChannel>> {
+        self.records("SELECT record FROM discovered_channels ORDER BY channel_id", &[])
+    }
+
+    /// Logs Data API units spent (`quota`: the bucket they come out of, `search` or
+    /// `units`).
+    pub fn log_api_spend(&mut self, at: &Timestamp, quota: &str, units: u32, what: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO api_spend (at, quota, units, what) VALUES (?1, ?2, ?3, ?4)",
+            (store_time(at), quota, units, what),
+        )?;
+        Ok(())
+    }
+
+    /// What the units spent in `[from, to)` were spent on (the log's `what`), each once.
+    pub fn api_spend_whats(&self, from: &Timestamp, to: &Timestamp) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached("SELECT DISTINCT what FROM api_spend WHERE at >= ?1 AND at < ?2")?;
+        let whats = stmt.query_map((store_time(from), store_time(to)), |r| r.get::<_, String>(0))?;
+        Ok(whats.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Units of `quota` spent in `[from, to)`.
+    pub fn api_spent(&self, quota: &str, from: &Timestamp, to: &Timestamp) -> Result<u32> {
+        let spent: Option<i64> = self.conn.query_row(
+            "SELECT SUM(units) FROM api_spend WHERE quota = ?1 AND at >= ?2 AND at < ?3",
+            (quota, store_time(from), store_time(to)),
+            |r| r.get(0),
+        )?;
+        Ok(spent.unwrap_or(0) as u32)
+    }
+
+    /// Keeps the store bounded: the feeds ranked before `before` (and their notes), and the
+    /// videos published before it that nothing else holds on to (not watched, saved,
+    /// answered, or in a feed kept), are deleted. A video of unknown date stays.
+    pub fn prune(&mut self, before: &Timestamp) -> Result<Pruned> {
+        let cut = store_time(before);
+        // A video's published_at is its record's RFC 3339 text, "2026-11-21T09:00:00Z":
+        // compared as text with the cut, it errs by less than a second.
+        let tx = write_transaction(&mut self.conn)?;
+        let feeds = tx.execute("DELETE FROM feeds WHERE ranked_at < ?1", [&cut])?;
+        tx.execute("DELETE FROM feed_notes WHERE ranked_at < ?1", [&cut])?;
+        let videos = tx.execute(
+            "DELETE FROM videos WHERE json_extract(record, '$.published_at') < ?1 \
+             AND video_id NOT IN (SELECT video_id FROM watch_events) \
+             AND video_id NOT IN (SELECT video_id FROM saved_videos) \
+             AND video_id NOT IN (SELECT video_id FROM labels) \
+             AND video_id NOT IN (SELECT video_id FROM feeds)",
+            [&cut],
+        )?;
+        tx.commit().with_context(|| format!("{}: pruning", self.path.display()))?;
+        Ok(Pruned { videos, feed_lines: feeds })
     }
 
     /// The latest watch seen live ([`WatchEvent::is_live`]), if any.
@@ -487,6 +576,14 @@ impl Store {
 /// The plain upsert: the new record replaces the stored one.
 fn replace<T: serde::Serialize>(new: &T, _old: Option<&str>) -> Result<String> {
     Ok(serde_json::to_string(new)?)
+}
+
+/// The upsert that keeps what is stored: the first record of a key stays.
+fn keep_first<T: serde::Serialize>(new: &T, old: Option<&str>) -> Result<String> {
+    match old {
+        Some(old) => Ok(old.to_string()),
+        None => Ok(serde_json::to_string(new)?),
+    }
 }
 
 /// Fixed-width UTC text (microseconds), so that comparing strings compares times.

@@ -77,6 +77,28 @@ const STEPS: &[&str] = &[
         source TEXT NOT NULL PRIMARY KEY,
         until TEXT NOT NULL
      ) WITHOUT ROWID;",
+    // 8: reach: each channel's fetches (validators, failures, back-off, gone), the videos
+    // the person saved, the channels discovery found, and every Data API unit spent.
+    "CREATE TABLE channel_fetches (
+        channel_id TEXT NOT NULL PRIMARY KEY,
+        record TEXT NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE saved_videos (
+        video_id TEXT NOT NULL PRIMARY KEY,
+        record TEXT NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE discovered_channels (
+        channel_id TEXT NOT NULL PRIMARY KEY,
+        record TEXT NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE api_spend (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        quota TEXT NOT NULL,
+        units INTEGER NOT NULL,
+        what TEXT NOT NULL
+     );
+     CREATE INDEX api_spend_time ON api_spend (at);",
 ];
 
 pub const LATEST: i64 = STEPS.len() as i64;

@@ -61,8 +61,8 @@ pub fn run_searches(t: &TakeoutFile) -> Result<()> {
     }
 }
 
-/// A whole Takeout into the store: watches, searches, subscriptions, and the liked and
-/// disliked lists as answers. Everything is read and checked before anything is written.
+/// A whole Takeout into the store: watches, searches, subscriptions, the liked and
+/// disliked lists as answers, and the other playlists as saved videos. Everything is read and checked before anything is written.
 fn run_folder(t: &TakeoutFile) -> Result<()> {
     let Some(db) = &t.db else {
         return Err(vrd_core::usage::UsageError(format!(
@@ -88,5 +88,26 @@ fn run_folder(t: &TakeoutFile) -> Result<()> {
     eprintln!("vrd-ingest: {name}: subscriptions {}", store.upsert_subscriptions(&found.subscriptions)?);
     // A liked list read again (or undated, labelled now) is not a new judgment.
     eprintln!("vrd-ingest: {name}: liked and disliked videos {}", store.add_labels(&found.labels, true)?);
+    eprintln!("vrd-ingest: {name}: saved videos {}", store.upsert_saved_videos(&found.saved)?);
+    // Saved videos are candidates: named as the watch history names them where watched,
+    // else by their id alone until `vrd-ingest youtube videos --db` fetches their details
+    // (a record without a title is in no feed; a stored one keeps what it has).
+    let watched: std::collections::HashMap<&str, &vrd_core::records::WatchEvent> =
+        found.watches.iter().filter(|w| !w.title_unknown).map(|w| (w.video_id.as_str(), w)).collect();
+    let candidates: Vec<vrd_core::records::Video> = found
+        .saved
+        .iter()
+        .map(|s| match watched.get(s.video_id.as_str()) {
+            Some(w) => vrd_core::records::Video { source: SAVED_SOURCE.into(), ..vrd_core::records::Video::from(*w) },
+            None => {
+                serde_json::from_value(serde_json::json!({"video_id": s.video_id, "title": "", "source": SAVED_SOURCE}))
+                    .expect("a video record")
+            }
+        })
+        .collect();
+    store.upsert_videos(&candidates)?;
     Ok(())
 }
+
+/// The source of a saved video's record made from Takeout's playlist.
+const SAVED_SOURCE: &str = "takeout-playlist";

@@ -10,6 +10,7 @@ use crate::takeout;
 use anyhow::{anyhow, bail, Context, Result};
 use std::io::Read;
 use std::path::Path;
+use vrd_core::reach::SavedVideo;
 use vrd_core::records::{Label, LabelKind, Search, Subscription, WatchEvent};
 use vrd_core::time::Tz;
 
@@ -33,7 +34,10 @@ pub struct Found {
     pub subscription_files: Vec<String>,
     pub liked_files: Vec<String>,
     pub disliked_files: Vec<String>,
-    /// Other YouTube files (playlists, comments, channel data), not used.
+    /// The videos on the person's other playlists (Watch later, their own), and the files.
+    pub saved: Vec<SavedVideo>,
+    pub saved_files: Vec<String>,
+    /// Other YouTube files (the list of playlists, comments, channel data), not used.
     pub other_files: usize,
 }
 
@@ -128,8 +132,19 @@ fn sort_out(file: &TakeoutFile, tz: Option<&Tz>, found: &mut Found) -> Result<()
         }
         let stem = lower.rsplit('/').next().unwrap_or(&lower);
         let (kind, source, files) = match list_kind(stem, &file.text) {
-            Some(LabelKind::Uninterest) => (LabelKind::Uninterest, DISLIKED, &mut found.disliked_files),
-            Some(_) => (LabelKind::Interest, LIKED, &mut found.liked_files),
+            Some(List::Disliked) => (LabelKind::Uninterest, DISLIKED, &mut found.disliked_files),
+            Some(List::Liked) => (LabelKind::Interest, LIKED, &mut found.liked_files),
+            Some(List::Saved) => {
+                let playlist = playlist_name(&file.name);
+                let listed = vrd_core::label_files::listed_videos(&file.text, &file.name)?;
+                found.saved.extend(listed.into_iter().map(|(video_id, saved_at)| SavedVideo {
+                    video_id,
+                    playlist: playlist.clone(),
+                    saved_at,
+                }));
+                found.saved_files.push(file.name.clone());
+                return Ok(());
+            }
             None => {
                 found.other_files += 1;
                 return Ok(());
@@ -180,18 +195,45 @@ const DISLIKED_NAMES: &[&str] =
 const LIKED_NAMES: &[&str] =
     &["liked", "me gusta", "mag ich", "gefällt", "j'aime", "gostei", "mi piace", "beğendiğim", "高く評価"];
 
-/// Whether a CSV of video ids is the liked list (interest) or the disliked one
-/// (uninterest), by its file name or, in the older form, the playlist block's `LL` id.
-fn list_kind(file_name: &str, text: &str) -> Option<LabelKind> {
+/// What a CSV list of videos is.
+enum List {
+    /// The liked list: interest answers.
+    Liked,
+    /// The disliked list: uninterest answers.
+    Disliked,
+    /// Any other playlist (Watch later, the person's own): saved videos.
+    Saved,
+}
+
+/// Whether a CSV of video ids is the liked list, the disliked one, or a playlist of saved
+/// videos, by its file name or, in the older form, the playlist block's `LL` id.
+fn list_kind(file_name: &str, text: &str) -> Option<List> {
     let has_video_column = text.lines().take(8).any(|l| l.to_lowercase().replace(['-', '_'], " ").contains("video id"));
     if !has_video_column {
         return None;
     }
     if DISLIKED_NAMES.iter().any(|n| file_name.contains(n)) {
-        return Some(LabelKind::Uninterest);
+        return Some(List::Disliked);
     }
     let liked_id = text.lines().nth(1).is_some_and(|l| l.starts_with("LL"));
-    (LIKED_NAMES.iter().any(|n| file_name.contains(n)) || liked_id).then_some(LabelKind::Interest)
+    Some(match LIKED_NAMES.iter().any(|n| file_name.contains(n)) || liked_id {
+        true => List::Liked,
+        false => List::Saved,
+    })
+}
+
+/// A playlist's name from its file's, as the account's language has it: "Watch later" of
+/// "Watch later-videos.csv", "Später ansehen" of "Später ansehen-Videos.csv".
+fn playlist_name(file: &str) -> String {
+    let base = file.rsplit(['/', ':']).next().unwrap_or(file);
+    let stem = base.strip_suffix(".csv").or_else(|| base.strip_suffix(".CSV")).unwrap_or(base);
+    let lower = stem.to_lowercase();
+    let cut = ["-videos", " videos", "-vidéos", "-vídeos"].iter().find_map(|s| lower.ends_with(s).then_some(s.len()));
+    match cut {
+        // The suffix is ASCII-cased apart from its accent, whose byte length is the same.
+        Some(n) if stem.len() >= n => stem[..stem.len() - n].to_string(),
+        _ => stem.to_string(),
+    }
 }
 
 /// The folder above a file's YouTube product folder ("…/alice/Takeout" of
@@ -266,12 +308,17 @@ impl Found {
             line("subscriptions", &self.subscription_files, format!("{} channels", self.subscriptions.len())),
             line("liked videos", &self.liked_files, format!("{liked} videos")),
             line("disliked videos", &self.disliked_files, format!("{} videos", self.labels.len() - liked)),
+            line("saved videos", &self.saved_files, format!("{} videos", self.saved.len())),
             format!("other YouTube files (playlists, comments, …), not used: {}", self.other_files),
         ]
     }
 
     pub fn is_empty(&self) -> bool {
-        self.watches.is_empty() && self.searches.is_empty() && self.subscriptions.is_empty() && self.labels.is_empty()
+        self.watches.is_empty()
+            && self.searches.is_empty()
+            && self.subscriptions.is_empty()
+            && self.labels.is_empty()
+            && self.saved.is_empty()
     }
 }
 

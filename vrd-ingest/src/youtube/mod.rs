@@ -7,6 +7,7 @@
 //! stopped the next day.
 
 mod api;
+mod discover;
 mod oauth;
 pub(crate) mod parse;
 
@@ -81,6 +82,28 @@ enum YoutubeCommand {
         #[arg(long)]
         limit: Option<usize>,
     },
+    /// Channels the person has never watched, found within a daily budget (needs --db):
+    /// searches for their recent searches and their strongest interests, the channels
+    /// featured by those they watch most, and the region's most popular videos in the
+    /// categories they watch. Each found channel enters the plan of `rss --db` as
+    /// "discovered", its uploads as candidates; every unit spent is logged in the store.
+    /// Without a key it says so and spends nothing.
+    Discover {
+        /// `search.list` calls a day (YouTube's own bucket allows 100).
+        #[arg(long, default_value_t = 10)]
+        searches_per_day: u32,
+        /// Units a day of the other methods (YouTube's bucket allows 10,000, shared with
+        /// `youtube videos`).
+        #[arg(long, default_value_t = 100)]
+        units_per_day: u32,
+        /// The region (ISO 3166 code, e.g. DE) whose popular videos are looked at; none:
+        /// not looked at.
+        #[arg(long, env = "VRD_REGION")]
+        region: Option<String>,
+        /// The moment of the run (default now): its day's budget.
+        #[arg(long, value_parser = vrd_cli::time_arg)]
+        at: Option<vrd_core::time::Timestamp>,
+    },
     /// The person's liked and disliked videos (OAuth) → interest / uninterest labels.
     ///
     /// The first run prints an address to open in a browser to grant read-only access;
@@ -154,6 +177,22 @@ pub fn run(args: YoutubeArgs) -> Result<()> {
                 Ok(())
             })();
             finish(outcome, sink, &client, wanted)
+        }
+        YoutubeCommand::Discover { searches_per_day, units_per_day, region, at } => {
+            let Some(store) = store.as_mut() else {
+                return Err(UsageError("discover finds channels for the store: pass --db".into()).into());
+            };
+            let key = secrets::secret(api.key_file.as_deref(), "VRD_YOUTUBE_API_KEY")?;
+            let Some(key) = key else {
+                eprintln!(
+                    "vrd-ingest: discover: no YouTube API key (VRD_YOUTUBE_API_KEY or --key-file): nothing looked \
+                     for, nothing spent; the plan follows the channels you watch, save and subscribe to"
+                );
+                return Ok(());
+            };
+            let mut client = ApiClient::new(&api.api_base, Auth::Key(key), api.retries, backoff)?;
+            let budget = discover::Budget { searches_per_day, units_per_day };
+            discover::run(&mut client, store, &budget, region.as_deref(), at.unwrap_or_else(chrono::Utc::now))
         }
         YoutubeCommand::Ratings { client_secret, token_file, open, auth_timeout } => {
             let oauth_client = oauth::load_client(&client_secret)?;

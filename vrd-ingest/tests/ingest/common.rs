@@ -45,47 +45,70 @@ impl Request {
     }
 }
 
+#[derive(Default)]
 pub struct Reply {
     pub status: u16,
     pub content_type: &'static str,
     pub body: String,
+    /// More headers (an ETag, a Retry-After).
+    pub headers: Vec<(&'static str, String)>,
+    /// How long the server takes to answer (a slow server).
+    pub delay: std::time::Duration,
 }
 
 impl Reply {
     pub fn json(status: u16, body: impl Into<String>) -> Reply {
-        Reply { status, content_type: "application/json", body: body.into() }
+        Reply { status, content_type: "application/json", body: body.into(), ..Reply::default() }
     }
 }
 
-/// Serves on a loopback port until the test ends; `base` is `http://127.0.0.1:PORT`.
+/// Serves on a loopback port until the test ends, each connection on its own thread;
+/// `base` is `http://127.0.0.1:PORT`.
 pub struct Server {
     pub base: String,
     pub requests: Arc<Mutex<Vec<Request>>>,
+    /// The most requests it was answering at once.
+    pub most_at_once: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Server {
-    pub fn start(handler: impl Fn(&Request) -> Reply + Send + 'static) -> Server {
+    pub fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Server {
+        use std::sync::atomic::{AtomicUsize, Ordering};
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let log = requests.clone();
+        let most_at_once = Arc::new(AtomicUsize::new(0));
+        let (log, most) = (requests.clone(), most_at_once.clone());
+        let handler = Arc::new(handler);
+        let now = Arc::new(AtomicUsize::new(0));
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
-                let Some(req) = read_request(&mut stream) else { continue };
-                log.lock().unwrap().push(req.clone());
-                let reply = handler(&req);
-                let head = format!(
-                    "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    reply.status,
-                    reply.content_type,
-                    reply.body.len()
-                );
-                let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(reply.body.as_bytes());
+                let (log, most, handler, now) = (log.clone(), most.clone(), handler.clone(), now.clone());
+                std::thread::spawn(move || {
+                    let Some(req) = read_request(&mut stream) else { return };
+                    let answering = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(answering, Ordering::SeqCst);
+                    log.lock().unwrap().push(req.clone());
+                    let reply = handler(&req);
+                    std::thread::sleep(reply.delay);
+                    let mut head = format!(
+                        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+                        reply.status,
+                        reply.content_type,
+                        reply.body.len()
+                    );
+                    for (k, v) in &reply.headers {
+                        head += &format!("{k}: {v}\r\n");
+                    }
+                    head += "\r\n";
+                    let _ = stream.write_all(head.as_bytes());
+                    let _ = stream.write_all(reply.body.as_bytes());
+                    now.fetch_sub(1, Ordering::SeqCst);
+                });
             }
         });
-        Server { base, requests }
+        Server { base, requests, most_at_once }
     }
 
     pub fn requests(&self) -> Vec<Request> {

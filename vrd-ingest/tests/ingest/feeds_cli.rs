@@ -40,8 +40,12 @@ fn real_feeds_parse() {
 
 /// Serves `body` to every request on a loopback port; returns the base URL.
 fn serve(body: String, _n: usize) -> String {
-    let server =
-        Server::start(move |_| Reply { status: 200, content_type: "application/atom+xml", body: body.clone() });
+    let server = Server::start(move |_| Reply {
+        status: 200,
+        content_type: "application/atom+xml",
+        body: body.clone(),
+        ..Reply::default()
+    });
     let base = server.base.clone();
     // The server thread lives until the test process ends.
     std::mem::forget(server);
@@ -95,9 +99,15 @@ fn bad_feeds_fail_cleanly() {
 fn each_channel_feed_stands_alone() {
     let fixture_feed = std::fs::read_to_string(fixture()).unwrap();
     let server = Server::start(move |req| match req.param("channel_id") {
-        Some("UCgone000000000000000000") => Reply { status: 404, content_type: "text/html", body: String::new() },
-        Some("UCbroken0000000000000000") => Reply { status: 500, content_type: "text/plain", body: "oops".into() },
-        _ => Reply { status: 200, content_type: "application/atom+xml", body: fixture_feed.clone() },
+        Some("UCgone000000000000000000") => {
+            Reply { status: 404, content_type: "text/html", body: String::new(), ..Reply::default() }
+        }
+        Some("UCbroken0000000000000000") => {
+            Reply { status: 500, content_type: "text/plain", body: "oops".into(), ..Reply::default() }
+        }
+        _ => {
+            Reply { status: 200, content_type: "application/atom+xml", body: fixture_feed.clone(), ..Reply::default() }
+        }
     });
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("vrd.db");
@@ -112,12 +122,12 @@ fn each_channel_feed_stands_alone() {
     .unwrap();
     let db_arg = db.to_str().unwrap();
     assert!(ingest(&["subscriptions", subscriptions.to_str().unwrap(), "--db", db_arg]).status.success());
-    let out = ingest(&["rss", "--db", db_arg, "--youtube-base", &server.base]);
+    let out = ingest(&["rss", "--db", db_arg, "--youtube-base", &server.base, "--keep-days", "100000"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "one channel answered: {stderr}");
     assert!(stderr.contains("Gone (") && stderr.contains("answered 404 Not Found (no such channel feed"), "{stderr}");
     assert!(stderr.contains("Broken (") && stderr.contains("answered 500"), "{stderr}");
-    assert!(stderr.contains("channel feeds: 1 answered, 2 failed; what answered is stored"), "{stderr}");
+    assert!(stderr.contains("channel feeds: 3 followed, 3 due; 1 fetched (0 not modified), 2 failed"), "{stderr}");
     assert!(!stderr.contains("error:"), "{stderr}");
     assert_eq!(vrd_store::Store::open(&db).unwrap().videos().unwrap().len(), 2, "the answering feed's videos");
 
@@ -132,7 +142,7 @@ fn each_channel_feed_stands_alone() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("connection refused") && stderr.contains("none of the 3 channel feeds answered"),
+        stderr.contains("connection refused") && stderr.contains("none of the 3 channel feeds tried answered"),
         "{stderr}"
     );
     assert!(vrd_store::Store::open(&other).unwrap().videos().unwrap().is_empty());

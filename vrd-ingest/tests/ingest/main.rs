@@ -16,6 +16,7 @@ mod aw_cli;
 mod common;
 mod feeds_cli;
 mod live_watches;
+mod reach;
 mod takeout_cli;
 mod takeout_folder;
 mod youtube_cli;

@@ -69,7 +69,8 @@ fn a_whole_takeout_folder_and_its_zip_go_into_the_store() {
         "subscriptions: 2 channels from",
         "liked videos: 2 videos from",
         "disliked videos: not found",
-        "not used: 1",
+        "saved videos: 1 videos from",
+        "not used: 0",
     ] {
         assert!(said.contains(line), "{line:?} in:\n{said}");
     }
@@ -88,6 +89,12 @@ fn a_whole_takeout_folder_and_its_zip_go_into_the_store() {
     assert!(subs.iter().any(
         |s| s.channel_id.as_deref() == Some(KURZGESAGT) && s.title.as_deref() == Some("Kurzgesagt – In a Nutshell")
     ));
+    // The German account's "Später ansehen" (Watch later) list: a saved video, a candidate
+    // until it is watched.
+    let saved = store.saved_videos().unwrap();
+    assert_eq!(saved.len(), 1);
+    assert_eq!((saved[0].video_id.as_str(), saved[0].playlist.as_str()), ("abc", "Später ansehen"));
+    assert!(store.videos_by_id(&["abc".to_string()]).unwrap().len() == 1, "a stored video, its details to come");
     let labels = store.label_history().unwrap();
     assert_eq!(labels.len(), 2);
     assert!(labels.iter().all(|l| l.kind == vrd_core::records::LabelKind::Interest && l.source == "takeout-liked"));
@@ -115,7 +122,12 @@ fn a_takeout_without_what_vrd_reads_or_without_a_store_is_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("pass --db"));
     let empty = dir.path().join("Takeout-empty/YouTube and YouTube Music/playlists");
     std::fs::create_dir_all(&empty).unwrap();
-    std::fs::write(empty.join("Watch later-videos.csv"), "Video ID,Time\nabc,2023-07-01T12:34:56+00:00\n").unwrap();
+    // The list of playlists names no video.
+    std::fs::write(
+        empty.join("playlists.csv"),
+        "Playlist ID,Add new videos to top,Playlist Title (Original)\nPL1,False,Mine\n",
+    )
+    .unwrap();
     let db = dir.path().join("vrd.db");
     let out = ingest(&["takeout", dir.path().join("Takeout-empty").to_str().unwrap(), "--db", db.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -143,10 +155,17 @@ fn subscriptions_become_the_feeds_rss_fetches() {
         let file = match request.param("channel_id") {
             Some(KURZGESAGT) => "rss/mikemad-youtube-feed.xml",
             Some(PODTUBE) => "rss/dyeray-podtube.xml",
-            _ => return Reply { status: 404, content_type: "text/plain", body: "no such channel".into() },
+            _ => {
+                return Reply {
+                    status: 404,
+                    content_type: "text/plain",
+                    body: "no such channel".into(),
+                    ..Reply::default()
+                }
+            }
         };
         let body = std::fs::read_to_string(shared(file)).unwrap();
-        Reply { status: 200, content_type: "application/atom+xml", body }
+        Reply { status: 200, content_type: "application/atom+xml", body, ..Reply::default() }
     });
     let csv = dir.path().join("subscriptions.csv");
     std::fs::write(
@@ -165,11 +184,16 @@ fn subscriptions_become_the_feeds_rss_fetches() {
     let out = std::process::Command::new(common::BIN)
         .args(["rss", "--db", db.to_str().unwrap()])
         .env("VRD_YOUTUBE_BASE", &server.base)
+        // The real samples' uploads are years old: kept, as if new.
+        .env("VRD_KEEP_DAYS", "100000")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("2 subscribed feeds") && stderr.contains("videos 30 new"), "{stderr}");
+    assert!(
+        stderr.contains("channel feeds: 2 followed, 2 due; 2 fetched") && stderr.contains("videos 30 new"),
+        "{stderr}"
+    );
     assert_eq!(Store::open(&db).unwrap().videos().unwrap().len(), 30);
     assert_eq!(server.requests().len(), 2, "one request per channel");
 }
@@ -222,4 +246,48 @@ fn several_peoples_takeouts_are_refused_and_a_split_one_is_not() {
     std::fs::rename(&abos, part2.join("Abos.csv")).unwrap();
     let said = run_ok(&["takeout", split.to_str().unwrap(), "--db", db.to_str().unwrap()]);
     assert!(said.contains("watch history: 1122 watches") && said.contains("subscriptions: 2 channels"), "{said}");
+}
+
+/// An English account's playlists beside the German account's: "Watch later" and a list of
+/// the person's own become saved videos with their playlist's name and when they were added;
+/// the liked list stays answers.
+#[test]
+fn saved_playlists_in_two_account_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let english = dir.path().join("en/Takeout/YouTube and YouTube Music/playlists");
+    std::fs::create_dir_all(&english).unwrap();
+    std::fs::write(
+        english.join("Watch later-videos.csv"),
+        "Video ID,Playlist Video Creation Timestamp\nY7dpJ0oseIA,2024-03-01T10:00:00+00:00\nRzPZvKSdN7g,2024-03-02T10:00:00+00:00\n",
+    )
+    .unwrap();
+    std::fs::write(
+        english.join("Sourdough-videos.csv"),
+        "Video ID,Playlist Video Creation Timestamp\n2DIdtwlt8_o,2024-03-03T10:00:00+00:00\n",
+    )
+    .unwrap();
+    std::fs::write(
+        english.join("Liked videos-videos.csv"),
+        "Video ID,Playlist Video Creation Timestamp\nEr5X_clRDZI,2024-03-04T10:00:00+00:00\n",
+    )
+    .unwrap();
+    let db = dir.path().join("en.db");
+    let said = run_ok(&["takeout", dir.path().join("en/Takeout").to_str().unwrap(), "--db", db.to_str().unwrap()]);
+    assert!(said.contains("saved videos: 3 videos from") && said.contains("liked videos: 1 videos"), "{said}");
+    let saved = Store::open(&db).unwrap().saved_videos().unwrap();
+    let got: Vec<(&str, &str, Option<String>)> =
+        saved.iter().map(|s| (s.video_id.as_str(), s.playlist.as_str(), s.saved_at.map(|t| t.to_rfc3339()))).collect();
+    assert_eq!(
+        got,
+        [
+            ("2DIdtwlt8_o", "Sourdough", Some("2024-03-03T10:00:00+00:00".to_string())),
+            ("RzPZvKSdN7g", "Watch later", Some("2024-03-02T10:00:00+00:00".to_string())),
+            ("Y7dpJ0oseIA", "Watch later", Some("2024-03-01T10:00:00+00:00".to_string())),
+        ]
+    );
+    let german = takeout(&dir.path().join("de"));
+    let db = dir.path().join("de.db");
+    run_ok(&["takeout", german.to_str().unwrap(), "--db", db.to_str().unwrap()]);
+    let saved = Store::open(&db).unwrap().saved_videos().unwrap();
+    assert_eq!(saved.iter().map(|s| s.playlist.as_str()).collect::<Vec<_>>(), ["Später ansehen"]);
 }

@@ -52,7 +52,7 @@ fn videos_by_id(req: &Request) -> Reply {
     Reply::json(200, json!({"kind": "youtube#videoListResponse", "items": items}).to_string())
 }
 
-fn api_server(extra: impl Fn(&Request) -> Option<Reply> + Send + 'static) -> Server {
+fn api_server(extra: impl Fn(&Request) -> Option<Reply> + Send + Sync + 'static) -> Server {
     Server::start(move |req| {
         if let Some(reply) = extra(req) {
             return reply;
@@ -456,4 +456,139 @@ fn watches_named_by_url_only_get_their_titles_from_the_api() {
     assert_eq!((after[0].title.as_str(), after[0].title_unknown), (title, false));
     assert!(after[0].channel.is_some(), "the channel comes with the details");
     assert_eq!(after[0].watched_at, before[0].watched_at);
+}
+
+/// `youtube discover` against the real `search.list` answers (`../shared/data/youtube-api`),
+/// the real category list and chart, and a channel-sections answer of vrd's own: a day's
+/// budget stops the run, the next day resumes with what was not done; every unit is logged;
+/// the channels found enter the plan as discovered (and leave it four weeks later, never
+/// watched); without a key nothing is asked and nothing spent.
+#[test]
+fn discovery_within_a_daily_budget() {
+    let search =
+        std::fs::read_to_string(crate::paths::shared_data("youtube-api/apidata__search__search_by_keywords_p1.json"))
+            .unwrap();
+    let server = api_server(move |req| match req.path.as_str() {
+        "/search" => Some(Reply::json(200, search.clone())),
+        "/channelSections" => Some(Reply::json(200, fixture_text("channel-sections.json"))),
+        "/videos" if req.param("chart") == Some("mostPopular") => {
+            assert_eq!((req.param("regionCode"), req.param("videoCategoryId")), (Some("US"), Some("26")));
+            Some(Reply::json(200, fixture_text("apidata__videos__videos_chart_paged_1.json")))
+        }
+        _ => None,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let db = dir.path().join("vrd.db");
+    // A week of baking videos (their titles share words), watched from two channels; a
+    // recent search; the videos' category known.
+    let day1 = vrd_core::time::parse_rfc3339("2026-11-20T10:00:00Z").unwrap();
+    let mut store = vrd_store::Store::open(&db).unwrap();
+    let titles =
+        ["Sourdough starter from scratch", "Feeding a sourdough starter", "Sourdough starter mistakes", "Focaccia"];
+    let watches: Vec<vrd_core::records::WatchEvent> = titles
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            serde_json::from_value(json!({"video_id": format!("bake{i:07}"), "title": t,
+                "channel": if i % 2 == 0 { "Bakery" } else { "Crumb" },
+                "channel_id": if i % 2 == 0 { "UCbakery000000000000000a" } else { "UCcrumb0000000000000000a" },
+                "watched_at": (day1 - chrono::Duration::days(i as i64 + 1)).to_rfc3339(), "source": "takeout-json"}))
+            .unwrap()
+        })
+        .collect();
+    store.upsert_watch_events(&watches).unwrap();
+    let details: Vec<vrd_core::records::Video> = watches
+        .iter()
+        .map(|w| vrd_core::records::Video {
+            category: Some("Howto & Style".into()),
+            ..vrd_core::records::Video::from(w)
+        })
+        .collect();
+    store.upsert_videos(&details).unwrap();
+    let search_query: vrd_core::records::Search = serde_json::from_value(
+        json!({"query": "pan de masa madre", "searched_at": (day1 - chrono::Duration::hours(3)).to_rfc3339()}),
+    )
+    .unwrap();
+    store.upsert_searches(&[search_query]).unwrap();
+    drop(store);
+    let discover = |at: &str, extra: &[&str]| {
+        let args = [
+            &["youtube", "discover", "--db", db.to_str().unwrap(), "--api-base", &server.base][..],
+            &["--at", at, "--region", "US", "--searches-per-day", "1", "--units-per-day", "10"],
+            extra,
+        ]
+        .concat();
+        let out = ingest(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_key_never_shown(&out);
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+
+    // Without a key: nothing asked, nothing spent.
+    let out = Command::new(BIN)
+        .args(["youtube", "discover", "--db", db.to_str().unwrap(), "--api-base", &server.base])
+        .env_remove("VRD_YOUTUBE_API_KEY")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no YouTube API key"));
+    assert!(server.requests().is_empty());
+
+    // Day one: the recent search (the day's one search), the categories, the featured
+    // channels of the two watched, the popular videos of the category watched.
+    let said = discover("2026-11-20T10:00:00Z", &["--key-file", key.to_str().unwrap()]);
+    assert!(said.contains("the day's budget of 1 searches is spent"), "{said}");
+    let asked: Vec<String> = server.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(asked.iter().filter(|p| *p == "/search").count(), 1, "{asked:?}");
+    let first_search = server.requests().into_iter().find(|r| r.path == "/search").unwrap();
+    assert_eq!(first_search.param("q"), Some("pan de masa madre"));
+    let store = vrd_store::Store::open(&db).unwrap();
+    let (day, next) = (
+        vrd_core::time::parse_rfc3339("2026-11-20T00:00:00Z").unwrap(),
+        vrd_core::time::parse_rfc3339("2026-11-21T00:00:00Z").unwrap(),
+    );
+    assert_eq!(store.api_spent("search", &day, &next).unwrap(), 1);
+    assert_eq!(
+        store.api_spent("units", &day, &next).unwrap() as usize,
+        asked.len() - 1,
+        "every unit logged: {asked:?}"
+    );
+    let found = store.discovered_channels().unwrap();
+    let by = |how: &str| found.iter().filter(|f| f.how == how).count();
+    assert!(by("search") > 0 && by("featured") == 2 && by("popular") > 0, "{found:?}");
+    assert!(found.iter().filter(|f| f.how == "search").all(|f| f.detail.as_deref() == Some("pan de masa madre")));
+    assert!(found.iter().all(|f| !f.channel_id.starts_with("UCbakery") && !f.channel_id.starts_with("UCcrumb")));
+    let candidates = store.videos().unwrap();
+    assert!(candidates.iter().any(|v| v.source == "youtube-search-search"), "the found channels' uploads");
+    drop(store);
+
+    // Again the same day: the budget is spent, nothing more asked.
+    let before = server.requests().len();
+    discover("2026-11-20T16:00:00Z", &["--key-file", key.to_str().unwrap()]);
+    assert_eq!(server.requests().len(), before);
+
+    // The next day resumes with the interest the titles share, not the search done.
+    let said = discover("2026-11-21T10:00:00Z", &["--key-file", key.to_str().unwrap()]);
+    let searches: Vec<String> = server.requests()[before..]
+        .iter()
+        .filter(|r| r.path == "/search")
+        .map(|r| r.param("q").unwrap().to_string())
+        .collect();
+    assert_eq!(searches, ["sourdough starter"], "{said}");
+
+    // The plan follows the channels found, each saying how; four weeks on, never watched,
+    // they are gone from it.
+    let plan = |at: &str| -> Vec<serde_json::Value> {
+        json_lines(&ingest(&["rss", "--db", db.to_str().unwrap(), "--plan", "--at", at]))
+    };
+    let now = plan("2026-11-21T12:00:00Z");
+    let featured = now.iter().find(|c| c["channel_id"] == "UCfeatured0000000000000a").expect("a featured channel");
+    assert_eq!(featured["reasons"][0]["why"], "discovered");
+    assert_eq!(featured["reasons"][0]["how"], "featured");
+    let later = plan("2026-12-25T12:00:00Z");
+    assert!(
+        later.iter().all(|c| c["reasons"].as_array().unwrap().iter().all(|r| r["why"] != "discovered")),
+        "{later:?}"
+    );
 }

@@ -94,6 +94,9 @@ fn the_page_shows_the_models_reasons_and_what_the_model_is() {
         "12",
         "--explain",
         "--quiet",
+        // The simulated person's catalogue spans the year before the moment.
+        "--max-age-days",
+        "1000",
     ];
     crate::tools::run("vrd-rank", &rank);
     let served = serve(&db, Path::new(&model));
@@ -138,7 +141,8 @@ fn the_page_shows_the_models_reasons_and_what_the_model_is() {
     // A feed ranked with ActivityWatch down (no --events: the store's timeline, which ends
     // weeks before now): the page says since when the activity is unknown, once above the
     // cards rather than on each, and so does the progress page.
-    let down = [&rank[..6], &["--aw-server", "http://127.0.0.1:9", "-n", "12", "--explain"]].concat();
+    let down = [&rank[..6], &["--aw-server", "http://127.0.0.1:9", "-n", "12", "--explain", "--max-age-days", "1000"]]
+        .concat();
     let out = crate::tools::run("vrd-rank", &down);
     let lines: Vec<serde_json::Value> = crate::tools::json_lines(&out.stdout);
     let note = lines[0]["reasons"].as_array().unwrap().last().unwrap().as_str().unwrap().to_string();

@@ -35,6 +35,28 @@ const CHANNELS: [(&str, &str, &str); 3] = [
 /// The upload that appears in Podtube's feed once the other two channels fail.
 const NEW_UPLOAD: &str = "vrdNewVid01";
 
+/// The channel the person watched most (535 times, in 2024) and never subscribed to.
+const WATCHED: &str = "UClKBd-4xFVodFmK3bZfJAAQ";
+
+/// Its feed: three uploads of the last days.
+fn watched_channels_feed() -> String {
+    let entries: String = (0..3)
+        .map(|i| {
+            let id = format!("vrdWatched{i}");
+            let published = (chrono::Utc::now() - chrono::Duration::days(i + 1)).to_rfc3339();
+            format!(
+                "<entry><yt:videoId>{id}</yt:videoId><yt:channelId>{WATCHED}</yt:channelId>\
+                 <title>Matematik ders {i}: türev ve integral</title><link rel=\"alternate\" href=\"https://www.youtube.com/watch?v={id}\"/>\
+                 <author><name>BUders Boğaziçiliden Özel Ders</name></author><published>{published}</published></entry>"
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\"?><feed xmlns:yt=\"http://www.youtube.com/xml/schemas/2015\" xmlns=\"http://www.w3.org/2005/Atom\">\
+         <yt:channelId>{WATCHED}</yt:channelId><title>BUders Boğaziçiliden Özel Ders</title>{entries}</feed>"
+    )
+}
+
 /// Podtube's real feed with one more upload at its head (a copy of its first entry under
 /// another id and title).
 fn podtube_with_a_new_upload() -> String {
@@ -68,6 +90,7 @@ fn serve_feeds(faults: Arc<AtomicBool>) -> String {
                 Some(1) if failing => ("500 Internal Server Error", "oops".to_string()),
                 Some(2) if failing => ("404 Not Found", String::new()),
                 Some(i) => ("200 OK", std::fs::read_to_string(shared(CHANNELS[i].2)).unwrap()),
+                None if asked(WATCHED) => ("200 OK", watched_channels_feed()),
                 None => ("404 Not Found", String::new()),
             };
             let _ = write!(
@@ -168,7 +191,13 @@ fn the_readme_takes_a_person_from_their_exports_to_a_page_ranked_by_their_own_mo
             .env("LANG", "C.UTF-8")
             .env("VRD_AW_SERVER", &aw_url)
             .env("VRD_YOUTUBE_BASE", &feeds)
-            .env("VRD_LISTEN", format!("127.0.0.1:{port}"));
+            .env("VRD_LISTEN", format!("127.0.0.1:{port}"))
+            // The real channel feeds are samples years old: their uploads stay candidates,
+            // as new ones would.
+            .env("VRD_MAX_AGE_DAYS", "100000")
+            .env("VRD_KEEP_DAYS", "100000")
+            // No pauses between the loopback server's answers.
+            .env("VRD_FETCH_PAUSE_MS", "0,0");
         cmd
     };
     let run = |script: &str| -> (Output, String) {
@@ -184,7 +213,10 @@ fn the_readme_takes_a_person_from_their_exports_to_a_page_ranked_by_their_own_mo
     for line in ["watch history: 1122 watches", "search history: 384 searches", "subscriptions: 3 channels"] {
         assert!(said.contains(line), "{line:?} in:\n{said}");
     }
-    assert!(said.contains("3 subscribed feeds") && said.contains("videos 45 new"), "{said}");
+    // The channels followed: the three subscribed and the 360 of the history; the
+    // subscriptions, which matter most now, come first under the run's cap.
+    assert!(said.contains("channel feeds: 363 followed, 363 due; 4 fetched"), "{said}");
+    assert!(said.contains("videos 48 new"), "{said}");
     assert!(said.contains("retrain deployed"), "{said}");
 
     let data = home.join(".local/share/vrd");
@@ -194,6 +226,10 @@ fn the_readme_takes_a_person_from_their_exports_to_a_page_ranked_by_their_own_mo
     let (_, feed) = store.latest_feed().unwrap().expect("a feed saved in the store");
     assert!(!feed.is_empty());
     assert!(feed.iter().all(|item| item.scores.contains_key("pick")), "ranked by the next-watch model");
+    // The uploads of a channel the person watches but never subscribed to, said so.
+    let from_watched: Vec<_> = feed.iter().filter(|i| i.video_id.starts_with("vrdWatched")).collect();
+    assert!(!from_watched.is_empty(), "{feed:#?}");
+    assert!(from_watched.iter().all(|i| i.reasons[0].starts_with("a channel you watch")), "{from_watched:#?}");
     drop(store);
     let encoder = prefix.join("lib/vrd/encoder");
     assert!(encoder.join("config.json").is_file(), "the encoder where make install put it");
@@ -244,15 +280,31 @@ fn the_readme_takes_a_person_from_their_exports_to_a_page_ranked_by_their_own_mo
     // upload in the third: the cron job again, twice, each run a feed.
     drop(aw);
     faults.store(true, Ordering::SeqCst);
+    // Days pass: every channel is due again.
+    let mut store = vrd_store::Store::open(&db).unwrap();
+    let aged: Vec<vrd_core::reach::ChannelFetch> = store
+        .channel_fetches()
+        .unwrap()
+        .into_iter()
+        .map(|f| vrd_core::reach::ChannelFetch {
+            last_tried: Some(chrono::Utc::now() - chrono::Duration::days(10)),
+            retry_at: None,
+            ..f
+        })
+        .collect();
+    store.upsert_channel_fetches(&aged).unwrap();
+    drop(store);
     let before = feed_moments(&db).len();
     let (_, said) = run(&format!("export VRD_RETRAIN_HOURS=always\n{cron}"));
     assert!(said.contains("cannot reach ActivityWatch at http://127.0.0.1:"), "{said}");
     assert!(said.contains("connection refused"), "in words: {said}");
     assert_eq!(said.matches("cannot reach ActivityWatch").count(), 1, "said once: {said}");
     assert!(said.contains("failed (exit 1); said once"), "{said}");
-    assert!(said.contains("Sabelle (") && said.contains("answered 404 Not Found"), "{said}");
-    assert!(said.contains("Feedjira (") && said.contains("answered 500 Internal Server Error"), "{said}");
-    assert!(said.contains("channel feeds: 1 answered, 2 failed; what answered is stored"), "{said}");
+    // Each named as the store knows the channel (a title from its feed or the watches).
+    let failed = |id: &str, how: &str| said.lines().any(|l| l.contains(&format!("({id}): {how}")));
+    assert!(failed(CHANNELS[2].0, "answered 404 Not Found"), "{said}");
+    assert!(failed(CHANNELS[1].0, "answered 500 Internal Server Error"), "{said}");
+    assert!(said.contains("; 2 fetched (0 not modified), 58 failed"), "those answering stored: {said}");
     assert_eq!(feed_moments(&db).len(), before + 1, "a feed despite both: {said}");
     let store = vrd_store::Store::open(&db).unwrap();
     let new_upload = store.videos_by_id(&[NEW_UPLOAD.to_string()]).unwrap();
@@ -380,6 +432,8 @@ fn an_install_before_the_move_is_cleaned_up_and_its_model_folder_heals() {
     let out = Command::new(retrained.join("bin/vrd-cron-feed"))
         .env("VRD_HOME", &share)
         .env("VRD_AW_SERVER", "http://127.0.0.1:9")
+        // The simulated person's videos are of 2025–2026: candidates still.
+        .env("VRD_MAX_AGE_DAYS", "100000")
         .stdin(Stdio::null())
         .output()
         .unwrap();

@@ -390,7 +390,19 @@ fn a_store_alone_is_enough_for_a_cold_start_feed() {
     let feed = repo().join("fixtures/rss/channel-feed.xml");
     run("vrd-ingest", &["rss", feed.to_str().unwrap(), "--db", db]);
     let cache = dir.path().join("media.safetensors");
-    let args = ["--cold-start", "--db", db, "--embeddings", cache.to_str().unwrap(), "-n", "5", "--keep-watched"];
+    // The fixtures' uploads are of a fixed month: ranked all the same, whenever this runs.
+    let args = [
+        "--cold-start",
+        "--db",
+        db,
+        "--embeddings",
+        cache.to_str().unwrap(),
+        "-n",
+        "5",
+        "--keep-watched",
+        "--max-age-days",
+        "100000",
+    ];
     let out = run_command(Command::new(RANK).args(args));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let store = vrd_store::Store::open(Path::new(db)).unwrap();
@@ -484,4 +496,83 @@ fn more_like_this_needs_no_model_and_leaves_out_the_video_and_what_was_watched()
     assert!(String::from_utf8_lossy(&out.stderr).contains("\"NoSuchVideo\" has no embedding"));
     let out = like("lWaRokVH711", &["--cold-start"]);
     assert_eq!(out.status.code(), Some(2), "--like and --cold-start are two feeds");
+}
+
+/// A feed from the store: uploads older than `--max-age-days` before the moment leave it,
+/// saved videos stay whatever their age; each item says first where it came from; and
+/// `--mode explore` keeps every fourth place for a newly discovered channel's video.
+#[test]
+fn the_stores_feed_ages_keeps_saved_videos_and_says_where_each_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vrd.db");
+    let db = db.to_str().unwrap();
+    run("vrd-ingest", &["takeout", repo().join("fixtures/takeout/watch-history.json").to_str().unwrap(), "--db", db]);
+    let candidates: Vec<vrd_core::records::Video> =
+        crate::tools::json_lines(&std::fs::read(Pipeline::candidates()).unwrap());
+    let mut store = vrd_store::Store::open(Path::new(db)).unwrap();
+    store.upsert_videos(&candidates).unwrap();
+    let at = vrd_core::time::parse_rfc3339("2026-11-25T12:00:00Z").unwrap();
+    // The fixture's uploads span a week (Nov 14–21): the limit is a week before the 25th.
+    let oldest = at - chrono::Duration::days(7);
+    let old: Vec<&vrd_core::records::Video> =
+        candidates.iter().filter(|v| v.published_at.is_some_and(|p| p < oldest)).collect();
+    assert!(old.len() >= 2, "the fixture has uploads older than a week");
+    // One old upload saved for later; one channel, never watched, found by a search.
+    store
+        .upsert_saved_videos(&[vrd_core::reach::SavedVideo {
+            video_id: old[0].video_id.clone(),
+            playlist: "Watch later".into(),
+            saved_at: None,
+        }])
+        .unwrap();
+    let watched: std::collections::HashSet<String> =
+        store.watch_events().unwrap().into_iter().filter_map(|w| w.channel_id).collect();
+    let new_channel = candidates
+        .iter()
+        .filter(|v| v.published_at.is_some_and(|p| p >= oldest))
+        .find_map(|v| v.channel_id.clone().filter(|c| !watched.contains(c)))
+        .expect("a recent upload of a channel never watched");
+    store
+        .upsert_discovered(&[vrd_core::reach::DiscoveredChannel {
+            channel_id: new_channel.clone(),
+            title: None,
+            found_at: at - chrono::Duration::days(2),
+            how: "search".into(),
+            detail: Some("sourdough".into()),
+        }])
+        .unwrap();
+    drop(store);
+    let cache = dir.path().join("media.safetensors");
+    let rank = |extra: &[&str]| -> Vec<serde_json::Value> {
+        let args =
+            [&["--cold-start", "--db", db, "--embeddings", cache.to_str().unwrap(), "--explain"][..], extra].concat();
+        crate::tools::json_lines(&run_command(Command::new(RANK).args(args).env_remove("VRD_MAX_AGE_DAYS")).stdout)
+    };
+    let month = ["--at", "2026-11-25T12:00:00Z", "--max-age-days", "7"];
+    let feed = rank(&[&month[..], &["-n", "20"]].concat());
+    let by_id: std::collections::HashMap<&str, &vrd_core::records::Video> =
+        candidates.iter().map(|v| (v.video_id.as_str(), v)).collect();
+    for line in &feed {
+        let id = line["video_id"].as_str().unwrap();
+        let reasons: Vec<&str> = line["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+        if id == old[0].video_id {
+            assert_eq!(reasons[0], "saved for later", "{line}");
+        } else {
+            assert!(by_id[id].published_at.is_none_or(|p| p >= oldest), "{id} is too old: {line}");
+        }
+        if by_id[id].channel_id.as_deref() == Some(new_channel.as_str()) {
+            assert_eq!(reasons[0], "new channel: found for your search “sourdough”");
+        }
+    }
+    assert!(feed.iter().any(|l| l["video_id"] == old[0].video_id.as_str()), "the saved one stays");
+    assert!(
+        feed.iter().all(|l| old[1..].iter().all(|o| l["video_id"] != o.video_id.as_str())),
+        "the other old ones left"
+    );
+    // Explore: the new channel's video at the fourth place (or higher, on its own merit).
+    let explore = rank(&[&month[..], &["--mode", "explore", "-n", "6"]].concat());
+    let place = explore
+        .iter()
+        .position(|l| by_id[l["video_id"].as_str().unwrap()].channel_id.as_deref() == Some(new_channel.as_str()));
+    assert!(place.is_some_and(|p| p <= 3), "{explore:#?}");
 }

@@ -244,7 +244,8 @@ fn the_store_alone_feeds_the_next_watch_model() {
     store.upsert_videos(&catalogue).unwrap();
     store.upsert_searches(&[search]).unwrap();
     drop(store);
-    let args = ["--model", &d("model"), "--db", &db, "--embeddings", &d("media.safetensors")];
+    // The simulated person's catalogue spans the year before the moment.
+    let args = ["--model", &d("model"), "--db", &db, "--embeddings", &d("media.safetensors"), "--max-age-days", "1000"];
     let out = run("vrd-rank", &[&args[..], &["--at", "2026-10-20T22:00:00Z", "-n", "5", "--explain"]].concat());
     let feed = lines(&out.stdout);
     assert_eq!(feed.len(), 5);

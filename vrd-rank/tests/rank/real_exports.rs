@@ -88,7 +88,8 @@ fn every_takeout_sample_makes_a_cold_start_feed() {
         let fresh = candidate_ids.iter().filter(|id| !watched.contains(id.as_str())).count();
         assert_eq!(items.len(), fresh.min(10), "{file}");
         assert!(items.iter().all(|i| !watched.contains(i.video_id.as_str())), "{file}: watched videos left out");
-        assert!(items.windows(2).all(|w| w[0].score >= w[1].score), "{file}: best first");
+        // Best first; after it, a channel's next video may wait for another's that comes close.
+        assert!(items.iter().all(|i| i.score <= items[0].score), "{file}: best first");
     }
 }
 
@@ -275,7 +276,11 @@ fn four_writers_of_different_kinds_at_once_on_one_store() {
     }
     // The store alone is then enough for a feed.
     let cache = dir.path().join("media.safetensors");
-    let out = run("vrd-rank", &["--cold-start", "--db", db, "--embeddings", s(&cache), "-n", "5"]);
+    // The samples' uploads are years old: ranked all the same.
+    let out = run(
+        "vrd-rank",
+        &["--cold-start", "--db", db, "--embeddings", s(&cache), "-n", "5", "--max-age-days", "100000"],
+    );
     assert_eq!(feed(&out).len(), 5);
 }
 

@@ -73,7 +73,7 @@ fn rank_works(home: &Home) {
     let out = Command::new(crate::tools::tool("vrd-rank"))
         .args(["--model", home.model.to_str().unwrap(), "--db", home.db.to_str().unwrap()])
         .args(["--embeddings", home.cache.to_str().unwrap(), "--events", &person("app-events.jsonl")])
-        .args(["--at", "2026-10-20T21:30:00Z", "-n", "3", "--no-cache-update"])
+        .args(["--at", "2026-10-20T21:30:00Z", "-n", "3", "--no-cache-update", "--max-age-days", "1000"])
         .output()
         .unwrap();
     assert!(out.status.success(), "vrd-rank with the model: {}", String::from_utf8_lossy(&out.stderr));
