@@ -8,10 +8,11 @@ ratios over the people.
 """
 import json
 import math
+import os
 import random
 import sys
 
-METHODS = ["model", "regression", "fusion", "sim_last", "channel_recency", "cold_start", "chance"]
+METHODS = ["model", "regression", "fusion", "sim_last", "lex_last", "sim_plus_lex_last", "channel_recency", "cold_start", "chance"]
 BOOTSTRAP = 2000
 
 
@@ -40,6 +41,43 @@ def bootstrap_ratio(lines, method, rng):
         ratios.append(sum(a[i] for i in idx) / sb if sb else float("inf"))
     ratios.sort()
     return ratios[int(0.025 * BOOTSTRAP)], ratios[int(0.975 * BOOTSTRAP) - 1]
+
+
+def lexical_report(work, people, rng):
+    """The model with the lexical view ÷ without it, per person, pool and seed (the same
+    moments and pools within a seed), against the seed-to-seed spread of the model
+    without it: the largest ÷ smallest of its MRR over the seeds, less one."""
+    seeds = os.environ.get("SEEDS", "42").split()
+    tags = lambda name: [name] + [f"{name}.seed{s}" for s in seeds[1:]]
+    g = lambda xs: math.exp(sum(math.log(x) for x in xs) / len(xs))
+    print(f"\n### The lexical view: the model with it ÷ without it (seeds {', '.join(seeds)})\n")
+    print("| person | pool | MRR without (per seed) | MRR with (per seed) | with ÷ without (per seed) | mean | seed-to-seed spread without | first seed [95% CI] |")
+    print("|---|---|---|---|---|---|---|---|")
+    gains = {"timing": [], "interest": []}
+    for name in people:
+        for pool in ("timing", "interest"):
+            without, with_, ratio = [], [], []
+            for tag in tags(name):
+                a = [1 / l["ranks"]["model"] for l in map(json.loads, open(f"{work}/{tag}.nolex.ranks.jsonl")) if l["pool"] == pool]
+                b = [1 / l["ranks"]["model"] for l in map(json.loads, open(f"{work}/{tag}.ranks.jsonl")) if l["pool"] == pool]
+                without.append(sum(a) / len(a))
+                with_.append(sum(b) / len(b))
+                ratio.append(with_[-1] / without[-1])
+                if tag == name:
+                    n, boot = len(a), []
+                    for _ in range(BOOTSTRAP):
+                        idx = [rng.randrange(n) for _ in range(n)]
+                        boot.append(sum(b[i] for i in idx) / sum(a[i] for i in idx))
+                    boot.sort()
+                    ci = f"{ratio[-1]:.2f} [{boot[int(0.025 * BOOTSTRAP)]:.2f}, {boot[int(0.975 * BOOTSTRAP) - 1]:.2f}]"
+            spread = max(without) / min(without) - 1
+            gains[pool].append(g(ratio))
+            fmt = lambda xs: " ".join(f"{x:.3f}" for x in xs)
+            print(f"| {name} | {pool} | {fmt(without)} | {fmt(with_)} | {' '.join(f'{r:.2f}' for r in ratio)} | {g(ratio):.3f} | {spread:.3f} | {ci} |")
+    print("\n| pool | geometric mean over the people of with ÷ without (each person's mean over the seeds) |")
+    print("|---|---|")
+    for pool in ("timing", "interest"):
+        print(f"| {pool} | {g(gains[pool]):.3f} |")
 
 
 def main():
@@ -97,6 +135,7 @@ def main():
             ratios.sort()
             lo, hi = ratios[int(0.025 * BOOTSTRAP)], ratios[int(0.975 * BOOTSTRAP) - 1]
             print(f"| {pool} | {sum(a) / n:.3f} | {sum(b) / n:.3f} | {sum(b) / sum(a):.2f} [{lo:.2f}, {hi:.2f}] |")
+    lexical_report(work, people, rng)
     print()
     for name in people:
         card = json.load(open(f"{work}/{name}.model/pick.json"))

@@ -43,6 +43,11 @@ pub struct MediaArgs {
     /// mean or cls (default: the model folder's pooling config).
     #[arg(long, value_parser = vrd_model::pooling::Pooling::arg)]
     pooling: Option<Pooling>,
+    /// Text put before every text, e.g. "query: " for multilingual E5 (default: the model
+    /// folder's config_sentence_transformers.json prompt, else none). The other tools take
+    /// the folder's: write it there rather than passing it here.
+    #[arg(long)]
+    prompt: Option<String>,
     /// Keep the pooled vectors as they are instead of scaling them to unit length.
     #[arg(long)]
     no_normalize: bool,
@@ -72,6 +77,7 @@ pub fn run(args: &MediaArgs) -> Result<()> {
         max_length: args.max_length,
         pooling: args.pooling,
         normalize: !args.no_normalize,
+        prompt: args.prompt.clone(),
     };
     let (items, untitled) = read_items(&args.inputs, &template)?;
     if untitled > 0 {

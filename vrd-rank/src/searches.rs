@@ -8,6 +8,7 @@ use std::path::Path;
 use vrd_core::records::Search;
 use vrd_core::time::Timestamp;
 use vrd_ranking::cold_start::{recency_weighted_mean, Settings};
+use vrd_ranking::pick::feed::Query;
 
 /// The recency-weighted mean of the unit query embeddings of the last `recent` searches.
 /// `model_id` is the embeddings' model: the queries must land in the same space.
@@ -20,17 +21,12 @@ pub fn profile(searches: &[Search], model_id: &str, model: Option<&Path>, s: &Se
     }
     let mut embedded = vrd_engine::queries::embed(&recent, model_id, model)?;
     embedded.reverse();
-    let dim = embedded[0].1.len();
-    Ok(recency_weighted_mean(embedded.iter().map(|(at, v)| (*at, v.as_slice())), dim, s.half_life_days))
+    let dim = embedded[0].embedding.len();
+    Ok(recency_weighted_mean(embedded.iter().map(|q| (q.at, q.embedding.as_slice())), dim, s.half_life_days))
 }
 
 /// The searches the next-watch model reads at `at`: the latest ones before it, embedded.
-pub fn before(
-    searches: &[Search],
-    at: Timestamp,
-    model_id: &str,
-    model: Option<&Path>,
-) -> Result<Vec<(Timestamp, Vec<f32>)>> {
+pub fn before(searches: &[Search], at: Timestamp, model_id: &str, model: Option<&Path>) -> Result<Vec<Query>> {
     let mut recent: Vec<&Search> = searches.iter().filter(|q| q.searched_at < at).collect();
     recent.sort_by_key(|q| std::cmp::Reverse(q.searched_at));
     recent.truncate(vrd_ranking::pick::past::RECENT_SEARCHES);

@@ -5,13 +5,13 @@
 use anyhow::{bail, Result};
 use std::path::Path;
 use vrd_core::records::Search;
-use vrd_core::time::Timestamp;
 use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
+use vrd_ranking::pick::feed::Query;
 
-/// `searches`' queries embedded (unit length), with their times, in time order.
+/// `searches`' queries embedded (unit length), with their times and texts, in time order.
 /// `model_id` is the video embeddings' model; `model` the folder to load (default
 /// `VRD_MODEL`, then the packaged one), which must be that model.
-pub fn embed(searches: &[&Search], model_id: &str, model: Option<&Path>) -> Result<Vec<(Timestamp, Vec<f32>)>> {
+pub fn embed(searches: &[&Search], model_id: &str, model: Option<&Path>) -> Result<Vec<Query>> {
     if searches.is_empty() {
         return Ok(Vec::new());
     }
@@ -28,5 +28,9 @@ pub fn embed(searches: &[&Search], model_id: &str, model: Option<&Path>) -> Resu
     sorted.sort_by_key(|q| q.searched_at);
     let queries: Vec<&str> = sorted.iter().map(|q| q.query.as_str()).collect();
     let vectors = encoder.embed(&queries, 32)?;
-    Ok(sorted.iter().map(|q| q.searched_at).zip(vectors).collect())
+    Ok(sorted
+        .iter()
+        .zip(vectors)
+        .map(|(q, embedding)| Query { at: q.searched_at, text: q.query.clone(), embedding })
+        .collect())
 }

@@ -25,6 +25,9 @@ pub struct SentenceEncoderOptions {
     pub pooling: Option<Pooling>,
     /// Default: true (sentence-transformers' Normalize module; BGE-M3's dense vectors).
     pub normalize: bool,
+    /// The text put before every text (multilingual E5's `query: `); default: the
+    /// folder's sentence-transformers prompt ([`folder_prompt`]), else none.
+    pub prompt: Option<String>,
 }
 
 impl Default for SentenceEncoderOptions {
@@ -35,6 +38,7 @@ impl Default for SentenceEncoderOptions {
             max_length: None,
             pooling: None,
             normalize: true,
+            prompt: None,
         }
     }
 }
@@ -49,6 +53,8 @@ pub struct SentenceEncoder {
     max_length: usize,
     pad_id: i64,
     device: Device,
+    /// Put before every text.
+    prompt: String,
     model_id: String,
     dim: usize,
 }
@@ -121,13 +127,21 @@ impl SentenceEncoder {
         vs.set_kind(opts.kind);
         vs.freeze();
 
-        let model_id = format!(
+        let prompt = match &opts.prompt {
+            Some(p) => p.clone(),
+            None => folder_prompt(dir)?.unwrap_or_default(),
+        };
+        let mut model_id = format!(
             "{}|{}|{}|{}",
             model_name(dir),
             pooling.name(),
             if opts.normalize { "norm" } else { "raw" },
             max_length
         );
+        // A prompt changes every vector (and no prompt keeps the ids of before).
+        if !prompt.is_empty() {
+            model_id.push_str(&format!("|prompt={prompt:?}"));
+        }
         Ok(SentenceEncoder {
             _vs: vs,
             model,
@@ -137,6 +151,7 @@ impl SentenceEncoder {
             max_length,
             pad_id: cfg.pad_token_id,
             device: opts.device,
+            prompt,
             model_id,
             dim: cfg.hidden_size as usize,
         })
@@ -156,9 +171,20 @@ impl SentenceEncoder {
         self.max_length
     }
 
-    /// Tokenizes texts (truncated to the max length, special tokens added).
+    /// Tokenizes texts, each after the prompt (truncated to the max length, special tokens
+    /// added).
     pub fn tokenize(&self, texts: &[&str]) -> Result<Vec<Encoding>> {
-        self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| anyhow!("tokenizer: {e}"))
+        let encode = |texts: Vec<String>| self.tokenizer.encode_batch(texts, true);
+        match self.prompt.is_empty() {
+            true => self.tokenizer.encode_batch(texts.to_vec(), true),
+            false => encode(texts.iter().map(|t| format!("{}{t}", self.prompt)).collect()),
+        }
+        .map_err(|e| anyhow!("tokenizer: {e}"))
+    }
+
+    /// The text put before every text.
+    pub fn prompt(&self) -> &str {
+        &self.prompt
     }
 
     /// Embeds one batch of tokenized texts: `(B, dim)` f32 values, row-major, in input order.
@@ -260,6 +286,30 @@ fn sentence_transformers_max_length(dir: &Path) -> Result<Option<usize>> {
     let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
     let cfg: Cfg = serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON", p.display()))?;
     Ok(cfg.max_seq_length)
+}
+
+/// The prompt a folder's `config_sentence_transformers.json` puts before texts: its
+/// `default_prompt_name`'s, else its `query` prompt (multilingual E5 wants `query: ` before
+/// both sides of a symmetric comparison, title against title).
+pub fn folder_prompt(dir: &Path) -> Result<Option<String>> {
+    let p = dir.join("config_sentence_transformers.json");
+    if !p.is_file() {
+        return Ok(None);
+    }
+    #[derive(serde::Deserialize)]
+    struct Cfg {
+        #[serde(default)]
+        prompts: std::collections::HashMap<String, String>,
+        default_prompt_name: Option<String>,
+    }
+    let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+    let cfg: Cfg = serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON", p.display()))?;
+    let name = cfg.default_prompt_name.as_deref().unwrap_or("query");
+    match (cfg.prompts.get(name), &cfg.default_prompt_name) {
+        (Some(prompt), _) => Ok(Some(prompt.clone()).filter(|p| !p.is_empty())),
+        (None, Some(name)) => bail!("{}: default_prompt_name {name:?} names no prompt", p.display()),
+        (None, None) => Ok(None),
+    }
 }
 
 /// A readable model name: the folder's name, or its parent's where the folder is just

@@ -1,10 +1,12 @@
 //! vrd-rank's tests, and the pipeline end to end through the built tools: one test binary
 //! (ripgrep's layout), a module per concern. The helpers the modules share are included
 //! once here: `shared/test-support` (the checkout and the real data, the built tools, a
-//! real aw-server, the simulated person, the page).
+//! real aw-server, the simulated person, the page, multilingual encoder folders).
 
 #[path = "../../../shared/test-support/aw_server.rs"]
 mod aw_server;
+#[path = "../../../shared/test-support/encoder_folders.rs"]
+mod encoder_folders;
 #[path = "../../../shared/test-support/paths.rs"]
 mod paths;
 #[path = "../../../shared/test-support/person_tools.rs"]
@@ -18,6 +20,7 @@ mod tools;
 const BIN: &str = env!("CARGO_BIN_EXE_vrd-rank");
 
 mod deferred;
+mod every_language;
 mod feed_cli;
 mod install;
 mod metadata_columns;

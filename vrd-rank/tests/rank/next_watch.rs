@@ -112,7 +112,11 @@ fn a_history_alone_trains_a_model_that_ranks_for_the_hour() {
         assert_eq!(topics[first], topic, "at {when}: {feed:#?}");
         assert!(feed.iter().all(|l| !watched.contains(l["video_id"].as_str().unwrap())), "watched videos stay out");
         let picks: Vec<f64> = feed.iter().map(|l| l["scores"]["pick"].as_f64().unwrap()).collect();
-        assert!(picks.windows(2).all(|w| w[0] >= w[1]) && picks[0] > 0.0 && picks[0] < 1.0, "{picks:?}");
+        // By the model's order, except that a channel's next video waits for another
+        // channel's that comes close (within `CLOSE_SHARE` of it).
+        let close = vrd_ranking::ordering::CLOSE_SHARE;
+        let in_order = picks.iter().enumerate().all(|(i, &p)| picks[i..].iter().all(|&later| p >= close * later));
+        assert!(in_order && picks.iter().all(|&p| p <= picks[0]) && picks[0] > 0.0 && picks[0] < 1.0, "{picks:?}");
         let reasons: Vec<&str> = feed[0]["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
         assert!(
             reasons.iter().any(|r| r.starts_with(words) && r.ends_with("you often watch things like this")),
@@ -289,8 +293,10 @@ fn the_apps_of_the_hour_before_choose_what_is_picked_at_the_same_hour() {
         let feed = lines(&run("vrd-rank", &args).stdout);
         let first = feed[0]["video_id"].as_str().unwrap();
         assert_eq!(topics[first], topic, "after {app}: {feed:#?}");
-        let reasons: Vec<&str> = feed[0]["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
-        assert!(reasons.contains(&format!("after {app} you often watch things like this").as_str()), "{reasons:?}");
+        // The feed says why (the reason is given where the feature is strong: the first
+        // video may be first for other reasons too, such as a title like the last watch's).
+        let after = format!("after {app} you often watch things like this");
+        assert!(feed.iter().any(|item| item["reasons"].as_array().unwrap().iter().any(|r| r == &after)), "{feed:#?}");
     }
 
     // A model trained with the timeline needs the moment's: without --events it asks the

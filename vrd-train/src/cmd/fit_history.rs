@@ -99,7 +99,8 @@ impl HistoryInputs {
         })
     }
 
-    /// The training inputs over `history` (all of it, or a part for an evaluation).
+    /// The training inputs over `history` (all of it, or a part for an evaluation), titles
+    /// read in the lexical view too.
     pub fn inputs<'a>(&'a self, history: &'a [WatchEvent], unwatched: &'a [Video]) -> PickInputs<'a> {
         let mut details: HashMap<&str, &Video> = HashMap::new();
         for v in self.videos.iter().chain(&self.candidates) {
@@ -112,6 +113,7 @@ impl HistoryInputs {
             searches: &self.searches,
             timeline: self.timeline.as_ref(),
             embeddings: &self.embeddings,
+            lexical: true,
         }
     }
 }

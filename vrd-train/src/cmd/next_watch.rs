@@ -25,10 +25,12 @@ use vrd_ranking::candidates::Answers;
 use vrd_ranking::cold_start;
 use vrd_ranking::pick::activity::activities;
 use vrd_ranking::pick::card::score_standardised;
-use vrd_ranking::pick::features::Feature::{ChannelDaysSinceLog, ChannelNew, SimLast};
+use vrd_ranking::pick::features::Candidate;
+use vrd_ranking::pick::features::Feature::{ChannelDaysSinceLog, ChannelNew, LexLast, SimLast};
 use vrd_ranking::pick::feed::candidate_of;
 use vrd_ranking::pick::past::{Past, Watch};
-use vrd_ranking::pick::{prepare_history, watch_of};
+use vrd_ranking::pick::{lexical_of_video, lexical_of_watch, prepare_history, watch_of};
+use vrd_training::pick::data::PickInputs;
 use vrd_training::pick::fit::FitOptions;
 use vrd_training::pick::fusion::FusionOptions;
 use vrd_training::pick::sample::Sampling;
@@ -57,6 +59,10 @@ pub struct NextWatchArgs {
     /// far-off videos only).
     #[arg(long)]
     no_candidates: bool,
+    /// Train the model without the lexical view of titles (its lexical features read 0):
+    /// run with and without to see what the view adds.
+    #[arg(long)]
+    no_lexical: bool,
     /// Negatives per training moment from the person's own following weeks.
     #[arg(long, default_value_t = Sampling::default().timing_negatives)]
     timing_negatives: usize,
@@ -178,7 +184,7 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
         ..FitOptions::default()
     };
     let queries = &data.searches;
-    let inputs = data.inputs(&train, unwatched);
+    let inputs = PickInputs { lexical: !args.no_lexical, ..data.inputs(&train, unwatched) };
     let trained = vrd_training::pick::train(&inputs, &sampling, &options, &emb.meta.model_id)?;
     let card = &trained.card;
     eprintln!(
@@ -193,6 +199,8 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
     if let Some(out) = &args.out {
         super::fit_history::save(&trained, out)?;
     }
+    // The model's lexical view, as vrd-rank reads it from the card.
+    let lexical = card.lexical_view()?;
     let template = TextTemplate::parse(DEFAULT_TEMPLATE, DEFAULT_DESCRIPTION_CHARS)?;
     // The fusion model's deep part over a pool (its scores add to the regression's).
     let fusion_deep = |pool: &[&Video], z: &[Vec<f32>]| -> Result<Option<Vec<f64>>> {
@@ -229,11 +237,13 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
         while pushed < prepared.len() && prepared[pushed].watched_at < t {
             let e = prepared[pushed];
             let watch = watch_of(e, index_of.get(e.video_id.as_str()).map(|&r| emb.row(r)));
-            past.push(&Watch { activity: watch_activity[pushed].as_ref(), ..watch });
+            let lexical_vector = lexical.as_ref().map(|idf| lexical_of_watch(idf, e));
+            past.push(&Watch { activity: watch_activity[pushed].as_ref(), lexical: lexical_vector.as_ref(), ..watch });
             pushed += 1;
         }
-        while searched < queries.len() && queries[searched].0 < t {
-            past.push_search(queries[searched].0, &queries[searched].1);
+        while searched < queries.len() && queries[searched].at < t {
+            let q = &queries[searched];
+            past.push_search(q.at, &q.embedding, lexical.as_ref().map(|idf| idf.vector(&q.text)).as_ref());
             searched += 1;
         }
         let moment = past.moment(t, watch_activity[i].as_ref());
@@ -249,7 +259,12 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
             .collect();
         let history_before = &by_time[..by_time.partition_point(|e| e.watched_at < t)];
         let target_video = &own_video[target.video_id.as_str()];
-        let target_features = moment.features(&candidate_of(target_video, emb.row(index_of[target.video_id.as_str()])));
+        let candidate = |v: &Video| lexical.as_ref().map(|idf| lexical_of_video(idf, v));
+        let target_lexical = candidate(target_video);
+        let target_features = moment.features(&Candidate {
+            lexical: target_lexical.as_ref(),
+            ..candidate_of(target_video, emb.row(index_of[target.video_id.as_str()]))
+        });
         let is_new_channel = target_features[ChannelNew] == 1.0;
         for (name, others) in [("timing", timing), ("interest", interest)] {
             let mut pool: Vec<&Video> = vec![target_video];
@@ -264,12 +279,18 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
             let mut standardised = Vec::with_capacity(pool.len());
             for v in &pool {
                 let e = emb.row(index_of[v.video_id.as_str()]);
-                let f = moment.features(&candidate_of(v, e));
+                let v_lexical = candidate(v);
+                let f = moment.features(&Candidate { lexical: v_lexical.as_ref(), ..candidate_of(v, e) });
                 let z = card.standardise(&f);
                 scores.entry("model").or_default().push(card.score(&f, e));
                 scores.entry("regression").or_default().push(score_standardised(&trained.regression, &z, e));
                 standardised.push(z);
                 scores.entry("sim_last").or_default().push(f64::from(f[SimLast]));
+                if lexical.is_some() {
+                    // The two views of the last watch, alone and summed.
+                    scores.entry("lex_last").or_default().push(f64::from(f[LexLast]));
+                    scores.entry("sim_plus_lex_last").or_default().push(f64::from(f[SimLast] + f[LexLast]));
+                }
                 scores
                     .entry("channel_recency")
                     .or_default()

@@ -7,6 +7,7 @@
 
 use super::features::{Features, FEATURES};
 use super::past::dot;
+use crate::lexical::{Idf, IdfCard};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -133,6 +134,10 @@ pub struct PickCard {
     pub chosen: String,
     /// How it was trained (negatives, epochs, the margin, time).
     pub training: serde_json::Value,
+    /// The lexical view's frequencies, from the history and candidates it was trained on
+    /// (none: trained without the view, and its lexical features read 0).
+    #[serde(default)]
+    pub lexical: Option<IdfCard>,
 }
 
 impl PickCard {
@@ -165,6 +170,12 @@ impl PickCard {
             true => Ok(Some(PickCard::read(dir)?)),
             false => Ok(None),
         }
+    }
+
+    /// The lexical view the model was trained with, if any: ranking weighs grams exactly
+    /// as training did.
+    pub fn lexical_view(&self) -> Result<Option<Idf>> {
+        self.lexical.as_ref().map(Idf::from_card).transpose().context("the next-watch model card")
     }
 
     /// The encoder part of a fusion scorer.
@@ -288,6 +299,7 @@ mod tests {
             selection: BTreeMap::new(),
             chosen: "fusion".into(),
             training: serde_json::Value::Null,
+            lexical: None,
         }
     }
 

@@ -2,6 +2,7 @@
 //! and order are the contract between training (vrd-training) and ranking (vrd-rank); the
 //! card stores the names, and a model whose names differ is refused.
 
+use crate::lexical::LexicalVector;
 use vrd_core::time::Timestamp;
 
 /// Declares the features once: [`Feature`] (an index by name) and [`FEATURES`] (the names,
@@ -63,6 +64,14 @@ features! {
     // and whether there was any such watch.
     ActivityAffinity = "activity_affinity",
     ActivityKnown = "activity_known",
+    // The lexical view (`crate::lexical`): the grams the candidate's title and channel
+    // share with the last watch's, the best of the last 10, the last 50's vocabulary and
+    // the last week's searches (where the English encoder sees unknown pieces, a series'
+    // name still matches).
+    LexLast = "lex_last",
+    LexMaxLast10 = "lex_max_last10",
+    LexProfile = "lex_profile",
+    LexSearchWeek = "lex_search_week",
 }
 
 pub type Features = [f32; FEATURES.len()];
@@ -94,6 +103,9 @@ impl std::ops::IndexMut<Feature> for Features {
 pub struct Candidate<'a> {
     /// Its media embedding (any length; taken at unit length).
     pub embedding: &'a [f32],
+    /// Its title and channel in the lexical view (none: the model has no lexical view, and
+    /// the lexical features read 0).
+    pub lexical: Option<&'a LexicalVector>,
     /// Its channel key ([`channel_key`]).
     pub channel: Option<&'a str>,
     pub published_at: Option<Timestamp>,

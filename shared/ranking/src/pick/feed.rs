@@ -8,8 +8,9 @@ use super::activity::{activities, Activity, ACTIVITY_DAYS};
 use super::card::{score_standardised, PickCard};
 use super::features::{channel_key, Candidate, Feature, Features};
 use super::past::{self, Facts, Moment, Past};
-use super::{prepare_history, watch_of};
+use super::{lexical_of_video, lexical_of_watch, prepare_history, watch_of};
 use crate::candidates::{self, Answers};
+use crate::lexical::{self, Idf};
 use crate::words::{ago, capitalised, shorten};
 use anyhow::{bail, Result};
 use chrono::Timelike;
@@ -25,6 +26,9 @@ use vrd_core::time::Timestamp;
 const HOUR_AFFINITY_REASON: f32 = 0.05;
 /// The same for what the person watches after the apps of the hour before.
 const ACTIVITY_AFFINITY_REASON: f32 = 0.05;
+/// How close in the lexical view (cosine) a recent watch must be for the words they share
+/// to be named.
+const LEXICAL_REASON: f32 = 0.3;
 
 pub struct PickSettings {
     pub at: Timestamp,
@@ -37,11 +41,13 @@ pub struct PickSettings {
 }
 
 /// What a moment's features are made from, besides the watch history: the person's
-/// searches (in time order) and their app timeline, where there are any.
+/// searches (in time order) and their app timeline, where there are any, and the lexical
+/// view's frequencies where the model has one.
 #[derive(Clone, Copy, Default)]
 pub struct Besides<'a> {
     pub searches: &'a [Query],
     pub timeline: Option<&'a Timeline>,
+    pub lexical: Option<&'a Idf>,
 }
 
 /// The past of `history` (and of the searches and timeline) strictly before `at`, with
@@ -68,18 +74,27 @@ pub fn past_before(
     }
     let now = activity.pop().flatten();
     let mut past = Past::new(embeddings.meta.dim);
-    for (e, activity) in watches.into_iter().zip(&activity) {
+    // Only the last few watches are read in the lexical view.
+    let lexical_from = watches.len().saturating_sub(past::LEXICAL_PROFILE_WATCHES);
+    for (k, (e, activity)) in watches.into_iter().zip(&activity).enumerate() {
         let row = index.get(e.video_id.as_str()).map(|&r| embeddings.row(r));
-        past.push(&past::Watch { activity: activity.as_ref(), ..watch_of(e, row) });
+        let lexical = besides.lexical.filter(|_| k >= lexical_from).map(|idf| lexical_of_watch(idf, e));
+        past.push(&past::Watch { activity: activity.as_ref(), lexical: lexical.as_ref(), ..watch_of(e, row) });
     }
-    for (when, query) in besides.searches.iter().take_while(|q| q.0 < at) {
-        past.push_search(*when, query);
+    for q in besides.searches.iter().take_while(|q| q.at < at) {
+        let lexical = besides.lexical.map(|idf| idf.vector(&q.text));
+        past.push_search(q.at, &q.embedding, lexical.as_ref());
     }
     Ok((past, now))
 }
 
-/// A search: when, and its query embedded by the media model.
-pub type Query = (Timestamp, Vec<f32>);
+/// A search: when, its query, and the query embedded by the media model.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub at: Timestamp,
+    pub text: String,
+    pub embedding: Vec<f32>,
+}
 
 /// The deep part of a fusion scorer (the text encoder, which this crate does not run):
 /// each candidate's addition to its score from the video and its standardised features at
@@ -90,6 +105,8 @@ pub type DeepPart<'a> = dyn Fn(&[&Video], &[Vec<f32>]) -> Result<Vec<f64>> + 'a;
 /// candidates and say why.
 pub struct Picker<'a> {
     card: &'a PickCard,
+    /// The card's lexical view, where it has one.
+    lexical: Option<Idf>,
     /// A fusion scorer's deep part (required for one).
     deep: Option<&'a DeepPart<'a>>,
     embeddings: &'a Embeddings,
@@ -117,8 +134,9 @@ impl<'a> Picker<'a> {
             );
         }
         card.check_dim(embeddings.meta.dim)?;
-        let (past, now) = past_before(history, besides, embeddings, at)?;
-        Ok(Picker { card, deep: None, embeddings, past, now, at })
+        let lexical = card.lexical_view()?;
+        let (past, now) = past_before(history, Besides { lexical: lexical.as_ref(), ..besides }, embeddings, at)?;
+        Ok(Picker { card, lexical, deep: None, embeddings, past, now, at })
     }
 
     /// The same with a fusion scorer's deep part.
@@ -137,9 +155,12 @@ impl<'a> Picker<'a> {
         };
         // The standardised features are kept only for a deep part to read.
         let keep_z = deep.is_some();
+        let idf = self.lexical.as_ref();
         let score = |&(v, row): &(&Video, usize)| {
             let e = self.embeddings.row(row);
-            let z = self.card.standardise(&moment.features(&candidate_of(v, e)));
+            let lexical = idf.map(|idf| lexical_of_video(idf, v));
+            let z =
+                self.card.standardise(&moment.features(&Candidate { lexical: lexical.as_ref(), ..candidate_of(v, e) }));
             let s = score_standardised(&self.card.scorer, &z, e);
             (s, if keep_z { z } else { Vec::new() })
         };
@@ -170,7 +191,8 @@ impl<'a> Picker<'a> {
         items
             .iter()
             .map(|&(video, row)| {
-                let c = candidate_of(video, self.embeddings.row(row));
+                let lexical = self.lexical.as_ref().map(|idf| lexical_of_video(idf, video));
+                let c = Candidate { lexical: lexical.as_ref(), ..candidate_of(video, self.embeddings.row(row)) };
                 reasons(&moment, &moment.facts(&c), &moment.features(&c), video, tz)
             })
             .collect()
@@ -232,10 +254,12 @@ pub fn rank(
         .collect())
 }
 
-/// A video as the features see it.
+/// A video as the features see it (without the lexical view, which the caller adds where
+/// the model has one).
 pub fn candidate_of<'a>(v: &'a Video, embedding: &'a [f32]) -> Candidate<'a> {
     Candidate {
         embedding,
+        lexical: None,
         channel: channel_key(v.channel_id.as_deref(), v.channel.as_deref()),
         published_at: v.published_at,
     }
@@ -252,6 +276,18 @@ pub fn softmax(scores: &[f64]) -> Vec<f64> {
 /// Why the model puts a video here, in words: the facts behind its strongest features.
 pub fn reasons(moment: &Moment, facts: &Facts, features: &Features, video: &Video, tz: Tz) -> Vec<String> {
     let mut out = Vec::new();
+    if let Some(m) = facts.lexical.as_ref().filter(|m| m.cosine >= LEXICAL_REASON) {
+        if let Some(words) = lexical::shared_phrase(&video.title, m.title) {
+            let (words, title) = (shorten(&words, 40), shorten(m.title, 60));
+            out.push(match m.last {
+                true => format!("shares “{words}” with your last watch, “{title}”"),
+                false => {
+                    let days = (moment.t - m.at).num_seconds() as f64 / 86_400.0;
+                    format!("shares “{words}” with “{title}”, watched {}", ago(days))
+                }
+            });
+        }
+    }
     let (streak, last_title) = facts.streak;
     if streak >= 1 && moment.gap_minutes().is_some_and(|g| g < 120.0) {
         let like = last_title.map(|t| format!(" like “{}”", shorten(t, 60))).unwrap_or_default();
@@ -346,6 +382,8 @@ mod tests {
         let emb = circle();
         let base = parse_rfc3339("2025-03-01T00:00:00Z").unwrap();
         let mut rng = Lcg(9);
+        let titles: Vec<String> = (0..12).map(|i| format!("title of v{i}")).collect();
+        let idf = Idf::fit(titles.iter().map(String::as_str));
         let mut known = 0;
         for case in 0..200 {
             // A random history over 30 days, and a random moment inside it.
@@ -369,8 +407,12 @@ mod tests {
             }
             // Searches too: one before the moment, one at it, one after.
             let minute = chrono::Duration::minutes(1);
-            let searches: Vec<Query> =
-                vec![(t - minute, vec![1.0, 0.0]), (t, vec![0.0, 1.0]), (t + minute, vec![0.0, 1.0])];
+            let query = |at, text: &str, embedding: Vec<f32>| Query { at, text: text.into(), embedding };
+            let searches: Vec<Query> = vec![
+                query(t - minute, "title of v3", vec![1.0, 0.0]),
+                query(t, "title of v4", vec![0.0, 1.0]),
+                query(t + minute, "v5", vec![0.0, 1.0]),
+            ];
             // And an app timeline over the 30 days and beyond; the cut one ends at the
             // moment (an event running into it cut there).
             let full_events = random_timeline(&mut rng, base, t);
@@ -384,7 +426,7 @@ mod tests {
                 .collect();
             let timeline = |events: Vec<AppEvent>| prepare_timeline(events, |i| format!("event {i}")).unwrap();
             let (cut_timeline, full_timeline) = (timeline(cut_events), timeline(full_events));
-            let besides = |searches, timeline| Besides { searches, timeline: Some(timeline) };
+            let besides = |searches, timeline| Besides { searches, timeline: Some(timeline), lexical: Some(&idf) };
             let (cut, now_cut) = past_before(&before, besides(&searches[..1], &cut_timeline), &emb, t).unwrap();
             let (full, now_full) = past_before(&history, besides(&searches, &full_timeline), &emb, t).unwrap();
             assert_eq!(now_cut, now_full, "case {case}");
@@ -392,7 +434,8 @@ mod tests {
             for i in 0..12 {
                 for channel in ["c0", "c1", "c9"] {
                     let v = video(&format!("v{i}"), channel);
-                    let c = candidate_of(&v, emb.row(i));
+                    let lexical = lexical_of_video(&idf, &v);
+                    let c = Candidate { lexical: Some(&lexical), ..candidate_of(&v, emb.row(i)) };
                     assert_eq!(a.features(&c), b.features(&c), "case {case}: v{i} of {channel} at {t}");
                 }
             }

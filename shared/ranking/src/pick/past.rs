@@ -8,12 +8,17 @@
 use super::activity::{Activity, ACTIVITY_DAYS};
 use super::features::{Candidate, Feature::*, Features, FEATURES};
 use crate::cold_start::{familiarity, recency_weighted_mean};
+use crate::lexical::{LexicalIndex, LexicalVector};
 use std::collections::{HashMap, VecDeque};
 use vrd_core::time::Timestamp;
 
 /// How many of the latest watches the similarity features look back over (late fusion:
 /// the candidate against each, not only their mean).
 pub const RECENT: usize = 50;
+/// How many of the latest watches the lexical features look back over: the best of the
+/// last few, and the profile of the last many.
+pub const RECENT_LEXICAL: usize = 10;
+pub const LEXICAL_PROFILE_WATCHES: usize = 50;
 /// The recency weights of the taste profile and the interests halve every this many days
 /// (as the cold-start profile's).
 pub const INTEREST_HALF_LIFE_DAYS: f64 = 30.0;
@@ -41,6 +46,9 @@ pub struct Watch<'a> {
     pub channel: Option<&'a str>,
     /// The apps of the hour before it, where the timeline covers it.
     pub activity: Option<&'a Activity>,
+    /// Its title and channel in the lexical view, where the model has one (only the last
+    /// [`LEXICAL_PROFILE_WATCHES`] are read).
+    pub lexical: Option<&'a LexicalVector>,
 }
 
 struct ChannelPast {
@@ -65,6 +73,9 @@ pub struct Past {
     dim: usize,
     /// The latest embedded watches (time, title, unit embedding), oldest first.
     recent: VecDeque<(Timestamp, String, Vec<f32>)>,
+    /// The latest [`LEXICAL_PROFILE_WATCHES`] watches in the lexical view (time, title,
+    /// vector), oldest first.
+    recent_lexical: VecDeque<(Timestamp, String, LexicalVector)>,
     /// The channels of the last few watches (embedded or not), oldest first.
     last_channels: VecDeque<Option<u32>>,
     last_at: Option<Timestamp>,
@@ -77,8 +88,9 @@ pub struct Past {
     day_sums: [Vec<f32>; 2],
     total_sum: Vec<f32>,
     interests: Vec<Interest>,
-    /// The latest searches (time, unit query embedding), oldest first.
-    searches: VecDeque<(Timestamp, Vec<f32>)>,
+    /// The latest searches (time, unit query embedding, the query in the lexical view),
+    /// oldest first.
+    searches: VecDeque<(Timestamp, Vec<f32>, Option<LexicalVector>)>,
     /// The embedded watches of the last [`ACTIVITY_DAYS`] with a known activity (time,
     /// activity, unit embedding), oldest first.
     after_activity: VecDeque<(Timestamp, Activity, Vec<f32>)>,
@@ -92,6 +104,7 @@ impl Past {
         Past {
             dim,
             recent: VecDeque::with_capacity(RECENT + 1),
+            recent_lexical: VecDeque::with_capacity(LEXICAL_PROFILE_WATCHES + 1),
             last_channels: VecDeque::with_capacity(6),
             last_at: None,
             watches: 0,
@@ -108,13 +121,13 @@ impl Past {
     }
 
     /// Adds the next search (in time order among the searches), its query embedded by the
-    /// model that embedded the videos.
-    pub fn push_search(&mut self, at: Timestamp, embedding: &[f32]) {
+    /// model that embedded the videos, and in the lexical view where the model has one.
+    pub fn push_search(&mut self, at: Timestamp, embedding: &[f32], lexical: Option<&LexicalVector>) {
         assert!(self.searches.back().is_none_or(|s| s.0 <= at), "searches must be pushed in time order");
         if self.searches.len() == RECENT_SEARCHES {
             self.searches.pop_front();
         }
-        self.searches.push_back((at, unit(embedding)));
+        self.searches.push_back((at, unit(embedding), lexical.cloned()));
     }
 
     /// How many watches were pushed.
@@ -142,6 +155,12 @@ impl Past {
             c.hours[hour] += 1.0;
         }
         self.hour_counts[hour] += 1.0;
+        if let Some(lexical) = w.lexical {
+            if self.recent_lexical.len() == LEXICAL_PROFILE_WATCHES {
+                self.recent_lexical.pop_front();
+            }
+            self.recent_lexical.push_back((w.at, w.title.to_string(), lexical.clone()));
+        }
         let Some(e) = w.embedding else { return };
         let e = unit(e);
         add(&mut self.hour_sums[hour], &e);
@@ -211,6 +230,18 @@ impl Past {
         }
     }
 
+    /// The index [`Moment`] compares candidates with in the lexical view: the last
+    /// [`RECENT_LEXICAL`] watches newest first (empty texts where the history is shorter),
+    /// then the unit sum of the last [`LEXICAL_PROFILE_WATCHES`].
+    fn lexical_index(&self) -> LexicalIndex {
+        let empty = LexicalVector::default();
+        let mut newest: Vec<&LexicalVector> =
+            self.recent_lexical.iter().rev().take(RECENT_LEXICAL).map(|(_, _, v)| v).collect();
+        newest.resize(RECENT_LEXICAL, &empty);
+        let profile = LexicalVector::unit_sum(self.recent_lexical.iter().map(|(_, _, v)| v));
+        LexicalIndex::new(newest.into_iter().chain([&profile]))
+    }
+
     /// The state as seen at `t`, with the apps of the hour before it where known: every
     /// pushed watch must lie strictly before it.
     pub fn moment(&self, t: Timestamp, now: Option<&Activity>) -> Moment<'_> {
@@ -242,6 +273,7 @@ impl Past {
             t,
             activity: now.and_then(|now| self.after_alike(t, now)),
             profile: unit(&profile),
+            lexical: self.lexical_index(),
             hour_profile: unit(&hour_profile),
             day_profile: unit(&self.day_sums[weekend(t)]),
             overall: unit(&self.total_sum),
@@ -262,6 +294,9 @@ pub struct Moment<'p> {
     pub t: Timestamp,
     activity: Option<AfterActivity>,
     profile: Vec<f32>,
+    /// In the lexical view: the last [`RECENT_LEXICAL`] watches, newest first, then the
+    /// last [`LEXICAL_PROFILE_WATCHES`] watches' vocabulary ([`Past::lexical_index`]).
+    lexical: LexicalIndex,
     hour_profile: Vec<f32>,
     day_profile: Vec<f32>,
     overall: Vec<f32>,
@@ -314,12 +349,25 @@ impl Moment<'_> {
         f[SimDecayedHours] = hours;
         f[SimDecayedDays] = (days_sum / days_weight.max(1e-9)) as f32;
         f[TopicDaysSinceLog] = since.unwrap_or(365.0).ln_1p() as f32;
-        for (at, q) in &past.searches {
+        for (at, q, lexical) in &past.searches {
             let (age, cos) = (days(self.t - *at), dot(q, &e));
             if age <= 7.0 {
                 f[SearchBestWeek] = f[SearchBestWeek].max(cos);
+                if let Some((q, c)) = lexical.as_ref().zip(c.lexical) {
+                    f[LexSearchWeek] = f[LexSearchWeek].max(q.dot(c));
+                }
             }
             f[SearchRecent] = f[SearchRecent].max(cos * (-age).exp() as f32);
+        }
+        if let Some(c) = c.lexical {
+            // Newest first: the last watch, the best of the last 10.
+            // Slots the history does not fill read 0, as do texts sharing nothing (the
+            // weights are never negative).
+            let mut dots = [0f32; RECENT_LEXICAL + 1];
+            self.lexical.dots(c, &mut dots);
+            f[LexLast] = dots[0];
+            f[LexMaxLast10] = dots[..RECENT_LEXICAL].iter().copied().fold(0.0, f32::max);
+            f[LexProfile] = dots[RECENT_LEXICAL];
         }
         // Newest first: the last watch, the best of the last 10, the top 3 of the last 50.
         f[SimLast] = sims.first().copied().unwrap_or(0.0);
@@ -384,6 +432,19 @@ pub struct Facts<'p> {
     pub channel: Option<(usize, f64)>,
     /// The share of the recent history of the interest it belongs to, if any.
     pub interest_share: Option<f64>,
+    /// Of the last [`RECENT_LEXICAL`] watches, the one closest to it in the lexical view,
+    /// if any is at all.
+    pub lexical: Option<LexicalMatch<'p>>,
+}
+
+/// A recent watch whose title shares grams with the candidate's.
+pub struct LexicalMatch<'p> {
+    pub title: &'p str,
+    /// The two texts' cosine in the lexical view.
+    pub cosine: f32,
+    /// Whether it is the last watch.
+    pub last: bool,
+    pub at: Timestamp,
 }
 
 impl<'p> Moment<'p> {
@@ -401,7 +462,15 @@ impl<'p> Moment<'p> {
             .filter(|(i, _)| dot(&i.centre, &e) >= CLUSTER_JOIN)
             .map(|(_, &s)| s)
             .reduce(f64::max);
-        Facts { streak: (like.len(), like.first().map(|w| w.1.as_str())), channel, interest_share }
+        let lexical = c.lexical.and_then(|c| {
+            let newest_first = past.recent_lexical.iter().rev().take(RECENT_LEXICAL).enumerate();
+            let (k, (at, title, cosine)) = newest_first
+                .map(|(k, (at, title, w))| (k, (*at, title.as_str(), w.dot(c))))
+                // The newest of equals.
+                .reduce(|best, next| if next.1 .2 > best.1 .2 { next } else { best })?;
+            (cosine > 0.0).then_some(LexicalMatch { title, cosine, last: k == 0, at })
+        });
+        Facts { streak: (like.len(), like.first().map(|w| w.1.as_str())), channel, interest_share, lexical }
     }
 }
 

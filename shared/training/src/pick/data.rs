@@ -9,11 +9,12 @@ use std::collections::{HashMap, HashSet};
 use vrd_core::context::Timeline;
 use vrd_core::records::{Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
+use vrd_ranking::lexical::{Idf, LexicalVector};
 use vrd_ranking::pick::activity::{activities, Activity};
 use vrd_ranking::pick::features::{channel_key, Candidate, Features, FEATURES};
 use vrd_ranking::pick::feed::Query;
 use vrd_ranking::pick::past::{Past, Watch};
-use vrd_ranking::pick::{prepare_history, watch_of};
+use vrd_ranking::pick::{lexical_documents, lexical_of_video, lexical_of_watch, prepare_history, watch_of};
 
 /// What the model learns from.
 pub struct PickInputs<'a> {
@@ -30,6 +31,9 @@ pub struct PickInputs<'a> {
     /// The person's app timeline, where there is one.
     pub timeline: Option<&'a Timeline>,
     pub embeddings: &'a Embeddings,
+    /// Whether the model reads titles in the lexical view too (its frequencies made from
+    /// the history and `unwatched`).
+    pub lexical: bool,
 }
 
 /// Groups of feature rows, padded to the largest group.
@@ -48,6 +52,8 @@ pub struct Dataset {
     pub unwatched: usize,
     /// How many of the history's watches the timeline knows the hour before of.
     pub with_activity: usize,
+    /// The lexical view's frequencies the rows were made with, if any.
+    pub lexical: Option<Idf>,
     pub span: Option<(vrd_core::time::Timestamp, vrd_core::time::Timestamp)>,
 }
 
@@ -99,16 +105,26 @@ pub fn build(inputs: &PickInputs, sampling: &Sampling) -> Result<Dataset> {
         Some(timeline) => activities(timeline, &history.iter().map(|e| e.watched_at).collect::<Vec<_>>())?,
         None => vec![None; history.len()],
     };
+    // The lexical view: its frequencies from the history and the never-watched videos
+    // (each video once), every watch's and candidate's vector made once.
+    let idf = inputs.lexical.then(|| lexical_documents(history.iter().copied(), unwatched.iter().copied()));
+    let watch_lexical: Vec<Option<LexicalVector>> =
+        history.iter().map(|e| idf.as_ref().map(|idf| lexical_of_watch(idf, e))).collect();
+    let unwatched_lexical: Vec<Option<LexicalVector>> =
+        unwatched.iter().map(|v| idf.as_ref().map(|idf| lexical_of_video(idf, v))).collect();
     let mut past = Past::new(emb.meta.dim);
     let (mut pushed, mut searched) = (0, 0);
     for (g, group) in groups.iter().enumerate() {
         while pushed < history.len() && history[pushed].watched_at < group.at {
             let activity: Option<&Activity> = watch_activity[pushed].as_ref();
-            past.push(&Watch { activity, ..watch_of(history[pushed], row_of(&history[pushed].video_id)) });
+            let lexical = watch_lexical[pushed].as_ref();
+            past.push(&Watch { activity, lexical, ..watch_of(history[pushed], row_of(&history[pushed].video_id)) });
             pushed += 1;
         }
-        while searched < inputs.searches.len() && inputs.searches[searched].0 < group.at {
-            past.push_search(inputs.searches[searched].0, &inputs.searches[searched].1);
+        while searched < inputs.searches.len() && inputs.searches[searched].at < group.at {
+            let q = &inputs.searches[searched];
+            let lexical = idf.as_ref().map(|idf| idf.vector(&q.text));
+            past.push_search(q.at, &q.embedding, lexical.as_ref());
             searched += 1;
         }
         let moment = past.moment(group.at, watch_activity[group.moment].as_ref());
@@ -116,6 +132,7 @@ pub fn build(inputs: &PickInputs, sampling: &Sampling) -> Result<Dataset> {
             let e = history[i];
             Candidate {
                 embedding: row_of(&e.video_id).expect("groups hold only embedded videos"),
+                lexical: watch_lexical[i].as_ref(),
                 channel: channel_key(e.channel_id.as_deref(), e.channel.as_deref()),
                 published_at: published(&e.video_id),
             }
@@ -133,6 +150,7 @@ pub fn build(inputs: &PickInputs, sampling: &Sampling) -> Result<Dataset> {
                     ids.push(&v.video_id);
                     moment.features(&Candidate {
                         embedding: row_of(&v.video_id).expect("kept only with an embedding"),
+                        lexical: unwatched_lexical[k].as_ref(),
                         channel: channel_key(v.channel_id.as_deref(), v.channel.as_deref()),
                         published_at: v.published_at,
                     })
@@ -160,6 +178,7 @@ pub fn build(inputs: &PickInputs, sampling: &Sampling) -> Result<Dataset> {
         unwatched: unwatched.len(),
         with_activity,
         span,
+        lexical: idf,
     })
 }
 
@@ -168,6 +187,7 @@ mod tests {
     use super::*;
     use vrd_core::records::AppEvent;
     use vrd_core::tensors::EmbeddingMeta;
+    use vrd_ranking::pick::features::Feature;
     use vrd_ranking::pick::feed::{candidate_of, past_before, Besides};
 
     /// Training sees at each moment exactly what ranking sees there: every group's rows
@@ -194,7 +214,9 @@ mod tests {
         let history: Vec<WatchEvent> = (0..120)
             .map(|k| WatchEvent {
                 video_id: ids[if k % 4 == 0 { k / 4 } else { (k * 7) % (k / 4 + 1) }].clone(),
-                title: format!("t{k}"),
+                // Three series, each episode titled on its own: the lexical view has grams
+                // to share.
+                title: format!("{} part {k}", ["cooking show", "daily news", "minecraft hardcore"][k % 3]),
                 title_unknown: false,
                 channel: Some(format!("c{}", k % 5)),
                 channel_id: None,
@@ -205,7 +227,11 @@ mod tests {
             .collect();
         // Searches every 3 days, along the first axis or the second.
         let searches: Vec<Query> = (0..8)
-            .map(|k| (start + chrono::Duration::hours(k * 72 + 1), vec![(k % 2) as f32, 1.0 - (k % 2) as f32, 0.0]))
+            .map(|k| Query {
+                at: start + chrono::Duration::hours(k * 72 + 1),
+                text: ["minecraft", "news today"][k as usize % 2].into(),
+                embedding: vec![(k % 2) as f32, 1.0 - (k % 2) as f32, 0.0],
+            })
             .collect();
         // Every 5 hours, the hour before a watch alternates between two apps (and some
         // hours hold YouTube alone, which is left out).
@@ -233,14 +259,18 @@ mod tests {
             searches: &searches,
             timeline: Some(&timeline),
             embeddings: &embeddings,
+            lexical: true,
         };
         let ds = build(&inputs, &Sampling { min_history: 3, ..Sampling::default() }).unwrap();
+        // Ranking reads the view from the card.
+        let idf = Idf::from_card(&ds.lexical.as_ref().unwrap().to_card()).unwrap();
         assert!(ds.groups.len() > 20);
         assert!(ds.with_activity > 50, "{} watches with their hour's apps", ds.with_activity);
         let prepared = prepare_history(&history);
         let index = embeddings.index();
+        let mut lexical_seen = [0; 3];
         for (g, group) in ds.groups.iter().enumerate() {
-            let besides = Besides { searches: &searches, timeline: Some(&timeline) };
+            let besides = Besides { searches: &searches, timeline: Some(&timeline), lexical: Some(&idf) };
             let (past, now) = past_before(&history, besides, &embeddings, group.at).unwrap();
             let moment = past.moment(group.at, now.as_ref());
             let target = prepared[group.moment];
@@ -248,9 +278,18 @@ mod tests {
                 "video_id": target.video_id, "title": target.title, "channel": target.channel
             }))
             .unwrap();
-            let features = moment.features(&candidate_of(&v, embeddings.row(index[v.video_id.as_str()])));
+            let lexical = lexical_of_video(&idf, &v);
+            let c =
+                Candidate { lexical: Some(&lexical), ..candidate_of(&v, embeddings.row(index[v.video_id.as_str()])) };
+            let features = moment.features(&c);
             assert_eq!(ds.row(g, 0), &features[..], "group {g} at {}", group.at);
+            for (seen, f) in
+                lexical_seen.iter_mut().zip([Feature::LexLast, Feature::LexMaxLast10, Feature::LexSearchWeek])
+            {
+                *seen += usize::from(features[f] > 0.1);
+            }
             assert_eq!(ds.embedding_rows[g * ds.width], index[v.video_id.as_str()] as i64);
         }
+        assert!(lexical_seen.iter().all(|&n| n > 5), "the lexical features were at work: {lexical_seen:?}");
     }
 }

@@ -55,6 +55,7 @@ pub fn evaluate(
             searches: inputs.searches,
             timeline: inputs.timeline,
             embeddings: inputs.embeddings,
+            lexical: inputs.lexical,
         };
         // A fold whose training part has no moment yet is skipped.
         let Ok(trained) = super::train(&part(&train_history), sampling, o, media_model) else { continue };

@@ -263,6 +263,7 @@ mod tests {
             width,
             watches: groups,
             unwatched: 0,
+            lexical: None,
             with_activity: 0,
             span: None,
         };

@@ -131,6 +131,7 @@ pub fn train(inputs: &PickInputs, sampling: &Sampling, o: &FitOptions, media_mod
             })),
             "seconds": started.elapsed().as_secs_f64(),
         }),
+        lexical: ds.lexical.as_ref().map(|idf| idf.to_card()),
     };
     Ok(Trained { card, regression, fusion: fitted })
 }
