@@ -201,7 +201,7 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
     let picker = pick
         .as_ref()
         .map(|card| {
-            let besides = Besides { searches: &queries, timeline: Some(&timeline), lexical: None };
+            let besides = Besides { searches: &queries, timeline: Some(&timeline) };
             Picker::new(card, &history, besides, &embeddings, at).map(|p| p.with_deep_part(deep))
         })
         .transpose()?;
@@ -250,7 +250,7 @@ fn rank_with_pick(cli: &Cli, model: &std::path::Path, card: &PickCard, activity:
     let deep =
         |videos: &[&Video], z: &[Vec<f32>]| encoder.as_ref().expect("loaded for a fusion card").scores(videos, z);
     let deep = encoder.is_some().then_some(&deep as &DeepPart);
-    let besides = Besides { searches: &queries, timeline: timeline.as_ref(), lexical: None };
+    let besides = Besides { searches: &queries, timeline: timeline.as_ref() };
     let feed =
         vrd_ranking::pick::feed::rank((card, deep), &history, besides, &candidates, &embeddings, &answers, &settings)?;
     save_embeddings(cli, embeddings, added, stored_ids.as_ref())?;

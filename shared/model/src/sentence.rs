@@ -174,12 +174,8 @@ impl SentenceEncoder {
     /// Tokenizes texts, each after the prompt (truncated to the max length, special tokens
     /// added).
     pub fn tokenize(&self, texts: &[&str]) -> Result<Vec<Encoding>> {
-        let encode = |texts: Vec<String>| self.tokenizer.encode_batch(texts, true);
-        match self.prompt.is_empty() {
-            true => self.tokenizer.encode_batch(texts.to_vec(), true),
-            false => encode(texts.iter().map(|t| format!("{}{t}", self.prompt)).collect()),
-        }
-        .map_err(|e| anyhow!("tokenizer: {e}"))
+        let texts: Vec<String> = texts.iter().map(|t| format!("{}{t}", self.prompt)).collect();
+        self.tokenizer.encode_batch(texts, true).map_err(|e| anyhow!("tokenizer: {e}"))
     }
 
     /// The text put before every text.

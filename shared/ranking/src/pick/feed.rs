@@ -41,21 +41,21 @@ pub struct PickSettings {
 }
 
 /// What a moment's features are made from, besides the watch history: the person's
-/// searches (in time order) and their app timeline, where there are any, and the lexical
-/// view's frequencies where the model has one.
+/// searches (in time order) and their app timeline, where there are any.
 #[derive(Clone, Copy, Default)]
 pub struct Besides<'a> {
     pub searches: &'a [Query],
     pub timeline: Option<&'a Timeline>,
-    pub lexical: Option<&'a Idf>,
 }
 
 /// The past of `history` (and of the searches and timeline) strictly before `at`, with
 /// each watch's embedding where the file has one and the apps of the hour before it where
-/// the timeline covers it; and the apps of the hour before `at`.
+/// the timeline covers it, and in the lexical view of `lexical` (the model card's) where it
+/// has one; and the apps of the hour before `at`.
 pub fn past_before(
     history: &[WatchEvent],
     besides: Besides,
+    lexical: Option<&Idf>,
     embeddings: &Embeddings,
     at: Timestamp,
 ) -> Result<(Past, Option<Activity>)> {
@@ -78,11 +78,11 @@ pub fn past_before(
     let lexical_from = watches.len().saturating_sub(past::LEXICAL_PROFILE_WATCHES);
     for (k, (e, activity)) in watches.into_iter().zip(&activity).enumerate() {
         let row = index.get(e.video_id.as_str()).map(|&r| embeddings.row(r));
-        let lexical = besides.lexical.filter(|_| k >= lexical_from).map(|idf| lexical_of_watch(idf, e));
+        let lexical = lexical.filter(|_| k >= lexical_from).map(|idf| lexical_of_watch(idf, e));
         past.push(&past::Watch { activity: activity.as_ref(), lexical: lexical.as_ref(), ..watch_of(e, row) });
     }
     for q in besides.searches.iter().take_while(|q| q.at < at) {
-        let lexical = besides.lexical.map(|idf| idf.vector(&q.text));
+        let lexical = lexical.map(|idf| idf.vector(&q.text));
         past.push_search(q.at, &q.embedding, lexical.as_ref());
     }
     Ok((past, now))
@@ -135,7 +135,7 @@ impl<'a> Picker<'a> {
         }
         card.check_dim(embeddings.meta.dim)?;
         let lexical = card.lexical_view()?;
-        let (past, now) = past_before(history, Besides { lexical: lexical.as_ref(), ..besides }, embeddings, at)?;
+        let (past, now) = past_before(history, besides, lexical.as_ref(), embeddings, at)?;
         Ok(Picker { card, lexical, deep: None, embeddings, past, now, at })
     }
 
@@ -426,9 +426,11 @@ mod tests {
                 .collect();
             let timeline = |events: Vec<AppEvent>| prepare_timeline(events, |i| format!("event {i}")).unwrap();
             let (cut_timeline, full_timeline) = (timeline(cut_events), timeline(full_events));
-            let besides = |searches, timeline| Besides { searches, timeline: Some(timeline), lexical: Some(&idf) };
-            let (cut, now_cut) = past_before(&before, besides(&searches[..1], &cut_timeline), &emb, t).unwrap();
-            let (full, now_full) = past_before(&history, besides(&searches, &full_timeline), &emb, t).unwrap();
+            let besides = |searches, timeline| Besides { searches, timeline: Some(timeline) };
+            let cut_besides = besides(&searches[..1], &cut_timeline);
+            let (cut, now_cut) = past_before(&before, cut_besides, Some(&idf), &emb, t).unwrap();
+            let full_besides = besides(&searches, &full_timeline);
+            let (full, now_full) = past_before(&history, full_besides, Some(&idf), &emb, t).unwrap();
             assert_eq!(now_cut, now_full, "case {case}");
             let (a, b) = (cut.moment(t, now_cut.as_ref()), full.moment(t, now_full.as_ref()));
             for i in 0..12 {
@@ -500,7 +502,7 @@ mod tests {
             watch("v0", "cooks", min(30)),
             watch("v1", "cooks", min(10)),
         ];
-        let (card_free, _) = past_before(&history, Besides::default(), &emb, t).unwrap();
+        let (card_free, _) = past_before(&history, Besides::default(), None, &emb, t).unwrap();
         let moment = card_free.moment(t, None);
         let say = |v: &Video, row: usize| {
             let c = candidate_of(v, emb.row(row));

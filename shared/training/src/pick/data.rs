@@ -270,8 +270,8 @@ mod tests {
         let index = embeddings.index();
         let mut lexical_seen = [0; 3];
         for (g, group) in ds.groups.iter().enumerate() {
-            let besides = Besides { searches: &searches, timeline: Some(&timeline), lexical: Some(&idf) };
-            let (past, now) = past_before(&history, besides, &embeddings, group.at).unwrap();
+            let besides = Besides { searches: &searches, timeline: Some(&timeline) };
+            let (past, now) = past_before(&history, besides, Some(&idf), &embeddings, group.at).unwrap();
             let moment = past.moment(group.at, now.as_ref());
             let target = prepared[group.moment];
             let v: Video = serde_json::from_value(serde_json::json!({
