@@ -6,9 +6,10 @@
 
 use std::path::{Path, PathBuf};
 use tch::{nn, Device, Tensor};
+use vrd_core::model_dir::ModelDir;
 use vrd_model::fusion::{trained_variables, Finetune};
 use vrd_model::pick_fusion::{PickFusionConfig, PickFusionModel};
-use vrd_ranking::pick::card::{PickCard, PickFusionPart, PickScorer, FUSION_WEIGHTS};
+use vrd_ranking::pick::card::{PickCard, PickFusionPart, PickScorer};
 
 pub fn tiny_xlmr() -> PathBuf {
     crate::paths::repo().join("fixtures/tiny-xlmr")
@@ -33,11 +34,11 @@ pub fn fusion_card(fast: &PickCard, dir: &Path, scale: f64) -> PickCard {
         }
     });
     std::fs::create_dir_all(dir).unwrap();
-    Tensor::write_safetensors(&trained_variables(&vs), dir.join(FUSION_WEIGHTS)).unwrap();
+    Tensor::write_safetensors(&trained_variables(&vs), ModelDir::new(dir).next_watch_fusion_weights()).unwrap();
     let part = PickFusionPart {
         encoder: tiny_xlmr(),
-        encoder_fingerprint: vrd_engine::model_dir::fingerprint(&tiny_xlmr()).unwrap(),
-        weights: FUSION_WEIGHTS.into(),
+        encoder_fingerprint: vrd_engine::encoder_dir::fingerprint(&tiny_xlmr()).unwrap(),
+        weights: ModelDir::next_watch_fusion_weights_name().into(),
         max_length: 32,
         text_template: vrd_core::text::DEFAULT_TEMPLATE.into(),
         description_chars: vrd_core::text::DEFAULT_DESCRIPTION_CHARS,

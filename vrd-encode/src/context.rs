@@ -90,7 +90,7 @@ pub fn run(args: &ContextArgs) -> Result<()> {
     let (device, kind) = args.runtime.runtime().apply()?;
     let encoder_opts = SentenceEncoderOptions { device, kind, ..Default::default() };
     let encoder =
-        SentenceEncoder::load(&vrd_engine::model_dir::resolve_model_dir(args.model.as_deref())?, &encoder_opts)?;
+        SentenceEncoder::load(&vrd_engine::encoder_dir::resolve_encoder_dir(args.model.as_deref())?, &encoder_opts)?;
     let report = context_file::write(&timeline, &anchors, &opts, &encoder, &args.output)?;
     for line in report.lines(&args.output) {
         eprintln!("vrd-encode: {line}");

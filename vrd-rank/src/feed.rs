@@ -7,6 +7,7 @@ use crate::{feed_format, searches};
 use anyhow::Result;
 use std::collections::{HashMap, HashSet};
 use vrd_core::jsonl::JsonlReader;
+use vrd_core::model_dir::ModelDir;
 use vrd_core::output::Output;
 use vrd_core::records::{Label, MediaText, Search, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
@@ -15,7 +16,7 @@ use vrd_engine::pick_fusion::PickEncoder;
 use vrd_ranking::candidates::Answers;
 use vrd_ranking::cold_start;
 use vrd_ranking::ordering::{self, keep_places, spread_channels};
-use vrd_ranking::pick::card::{self as pick_card, PickCard};
+use vrd_ranking::pick::card::PickCard;
 use vrd_ranking::pick::feed::{Besides, DeepPart, Picker};
 
 /// The feed of one run: with `--model`, by the trained model for the moment; else the
@@ -141,15 +142,13 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
         anyhow::bail!("--model {}: no such folder ({TRAIN_ONE})", model.display());
     }
     let pick = PickCard::read_if_present(model)?;
-    if !model.join(vrd_engine::saved::CARD).exists() {
+    if !ModelDir::new(model).has_answers_model() {
         return match pick {
             Some(card) => rank_with_pick(cli, model, &card, &activity),
-            None => anyhow::bail!(
-                "{}: no model here (neither {} nor {}): {TRAIN_ONE}",
-                model.display(),
-                vrd_engine::saved::CARD,
-                pick_card::FILE
-            ),
+            None => {
+                let [answers, next_watch] = ModelDir::card_names();
+                anyhow::bail!("{}: no model here (neither {answers} nor {next_watch}): {TRAIN_ONE}", model.display())
+            }
         };
     }
     let saved = vrd_engine::saved::SavedModel::load(model, tch::Device::Cpu, cli.encoder.as_deref())?;
@@ -171,7 +170,7 @@ fn rank_with_model(cli: &Cli, model: &std::path::Path) -> Result<()> {
         since = since.min(pick_activity_since(at));
     }
     let Activity { timeline, unknown } = activity.timeline((since, at))?;
-    let encoder_dir = vrd_engine::model_dir::resolve_model_dir(cli.context_model.as_deref())?;
+    let encoder_dir = vrd_engine::encoder_dir::resolve_encoder_dir(cli.context_model.as_deref())?;
     let encoder = vrd_model::SentenceEncoder::load(&encoder_dir, &Default::default())?;
     let now = vrd_engine::rank::now_context(&saved, &timeline, at, &encoder)?;
     let mut blend = cli.mode.blend();

@@ -13,6 +13,7 @@ pub mod context;
 pub mod jsonl;
 pub mod label_files;
 pub mod metadata;
+pub mod model_dir;
 pub mod model_versions;
 pub mod output;
 pub mod progress;

@@ -4,7 +4,7 @@
 //! and a retrain killed at any point leaves the current model as it was. Beside the
 //! versions: `retrain.log` (one JSON record per run: what happened and why, with the
 //! figures it was judged by), which the page reads, and `.lock`, held by a running
-//! retrain. Each version holds `trained-on.json`: what the store held when it was trained.
+//! retrain. Each version is a model folder (`crate::model_dir`).
 
 use crate::time::Timestamp;
 use anyhow::{bail, Context, Result};
@@ -54,18 +54,6 @@ pub struct RetrainRecord {
     pub figures: Option<serde_json::Value>,
 }
 
-/// What the store held when a version was trained (`trained-on.json` in it).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct TrainedOn {
-    pub trained_at: Timestamp,
-    pub watches: usize,
-    #[serde(default)]
-    pub last_watch: Option<Timestamp>,
-    /// Every answer given by then (the label history's length).
-    pub answers: usize,
-}
-
-pub const TRAINED_ON: &str = "trained-on.json";
 const LOG: &str = "retrain.log";
 
 impl Versions {
@@ -185,12 +173,6 @@ impl Versions {
             .rev()
             .find(|r| r.outcome == Outcome::Deployed && r.version.as_deref() == Some(version))
             .and_then(|r| r.previous))
-    }
-
-    /// What the version was trained on, when it says (a version a retrain made).
-    pub fn trained_on(&self, version: &str) -> Option<TrainedOn> {
-        let text = std::fs::read_to_string(self.path_of(version).join(TRAINED_ON)).ok()?;
-        serde_json::from_str(&text).ok()
     }
 
     /// Unfinished versions of killed runs (`*.partial`), removed.

@@ -38,7 +38,7 @@ pub fn complete(cache: Option<Embeddings>, videos: &[MediaText], model: Option<&
             return Ok((cache, 0));
         }
     }
-    let dir = crate::model_dir::resolve_model_dir(model)?;
+    let dir = crate::encoder_dir::resolve_encoder_dir(model)?;
     let encoder = SentenceEncoder::load(&dir, &SentenceEncoderOptions::default())?;
     let mut cache = match cache {
         Some(c) => c,

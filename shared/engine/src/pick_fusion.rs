@@ -3,7 +3,7 @@
 //! with its features at the moment), rebuilt from the card's [`PickFusionPart`] and the
 //! weights beside it, over the same encoder weights it was fine-tuned from.
 
-use crate::model_dir::fine_tuned_encoder;
+use crate::encoder_dir::fine_tuned_encoder;
 use anyhow::{Context, Result};
 use std::path::Path;
 use vrd_core::records::{MediaText, Video};
@@ -29,7 +29,12 @@ impl PickEncoder {
             fine_tuned_encoder(&part.encoder, encoder, &part.encoder_fingerprint, (dir, "next-watch model"))?;
         let config: PickFusionConfig = serde_json::from_value(part.network.clone())
             .with_context(|| format!("{}: the fusion part's network is not one this vrd builds", dir.display()))?;
-        let scorer = PickFusionScorer::load(encoder_dir, config, &dir.join(&part.weights), part.max_length)?;
+        let scorer = PickFusionScorer::load(
+            encoder_dir,
+            config,
+            &vrd_core::model_dir::ModelDir::new(dir).file(&part.weights),
+            part.max_length,
+        )?;
         Ok(PickEncoder { scorer, template: TextTemplate::parse(&part.text_template, part.description_chars)? })
     }
 

@@ -15,7 +15,7 @@ pub fn embed(searches: &[&Search], model_id: &str, model: Option<&Path>) -> Resu
     if searches.is_empty() {
         return Ok(Vec::new());
     }
-    let dir = crate::model_dir::resolve_model_dir(model)?;
+    let dir = crate::encoder_dir::resolve_encoder_dir(model)?;
     let encoder = SentenceEncoder::load(&dir, &SentenceEncoderOptions::default())?;
     if encoder.model_id() != model_id {
         bail!(

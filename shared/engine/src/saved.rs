@@ -6,23 +6,18 @@
 //! Loading checks that every weight is present with its shape (the reference saved only
 //! its LoRA weights, so its heads were random at inference).
 
-use crate::model_dir::fine_tuned_encoder;
+use crate::encoder_dir::fine_tuned_encoder;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tch::{nn, Device, Tensor};
+use vrd_core::model_dir::{ModelDir, ANSWERS_FORMAT as FORMAT};
 use vrd_model::calibration::Calibration;
 use vrd_model::checkpoint::load_safetensors;
 use vrd_model::fast::{FastConfig, FastModel};
 use vrd_model::fusion::{FusionConfig, FusionModel, FusionTokenizer};
 use vrd_model::RankerArch;
-
-/// The card format; `/3` reads windows as active fraction + shares of the active time and
-/// crosses them with whitened components (a `/2` model's wide weights mean other things).
-pub const FORMAT: &str = "vrd-model/3";
-pub const WEIGHTS: &str = "model.safetensors";
-pub const CARD: &str = "model.json";
 
 pub use vrd_core::records::PerHead;
 
@@ -45,7 +40,7 @@ pub struct FusionCard {
     /// The encoder folder it was fine-tuned from: its frozen weights are read from there
     /// (a BGE-M3 copy in every model folder would be 2 GB).
     pub encoder: PathBuf,
-    /// [`crate::model_dir::fingerprint`] of that folder: another encoder is refused.
+    /// [`crate::encoder_dir::fingerprint`] of that folder: another encoder is refused.
     pub encoder_fingerprint: String,
     /// Tokens of video text read (the activity token comes on top).
     pub max_length: usize,
@@ -123,17 +118,17 @@ impl SavedModel {
     /// all, the card last.
     pub fn save(vs: &nn::VarStore, card: &ModelCard, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let weights = dir.join(WEIGHTS);
-        let tmp = dir.join(format!(".tmp-{WEIGHTS}"));
+        let weights = ModelDir::new(dir).answers_weights();
+        let tmp = weights.with_file_name(format!(".tmp-{}", weights.file_name().unwrap().to_string_lossy()));
         let vars = weights_to_save(card, vs);
         Tensor::write_safetensors(&vars, &tmp).map_err(|e| anyhow!("cannot write {}: {e}", tmp.display()))?;
         std::fs::rename(&tmp, &weights).with_context(|| format!("cannot write {}", weights.display()))?;
         let text = serde_json::to_string_pretty(card)? + "\n";
-        vrd_core::output::write_bytes_atomic(&dir.join(CARD), text.as_bytes())
+        vrd_core::output::write_bytes_atomic(&ModelDir::new(dir).answers_card(), text.as_bytes())
     }
 
     pub fn read_card(dir: &Path) -> Result<ModelCard> {
-        let card_path = dir.join(CARD);
+        let card_path = ModelDir::new(dir).answers_card();
         let text = std::fs::read_to_string(&card_path)
             .with_context(|| format!("cannot read {} (not a vrd-train model folder?)", card_path.display()))?;
         let value: serde_json::Value =
@@ -164,12 +159,17 @@ impl SavedModel {
         let net = match &card.arch {
             RankerCard::Fast(config) => {
                 let model = FastModel::new(vs.root(), config.clone());
-                load_safetensors(&vs, &dir.join(WEIGHTS), &[])?;
+                load_safetensors(&vs, &ModelDir::new(dir).answers_weights(), &[])?;
                 RankNet::Fast(Box::new(model))
             }
             RankerCard::Fusion(f) => {
                 let encoder_dir = fine_tuned_encoder(&f.encoder, encoder, &f.encoder_fingerprint, (dir, "model"))?;
-                let model = FusionModel::load_trained(&vs, encoder_dir, f.network.clone(), &dir.join(WEIGHTS))?;
+                let model = FusionModel::load_trained(
+                    &vs,
+                    encoder_dir,
+                    f.network.clone(),
+                    &ModelDir::new(dir).answers_weights(),
+                )?;
                 let tokenizer = FusionTokenizer::load(encoder_dir, f.max_length)?;
                 RankNet::Fusion { model: Box::new(model), tokenizer: Box::new(tokenizer) }
             }
@@ -181,7 +181,7 @@ impl SavedModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model_dir::fingerprint;
+    use crate::encoder_dir::fingerprint;
 
     fn card(config: FastConfig) -> ModelCard {
         ModelCard {
@@ -223,7 +223,7 @@ mod tests {
         for (name, t) in vs.variables() {
             assert!(t.equal(&loaded.vs.variables()[&name]), "{name} round-trips");
         }
-        assert!(!dir.path().join(format!(".tmp-{WEIGHTS}")).exists());
+        assert!(!dir.path().join(".tmp-model.safetensors").exists());
 
         // Weights of another shape (a model trained on other embeddings) are refused.
         let other = dir.path().join("other");
@@ -261,11 +261,11 @@ mod tests {
         });
         let dir = tempfile::tempdir().unwrap();
         SavedModel::save(&vs, &c, dir.path()).unwrap();
-        let saved = Tensor::read_safetensors(dir.path().join(WEIGHTS)).unwrap();
+        let saved = Tensor::read_safetensors(ModelDir::new(dir.path()).answers_weights()).unwrap();
         assert!(saved
             .iter()
             .all(|(n, _)| n.contains(".lora_") || n.starts_with("compressor.") || n.starts_with("heads.")));
-        let text = std::fs::read_to_string(dir.path().join(CARD)).unwrap();
+        let text = std::fs::read_to_string(ModelDir::new(dir.path()).answers_card()).unwrap();
         assert!(text.contains("\"architecture\": \"fusion\""), "{text}");
         let loaded = SavedModel::load(dir.path(), Device::Cpu, None).unwrap();
         assert_eq!(loaded.card, c);
@@ -281,7 +281,7 @@ mod tests {
         assert!(err.contains("is not the one the model was fine-tuned from"), "{err}");
 
         // An architecture this vrd does not know is named.
-        let card_path = dir.path().join(CARD);
+        let card_path = ModelDir::new(dir.path()).answers_card();
         std::fs::write(&card_path, text.replace("\"fusion\"", "\"late-fusion\"")).unwrap();
         let err = SavedModel::load(dir.path(), Device::Cpu, None).err().unwrap().to_string();
         assert!(err.contains("architecture Some(\"late-fusion\") is not one this vrd can run"), "{err}");

@@ -10,7 +10,7 @@ pub fn long_version() -> String {
         env!("CARGO_PKG_VERSION"),
         crate::runtime::libtorch_version(),
         crate::runtime::loaded_libtorch_dir().unwrap_or_else(|| "location unknown".into()),
-        crate::model_dir::packaged_model_dir().map_or_else(|| "none".into(), |p| p.display().to_string()),
+        crate::encoder_dir::packaged_encoder_dir().map_or_else(|| "none".into(), |p| p.display().to_string()),
         cuda,
         devices,
         tch::Cuda::cudnn_is_available(),

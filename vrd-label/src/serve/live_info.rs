@@ -36,7 +36,7 @@ fn from_where(source: &str) -> &'static str {
 
 pub fn read(store: &Store, embeddings: Option<&Embeddings>) -> Result<LiveInfo> {
     let now = chrono::Utc::now();
-    let ago = |t| super::pages::age(now - t);
+    let ago = |t| super::ago::age(now - t);
     let Some(last) = store.latest_live_watch()? else {
         return Ok(LiveInfo {
             last: "No watch seen live yet. With ActivityWatch's browser extension (aw-watcher-web) installed, the \

@@ -5,6 +5,7 @@
 //! rendered here from compile-time-checked templates (every text escaped), a few lines of
 //! plain JavaScript for the buttons and keys. See `guard` for who may talk to it.
 
+mod ago;
 mod guard;
 mod live_info;
 mod model_info;
@@ -118,7 +119,7 @@ impl Site {
     /// The model's fold plot, where the current version has one (`vrd-train fit --out`
     /// with folds writes it; the cron job's retrains train without folds).
     fn model_plot(&self) -> Option<PathBuf> {
-        self.model.as_ref().map(|m| m.join(pages::FOLD_PLOT)).filter(|p| p.is_file())
+        self.model.as_ref().map(|m| vrd_core::model_dir::ModelDir::new(m).fold_plot()).filter(|p| p.is_file())
     }
 
     fn answer(&self, mut request: Request) -> Result<()> {

@@ -5,13 +5,10 @@
 
 use anyhow::Result;
 use std::path::Path;
-use vrd_core::model_versions::{Outcome, Versions, TRAINED_ON};
+use vrd_core::model_dir::ModelDir;
+use vrd_core::model_versions::Outcome;
 use vrd_core::records::FeedItem;
-use vrd_ranking::pick::card::{PickCard, FILE as PICK_CARD};
-
-/// The answers' model card (`vrd_engine::saved::CARD`); read here as plain JSON for the
-/// few figures the page shows, so the page needs no libtorch.
-const ANSWERS_CARD: &str = "model.json";
+use vrd_ranking::pick::card::PickCard;
 
 /// An interest probability this close to a coin toss marks a video the model cannot place.
 const UNSURE: std::ops::RangeInclusive<f64> = 0.35..=0.65;
@@ -35,22 +32,19 @@ pub struct ModelInfo {
 
 pub fn read(model: &Path, latest_feed: &[FeedItem]) -> Result<ModelInfo> {
     let mut info = ModelInfo::default();
+    let dir = ModelDir::new(model);
     let pick = PickCard::read_if_present(model)?;
-    let answers: Option<serde_json::Value> = match model.join(ANSWERS_CARD).exists() {
-        true => Some(serde_json::from_slice(&std::fs::read(model.join(ANSWERS_CARD))?)?),
-        false => None,
-    };
-    let trained_on: Option<vrd_core::model_versions::TrainedOn> =
-        std::fs::read(model.join(TRAINED_ON)).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    let answers = dir.read_answers_summary()?;
+    let trained_on = dir.read_trained_on();
 
-    let answer_rows = answers.as_ref().and_then(|a| a.pointer("/training/rows")).and_then(|v| v.as_u64());
+    let answer_rows = answers.as_ref().map(|a| a.training.rows as u64);
     let watches = trained_on.as_ref().map(|t| t.watches as u64).or(pick.as_ref().map(|p| p.history.watches as u64));
     let answers_count = trained_on.as_ref().map(|t| t.answers as u64).or(answer_rows);
     let trained_at = trained_on
         .as_ref()
         .map(|t| t.trained_at)
-        .or_else(|| answers.as_ref().and_then(|a| a.pointer("/training/trained_at")?.as_str()?.parse().ok()))
-        .or_else(|| std::fs::metadata(model.join(PICK_CARD)).and_then(|m| m.modified()).ok().map(Into::into));
+        .or_else(|| answers.as_ref().and_then(|a| a.training.trained_at))
+        .or_else(|| std::fs::metadata(dir.next_watch_card()).and_then(|m| m.modified()).ok().map(Into::into));
     if let Some(at) = trained_at {
         let on = [watches.map(|n| format!("{n} watches")), answers_count.map(|n| format!("{n} answers"))]
             .into_iter()
@@ -60,7 +54,7 @@ pub fn read(model: &Path, latest_feed: &[FeedItem]) -> Result<ModelInfo> {
         info.trained = Some(format!(
             "Trained {} ({}){}.",
             at.format("%Y-%m-%d %H:%M UTC"),
-            super::pages::age(chrono::Utc::now() - at),
+            super::ago::age(chrono::Utc::now() - at),
             if on.is_empty() { String::new() } else { format!(" on {on}") }
         ));
     }
@@ -79,13 +73,12 @@ pub fn read(model: &Path, latest_feed: &[FeedItem]) -> Result<ModelInfo> {
         });
     }
     if let Some(a) = &answers {
-        for (key, head) in [("interest", "interest"), ("right_time", "right time")] {
-            let Some(figures) = a.pointer(&format!("/selection/{key}")).and_then(|v| v.as_object()) else { continue };
-            let model_auc = figures.get("model").and_then(|v| v.as_f64());
+        for (figures, head) in [(&a.selection.interest, "interest"), (&a.selection.right_time, "right time")] {
+            let model_auc = figures.get("model").copied();
             let best = figures
                 .iter()
                 .filter(|(k, _)| k.as_str() != "model")
-                .filter_map(|(k, v)| Some((k, v.as_f64()?)))
+                .map(|(k, &v)| (k, v))
                 .max_by(|x, y| x.1.total_cmp(&y.1));
             if let (Some(m), Some((name, b))) = (model_auc, best) {
                 info.answers.push(format!(
@@ -95,7 +88,7 @@ pub fn read(model: &Path, latest_feed: &[FeedItem]) -> Result<ModelInfo> {
             }
         }
     }
-    let versions = Versions::of(model);
+    let versions = dir.versions();
     if let Some(last) = versions.log()?.into_iter().rev().find(|r| r.outcome != Outcome::Skipped) {
         let what = match last.outcome {
             Outcome::Deployed => "deployed",
@@ -107,7 +100,7 @@ pub fn read(model: &Path, latest_feed: &[FeedItem]) -> Result<ModelInfo> {
         info.last_retrain = Some(format!(
             "Last retrain {} ({}): {what}. {}.",
             last.at.format("%Y-%m-%d %H:%M UTC"),
-            super::pages::age(chrono::Utc::now() - last.at),
+            super::ago::age(chrono::Utc::now() - last.at),
             vrd_ranking::words::capitalised(last.reason.trim_end_matches('.'))
         ));
     }

@@ -2,6 +2,7 @@
 //! compiles, every value HTML-escaped unless a template says otherwise), and the view of a
 //! feed item they show.
 
+use super::ago::age;
 use anyhow::Result;
 use askama::Template;
 use std::collections::HashMap;
@@ -10,10 +11,6 @@ use vrd_core::tensors::Embeddings;
 use vrd_ranking::candidates::Answers;
 use vrd_ranking::like::{like, LikeSettings};
 use vrd_store::Store;
-
-/// The fold plot `vrd-train fit --out` keeps in the model folder (`cmd::fit` there writes it
-/// under this name; vrd-label cannot link vrd-train to share the constant).
-pub const FOLD_PLOT: &str = "folds.svg";
 
 /// Cards per page of the feed.
 pub const PER_PAGE: usize = 21;
@@ -57,18 +54,6 @@ fn duration(seconds: f64) -> String {
     match s / 3600 {
         0 => format!("{}:{:02}", s / 60, s % 60),
         h => format!("{h}:{:02}:{:02}", (s % 3600) / 60, s % 60),
-    }
-}
-
-/// `3 hours ago`, `12 days ago`.
-pub fn age(d: chrono::Duration) -> String {
-    let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
-    match d.num_minutes() {
-        m if m < 0 => "upcoming".into(),
-        m if m < 60 => plural(m, "minute"),
-        m if m < 60 * 48 => plural(m / 60, "hour"),
-        m if m < 60 * 24 * 60 => plural(m / (60 * 24), "day"),
-        m => plural(m / (60 * 24 * 30), "month"),
     }
 }
 
@@ -290,13 +275,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_and_ages_read_as_people_say_them() {
+    fn durations_read_as_people_say_them() {
         assert_eq!(duration(65.0), "1:05");
         assert_eq!(duration(3723.0), "1:02:03");
-        assert_eq!(age(chrono::Duration::minutes(5)), "5 minutes ago");
-        assert_eq!(age(chrono::Duration::hours(1)), "1 hour ago");
-        assert_eq!(age(chrono::Duration::days(3)), "3 days ago");
-        assert_eq!(age(chrono::Duration::days(90)), "3 months ago");
     }
 
     #[test]

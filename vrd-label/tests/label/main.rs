@@ -18,6 +18,7 @@ mod tools;
 const BIN: &str = env!("CARGO_BIN_EXE_vrd-label");
 
 mod label_cli;
+mod layout;
 mod model_page;
 mod serve_http;
 mod tui_tmux;

@@ -9,7 +9,8 @@ use crate::tools::{json_lines, run};
 use crate::BIN as RANK;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use vrd_ranking::pick::card::{PickCard, PickScorer, FUSION_WEIGHTS};
+use vrd_core::model_dir::ModelDir;
+use vrd_ranking::pick::card::{PickCard, PickScorer};
 
 fn card_of(dir: &Path) -> PickCard {
     serde_json::from_str(&std::fs::read_to_string(dir.join("pick.json")).unwrap()).unwrap()
@@ -60,7 +61,12 @@ fn fit_history_with_arch_fusion_judges_the_fusion_model_beside_the_fast_ones() {
     assert!(fast.iter().any(|m| (held_out - gain - m).abs() < 1e-9), "{fusion} {:?}", card.selection);
     // Shipped only by the rule, and then with its weights beside the card.
     let shipped = card.chosen == "fusion";
-    assert_eq!(shipped, d("model").join(FUSION_WEIGHTS).exists(), "{}", String::from_utf8_lossy(&fitted.stderr));
+    assert_eq!(
+        shipped,
+        ModelDir::new(d("model")).next_watch_fusion_weights().exists(),
+        "{}",
+        String::from_utf8_lossy(&fitted.stderr)
+    );
     assert_eq!(shipped, card.fusion().is_some());
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d("report.json")).unwrap()).unwrap();
     for fold in report["next_watch"]["folds"].as_array().unwrap() {
@@ -112,7 +118,7 @@ fn a_fusion_card_ranks_with_the_encoders_deep_part_added_to_its_regression() {
     assert!((random.iter().map(|p| p.1).sum::<f64>() - 1.0).abs() < 1e-6);
 
     // Another encoder than the one it was fine-tuned from is refused, naming both.
-    let minilm = vrd_engine::model_dir::resolve_model_dir(None).unwrap();
+    let minilm = vrd_engine::encoder_dir::resolve_encoder_dir(None).unwrap();
     let out = Command::new(RANK)
         .args(["--model", d("random").to_str().unwrap(), "--history", &person("watch-history.jsonl")])
         .args(["--candidates", &person("videos.jsonl"), "--embeddings", media.to_str().unwrap()])
@@ -124,7 +130,7 @@ fn a_fusion_card_ranks_with_the_encoders_deep_part_added_to_its_regression() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("not the one the next-watch model was fine-tuned from"), "{stderr}");
     // Its weights missing: refused, naming the file; no feed on stdout.
-    std::fs::remove_file(d("random").join(FUSION_WEIGHTS)).unwrap();
+    std::fs::remove_file(ModelDir::new(d("random")).next_watch_fusion_weights()).unwrap();
     let out = Command::new(RANK)
         .args(["--model", d("random").to_str().unwrap(), "--history", &person("watch-history.jsonl")])
         .args(["--candidates", &person("videos.jsonl"), "--embeddings", media.to_str().unwrap()])
@@ -133,5 +139,5 @@ fn a_fusion_card_ranks_with_the_encoders_deep_part_added_to_its_regression() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains(FUSION_WEIGHTS) && out.stdout.is_empty(), "{stderr}");
+    assert!(stderr.contains(ModelDir::next_watch_fusion_weights_name()) && out.stdout.is_empty(), "{stderr}");
 }

@@ -269,7 +269,7 @@ fn load(args: &FitArgs) -> Result<(data::Dataset, RankerSpec)> {
     let arch = match args.arch {
         RankerArch::Fast => RankerSpec::Fast,
         RankerArch::Fusion => {
-            let encoder = vrd_engine::model_dir::resolve_model_dir(args.encoder.as_deref())?;
+            let encoder = vrd_engine::encoder_dir::resolve_encoder_dir(args.encoder.as_deref())?;
             let tokenizer = vrd_model::fusion::FusionTokenizer::load(&encoder, args.max_length)?;
             data.tokenize(&tokenizer)?;
             RankerSpec::Fusion { encoder, finetune: args.finetune, max_length: tokenizer.max_length }
@@ -303,9 +303,9 @@ fn evaluate_and_report(
     // The model folder keeps what it was judged by: `vrd-label serve --model` shows it.
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-        // The names vrd-label's page looks for (`serve::pages::FOLD_PLOT`).
-        vrd_core::output::write_bytes_atomic(&out.join("folds.svg"), svg.as_bytes())?;
-        vrd_core::output::write_bytes_atomic(&out.join("report.json"), json.as_bytes())?;
+        let dir = vrd_core::model_dir::ModelDir::new(out);
+        vrd_core::output::write_bytes_atomic(&dir.fold_plot(), svg.as_bytes())?;
+        vrd_core::output::write_bytes_atomic(&dir.answers_report(), json.as_bytes())?;
     }
     print_summary(&report);
     Ok(())
@@ -327,7 +327,7 @@ fn train_and_save(run: &Run, out: &std::path::Path, bar: &indicatif::ProgressBar
     )?;
     bar.inc(1);
     let card = ModelCard {
-        format: vrd_engine::saved::FORMAT.into(),
+        format: vrd_core::model_dir::ANSWERS_FORMAT.into(),
         arch: arch_card(run.arch, &trained.model)?,
         duration_log1p_mean: trained.scale.mean,
         duration_log1p_std: trained.scale.std,
@@ -382,7 +382,7 @@ fn arch_card(arch: &RankerSpec, net: &Net) -> Result<RankerCard> {
         (RankerSpec::Fusion { encoder, max_length, .. }, Net::Fusion(m)) => RankerCard::Fusion(FusionCard {
             network: m.config.clone(),
             encoder: encoder.canonicalize().with_context(|| format!("cannot resolve {}", encoder.display()))?,
-            encoder_fingerprint: vrd_engine::model_dir::fingerprint(encoder)?,
+            encoder_fingerprint: vrd_engine::encoder_dir::fingerprint(encoder)?,
             max_length: *max_length,
             text_template: vrd_core::text::DEFAULT_TEMPLATE.into(),
             description_chars: vrd_core::text::DEFAULT_DESCRIPTION_CHARS,

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use vrd_core::context::Timeline;
 use vrd_core::jsonl::JsonlReader;
+use vrd_core::model_dir::ModelDir;
 use vrd_core::records::{AppEvent, Search, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_ranking::pick::feed::Query;
@@ -133,8 +134,8 @@ pub fn options(args: &FitArgs) -> Result<(Sampling, FitOptions)> {
 
 /// The fusion contender over the encoder folder `encoder` (default: the packaged model).
 pub fn fusion_options(encoder: Option<&Path>) -> Result<FusionOptions> {
-    let encoder = vrd_engine::model_dir::resolve_model_dir(encoder)?;
-    let fingerprint = vrd_engine::model_dir::fingerprint(&encoder)?;
+    let encoder = vrd_engine::encoder_dir::resolve_encoder_dir(encoder)?;
+    let fingerprint = vrd_engine::encoder_dir::fingerprint(&encoder)?;
     Ok(FusionOptions::new(encoder, fingerprint))
 }
 
@@ -142,7 +143,7 @@ pub fn fusion_options(encoder: Option<&Path>) -> Result<FusionOptions> {
 /// beside it (an earlier model's left there are removed: no card reads them).
 pub fn save(trained: &vrd_training::pick::Trained, out: &Path) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
-    let file = out.join(vrd_ranking::pick::card::FUSION_WEIGHTS);
+    let file = ModelDir::new(out).next_watch_fusion_weights();
     match trained.deep_part() {
         Some(fitted) => tch::Tensor::write_safetensors(&fitted.trained_variables(), &file)
             .with_context(|| format!("{}: cannot write", file.display()))?,
@@ -220,7 +221,7 @@ pub fn run(args: &FitArgs) -> Result<()> {
         (Some(path), false, _) => vrd_core::output::write_bytes_atomic(path, json.as_bytes())?,
         (_, true, Some(out)) => {
             std::fs::create_dir_all(out)?;
-            vrd_core::output::write_bytes_atomic(&out.join("pick-report.json"), json.as_bytes())?
+            vrd_core::output::write_bytes_atomic(&ModelDir::new(out).next_watch_report(), json.as_bytes())?
         }
         (_, true, None) => {}
         (None, false, _) => {
@@ -253,7 +254,7 @@ pub fn run(args: &FitArgs) -> Result<()> {
     }
     if let Some(out) = &args.out {
         save(&trained, out)?;
-        eprintln!("vrd-train: next-watch model saved to {}", out.join(vrd_ranking::pick::card::FILE).display());
+        eprintln!("vrd-train: next-watch model saved to {}", ModelDir::new(out).next_watch_card().display());
     }
     Ok(())
 }

@@ -70,7 +70,7 @@ pub fn run(args: &FitArgs, db: &Path) -> Result<()> {
             ..ContextOptions::defaults(vrd_core::time::timezone_or_system(args.timezone)?)
         };
         let timeline = context_file::store_timeline(&store, &anchors, opts.window)?;
-        let encoder_dir = vrd_engine::model_dir::resolve_model_dir(args.context_model.as_deref())?;
+        let encoder_dir = vrd_engine::encoder_dir::resolve_encoder_dir(args.context_model.as_deref())?;
         let encoder = vrd_model::SentenceEncoder::load(&encoder_dir, &Default::default())?;
         let context = dir.join("context.safetensors");
         for line in context_file::write(&timeline, &anchors, &opts, &encoder, &context)?.lines(&context) {

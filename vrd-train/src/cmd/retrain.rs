@@ -14,7 +14,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use vrd_core::model_versions::{stamp, Outcome, RetrainRecord, TrainedOn, Versions, TRAINED_ON};
+use vrd_core::model_dir::{ModelDir, TrainedOn};
+use vrd_core::model_versions::{stamp, Outcome, RetrainRecord, Versions};
 use vrd_core::records::Video;
 use vrd_core::usage::UsageError;
 use vrd_ranking::pick::card::PickCard;
@@ -65,7 +66,7 @@ pub fn run(args: &RetrainArgs) -> Result<()> {
     };
     versions.clear_partial()?;
     let now = chrono::Utc::now();
-    if let Err(e) = versions.adopt(&[vrd_engine::saved::CARD, vrd_ranking::pick::card::FILE]) {
+    if let Err(e) = versions.adopt(&ModelDir::card_names()) {
         // Said in the log too, which the page reads.
         versions.append(&record(now, Outcome::Failed, None, None, format!("{e:#}"), None))?;
         return Err(e);
@@ -105,13 +106,16 @@ pub fn run(args: &RetrainArgs) -> Result<()> {
     fit.out = Some(partial.clone());
     fit.folds = 0;
     // The history model's report stays with the version (stdout is the feed's, in cron).
-    fit.report = Some(partial.join("pick-report.json"));
+    fit.report = Some(ModelDir::new(&partial).next_watch_report());
     if let Err(e) = super::fit::run(&fit) {
         let _ = std::fs::remove_dir_all(&partial);
         versions.append(&record(now, Outcome::Failed, None, current, format!("{e:#}"), None))?;
         return Err(e.context("the retrain failed; the current model stays"));
     }
-    vrd_core::output::write_bytes_atomic(&partial.join(TRAINED_ON), serde_json::to_string_pretty(&seen)?.as_bytes())?;
+    vrd_core::output::write_bytes_atomic(
+        &ModelDir::new(&partial).trained_on(),
+        serde_json::to_string_pretty(&seen)?.as_bytes(),
+    )?;
     std::fs::rename(&partial, versions.path_of(&version))?;
 
     let mut verdict = match &current {
@@ -207,7 +211,9 @@ fn reason_to_wait(
         }
     }
     // A model no retrain made (or none at all): what it was trained on is unknown.
-    let Some(trained) = current.and_then(|v| versions.trained_on(v)) else { return Ok(None) };
+    let Some(trained) = current.and_then(|v| ModelDir::new(versions.path_of(v)).read_trained_on()) else {
+        return Ok(None);
+    };
     let new_answers = seen.answers.saturating_sub(trained.answers);
     let new_watches_span = match (seen.last_watch, trained.last_watch) {
         (Some(now_last), Some(then_last)) => now_last - then_last,
@@ -266,7 +272,7 @@ fn judge(fit: &FitArgs, db: &Path, current: &Path, new: &Path) -> Result<Verdict
     let Some(slice) = Slice::latest(&inputs, &sampling, &options)? else {
         return refuse("too few moments in the watch history to judge a new model on; the current one stays".into());
     };
-    if !new.join(vrd_ranking::pick::card::FILE).exists() {
+    if !ModelDir::new(new).has_next_watch_model() {
         return refuse("the new model has no next-watch model to judge".into());
     }
     // The new model as trained without the slice (out of sample), the current one as it is.
@@ -281,7 +287,7 @@ fn judge(fit: &FitArgs, db: &Path, current: &Path, new: &Path) -> Result<Verdict
     }
     .unwrap_or_else(|| slice.signal("sim_profile"));
     let pick = Comparison::of(&current_rr, &new_rr);
-    let interest = match (current.join(vrd_engine::saved::CARD).exists(), new.join(vrd_engine::saved::CARD).exists()) {
+    let interest = match (ModelDir::new(current).has_answers_model(), ModelDir::new(new).has_answers_model()) {
         (true, true) => Some(interest_comparison(&slice, &data, fit, current, new)?),
         (true, false) => {
             return refuse("the current model answers from the person's answers and the new one does not".into())
@@ -336,7 +342,7 @@ fn interest_comparison(
             by_id.get(id).map(|v| (v, r)).ok_or_else(|| anyhow::anyhow!("no record of video {id}"))
         })
         .collect::<Result<_>>()?;
-    let encoder_dir = vrd_engine::model_dir::resolve_model_dir(fit.context_model.as_deref())?;
+    let encoder_dir = vrd_engine::encoder_dir::resolve_encoder_dir(fit.context_model.as_deref())?;
     let encoder = vrd_model::SentenceEncoder::load(&encoder_dir, &Default::default())?;
     let probabilities = |dir: &Path| -> Result<HashMap<usize, f64>> {
         let saved = vrd_engine::saved::SavedModel::load(dir, tch::Device::Cpu, None)

@@ -12,13 +12,12 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use vrd_core::model_dir::{ModelDir, NEXT_WATCH_FORMAT as FORMAT};
 use vrd_core::time::Timestamp;
 
-pub const FORMAT: &str = "vrd-pick/1";
 /// A feature's spread in training at or below this: it never varied (training stores this
 /// floor for it, never 0).
 pub const CONSTANT_STD: f32 = 1e-6;
-pub const FILE: &str = "pick.json";
 
 /// What turns a candidate's standardised features into its score (higher: more likely
 /// picked at that moment).
@@ -83,9 +82,6 @@ pub struct PickFusionPart {
     /// The network's shape (`vrd_model::pick_fusion::PickFusionConfig`).
     pub network: serde_json::Value,
 }
-
-/// The file a fusion scorer's weights are saved in, in the model folder.
-pub const FUSION_WEIGHTS: &str = "pick-fusion.safetensors";
 
 /// The stretch of history a model was trained on.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -155,7 +151,7 @@ impl PickCard {
     }
 
     pub fn read(dir: &Path) -> Result<PickCard> {
-        let path = dir.join(FILE);
+        let path = ModelDir::new(dir).next_watch_card();
         let text = std::fs::read_to_string(&path).with_context(|| format!("{}: cannot read", path.display()))?;
         let card: PickCard =
             serde_json::from_str(&text).with_context(|| format!("{}: not a next-watch model card", path.display()))?;
@@ -166,7 +162,7 @@ impl PickCard {
     /// The next-watch model of a model folder, if it has one (a folder may hold only the
     /// answers' model).
     pub fn read_if_present(dir: &Path) -> Result<Option<PickCard>> {
-        match dir.join(FILE).exists() {
+        match ModelDir::new(dir).has_next_watch_model() {
             true => Ok(Some(PickCard::read(dir)?)),
             false => Ok(None),
         }
@@ -238,7 +234,7 @@ impl PickCard {
     pub fn write(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
         let text = serde_json::to_string_pretty(self)?;
-        vrd_core::output::write_bytes_atomic(&dir.join(FILE), text.as_bytes())
+        vrd_core::output::write_bytes_atomic(&ModelDir::new(dir).next_watch_card(), text.as_bytes())
     }
 }
 
@@ -307,7 +303,7 @@ mod tests {
     /// regression part (the encoder's is added by the caller).
     #[test]
     fn a_fusion_card_names_a_file_of_its_folder_and_scores_its_regression() {
-        let card = fusion_card(FUSION_WEIGHTS);
+        let card = fusion_card(ModelDir::next_watch_fusion_weights_name());
         card.check().unwrap();
         let z: Vec<f32> = (0..FEATURES.len()).map(|i| i as f32).collect();
         let expected: f64 = z.iter().map(|&x| 0.5 * f64::from(x)).sum();

@@ -5,7 +5,7 @@
 //! ones: a gain on one bought with the other is no gain to a feed that asks both); then
 //! the better of the learned scorer and the best single signal ships.
 
-use super::fit::{mean, paired_standard_error};
+use super::mrr::{mean, paired_standard_error};
 use super::sample::Question;
 use std::collections::BTreeMap;
 

@@ -6,8 +6,9 @@
 //! that block, as a training run at its end would draw them.
 
 use super::data::{self, PickInputs};
-use super::fit::{mean, reciprocal_ranks, FitOptions, SIGNALS};
+use super::fit::{FitOptions, SIGNALS};
 use super::fusion::FusionData;
+use super::mrr::{mean, reciprocal_ranks};
 use super::sample::Sampling;
 use anyhow::Result;
 use serde::Serialize;

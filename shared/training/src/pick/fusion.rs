@@ -10,7 +10,7 @@
 //! sampled softmax over the group), and the epoch kept is chosen on the slice.
 
 use super::data::{Dataset, PickInputs};
-use super::fit::{rank_of_first, FitOptions};
+use super::mrr::rank_of_first;
 use crate::optim::AdamW;
 use crate::rng::Rng;
 use anyhow::Result;
@@ -24,7 +24,7 @@ use vrd_core::tensors::Embeddings;
 use vrd_core::text::{TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
 use vrd_model::fusion::{Finetune, FusionTokenizer};
 use vrd_model::pick_fusion::{is_new_layer, PickFusionConfig, PickFusionModel, PickFusionScorer};
-use vrd_ranking::pick::card::{score_standardised, standardised_row, PickFusionPart, PickScorer, FUSION_WEIGHTS};
+use vrd_ranking::pick::card::{score_standardised, standardised_row, PickFusionPart, PickScorer};
 use vrd_ranking::pick::features::FEATURES;
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,7 +69,7 @@ impl FusionOptions {
         PickFusionPart {
             encoder: self.encoder.clone(),
             encoder_fingerprint: self.encoder_fingerprint.clone(),
-            weights: FUSION_WEIGHTS.into(),
+            weights: vrd_core::model_dir::ModelDir::next_watch_fusion_weights_name().into(),
             max_length: self.max_length,
             text_template: DEFAULT_TEMPLATE.into(),
             description_chars: DEFAULT_DESCRIPTION_CHARS,
@@ -147,17 +147,17 @@ impl FusionData<'_> {
     }
 }
 
-/// Trains a fresh model on `groups` for `o.epochs` passes, the regression's score fixed
+/// Trains a fresh model on `groups` for `epochs` passes (seeded by `seed`), the regression's score fixed
 /// beside it; `after_epoch(epoch, fitted)` after each pass (for the choice of the epoch).
 pub fn fit(
     data: &FusionData,
     groups: Range<usize>,
     regression: &PickScorer,
-    (o, fo): (&FitOptions, &FusionOptions),
+    (seed, fo): (u64, &FusionOptions),
     epochs: usize,
     mut after_epoch: impl FnMut(usize, &PickFusionScorer),
 ) -> Result<PickFusionScorer> {
-    tch::manual_seed(o.seed as i64);
+    tch::manual_seed(seed as i64);
     let vs = nn::VarStore::new(Device::Cpu);
     let model = PickFusionModel::load(&vs, &fo.encoder, fo.config(FEATURES.len()))?;
     let tokenizer = FusionTokenizer::load(&fo.encoder, fo.max_length)?;
@@ -165,7 +165,7 @@ pub fn fit(
     let mut opt = AdamW::new(fitted.var_store(), 2, |name| usize::from(is_new_layer(name)), 0.01);
     opt.set_lr(0, fo.encoder_lr);
     opt.set_lr(1, fo.lr);
-    let mut rng = Rng::new(o.seed ^ 0xf05e);
+    let mut rng = Rng::new(seed ^ 0xf05e);
     let k = fo.negatives + 1;
     let pad_id = fitted.tokenizer().pad_id;
     let steps_per_epoch = groups.len().div_ceil(fo.groups_per_step.max(1));
@@ -281,17 +281,17 @@ mod tests {
         let (mean, std) = (vec![0f32; f], vec![1f32; f]);
         let data = FusionData { ds: &ds, standard: (&mean, &std), embeddings: &embeddings, ids: &token_ids };
         let regression = PickScorer::Regression { weights: vec![0.0; f], taste: Vec::new() };
-        let o = FitOptions::default();
+        let seed = crate::pick::fit::FitOptions::default().seed;
         let fo = FusionOptions { epochs: 6, lr: 3e-3, encoder_lr: 3e-3, ..FusionOptions::new(tiny(), "x".into()) };
         let mut by_epoch = Vec::new();
-        let fitted = fit(&data, 0..200, &regression, (&o, &fo), fo.epochs, |epoch, fitted| {
+        let fitted = fit(&data, 0..200, &regression, (seed, &fo), fo.epochs, |epoch, fitted| {
             let rr = data.reciprocal_ranks(fitted, &regression, 200..groups);
-            by_epoch.push((epoch, super::super::fit::mean(&rr)));
+            by_epoch.push((epoch, super::super::mrr::mean(&rr)));
         })
         .unwrap();
         assert_eq!(by_epoch.iter().map(|e| e.0).collect::<Vec<_>>(), (1..=6).collect::<Vec<_>>());
         // The regression alone ties every row: 1 / (1 + 5/2).
-        let tied = super::super::fit::mean(&crate::pick::fit::reciprocal_ranks(
+        let tied = super::super::mrr::mean(&crate::pick::mrr::reciprocal_ranks(
             &ds,
             200..groups,
             (&mean, &std),

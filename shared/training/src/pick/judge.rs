@@ -6,8 +6,9 @@
 //! only makes the rule stricter on the new one).
 
 use super::data::{self, Dataset, PickInputs};
-use super::fit::{mean, paired_standard_error, rank_of_first, reciprocal_ranks, FitOptions};
+use super::fit::FitOptions;
 use super::fusion;
+use super::mrr::{mean, paired_standard_error, rank_of_first, reciprocal_ranks};
 use super::sample::{Question, Sampling};
 use anyhow::Result;
 use vrd_core::text::TextTemplate;

