@@ -17,7 +17,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use vrd_aw::client::Client;
 use vrd_aw::hosts::Hosts;
-use vrd_core::records::{Head, Label, LabelKind};
+use vrd_core::records::{Head, Label, LabelKind, Score};
 use vrd_core::time::Timestamp;
 use vrd_store::Store;
 
@@ -385,9 +385,9 @@ fn read_candidates(path: &Path) -> Result<Vec<Candidate>> {
             duration_s: line.duration_s,
             published_at: line.published_at,
             // How far the less certain of the model's two probabilities is from a coin toss.
-            certainty: ["interest", "right_time"]
+            certainty: [Score::Interest, Score::RightTime]
                 .iter()
-                .filter_map(|k| line.scores.get(*k))
+                .filter_map(|part| line.scores.get(part.key()))
                 .map(|p| (p - 0.5).abs())
                 .reduce(f64::min),
             video_id: line.video_id,

@@ -1,13 +1,16 @@
 //! vrd-rank: scores candidate videos for the person and prints the ranked feed.
 //!
-//! `cli` holds the options, `feed` one run, `feed_format` the output formats, `searches` what
-//! the media model encodes on the way, `timeline_source` where the app timeline comes from;
+//! `cli` holds the options, `feed` one run's pipeline, `inputs` what it ranks from, `ranker`
+//! who ranks (each a strategy), `feed_format` the output formats, `searches` what the media
+//! model encodes on the way, `timeline_source` where the app timeline comes from;
 //! the ranking itself is in the libraries: `vrd_ranking` (the cold start, "more like this",
 //! the varied selection) and `vrd_engine::rank` (with a trained model).
 
 mod cli;
 mod feed;
 mod feed_format;
+mod inputs;
+mod ranker;
 mod searches;
 mod timeline_source;
 

@@ -7,28 +7,41 @@ use anyhow::{bail, Result};
 use std::path::Path;
 use vrd_core::records::Search;
 use vrd_core::time::Timestamp;
+use vrd_engine::encoders::Encoders;
 use vrd_ranking::cold_start::{recency_weighted_mean, Settings};
 use vrd_ranking::pick::feed::Query;
 
 /// The recency-weighted mean of the unit query embeddings of the last `recent` searches.
 /// `model_id` is the embeddings' model: the queries must land in the same space.
-pub fn profile(searches: &[Search], model_id: &str, model: Option<&Path>, s: &Settings) -> Result<Vec<f32>> {
+pub fn profile(
+    searches: &[Search],
+    model_id: &str,
+    model: Option<&Path>,
+    s: &Settings,
+    encoders: &Encoders,
+) -> Result<Vec<f32>> {
     let mut recent: Vec<&Search> = searches.iter().collect();
     recent.sort_by_key(|q| std::cmp::Reverse(q.searched_at));
     recent.truncate(s.recent.max(1));
     if recent.is_empty() {
         bail!("no searches");
     }
-    let mut embedded = vrd_engine::queries::embed(&recent, model_id, model)?;
+    let mut embedded = vrd_engine::queries::embed(&recent, model_id, model, encoders)?;
     embedded.reverse();
     let dim = embedded[0].embedding.len();
     Ok(recency_weighted_mean(embedded.iter().map(|q| (q.at, q.embedding.as_slice())), dim, s.half_life_days))
 }
 
 /// The searches the next-watch model reads at `at`: the latest ones before it, embedded.
-pub fn before(searches: &[Search], at: Timestamp, model_id: &str, model: Option<&Path>) -> Result<Vec<Query>> {
+pub fn before(
+    searches: &[Search],
+    at: Timestamp,
+    model_id: &str,
+    model: Option<&Path>,
+    encoders: &Encoders,
+) -> Result<Vec<Query>> {
     let mut recent: Vec<&Search> = searches.iter().filter(|q| q.searched_at < at).collect();
     recent.sort_by_key(|q| std::cmp::Reverse(q.searched_at));
     recent.truncate(vrd_ranking::pick::past::RECENT_SEARCHES);
-    vrd_engine::queries::embed(&recent, model_id, model)
+    vrd_engine::queries::embed(&recent, model_id, model, encoders)
 }

@@ -460,7 +460,8 @@ pub struct FeedItem {
     pub video_id: String,
     /// The score the feed is ordered by.
     pub score: f64,
-    /// The named parts the score was made from (e.g. `similarity`, `interest`, `right_time`).
+    /// The named parts the score was made from ([`Score`]'s keys: `similarity`,
+    /// `interest`, `right_time` …).
     #[serde(default)]
     pub scores: BTreeMap<String, f64>,
     pub title: String,
@@ -470,6 +471,49 @@ pub struct FeedItem {
     /// Why it ranks where it does, in a few words (`vrd-rank --explain`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
+}
+
+impl FeedItem {
+    /// One named part of the score, where the ranker gave it.
+    pub fn score_of(&self, part: Score) -> Option<f64> {
+        self.scores.get(part.key()).copied()
+    }
+}
+
+/// The named parts of a feed item's score (the keys of [`FeedItem::scores`]): written by
+/// the rankers, read by the page and the label screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Score {
+    /// The answers' model: the probability that the video interests the person.
+    Interest,
+    /// The answers' model: the probability that it fits the moment.
+    RightTime,
+    /// The answers' model's feed: how fresh the upload is (its age decay).
+    Freshness,
+    /// The next-watch model: the probability that it is the one picked next.
+    Pick,
+    /// The cold start and "more like this": cosine similarity to the profile or the video.
+    Similarity,
+    /// The cold start: how familiar the candidate's channel is.
+    Channel,
+}
+
+impl Score {
+    pub fn key(self) -> &'static str {
+        match self {
+            Score::Interest => "interest",
+            Score::RightTime => "right_time",
+            Score::Freshness => "freshness",
+            Score::Pick => "pick",
+            Score::Similarity => "similarity",
+            Score::Channel => "channel",
+        }
+    }
+
+    /// A feed item's `scores` from its parts.
+    pub fn map(parts: impl IntoIterator<Item = (Score, f64)>) -> BTreeMap<String, f64> {
+        parts.into_iter().map(|(part, value)| (part.key().to_string(), value)).collect()
+    }
 }
 
 /// Whether `id` can be a video id: 1 to 64 characters of YouTube's URL-safe alphabet

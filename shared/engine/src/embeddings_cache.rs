@@ -3,19 +3,24 @@
 //! here with the model that made the cache, so a cron job's ranking never silently drops
 //! the newest videos; the caller writes the grown cache back once the feed is made.
 
+use crate::encoders::Encoders;
 use anyhow::{bail, Result};
 use std::collections::HashSet;
 use std::path::Path;
 use vrd_core::records::MediaText;
 use vrd_core::tensors::{EmbeddingMeta, Embeddings};
 use vrd_core::text::{text_hash, TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
-use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 
 /// `cache` (None: there is none yet) with a row for every video of `videos` that has text;
 /// returns it and how many rows were added. Where an id comes more than once, its first
 /// record's text is used. `model`: the media model folder (default: `VRD_MODEL`, then the
-/// packaged one); it must be the model the cache was made with.
-pub fn complete(cache: Option<Embeddings>, videos: &[MediaText], model: Option<&Path>) -> Result<(Embeddings, usize)> {
+/// packaged one), loaded through `encoders`; it must be the model the cache was made with.
+pub fn complete(
+    cache: Option<Embeddings>,
+    videos: &[MediaText],
+    model: Option<&Path>,
+    encoders: &Encoders,
+) -> Result<(Embeddings, usize)> {
     let template = TextTemplate::parse(DEFAULT_TEMPLATE, DEFAULT_DESCRIPTION_CHARS)?;
     let mut todo: Vec<(String, String)> = Vec::new();
     {
@@ -38,8 +43,7 @@ pub fn complete(cache: Option<Embeddings>, videos: &[MediaText], model: Option<&
             return Ok((cache, 0));
         }
     }
-    let dir = crate::encoder_dir::resolve_encoder_dir(model)?;
-    let encoder = SentenceEncoder::load(&dir, &SentenceEncoderOptions::default())?;
+    let encoder = encoders.get(model)?;
     let mut cache = match cache {
         Some(c) => c,
         None => Embeddings::from_parts(

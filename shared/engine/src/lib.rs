@@ -3,7 +3,7 @@
 //! (`saved`), ranking with a trained model (`rank`: the moment cut as training cut it,
 //! calibrated probabilities, deferred videos back when they fit, over `vrd-ranking`'s
 //! selection), the activity context file (`context_file`), the embeddings cache completed
-//! with what it lacks (`embeddings_cache`), where a text model is found (`encoder_dir`:
+//! with what it lacks (`embeddings_cache`), the sentence encoders a run loads once (`encoders`), where a text model is found (`encoder_dir`:
 //! flag, `VRD_MODEL`, the installed or packaged default), a next-watch fusion model's
 //! encoder part (`pick_fusion`), the person's searches embedded as the videos are
 //! (`queries`), where and how an encoder runs (`runtime`), and the `--version` of the tools
@@ -12,6 +12,7 @@
 pub mod context_file;
 pub mod embeddings_cache;
 pub mod encoder_dir;
+pub mod encoders;
 pub mod pick_fusion;
 pub mod queries;
 pub mod rank;

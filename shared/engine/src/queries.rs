@@ -2,21 +2,20 @@
 //! that made the video embeddings (so that a query and a video compare), for the
 //! cold-start profile and the next-watch model alike.
 
+use crate::encoders::Encoders;
 use anyhow::{bail, Result};
 use std::path::Path;
 use vrd_core::records::Search;
-use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 use vrd_ranking::pick::feed::Query;
 
 /// `searches`' queries embedded (unit length), with their times and texts, in time order.
 /// `model_id` is the video embeddings' model; `model` the folder to load (default
-/// `VRD_MODEL`, then the packaged one), which must be that model.
-pub fn embed(searches: &[&Search], model_id: &str, model: Option<&Path>) -> Result<Vec<Query>> {
+/// `VRD_MODEL`, then the packaged one; through `encoders`), which must be that model.
+pub fn embed(searches: &[&Search], model_id: &str, model: Option<&Path>, encoders: &Encoders) -> Result<Vec<Query>> {
     if searches.is_empty() {
         return Ok(Vec::new());
     }
-    let dir = crate::encoder_dir::resolve_encoder_dir(model)?;
-    let encoder = SentenceEncoder::load(&dir, &SentenceEncoderOptions::default())?;
+    let encoder = encoders.get(model)?;
     if encoder.model_id() != model_id {
         bail!(
             "the media model {} is not the one that made the embeddings ({model_id}): pass --media-model with that \

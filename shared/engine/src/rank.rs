@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use tch::{Device, Kind, Tensor};
 use vrd_core::context::{event_text, windows, Anchor, Timeline, WindowArrays, WindowEvent};
 use vrd_core::records::MediaText;
-use vrd_core::records::{AppEvent, FeedItem, Video, WatchEvent};
+use vrd_core::records::{AppEvent, FeedItem, Score, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_core::text::TextTemplate;
 use vrd_core::time::Timestamp;
@@ -186,13 +186,12 @@ pub fn rank(
         .enumerate()
         .map(|(rank, i)| {
             let v = pool[i].0;
-            let mut scores = BTreeMap::new();
-            scores.insert("interest".to_string(), interest[i]);
-            scores.insert("right_time".to_string(), right_time[i]);
-            scores.insert("freshness".to_string(), scored[i].1);
-            if let Some(p) = &picks {
-                scores.insert("pick".to_string(), p[i]);
-            }
+            let pick = picks.as_ref().map(|p| (Score::Pick, p[i]));
+            let scores = Score::map(
+                [(Score::Interest, interest[i]), (Score::RightTime, right_time[i]), (Score::Freshness, scored[i].1)]
+                    .into_iter()
+                    .chain(pick),
+            );
             let mut reasons = Vec::new();
             if let Some(at) = deferred_at(i) {
                 let when = at.with_timezone(&tz).format("%a %H:%M");

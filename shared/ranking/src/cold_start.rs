@@ -10,8 +10,8 @@
 use crate::candidates::{self, cosine, Answers};
 use crate::words;
 use anyhow::{bail, Result};
-use std::collections::{BTreeMap, HashMap};
-use vrd_core::records::{FeedItem, Video, WatchEvent};
+use std::collections::HashMap;
+use vrd_core::records::{FeedItem, Score, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_core::time::Timestamp;
 
@@ -91,7 +91,7 @@ pub fn rank(
         .take(s.top)
         .enumerate()
         .map(|(i, (score, similarity, channel, v, row))| {
-            let scores = BTreeMap::from([("similarity".to_string(), similarity), ("channel".to_string(), channel)]);
+            let scores = Score::map([(Score::Similarity, similarity), (Score::Channel, channel)]);
             let reasons = explainer.as_ref().map(|e| e.reasons(v, embeddings.row(row))).unwrap_or_default();
             candidates::feed_item(i + 1, v, score, scores, reasons)
         })
@@ -310,7 +310,7 @@ mod tests {
         let first = |w: f64| {
             let s = Settings { channel_weight: w, ..settings() };
             let feed = rank(&history, None, &candidates, &embeddings(), &Answers::default(), &s).unwrap();
-            (feed[0].video_id.clone(), feed[0].scores["channel"])
+            (feed[0].video_id.clone(), feed[0].score_of(Score::Channel).unwrap())
         };
         assert_eq!(first(0.0), ("x2".to_string(), 0.0));
         let (id, channel) = first(1.0);

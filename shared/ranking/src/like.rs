@@ -6,8 +6,7 @@
 use crate::candidates::{self, cosine, Answers};
 use crate::ordering::{self, Candidate};
 use anyhow::{anyhow, Result};
-use std::collections::BTreeMap;
-use vrd_core::records::{FeedItem, Video, WatchEvent};
+use vrd_core::records::{FeedItem, Score, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 
 /// How many, how varied, and whether watched videos may come back.
@@ -67,7 +66,7 @@ pub fn like(
         .enumerate()
         .map(|(rank, k)| {
             let i = shortlist[k];
-            let scores = BTreeMap::from([("similarity".to_string(), similarity[i])]);
+            let scores = Score::map([(Score::Similarity, similarity[i])]);
             candidates::feed_item(rank + 1, pool[i].0, similarity[i], scores, Vec::new())
         })
         .collect())
@@ -102,7 +101,7 @@ mod tests {
         let settings = LikeSettings { lambda: 1.0, ..Default::default() };
         let feed = like("a0", &candidates, &[], &embeddings(), &Answers::default(), &settings).unwrap();
         assert_eq!(ids(&feed), ["a1", "a2", "a3", "b1"]);
-        assert!(feed[0].scores["similarity"] > feed[1].scores["similarity"]);
+        assert!(feed[0].score_of(Score::Similarity) > feed[1].score_of(Score::Similarity));
         let watched: Vec<WatchEvent> = vec![serde_json::from_value(
             serde_json::json!({"video_id": "a1", "title": "a1", "watched_at": "2026-01-01T00:00:00Z"}),
         )

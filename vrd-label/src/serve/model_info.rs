@@ -7,7 +7,7 @@ use anyhow::Result;
 use std::path::Path;
 use vrd_core::model_dir::ModelDir;
 use vrd_core::model_versions::Outcome;
-use vrd_core::records::FeedItem;
+use vrd_core::records::{FeedItem, Score};
 use vrd_ranking::pick::card::PickCard;
 
 /// An interest probability this close to a coin toss marks a video the model cannot place.
@@ -106,8 +106,9 @@ pub fn read(model: &Path, latest_feed: &[FeedItem]) -> Result<ModelInfo> {
     }
     // Uncertainty sampling: the videos whose interest is closest to a coin toss.
     let mut unsure: Vec<&FeedItem> =
-        latest_feed.iter().filter(|i| i.scores.get("interest").is_some_and(|p| UNSURE.contains(p))).collect();
-    unsure.sort_by(|a, b| (a.scores["interest"] - 0.5).abs().total_cmp(&(b.scores["interest"] - 0.5).abs()));
+        latest_feed.iter().filter(|i| i.score_of(Score::Interest).is_some_and(|p| UNSURE.contains(&p))).collect();
+    let doubt = |i: &FeedItem| (i.score_of(Score::Interest).expect("kept above") - 0.5).abs();
+    unsure.sort_by(|a, b| doubt(a).total_cmp(&doubt(b)));
     info.asks = Some(match (answers.is_some(), unsure.len()) {
         (false, _) => "No answers' model yet: the next retrain trains one once you have given 20 answers.".into(),
         (true, 0) => "The model is sure of every video in the latest feed: answer any you disagree with.".into(),
@@ -119,7 +120,13 @@ pub fn read(model: &Path, latest_feed: &[FeedItem]) -> Result<ModelInfo> {
     info.unsure = unsure
         .iter()
         .take(10)
-        .map(|i| (i.video_id.clone(), i.title.clone(), format!("{:.0}%", i.scores["interest"] * 100.0)))
+        .map(|i| {
+            (
+                i.video_id.clone(),
+                i.title.clone(),
+                format!("{:.0}%", i.score_of(Score::Interest).expect("kept above") * 100.0),
+            )
+        })
         .collect();
     Ok(info)
 }

@@ -12,6 +12,7 @@ use vrd_core::jsonl::JsonlReader;
 use vrd_core::model_dir::ModelDir;
 use vrd_core::records::{AppEvent, Search, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
+use vrd_engine::encoders::Encoders;
 use vrd_ranking::pick::feed::Query;
 use vrd_training::pick::data::PickInputs;
 use vrd_training::pick::fit::FitOptions;
@@ -57,6 +58,7 @@ impl HistoryInputs {
             &searches.iter().collect::<Vec<_>>(),
             &embeddings.meta.model_id,
             files.media_model,
+            &Encoders::default(),
         )?;
         let timeline = match files.events {
             Some(path) => {
@@ -82,8 +84,12 @@ impl HistoryInputs {
     pub fn from_store(store: &vrd_store::Store, cache: &Path, media_model: Option<&Path>) -> Result<HistoryInputs> {
         let embeddings = Embeddings::read(cache)?;
         let searches = store.searches()?;
-        let searches =
-            vrd_engine::queries::embed(&searches.iter().collect::<Vec<_>>(), &embeddings.meta.model_id, media_model)?;
+        let searches = vrd_engine::queries::embed(
+            &searches.iter().collect::<Vec<_>>(),
+            &embeddings.meta.model_id,
+            media_model,
+            &Encoders::default(),
+        )?;
         let videos = store.videos()?;
         let events = store.app_events(None, None)?;
         let timeline = match events.is_empty() {

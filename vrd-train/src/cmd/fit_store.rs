@@ -110,7 +110,8 @@ fn complete_embeddings(
         false => None,
     };
     let texts: Vec<MediaText> = videos.iter().map(MediaText::from).chain(history.iter().map(MediaText::from)).collect();
-    let (embeddings, added) = vrd_engine::embeddings_cache::complete(existing, &texts, args.media_model.as_deref())?;
+    let (embeddings, added) =
+        vrd_engine::embeddings_cache::complete(existing, &texts, args.media_model.as_deref(), &Default::default())?;
     if added > 0 {
         eprintln!("vrd-train: encoded {added} videos that {} lacked", cache.display());
         embeddings.write(cache).with_context(|| format!("cannot write {}", cache.display()))?;

@@ -15,9 +15,8 @@ use crate::words::{ago, capitalised, shorten};
 use anyhow::{bail, Result};
 use chrono::Timelike;
 use chrono_tz::Tz;
-use std::collections::BTreeMap;
 use vrd_core::context::Timeline;
-use vrd_core::records::{FeedItem, Video, WatchEvent};
+use vrd_core::records::{FeedItem, Score, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_core::time::Timestamp;
 
@@ -248,7 +247,7 @@ pub fn rank(
         .map(|(rank, i)| {
             let video = pool[i].0;
             let reasons = std::mem::take(&mut reasons[rank]);
-            let scores = BTreeMap::from([("pick".to_string(), probabilities[i])]);
+            let scores = Score::map([(Score::Pick, probabilities[i])]);
             candidates::feed_item(rank + 1, video, probabilities[i], scores, reasons)
         })
         .collect())
