@@ -6,6 +6,7 @@
 //! `cmd/`, over the training library (the vrd-training crate).
 
 mod cmd;
+mod inputs;
 mod options;
 
 use clap::{Parser, Subcommand};

@@ -44,6 +44,22 @@ pub mod tensors {
 /// it; the names are hashed as bytes, so any script and package ids (`com.tencent.mm`) work.
 pub const APP_BUCKETS: usize = 256;
 
+/// What a context file holds ([`tensors`]), in memory: `training` reads these when it cuts
+/// the windows itself (`vrd-train fit --db`) instead of reading a file.
+pub struct ContextArrays {
+    pub spec: ContextSpec,
+    /// One per anchor, in order (the file's `anchor_ids`).
+    pub anchor_ids: Vec<String>,
+    /// `[anchors, L, D]`.
+    pub shape: [usize; 3],
+    pub emb: Vec<f32>,
+    pub num: Vec<f32>,
+    pub mask: Vec<u8>,
+    pub app: Vec<i64>,
+    pub category: Vec<i64>,
+    pub seconds: Vec<f32>,
+}
+
 /// How the activity before a moment was cut and described: written by `vrd-encode
 /// context`, copied into the model card by `vrd-train`, and what `vrd-rank` cuts "now" by.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

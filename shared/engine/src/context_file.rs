@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use vrd_core::context::{
-    event_text, prepare_timeline, tensors, windows, Anchor, ContextSpec, DurationStats, Timeline, WindowArrays,
-    WindowEvent, WindowSpec, APP_BUCKETS, FEATURES,
+    event_text, prepare_timeline, tensors, windows, Anchor, ContextArrays, ContextSpec, DurationStats, Timeline,
+    WindowArrays, WindowEvent, WindowSpec, APP_BUCKETS, FEATURES,
 };
 use vrd_core::records::AppEvent;
 use vrd_core::tensors::{f32_bytes, EmbeddingMeta, EmbeddingReader, EmbeddingWriter, SafetensorsWriter, TensorSpec};
@@ -84,6 +84,64 @@ pub fn write(
     encoder: &SentenceEncoder,
     output: &Path,
 ) -> Result<ContextReport> {
+    let (windows, vectors, stats, mut report) = cut_and_embed(timeline, anchors, opts, encoder)?;
+    report.shape = write_output(output, opts, anchors, &windows, &vectors, encoder, &stats)?;
+    Ok(report)
+}
+
+/// The same windows as [`write`] writes, in memory: what `vrd-train fit --db` trains on,
+/// value for value what it would read back from the file.
+pub fn compute(
+    timeline: &Timeline,
+    anchors: &[Anchor],
+    opts: &ContextOptions,
+    encoder: &SentenceEncoder,
+) -> Result<(ContextArrays, ContextReport)> {
+    let (windows, vectors, stats, mut report) = cut_and_embed(timeline, anchors, opts, encoder)?;
+    let spec = context_spec(opts, encoder, &stats);
+    let (a, l, d, f) = (anchors.len(), opts.max_events, encoder.dim(), FEATURES.len());
+    let mut arrays = ContextArrays {
+        spec,
+        anchor_ids: anchors.iter().map(|anchor| anchor.id.clone()).collect(),
+        shape: [a, l, d],
+        emb: vec![0.0; a * l * d],
+        num: vec![0.0; a * l * f],
+        mask: vec![0; a * l],
+        app: vec![0; a * l],
+        category: vec![0; a * l],
+        seconds: vec![0.0; a * l],
+    };
+    for (i, window) in windows.iter().enumerate() {
+        for (k, e) in window.iter().enumerate() {
+            let v = &vectors[&format!("{}{}", opts.prefix, event_text(e))];
+            let row = &mut arrays.emb[(i * l + k) * d..(i * l + k + 1) * d];
+            match opts.half {
+                // As the f16 file is read back.
+                true => row.iter_mut().zip(v).for_each(|(out, x)| *out = half::f16::from_f32(*x).to_f32()),
+                false => row.copy_from_slice(v),
+            }
+        }
+        let w = WindowArrays::new(window, &arrays.spec, &opts.timezone);
+        arrays.num[i * l * f..(i + 1) * l * f].copy_from_slice(&w.num);
+        arrays.mask[i * l..(i + 1) * l].copy_from_slice(&w.mask);
+        arrays.app[i * l..(i + 1) * l].copy_from_slice(&w.app);
+        arrays.category[i * l..(i + 1) * l].copy_from_slice(&w.category);
+        arrays.seconds[i * l..(i + 1) * l].copy_from_slice(&w.seconds);
+    }
+    report.shape = [a, l, d];
+    Ok((arrays, report))
+}
+
+type Cut = (Vec<Vec<WindowEvent>>, HashMap<String, Vec<f32>>, DurationStats, ContextReport);
+
+/// Each anchor's window cut from the timeline, the duration statistics and every
+/// distinct event text embedded once.
+fn cut_and_embed(
+    timeline: &Timeline,
+    anchors: &[Anchor],
+    opts: &ContextOptions,
+    encoder: &SentenceEncoder,
+) -> Result<Cut> {
     let spec = WindowSpec { length: opts.window, max_events: opts.max_events };
     let started = Instant::now();
     let windows = windows(timeline, anchors, &spec)?;
@@ -98,10 +156,23 @@ pub fn write(
         None => DurationStats::fit(windows.iter().flatten().map(|e| e.duration_s)),
     };
     let vectors = embed_distinct_texts(encoder, &windows, opts, &mut report)?;
-    report.shape = write_output(output, opts, anchors, &windows, &vectors, encoder, &stats)?;
     report.with_activity = windows.iter().filter(|w| !w.is_empty()).count();
     report.half = opts.half;
-    Ok(report)
+    Ok((windows, vectors, stats, report))
+}
+
+/// The file's spec: how its windows were cut and embedded.
+fn context_spec(opts: &ContextOptions, encoder: &SentenceEncoder, stats: &DurationStats) -> ContextSpec {
+    ContextSpec {
+        model_id: encoder.model_id().to_string(),
+        text_prefix: opts.prefix.clone(),
+        window_s: opts.window.num_seconds(),
+        max_events: opts.max_events,
+        timezone: opts.timezone.name().to_string(),
+        features: FEATURES.iter().map(|f| f.to_string()).collect(),
+        duration: *stats,
+        app_buckets: APP_BUCKETS,
+    }
 }
 
 /// What writing a context file did, for the tool to tell the person.
@@ -249,16 +320,7 @@ fn write_output(
 ) -> Result<[usize; 3]> {
     let tz = &opts.timezone;
     let (a, l, d, f) = (anchors.len(), opts.max_events, encoder.dim(), FEATURES.len());
-    let spec = ContextSpec {
-        model_id: encoder.model_id().to_string(),
-        text_prefix: opts.prefix.clone(),
-        window_s: opts.window.num_seconds(),
-        max_events: l,
-        timezone: tz.name().to_string(),
-        features: FEATURES.iter().map(|f| f.to_string()).collect(),
-        duration: *stats,
-        app_buckets: APP_BUCKETS,
-    };
+    let spec = context_spec(opts, encoder, stats);
     let emb_dtype = if opts.half { Dtype::F16 } else { Dtype::F32 };
     let specs = [
         TensorSpec::new(tensors::EMB, emb_dtype, &[a, l, d]),

@@ -9,7 +9,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use std::collections::HashMap;
 use std::path::Path;
 use tch::{Device, Kind, Tensor};
-use vrd_core::context::{label_anchor_id, tensors, ContextSpec};
+use vrd_core::context::{label_anchor_id, tensors, ContextArrays, ContextSpec};
 use vrd_core::jsonl::JsonlReader;
 use vrd_core::records::{Head, Label, Video};
 use vrd_core::tensors::{read_metadata, Embeddings};
@@ -119,16 +119,32 @@ pub struct Sources<'a> {
     pub context: &'a Path,
 }
 
+/// The labels' activity windows: a context file (`vrd-encode context --labels`), or the
+/// same arrays cut in memory (`vrd-train fit --db`).
+pub enum ContextInput<'a> {
+    File(&'a Path),
+    Arrays(Box<ContextArrays>),
+}
+
+/// The dataset from the files `src` names.
 pub fn load(src: &Sources) -> Result<Dataset> {
     let labels: Vec<Label> = JsonlReader::open(Some(src.labels))?.read_all()?;
     let videos: Vec<Video> = JsonlReader::open(Some(src.videos))?.read_all()?;
     let media = Embeddings::read(src.media)?;
-    let (spec, anchor_ids) =
-        ContextSpec::from_metadata(&read_metadata(src.context)?, &src.context.display().to_string())?;
+    assemble(&labels, &videos, media, ContextInput::File(src.context))
+}
+
+/// The dataset from records already read (from files or the store): one row per label
+/// with a media embedding and an activity window.
+pub fn assemble(labels: &[Label], videos: &[Video], media: Embeddings, context: ContextInput) -> Result<Dataset> {
+    let (spec, anchor_ids) = match &context {
+        ContextInput::File(path) => ContextSpec::from_metadata(&read_metadata(path)?, &path.display().to_string())?,
+        ContextInput::Arrays(arrays) => (arrays.spec.clone(), arrays.anchor_ids.clone()),
+    };
     let context_index: HashMap<&str, usize> = anchor_ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
 
     let media_index = media.index();
-    let joined = join_durations(&labels, &videos)?;
+    let joined = join_durations(labels, videos)?;
     let mut rows = Vec::new();
     let (mut no_media, mut no_context) = (0, 0);
     for (label, duration) in labels.iter().zip(joined) {
@@ -158,12 +174,10 @@ pub fn load(src: &Sources) -> Result<Dataset> {
 
     let d = media.meta.dim;
     let media_tensor = Tensor::from_slice(media.data()).view([media.meta.rows() as i64, d as i64]);
-    let mut named: HashMap<String, Tensor> = Tensor::read_safetensors(src.context)
-        .with_context(|| format!("{}: cannot read", src.context.display()))?
-        .into_iter()
-        .collect();
-    let mut take =
-        |name: &str| named.remove(name).ok_or_else(|| anyhow!("{}: no tensor `{name}`", src.context.display()));
+    let context = match context {
+        ContextInput::File(path) => activity_from_file(path)?,
+        ContextInput::Arrays(arrays) => activity_from_arrays(*arrays),
+    };
     let template = vrd_core::text::TextTemplate::parse(
         vrd_core::text::DEFAULT_TEMPLATE,
         vrd_core::text::DEFAULT_DESCRIPTION_CHARS,
@@ -195,18 +209,42 @@ pub fn load(src: &Sources) -> Result<Dataset> {
         tokens: None,
         media: Tensor::cat(&[media_tensor, bags], 1),
         metadata_buckets: buckets,
-        context: Activity {
-            text: take(tensors::EMB)?.to_kind(Kind::Float),
-            num: take(tensors::NUM)?.to_kind(Kind::Float),
-            mask: take(tensors::MASK)?.to_kind(Kind::Int64),
-            app: take(tensors::APP)?.to_kind(Kind::Int64),
-            category: take(tensors::CATEGORY)?.to_kind(Kind::Int64),
-            seconds: take(tensors::SECONDS)?.to_kind(Kind::Float),
-        },
+        context,
         media_model: media.meta.model_id.clone(),
         spec,
         left_out: (no_media, no_context),
     })
+}
+
+/// The activity tensors of a context file.
+fn activity_from_file(path: &Path) -> Result<Activity> {
+    let mut named: HashMap<String, Tensor> = Tensor::read_safetensors(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?
+        .into_iter()
+        .collect();
+    let mut take = |name: &str| named.remove(name).ok_or_else(|| anyhow!("{}: no tensor `{name}`", path.display()));
+    Ok(Activity {
+        text: take(tensors::EMB)?.to_kind(Kind::Float),
+        num: take(tensors::NUM)?.to_kind(Kind::Float),
+        mask: take(tensors::MASK)?.to_kind(Kind::Int64),
+        app: take(tensors::APP)?.to_kind(Kind::Int64),
+        category: take(tensors::CATEGORY)?.to_kind(Kind::Int64),
+        seconds: take(tensors::SECONDS)?.to_kind(Kind::Float),
+    })
+}
+
+/// The same tensors from arrays cut in memory.
+fn activity_from_arrays(arrays: ContextArrays) -> Activity {
+    let [a, l, d] = arrays.shape.map(|n| n as i64);
+    let f = vrd_core::context::FEATURES.len() as i64;
+    Activity {
+        text: Tensor::from_slice(&arrays.emb).view([a, l, d]),
+        num: Tensor::from_slice(&arrays.num).view([a, l, f]),
+        mask: Tensor::from_slice(&arrays.mask).view([a, l]).to_kind(Kind::Int64),
+        app: Tensor::from_slice(&arrays.app).view([a, l]),
+        category: Tensor::from_slice(&arrays.category).view([a, l]),
+        seconds: Tensor::from_slice(&arrays.seconds).view([a, l]),
+    }
 }
 
 /// Each label's video duration (seconds), from the first record of its video (a video

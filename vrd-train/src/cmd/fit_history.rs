@@ -3,127 +3,14 @@
 //! in `--out`; its report (what each scorer reached on that slice) on stdout or
 //! `--report` when there are no labels, else beside the model as `pick-report.json`.
 
-use super::fit::FitArgs;
+use super::fit_args::FitArgs;
+use crate::inputs::Source;
 use anyhow::{Context, Result};
-use std::collections::HashMap;
 use std::path::Path;
-use vrd_core::context::Timeline;
-use vrd_core::jsonl::JsonlReader;
 use vrd_core::model_dir::ModelDir;
-use vrd_core::records::{AppEvent, Search, Video, WatchEvent};
-use vrd_core::tensors::Embeddings;
-use vrd_engine::encoders::Encoders;
-use vrd_ranking::pick::feed::Query;
-use vrd_training::pick::data::PickInputs;
 use vrd_training::pick::fit::FitOptions;
 use vrd_training::pick::fusion::FusionOptions;
 use vrd_training::pick::sample::Sampling;
-
-/// The files the history's model is trained from.
-pub struct HistoryFiles<'a> {
-    pub history: &'a Path,
-    pub candidates: Option<&'a Path>,
-    pub videos: Option<&'a Path>,
-    pub media: &'a Path,
-    pub searches: Option<&'a Path>,
-    /// The app timeline (vrd-ingest aw JSONL).
-    pub events: Option<&'a Path>,
-    /// The model folder that made `media`, for the searches' queries.
-    pub media_model: Option<&'a Path>,
-}
-
-/// What the history's model is trained from, read once.
-pub struct HistoryInputs {
-    pub history: Vec<WatchEvent>,
-    pub candidates: Vec<Video>,
-    pub videos: Vec<Video>,
-    pub embeddings: Embeddings,
-    /// The searches, embedded by the media model, in time order.
-    pub searches: Vec<Query>,
-    /// The app timeline, where there is one.
-    pub timeline: Option<Timeline>,
-}
-
-impl HistoryInputs {
-    pub fn read(files: &HistoryFiles) -> Result<HistoryInputs> {
-        let read_videos = |p: Option<&Path>| -> Result<Vec<Video>> {
-            p.map_or(Ok(Vec::new()), |p| JsonlReader::open(Some(p))?.read_all())
-        };
-        let embeddings = Embeddings::read(files.media)?;
-        let searches: Vec<Search> = match files.searches {
-            Some(p) => JsonlReader::open(Some(p))?.read_all()?,
-            None => Vec::new(),
-        };
-        let searches = vrd_engine::queries::embed(
-            &searches.iter().collect::<Vec<_>>(),
-            &embeddings.meta.model_id,
-            files.media_model,
-            &Encoders::default(),
-        )?;
-        let timeline = match files.events {
-            Some(path) => {
-                let events: Vec<AppEvent> = JsonlReader::open(Some(path))?.read_all()?;
-                Some(vrd_engine::rank::timeline(events, &path.display().to_string())?)
-            }
-            None => None,
-        };
-        Ok(HistoryInputs {
-            history: JsonlReader::open(Some(files.history))?.read_all()?,
-            candidates: read_videos(files.candidates)?,
-            videos: read_videos(files.videos)?,
-            embeddings,
-            searches,
-            timeline,
-        })
-    }
-
-    /// The same from the store: its watches, every stored video as details and as a
-    /// candidate (the sampler never takes one watched by the moment as a taste negative),
-    /// its searches and app timeline; the embeddings from `cache` (complete: `fit --db`
-    /// completed it).
-    pub fn from_store(store: &vrd_store::Store, cache: &Path, media_model: Option<&Path>) -> Result<HistoryInputs> {
-        let embeddings = Embeddings::read(cache)?;
-        let searches = store.searches()?;
-        let searches = vrd_engine::queries::embed(
-            &searches.iter().collect::<Vec<_>>(),
-            &embeddings.meta.model_id,
-            media_model,
-            &Encoders::default(),
-        )?;
-        let videos = store.videos()?;
-        let events = store.app_events(None, None)?;
-        let timeline = match events.is_empty() {
-            true => None,
-            false => Some(vrd_engine::rank::timeline(events, "the store's app events")?),
-        };
-        Ok(HistoryInputs {
-            history: store.watch_events()?,
-            candidates: videos.clone(),
-            videos,
-            embeddings,
-            searches,
-            timeline,
-        })
-    }
-
-    /// The training inputs over `history` (all of it, or a part for an evaluation), titles
-    /// read in the lexical view too.
-    pub fn inputs<'a>(&'a self, history: &'a [WatchEvent], unwatched: &'a [Video]) -> PickInputs<'a> {
-        let mut details: HashMap<&str, &Video> = HashMap::new();
-        for v in self.videos.iter().chain(&self.candidates) {
-            details.insert(v.video_id.as_str(), v);
-        }
-        PickInputs {
-            history,
-            unwatched,
-            details,
-            searches: &self.searches,
-            timeline: self.timeline.as_ref(),
-            embeddings: &self.embeddings,
-            lexical: true,
-        }
-    }
-}
 
 pub fn options(args: &FitArgs) -> Result<(Sampling, FitOptions)> {
     let fusion = match args.arch {
@@ -161,18 +48,8 @@ pub fn save(trained: &vrd_training::pick::Trained, out: &Path) -> Result<()> {
     trained.card.write(out)
 }
 
-pub fn run(args: &FitArgs) -> Result<()> {
-    let history = args.history.as_deref().expect("called with --history");
-    let media = args.media.as_deref().expect("clap requires --media without --db");
-    let data = HistoryInputs::read(&HistoryFiles {
-        history,
-        candidates: args.candidates.as_deref(),
-        videos: args.videos.as_deref(),
-        media,
-        searches: args.searches.as_deref(),
-        events: args.events.as_deref(),
-        media_model: args.media_model.as_deref(),
-    })?;
+pub fn run(args: &FitArgs, source: &Source) -> Result<()> {
+    let (data, media) = source.history(args)?;
     let (sampling, options) = options(args)?;
     let index = data.embeddings.index();
     let titled = data.history.iter().filter(|e| !e.title_unknown).count();

@@ -2,8 +2,8 @@
 
 pub mod bench;
 pub mod fit;
+pub mod fit_args;
 pub mod fit_history;
-pub mod fit_store;
 pub mod next_watch;
 pub mod retrain;
 pub mod simulate;

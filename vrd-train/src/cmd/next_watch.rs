@@ -13,7 +13,7 @@
 //! One JSON line per moment and pool: the target's rank under each method (ties broken
 //! in one random order shared by all methods).
 
-use super::fit_history::HistoryInputs;
+use crate::inputs::{HistoryFiles, HistoryInputs};
 use anyhow::{bail, Result};
 use clap::Args;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -125,7 +125,7 @@ fn half(id: &str) -> bool {
 }
 
 pub fn run(args: &NextWatchArgs) -> Result<()> {
-    let data = HistoryInputs::read(&super::fit_history::HistoryFiles {
+    let data = HistoryInputs::read(&HistoryFiles {
         history: &args.history,
         candidates: None,
         videos: None,

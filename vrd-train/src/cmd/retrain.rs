@@ -8,8 +8,8 @@
 //! person went on to watch, against what they never did). Every run leaves a record in the log; `vrd-train
 //! rollback` brings back the version before. See `vrd_core::model_versions` for the folder.
 
-use super::fit::FitArgs;
-use super::fit_history::HistoryInputs;
+use super::fit_args::FitArgs;
+use crate::inputs::{HistoryInputs, Stored};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::collections::HashMap;
@@ -248,7 +248,7 @@ fn served_feeds(
         .into_iter()
         .map(|(at, items)| ServedFeed { at, items })
         .collect();
-    let cache = fit.embeddings.clone().unwrap_or_else(|| super::fit_store::default_cache(db));
+    let cache = fit.embeddings.clone().unwrap_or_else(|| crate::inputs::default_cache(db));
     let embeddings = cache.is_file().then(|| vrd_core::tensors::Embeddings::read(&cache)).transpose()?;
     let hits = feed_hits(&feeds, &store.watch_events()?, &store.videos()?, embeddings.as_ref(), since);
     Ok((hits.watched > 0).then_some(hits))
@@ -262,10 +262,8 @@ struct Verdict {
 
 /// The current and the new version on the same held-out slice of the store's history.
 fn judge(fit: &FitArgs, db: &Path, current: &Path, new: &Path) -> Result<Verdict> {
-    let store = vrd_store::Store::open(db)?;
-    let cache = fit.embeddings.clone().unwrap_or_else(|| super::fit_store::default_cache(db));
-    let data = HistoryInputs::from_store(&store, &cache, fit.media_model.as_deref())?;
-    drop(store);
+    let cache = fit.embeddings.clone().unwrap_or_else(|| crate::inputs::default_cache(db));
+    let data = HistoryInputs::from_store(&Stored::read(db, &cache)?, fit.media_model.as_deref())?;
     let refuse = |reason: String| Ok(Verdict { deploy: false, reason, figures: None });
     let (sampling, options) = super::fit_history::options(fit)?;
     let inputs = data.inputs(&data.history, &data.candidates);
