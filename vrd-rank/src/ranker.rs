@@ -15,13 +15,13 @@ use vrd_core::records::{FeedItem, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_core::time::Timestamp;
 use vrd_core::usage::UsageError;
+use vrd_engine::answers_model::AnswersModel;
 use vrd_engine::encoders::Encoders;
-use vrd_engine::pick_fusion::PickEncoder;
-use vrd_engine::saved::SavedModel;
+use vrd_engine::next_watch_fusion::NextWatchEncoder;
 use vrd_ranking::candidates::Answers;
 use vrd_ranking::cold_start;
-use vrd_ranking::pick::card::PickCard;
-use vrd_ranking::pick::feed::{Besides, DeepPart, Picker};
+use vrd_ranking::next_watch::card::NextWatchCard;
+use vrd_ranking::next_watch::feed::{Besides, DeepPart, Picker};
 
 /// Where a model comes from, for the messages of a folder that holds none.
 const TRAIN_ONE: &str = "the cron job (vrd-cron-feed) trains the first one there from the store (vrd-train \
@@ -34,14 +34,14 @@ pub enum Ranker<'a> {
     /// A model folder with only the next-watch model: the history before `--at` is the moment.
     NextWatch {
         model: PathBuf,
-        card: PickCard,
+        card: NextWatchCard,
         activity: ActivitySource<'a>,
     },
     /// The answers' model, with the next-watch model's pick where the folder has one.
     Answers {
         model: PathBuf,
-        saved: Box<SavedModel>,
-        pick: Option<PickCard>,
+        saved: Box<AnswersModel>,
+        pick: Option<NextWatchCard>,
         activity: ActivitySource<'a>,
     },
 }
@@ -74,7 +74,7 @@ impl<'a> Ranker<'a> {
         if !model.is_dir() {
             anyhow::bail!("--model {}: no such folder ({TRAIN_ONE})", model.display());
         }
-        let pick = PickCard::read_if_present(model)?;
+        let pick = NextWatchCard::read_if_present(model)?;
         if !ModelDir::new(model).has_answers_model() {
             return match pick {
                 Some(card) => Ok(Ranker::NextWatch { model: model.clone(), card, activity }),
@@ -87,12 +87,12 @@ impl<'a> Ranker<'a> {
                 }
             };
         }
-        let saved = Box::new(SavedModel::load(model, tch::Device::Cpu, cli.encoder.as_deref())?);
+        let saved = Box::new(AnswersModel::load(model, tch::Device::Cpu, cli.encoder.as_deref())?);
         Ok(Ranker::Answers { model: model.clone(), saved, pick, activity })
     }
 
     /// The next-watch model's card, where this ranker uses one.
-    fn pick(&self) -> Option<&PickCard> {
+    fn pick(&self) -> Option<&NextWatchCard> {
         match self {
             Ranker::NextWatch { card, .. } => Some(card),
             Ranker::Answers { pick, .. } => pick.as_ref(),
@@ -199,7 +199,7 @@ impl<'a> Ranker<'a> {
                 cold_start::rank(&inputs.history, profile, &inputs.candidates, embeddings, &answers, &settings)
             }
             Ranker::NextWatch { model, card, .. } => {
-                let settings = vrd_ranking::pick::feed::PickSettings {
+                let settings = vrd_ranking::next_watch::feed::NextWatchSettings {
                     at,
                     top: ranked_top(cli),
                     per_channel: cli.per_channel.max(1),
@@ -208,11 +208,11 @@ impl<'a> Ranker<'a> {
                     timezone: vrd_core::time::timezone_or_system(None)?,
                 };
                 let queries = searches_before(cli, inputs, at, embeddings, encoders)?;
-                let encoder = PickEncoder::for_card(model, card, cli.encoder.as_deref())?;
+                let encoder = NextWatchEncoder::for_card(model, card, cli.encoder.as_deref())?;
                 let deep = deep_part(encoder.as_ref());
                 let besides = Besides { searches: &queries, timeline: moment.timeline.as_ref() };
                 let (history, candidates) = (&inputs.history, &inputs.candidates);
-                vrd_ranking::pick::feed::rank(
+                vrd_ranking::next_watch::feed::rank(
                     (card, deep.as_deref()),
                     history,
                     besides,
@@ -251,7 +251,7 @@ impl<'a> Ranker<'a> {
                 };
                 let pick_encoder = pick
                     .as_ref()
-                    .map(|card| PickEncoder::for_card(model, card, cli.encoder.as_deref()))
+                    .map(|card| NextWatchEncoder::for_card(model, card, cli.encoder.as_deref()))
                     .transpose()?
                     .flatten();
                 let deep = deep_part(pick_encoder.as_ref());
@@ -288,18 +288,18 @@ fn searches_before(
     at: Timestamp,
     embeddings: &Embeddings,
     encoders: &Encoders,
-) -> Result<Vec<vrd_ranking::pick::feed::Query>> {
+) -> Result<Vec<vrd_ranking::next_watch::feed::Query>> {
     searches::before(&inputs.searches, at, &embeddings.meta.model_id, cli.media_model.as_deref(), encoders)
 }
 
 /// A fusion next-watch card's encoder part, as the scorer calls it.
-fn deep_part(encoder: Option<&PickEncoder>) -> Option<Box<DeepPart<'_>>> {
+fn deep_part(encoder: Option<&NextWatchEncoder>) -> Option<Box<DeepPart<'_>>> {
     encoder.map(|encoder| Box::new(move |videos: &[&Video], z: &[Vec<f32>]| encoder.scores(videos, z)) as Box<DeepPart>)
 }
 
 /// How far back a next-watch model trained with the timeline reads it at `at`: the
 /// fortnight of watches it compares the moment's apps with, and the hour before the first.
 fn pick_activity_since(at: Timestamp) -> Timestamp {
-    use vrd_ranking::pick::activity::{ACTIVITY_DAYS, ACTIVITY_WINDOW_MINUTES};
+    use vrd_ranking::next_watch::activity::{ACTIVITY_DAYS, ACTIVITY_WINDOW_MINUTES};
     at - chrono::Duration::days(ACTIVITY_DAYS) - chrono::Duration::minutes(ACTIVITY_WINDOW_MINUTES)
 }

@@ -9,7 +9,7 @@ use vrd_core::records::Search;
 use vrd_core::time::Timestamp;
 use vrd_engine::encoders::Encoders;
 use vrd_ranking::cold_start::{recency_weighted_mean, Settings};
-use vrd_ranking::pick::feed::Query;
+use vrd_ranking::next_watch::feed::Query;
 
 /// The recency-weighted mean of the unit query embeddings of the last `recent` searches.
 /// `model_id` is the embeddings' model: the queries must land in the same space.
@@ -42,6 +42,6 @@ pub fn before(
 ) -> Result<Vec<Query>> {
     let mut recent: Vec<&Search> = searches.iter().filter(|q| q.searched_at < at).collect();
     recent.sort_by_key(|q| std::cmp::Reverse(q.searched_at));
-    recent.truncate(vrd_ranking::pick::past::RECENT_SEARCHES);
+    recent.truncate(vrd_ranking::next_watch::past::RECENT_SEARCHES);
     vrd_engine::queries::embed(&recent, model_id, model, encoders)
 }

@@ -15,10 +15,10 @@ use vrd_core::records::{AppEvent, Label, MediaText, Search, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_engine::context_file::{self, ContextOptions};
 use vrd_engine::encoders::Encoders;
-use vrd_ranking::pick::feed::Query;
+use vrd_ranking::next_watch::feed::Query;
 use vrd_store::Store;
 use vrd_training::data::{self, ContextInput, Dataset};
-use vrd_training::pick::data::PickInputs;
+use vrd_training::next_watch::data::NextWatchInputs;
 
 /// Where a fit's inputs come from.
 pub enum Source {
@@ -161,7 +161,7 @@ impl Source {
     }
 }
 
-/// The files the history's model is trained from.
+/// The files the next-watch model is trained from.
 pub struct HistoryFiles<'a> {
     pub history: &'a Path,
     pub candidates: Option<&'a Path>,
@@ -174,7 +174,7 @@ pub struct HistoryFiles<'a> {
     pub media_model: Option<&'a Path>,
 }
 
-/// What the history's model is trained from, read once.
+/// What the next-watch model is trained from, read once.
 pub struct HistoryInputs {
     pub history: Vec<WatchEvent>,
     pub candidates: Vec<Video>,
@@ -243,12 +243,12 @@ impl HistoryInputs {
 
     /// The training inputs over `history` (all of it, or a part for an evaluation), titles
     /// read in the lexical view too.
-    pub fn inputs<'a>(&'a self, history: &'a [WatchEvent], unwatched: &'a [Video]) -> PickInputs<'a> {
+    pub fn inputs<'a>(&'a self, history: &'a [WatchEvent], unwatched: &'a [Video]) -> NextWatchInputs<'a> {
         let mut details: HashMap<&str, &Video> = HashMap::new();
         for v in self.videos.iter().chain(&self.candidates) {
             details.insert(v.video_id.as_str(), v);
         }
-        PickInputs {
+        NextWatchInputs {
             history,
             unwatched,
             details,

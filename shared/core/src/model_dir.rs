@@ -127,7 +127,7 @@ impl ModelDir {
     }
 
     /// The figures of the answers' model's card, where the folder has one (read without
-    /// the model, which needs libtorch: the card's full type is `vrd_engine::saved::ModelCard`).
+    /// the model, which needs libtorch: the card's full type is `vrd_engine::answers_model::AnswersCard`).
     pub fn read_answers_summary(&self) -> Result<Option<AnswersSummary>> {
         let path = self.answers_card();
         if !path.is_file() {

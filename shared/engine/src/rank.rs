@@ -4,7 +4,7 @@
 //! condition, and every candidate gets calibrated probabilities of interest (asked
 //! without the moment, as trained) and right-time (asked with it).
 
-use crate::saved::{ModelCard, RankNet, RankerCard, SavedModel};
+use crate::answers_model::{AnswersCard, AnswersModel, RankNet, RankerCard};
 use anyhow::{bail, Result};
 use std::collections::{BTreeMap, HashSet};
 use tch::{Device, Kind, Tensor};
@@ -42,7 +42,7 @@ pub struct Person<'a> {
     /// The next-watch model at the moment, when the model folder has one (`pick.json`):
     /// its probability joins the blend ([`Blend::with_pick`]) and its reasons the
     /// explanation.
-    pub pick: Option<&'a vrd_ranking::pick::feed::Picker<'a>>,
+    pub pick: Option<&'a vrd_ranking::next_watch::feed::Picker<'a>>,
 }
 
 /// Videos the person said interest them, for `--explain`: the one most like each item is
@@ -87,7 +87,7 @@ pub struct Now {
     pub activity: Activity,
 }
 
-pub fn now_context(saved: &SavedModel, timeline: &Timeline, at: Timestamp, encoder: &SentenceEncoder) -> Result<Now> {
+pub fn now_context(saved: &AnswersModel, timeline: &Timeline, at: Timestamp, encoder: &SentenceEncoder) -> Result<Now> {
     let spec = &saved.card.context;
     if encoder.model_id() != spec.model_id {
         bail!(
@@ -118,7 +118,7 @@ pub fn now_context(saved: &SavedModel, timeline: &Timeline, at: Timestamp, encod
 }
 
 pub fn rank(
-    saved: &SavedModel,
+    saved: &AnswersModel,
     now: &Now,
     candidates: &[Video],
     embeddings: &Embeddings,
@@ -215,7 +215,7 @@ pub fn rank(
 /// compares two answers' models by. `encoder`: the activity text model (for the empty
 /// window's shape).
 pub fn interest_probabilities(
-    saved: &SavedModel,
+    saved: &AnswersModel,
     videos: &[(&Video, usize)],
     embeddings: &Embeddings,
     encoder: &SentenceEncoder,
@@ -237,7 +237,7 @@ const MAX_RETURNING: usize = 3;
 /// into them. The activity token depends on a candidate only through this condition, so
 /// it is computed once per distinct value rather than once per candidate: ten thousand
 /// candidates need a few hundred compressor passes.
-fn duration_conditions(card: &ModelCard, pool: &[(&Video, usize)]) -> (Vec<f64>, Vec<i64>) {
+fn duration_conditions(card: &AnswersCard, pool: &[(&Video, usize)]) -> (Vec<f64>, Vec<i64>) {
     let dz_of = |v: &Video| {
         let log1p = v.duration_s.map_or(0.0, |d| d.max(0.0).ln_1p());
         (((log1p - card.duration_log1p_mean) / card.duration_log1p_std) * 100.0).round() / 100.0
@@ -256,7 +256,7 @@ fn now_batch(now: &Now, conditions: &[f64]) -> (Activity, Tensor) {
     (now.activity.index_select(&index), Tensor::from_slice(&conditions.iter().map(|c| *c as f32).collect::<Vec<_>>()))
 }
 
-fn calibrated(card: &ModelCard, without_now: &HeadLogits, with_now: &HeadLogits) -> [Vec<f64>; 2] {
+fn calibrated(card: &AnswersCard, without_now: &HeadLogits, with_now: &HeadLogits) -> [Vec<f64>; 2] {
     [
         HeadLogits::margins(&without_now.interest).into_iter().map(|m| card.calibration.interest.apply(m)).collect(),
         HeadLogits::margins(&with_now.right_time).into_iter().map(|m| card.calibration.right_time.apply(m)).collect(),
@@ -267,7 +267,7 @@ fn calibrated(card: &ModelCard, without_now: &HeadLogits, with_now: &HeadLogits)
 /// without the moment (as trained), right-time with it.
 fn fast_probabilities(
     model: &FastModel,
-    card: &ModelCard,
+    card: &AnswersCard,
     now: &Now,
     pool: &[(&Video, usize)],
     emb: &Embeddings,
@@ -317,7 +317,7 @@ fn fast_probabilities(
 fn fusion_probabilities(
     model: &FusionModel,
     tokenizer: &FusionTokenizer,
-    card: &ModelCard,
+    card: &AnswersCard,
     now: &Now,
     pool: &[(&Video, usize)],
 ) -> Result<[Vec<f64>; 2]> {
@@ -367,7 +367,7 @@ fn activity_summary(events: &[WindowEvent]) -> String {
     parts.iter().take(2).map(|(n, s)| format!("{n} {} min", (s / 60.0).round())).collect::<Vec<_>>().join(", ")
 }
 
-fn explain(interest: f64, right_time: f64, fresh: f64, saved: &SavedModel, activity: &str) -> Vec<String> {
+fn explain(interest: f64, right_time: f64, fresh: f64, saved: &AnswersModel, activity: &str) -> Vec<String> {
     let mut reasons = Vec::new();
     let t = &saved.card.thresholds;
     reasons.push(if interest >= t.interest {

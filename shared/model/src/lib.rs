@@ -18,7 +18,7 @@ pub mod fast;
 pub mod fusion;
 pub mod heads;
 pub mod linear;
-pub mod pick_fusion;
+pub mod next_watch_fusion;
 pub mod pooling;
 pub mod sentence;
 pub mod wide;

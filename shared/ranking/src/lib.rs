@@ -3,7 +3,7 @@
 //! feed line (`candidates`), the cold-start feed (`cold_start`), the videos most like one
 //! (`like`), and how scores become a varied feed (`ordering`: the blend of the two
 //! probabilities, freshness, maximal marginal relevance with a per-channel cap), and the
-//! next-watch model learned from the watch history (`pick`: its features, card, scorer
+//! next-watch model learned from the watch history (`next_watch`: its features, card, scorer
 //! and feed; vrd-training fits it), with the lexical view of titles beside the embeddings
 //! (`lexical`: the grams two titles share, in any script). No libtorch: the embeddings are read from vrd-encode's
 //! files, and the next-watch scorer is small enough to run without it.
@@ -12,8 +12,8 @@ pub mod candidates;
 pub mod cold_start;
 pub mod lexical;
 pub mod like;
+pub mod next_watch;
 pub mod ordering;
-pub mod pick;
 pub mod served;
 pub mod words;
 

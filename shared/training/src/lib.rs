@@ -9,7 +9,7 @@
 //!   metrics of the report, AdamW written out for `--resume`;
 //! - [`evaluate`] and [`plot`]: time-series folds against the baselines, the report and
 //!   its SVG; [`resume`]: checkpoints of interrupted runs;
-//! - [`pick`]: the next-watch model learned from the watch history itself;
+//! - [`next_watch`]: the next-watch model learned from the watch history itself;
 //! - [`simulate`]: the synthetic person of the tests and the demo.
 
 pub mod baselines;
@@ -19,8 +19,8 @@ pub mod evaluate;
 pub mod folds;
 pub mod metrics;
 pub mod net;
+pub mod next_watch;
 pub mod optim;
-pub mod pick;
 pub mod plot;
 pub mod resume;
 pub mod rng;

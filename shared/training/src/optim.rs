@@ -264,13 +264,33 @@ mod tests {
     use tch::Device;
 
     /// The same updates as libtorch's own AdamW, step for step.
+    /// Values from the crate's own generator, not libtorch's: libtorch's is one for the
+    /// process, and the tests running beside one draw from it between its two runs.
+    fn fixed(shape: &[i64], seed: u64) -> Tensor {
+        let mut rng = crate::rng::Rng::new(seed);
+        let n = shape.iter().product::<i64>() as usize;
+        let v: Vec<f32> = (0..n).map(|_| (rng.uniform() * 2.0 - 1.0) as f32).collect();
+        Tensor::from_slice(&v).view(shape)
+    }
+
+    /// Sets every variable of `vs` to fixed values (in name order), as a seeded start.
+    fn start_fixed(vs: &nn::VarStore, seed: u64) {
+        let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        tch::no_grad(|| {
+            for (k, (_, v)) in vars.iter_mut().enumerate() {
+                v.copy_(&fixed(&v.size(), seed + k as u64));
+            }
+        });
+    }
+
     #[test]
     fn matches_libtorch_adamw() {
         let run = |ours: bool| {
-            tch::manual_seed(7);
             let vs = nn::VarStore::new(Device::Cpu);
             let lin = nn::linear(vs.root() / "l", 4, 3, Default::default());
-            let x = Tensor::randn([8, 4], (Kind::Float, Device::Cpu));
+            start_fixed(&vs, 7);
+            let x = fixed(&[8, 4], 70);
             let loss = |l: &nn::Linear| nn::Module::forward(l, &x).square().mean(Kind::Float);
             if ours {
                 let mut opt = AdamW::new(&vs, 1, |_| 0, 0.01);
@@ -297,12 +317,12 @@ mod tests {
     #[test]
     fn the_clipped_step_is_clipping_then_stepping() {
         let run = |fused: bool| {
-            tch::manual_seed(11);
             let vs = nn::VarStore::new(Device::Cpu);
             let a = nn::linear(vs.root() / "a", 5, 4, Default::default());
             let b = nn::linear(vs.root() / "b", 4, 2, Default::default());
             let idle = nn::linear(vs.root() / "idle", 3, 3, Default::default());
-            let x = Tensor::randn([6, 5], (Kind::Float, Device::Cpu));
+            start_fixed(&vs, 11);
+            let x = fixed(&[6, 5], 110);
             let mut opt = AdamW::new(&vs, 2, |name| usize::from(name.starts_with("b.")), 0.05);
             opt.set_lr(0, 0.03);
             opt.set_lr(1, 0.2);
@@ -329,11 +349,11 @@ mod tests {
         assert!((&fused.1 - &plain.1).abs().max().double_value(&[]) < 1e-6);
         assert!(fused.2.equal(&plain.2), "no gradient, no weight decay");
         assert_eq!((fused.3, plain.3), (0.0, 0.0));
-        tch::manual_seed(11);
         let fresh = nn::VarStore::new(Device::Cpu);
         let _ = nn::linear(fresh.root() / "a", 5, 4, Default::default());
         let _ = nn::linear(fresh.root() / "b", 4, 2, Default::default());
         let untouched = nn::linear(fresh.root() / "idle", 3, 3, Default::default());
+        start_fixed(&fresh, 11);
         assert!(fused.2.equal(&untouched.ws), "the idle variable kept its initial weights");
     }
 

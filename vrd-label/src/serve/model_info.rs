@@ -8,7 +8,9 @@ use std::path::Path;
 use vrd_core::model_dir::ModelDir;
 use vrd_core::model_versions::Outcome;
 use vrd_core::records::{FeedItem, Score};
-use vrd_ranking::pick::card::PickCard;
+use vrd_ranking::next_watch::card::NextWatchCard;
+use vrd_ranking::next_watch::features::Feature;
+use vrd_ranking::next_watch::method::Method;
 
 /// An interest probability this close to a coin toss marks a video the model cannot place.
 const UNSURE: std::ops::RangeInclusive<f64> = 0.35..=0.65;
@@ -33,7 +35,7 @@ pub struct ModelInfo {
 pub fn read(model: &Path, latest_feed: &[FeedItem]) -> Result<ModelInfo> {
     let mut info = ModelInfo::default();
     let dir = ModelDir::new(model);
-    let pick = PickCard::read_if_present(model)?;
+    let pick = NextWatchCard::read_if_present(model)?;
     let answers = dir.read_answers_summary()?;
     let trained_on = dir.read_trained_on();
 
@@ -60,7 +62,7 @@ pub fn read(model: &Path, latest_feed: &[FeedItem]) -> Result<ModelInfo> {
     }
     if let Some(p) = &pick {
         let chosen = p.selection.get(&p.chosen).copied();
-        let cold = p.selection.get("signal:sim_profile").copied();
+        let cold = p.selection.get(&Method::Signal(Feature::SimProfile).key()).copied();
         let held_out = p.training.get("held_out_groups").and_then(|v| v.as_u64()).unwrap_or(0);
         info.next_watch = Some(match (chosen, cold) {
             (Some(m), Some(c)) => format!(

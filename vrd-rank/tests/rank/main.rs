@@ -7,12 +7,12 @@
 mod aw_server;
 #[path = "../../../shared/test-support/encoder_folders.rs"]
 mod encoder_folders;
+#[path = "../../../shared/test-support/next_watch_fusion_card.rs"]
+mod next_watch_fusion_card;
 #[path = "../../../shared/test-support/paths.rs"]
 mod paths;
 #[path = "../../../shared/test-support/person_tools.rs"]
 mod person_tools;
-#[path = "../../../shared/test-support/pick_fusion_card.rs"]
-mod pick_fusion_card;
 #[path = "../../../shared/test-support/tools.rs"]
 mod tools;
 

@@ -3,16 +3,16 @@
 //! judges it on the same held-out slice; vrd-rank ranks with a fusion card, its score the
 //! card's regression plus the encoder's deep part.
 
+use crate::next_watch_fusion_card::{fusion_card, tiny_xlmr as tiny};
 use crate::person_tools::person;
-use crate::pick_fusion_card::{fusion_card, tiny_xlmr as tiny};
 use crate::tools::{json_lines, run};
 use crate::BIN as RANK;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use vrd_core::model_dir::ModelDir;
-use vrd_ranking::pick::card::{PickCard, PickScorer};
+use vrd_ranking::next_watch::card::{NextWatchCard, NextWatchScorer};
 
-fn card_of(dir: &Path) -> PickCard {
+fn card_of(dir: &Path) -> NextWatchCard {
     serde_json::from_str(&std::fs::read_to_string(dir.join("pick.json")).unwrap()).unwrap()
 }
 
@@ -97,8 +97,12 @@ fn a_fusion_card_ranks_with_the_encoders_deep_part_added_to_its_regression() {
     let (media, _) = encode_and_fit(dir.path(), &["--folds", "0"], (&d("fast"), &[]));
     let fast = card_of(&d("fast"));
     // The regression alone, as a card of its own: what the fusion card's wide part is.
-    let PickScorer::Fusion { weights, taste, .. } = fusion_card(&fast, &d("zero"), 0.0).scorer else { unreachable!() };
-    PickCard { scorer: PickScorer::Regression { weights, taste }, ..fast.clone() }.write(&d("regression")).unwrap();
+    let NextWatchScorer::Fusion { weights, taste, .. } = fusion_card(&fast, &d("zero"), 0.0).scorer else {
+        unreachable!()
+    };
+    NextWatchCard { scorer: NextWatchScorer::Regression { weights, taste }, ..fast.clone() }
+        .write(&d("regression"))
+        .unwrap();
     fusion_card(&fast, &d("zero"), 0.0).write(&d("zero")).unwrap();
     fusion_card(&fast, &d("random"), 1.0).write(&d("random")).unwrap();
 

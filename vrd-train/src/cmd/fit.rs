@@ -8,7 +8,7 @@ use crate::inputs::Source;
 use anyhow::{Context, Result};
 use vrd_core::records::Head;
 use vrd_core::usage::UsageError;
-use vrd_engine::saved::{FusionCard, ModelCard, RankerCard, SavedModel};
+use vrd_engine::answers_model::{AnswersCard, AnswersModel, FusionCard, RankerCard};
 use vrd_model::fast::Scorer;
 use vrd_model::RankerArch;
 use vrd_training::net::{Net, RankerSpec};
@@ -183,7 +183,7 @@ fn train_and_save(run: &Run, out: &std::path::Path, bar: &indicatif::ProgressBar
         run.checkpoints.map(|c| (c, "final")),
     )?;
     bar.inc(1);
-    let card = ModelCard {
+    let card = AnswersCard {
         format: vrd_core::model_dir::ANSWERS_FORMAT.into(),
         arch: arch_card(run.arch, &trained.model)?,
         duration_log1p_mean: trained.scale.mean,
@@ -202,7 +202,7 @@ fn train_and_save(run: &Run, out: &std::path::Path, bar: &indicatif::ProgressBar
         }),
     };
     bar.suspend(|| report_choice(&trained));
-    SavedModel::save(&trained.vs, &card, out).with_context(|| format!("saving the model to {}", out.display()))?;
+    AnswersModel::save(&trained.vs, &card, out).with_context(|| format!("saving the model to {}", out.display()))?;
     if trained.best_epoch == 0 {
         eprintln!(
             "vrd-train: no trained epoch beat the start (the regression alone) on the validation labels by more than a standard error: the deep part stays at zero"

@@ -32,7 +32,7 @@ pub struct FitArgs {
     /// --history, which is enough for a model.
     #[arg(long, required_unless_present_any = ["history", "db"], requires_all = ["videos", "context"])]
     pub(crate) labels: Option<PathBuf>,
-    /// Video records (for durations, and upload times for the history's model), e.g.
+    /// Video records (for durations, and upload times for the next-watch model), e.g.
     /// from vrd-ingest.
     #[arg(long)]
     pub(crate) videos: Option<PathBuf>,
@@ -48,14 +48,14 @@ pub struct FitArgs {
     #[arg(long)]
     pub(crate) history: Option<PathBuf>,
     /// Videos the person never watched (stored candidates, subscriptions' uploads), as
-    /// video JSONL: what the history's model learns taste from beside the person's own.
+    /// video JSONL: what the next-watch model learns taste from beside the person's own.
     #[arg(long, requires = "history")]
     pub(crate) candidates: Option<PathBuf>,
-    /// The person's YouTube searches (vrd-ingest searches JSONL) for the history's model:
+    /// The person's YouTube searches (vrd-ingest searches JSONL) for the next-watch model:
     /// the candidate against the queries before each moment.
     #[arg(long, requires = "history")]
     pub(crate) searches: Option<PathBuf>,
-    /// The app timeline beside the history (vrd-ingest aw JSONL) for the history's model:
+    /// The app timeline beside the history (vrd-ingest aw JSONL) for the next-watch model:
     /// what the person did in the hour before each watch, so that the model learns what
     /// they pick after which apps.
     #[arg(long, requires = "history")]
@@ -66,10 +66,10 @@ pub struct FitArgs {
     #[arg(long)]
     pub(crate) media_model: Option<PathBuf>,
     /// Where the trained model goes (a folder: model.safetensors + model.json; pick.json
-    /// for the history's model).
+    /// for the next-watch model).
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
-    /// Number of time-series folds (0: no evaluation); for the history's model,
+    /// Number of time-series folds (0: no evaluation); for the next-watch model,
     /// rolling-origin cuts of the history.
     #[arg(long, default_value_t = 4)]
     pub(crate) folds: usize,
@@ -93,7 +93,7 @@ pub struct FitArgs {
     pub(crate) accumulation: usize,
     #[arg(long, default_value_t = 42)]
     pub(crate) seed: u64,
-    /// Standard errors of the validation ROC-AUC (the history's model: mean reciprocal
+    /// Standard errors of the validation ROC-AUC (the next-watch model: mean reciprocal
     /// rank) by which a trained epoch must beat the start (the tuned regression alone) for
     /// the deep part to be kept; 0 keeps any gain.
     #[arg(long, default_value_t = 1.0, value_parser = vrd_cli::non_negative_f64)]
@@ -106,7 +106,7 @@ pub struct FitArgs {
     #[arg(long, value_enum, default_value = "auto")]
     pub(crate) precision: Precision,
     /// fast (cached media embeddings, the default) or fusion (the encoder fine-tuned over
-    /// the video text with the activity token appended). For the history's model, fusion
+    /// the video text with the activity token appended). For the next-watch model, fusion
     /// adds a contender: the encoder (LoRA) over each candidate's title and channel with its
     /// features at the moment as one more token, 3 epochs over 48 tokens, shipped only if
     /// it beats the fast scorer on the held-out slice by --deep-margin.

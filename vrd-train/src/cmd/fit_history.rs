@@ -8,9 +8,11 @@ use crate::inputs::Source;
 use anyhow::{Context, Result};
 use std::path::Path;
 use vrd_core::model_dir::ModelDir;
-use vrd_training::pick::fit::FitOptions;
-use vrd_training::pick::fusion::FusionOptions;
-use vrd_training::pick::sample::Sampling;
+use vrd_ranking::next_watch::features::Feature;
+use vrd_ranking::next_watch::method::Method;
+use vrd_training::next_watch::fit::FitOptions;
+use vrd_training::next_watch::fusion::FusionOptions;
+use vrd_training::next_watch::sample::Sampling;
 
 pub fn options(args: &FitArgs) -> Result<(Sampling, FitOptions)> {
     let fusion = match args.arch {
@@ -34,7 +36,7 @@ pub fn fusion_options(encoder: Option<&Path>) -> Result<FusionOptions> {
 
 /// Saves a trained next-watch model in `out`: the card, and a fusion scorer's weights
 /// beside it (an earlier model's left there are removed: no card reads them).
-pub fn save(trained: &vrd_training::pick::Trained, out: &Path) -> Result<()> {
+pub fn save(trained: &vrd_training::next_watch::Trained, out: &Path) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
     let file = ModelDir::new(out).next_watch_fusion_weights();
     match trained.deep_part() {
@@ -68,7 +70,7 @@ pub fn run(args: &FitArgs, source: &Source) -> Result<()> {
         );
     }
     let inputs = data.inputs(&data.history, &data.candidates);
-    let trained = vrd_training::pick::train(&inputs, &sampling, &options, &data.embeddings.meta.model_id)?;
+    let trained = vrd_training::next_watch::train(&inputs, &sampling, &options, &data.embeddings.meta.model_id)?;
     let card = &trained.card;
     if let Some(timeline) = &data.timeline {
         eprintln!(
@@ -78,8 +80,13 @@ pub fn run(args: &FitArgs, source: &Source) -> Result<()> {
             card.history.watches
         );
     }
-    let folds =
-        vrd_training::pick::folds::evaluate(&inputs, &sampling, &options, &data.embeddings.meta.model_id, args.folds)?;
+    let folds = vrd_training::next_watch::folds::evaluate(
+        &inputs,
+        &sampling,
+        &options,
+        &data.embeddings.meta.model_id,
+        args.folds,
+    )?;
     let summary: std::collections::BTreeMap<&str, f64> = folds
         .first()
         .map(|f| {
@@ -113,26 +120,26 @@ pub fn run(args: &FitArgs, source: &Source) -> Result<()> {
             out.finish()?;
         }
     }
-    let mrr = |name: &str| card.selection.get(name).map_or("-".to_string(), |v| format!("{v:.3}"));
+    let mrr = |m: Method| card.selection.get(&m.key()).map_or("-".to_string(), |v| format!("{v:.3}"));
     eprintln!(
         "vrd-train: next-watch: {} moments; on the latest {} questions held out, mean reciprocal rank: network {}, regression {}, similarity to the last watch {}, channel recency {}; chosen: {}",
         card.history.moments,
         card.training["held_out_groups"],
-        mrr("network"),
-        mrr("regression"),
-        mrr("signal:sim_last"),
-        mrr("signal:channel_decayed_log"),
+        mrr(Method::Network),
+        mrr(Method::Regression),
+        mrr(Method::Signal(Feature::SimLast)),
+        mrr(Method::Signal(Feature::ChannelDecayedLog)),
         card.chosen
     );
     if !folds.is_empty() {
-        let mrr = |name: &str| summary.get(name).map_or("-".to_string(), |v| format!("{v:.3}"));
+        let mrr = |m: Method| summary.get(m.key().as_str()).map_or("-".to_string(), |v| format!("{v:.3}"));
         eprintln!(
             "vrd-train: next-watch, {} rolling-origin folds, mean reciprocal rank on the moments after each cut: model {}, regression {}, similarity to the last watch {}, channel recency {}",
             folds.len(),
-            mrr("model"),
-            mrr("regression"),
-            mrr("signal:sim_last"),
-            mrr("signal:channel_decayed_log")
+            mrr(Method::Model),
+            mrr(Method::Regression),
+            mrr(Method::Signal(Feature::SimLast)),
+            mrr(Method::Signal(Feature::ChannelDecayedLog))
         );
     }
     if let Some(out) = &args.out {

@@ -23,17 +23,18 @@ use vrd_core::records::{MediaText, Video, WatchEvent};
 use vrd_core::text::{TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
 use vrd_ranking::candidates::Answers;
 use vrd_ranking::cold_start;
-use vrd_ranking::pick::activity::activities;
-use vrd_ranking::pick::card::score_standardised;
-use vrd_ranking::pick::features::Candidate;
-use vrd_ranking::pick::features::Feature::{ChannelDaysSinceLog, ChannelNew, LexLast, SimLast};
-use vrd_ranking::pick::feed::candidate_of;
-use vrd_ranking::pick::past::{Past, Watch};
-use vrd_ranking::pick::{lexical_of_video, lexical_of_watch, prepare_history, watch_of};
-use vrd_training::pick::data::PickInputs;
-use vrd_training::pick::fit::FitOptions;
-use vrd_training::pick::fusion::FusionOptions;
-use vrd_training::pick::sample::Sampling;
+use vrd_ranking::next_watch::activity::activities;
+use vrd_ranking::next_watch::card::score_standardised;
+use vrd_ranking::next_watch::features::Candidate;
+use vrd_ranking::next_watch::features::Feature::{ChannelDaysSinceLog, ChannelNew, LexLast, SimLast};
+use vrd_ranking::next_watch::feed::candidate_of;
+use vrd_ranking::next_watch::method::Method;
+use vrd_ranking::next_watch::past::{Past, Watch};
+use vrd_ranking::next_watch::{lexical_of_video, lexical_of_watch, prepare_history, watch_of};
+use vrd_training::next_watch::data::NextWatchInputs;
+use vrd_training::next_watch::fit::FitOptions;
+use vrd_training::next_watch::fusion::FusionOptions;
+use vrd_training::next_watch::sample::Sampling;
 use vrd_training::rng::Rng;
 
 #[derive(Args)]
@@ -184,8 +185,8 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
         ..FitOptions::default()
     };
     let queries = &data.searches;
-    let inputs = PickInputs { lexical: !args.no_lexical, ..data.inputs(&train, unwatched) };
-    let trained = vrd_training::pick::train(&inputs, &sampling, &options, &emb.meta.model_id)?;
+    let inputs = NextWatchInputs { lexical: !args.no_lexical, ..data.inputs(&train, unwatched) };
+    let trained = vrd_training::next_watch::train(&inputs, &sampling, &options, &emb.meta.model_id)?;
     let card = &trained.card;
     eprintln!(
         "vrd-train next-watch: {}: trained on {} watches before {} ({} moments): chosen {}, held-out MRR {:?}",
@@ -275,37 +276,46 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
                 continue;
             }
             let tiebreak: Vec<u64> = pool.iter().map(|_| rng.next_u64()).collect();
-            let mut scores: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+            let mut scores: BTreeMap<String, Vec<f64>> = BTreeMap::new();
             let mut standardised = Vec::with_capacity(pool.len());
             for v in &pool {
                 let e = emb.row(index_of[v.video_id.as_str()]);
                 let v_lexical = candidate(v);
                 let f = moment.features(&Candidate { lexical: v_lexical.as_ref(), ..candidate_of(v, e) });
                 let z = card.standardise(&f);
-                scores.entry("model").or_default().push(card.score(&f, e));
-                scores.entry("regression").or_default().push(score_standardised(&trained.regression, &z, e));
+                scores.entry(Method::Model.bench_key()).or_default().push(card.score(&f, e));
+                scores.entry(Method::Regression.bench_key()).or_default().push(score_standardised(
+                    &trained.regression,
+                    &z,
+                    e,
+                ));
                 standardised.push(z);
-                scores.entry("sim_last").or_default().push(f64::from(f[SimLast]));
+                scores.entry(Method::Signal(SimLast).bench_key()).or_default().push(f64::from(f[SimLast]));
                 if lexical.is_some() {
                     // The two views of the last watch, alone and summed.
-                    scores.entry("lex_last").or_default().push(f64::from(f[LexLast]));
-                    scores.entry("sim_plus_lex_last").or_default().push(f64::from(f[SimLast] + f[LexLast]));
+                    scores.entry(Method::Signal(LexLast).bench_key()).or_default().push(f64::from(f[LexLast]));
+                    scores
+                        .entry(Method::SimPlusLexLast.bench_key())
+                        .or_default()
+                        .push(f64::from(f[SimLast] + f[LexLast]));
                 }
                 scores
-                    .entry("channel_recency")
+                    .entry(Method::ChannelRecency.bench_key())
                     .or_default()
                     .push(-f64::from(f[ChannelDaysSinceLog]) - 100.0 * f64::from(f[ChannelNew]));
-                scores.entry("chance").or_default().push(0.0);
+                scores.entry(Method::Chance.bench_key()).or_default().push(0.0);
             }
-            scores.insert("cold_start", cold_start_scores(history_before, &pool, emb)?);
+            scores.insert(Method::ColdStart.bench_key(), cold_start_scores(history_before, &pool, emb)?);
             if let Some(deep) = fusion_deep(&pool, &standardised)? {
-                let fused: Vec<f64> = scores["regression"].iter().zip(&deep).map(|(w, d)| w + d).collect();
+                let fused: Vec<f64> =
+                    scores[&Method::Regression.bench_key()].iter().zip(&deep).map(|(w, d)| w + d).collect();
                 if card.fusion().is_some() {
-                    scores.insert("model", fused.clone());
+                    scores.insert(Method::Model.bench_key(), fused.clone());
                 }
-                scores.insert("fusion", fused);
+                scores.insert(Method::Fusion.bench_key(), fused);
             }
-            let ranks: BTreeMap<&str, usize> = scores.iter().map(|(m, s)| (*m, rank_of_target(s, &tiebreak))).collect();
+            let ranks: BTreeMap<&str, usize> =
+                scores.iter().map(|(m, s)| (m.as_str(), rank_of_target(s, &tiebreak))).collect();
             let line = serde_json::json!({
                 "at": vrd_core::time::format_rfc3339(&t),
                 "pool": name,

@@ -18,8 +18,8 @@ use vrd_core::model_dir::{ModelDir, TrainedOn};
 use vrd_core::model_versions::{stamp, Outcome, RetrainRecord, Versions};
 use vrd_core::records::Video;
 use vrd_core::usage::UsageError;
-use vrd_ranking::pick::card::PickCard;
-use vrd_training::pick::judge::{reciprocal_ranks_of, Comparison, Slice};
+use vrd_ranking::next_watch::card::NextWatchCard;
+use vrd_training::next_watch::judge::{reciprocal_ranks_of, Comparison, Slice};
 
 #[derive(Args)]
 pub struct RetrainArgs {
@@ -276,9 +276,9 @@ fn judge(fit: &FitArgs, db: &Path, current: &Path, new: &Path) -> Result<Verdict
     // The new model as trained without the slice (out of sample), the current one as it is.
     let new_rr = slice.trained_before(&options)?;
     // A folder without a next-watch model ranks by the taste profile (the cold start).
-    let current_rr = match PickCard::read_if_present(current)? {
+    let current_rr = match NextWatchCard::read_if_present(current)? {
         Some(card) => {
-            let deep = vrd_engine::pick_fusion::PickEncoder::for_card(current, &card, None)?;
+            let deep = vrd_engine::next_watch_fusion::NextWatchEncoder::for_card(current, &card, None)?;
             slice.pick(&card, deep.as_ref().map(|d| d.scorer()))?
         }
         None => None,
@@ -343,7 +343,7 @@ fn interest_comparison(
     let encoder_dir = vrd_engine::encoder_dir::resolve_encoder_dir(fit.context_model.as_deref())?;
     let encoder = vrd_model::SentenceEncoder::load(&encoder_dir, &Default::default())?;
     let probabilities = |dir: &Path| -> Result<HashMap<usize, f64>> {
-        let saved = vrd_engine::saved::SavedModel::load(dir, tch::Device::Cpu, None)
+        let saved = vrd_engine::answers_model::AnswersModel::load(dir, tch::Device::Cpu, None)
             .with_context(|| format!("loading {}", dir.display()))?;
         let p = vrd_engine::rank::interest_probabilities(&saved, &pool, emb, &encoder)?;
         Ok(rows.iter().copied().zip(p).collect())

@@ -4,12 +4,12 @@
 
 #[path = "../../../shared/test-support/aw_server.rs"]
 mod aw_server;
+#[path = "../../../shared/test-support/next_watch_fusion_card.rs"]
+mod next_watch_fusion_card;
 #[path = "../../../shared/test-support/paths.rs"]
 mod paths;
 #[path = "../../../shared/test-support/person_tools.rs"]
 mod person_tools;
-#[path = "../../../shared/test-support/pick_fusion_card.rs"]
-mod pick_fusion_card;
 #[path = "../../../shared/test-support/tools.rs"]
 mod tools;
 

@@ -203,17 +203,19 @@ fn a_retrain_killed_halfway_leaves_the_current_model() {
 /// trained one otherwise.
 #[test]
 fn a_fusion_next_watch_model_is_ranked_with_and_judged_by_a_retrain() {
-    use crate::pick_fusion_card::fusion_card;
-    use vrd_ranking::pick::card::{PickCard, PickScorer};
+    use crate::next_watch_fusion_card::fusion_card;
+    use vrd_ranking::next_watch::card::{NextWatchCard, NextWatchScorer};
     let home = home(60);
     let said = home.run(&[]);
     assert!(said.contains("deployed"), "{said}");
-    let fast = PickCard::read(&std::fs::canonicalize(&home.model).unwrap()).unwrap();
+    let fast = NextWatchCard::read(&std::fs::canonicalize(&home.model).unwrap()).unwrap();
     let scratch = home._dir.path().join("scratch");
-    let PickScorer::Fusion { weights, taste, .. } = fusion_card(&fast, &scratch, 0.0).scorer else { unreachable!() };
-    let regression = PickCard { scorer: PickScorer::Regression { weights, taste }, ..fast.clone() };
+    let NextWatchScorer::Fusion { weights, taste, .. } = fusion_card(&fast, &scratch, 0.0).scorer else {
+        unreachable!()
+    };
+    let regression = NextWatchCard { scorer: NextWatchScorer::Regression { weights, taste }, ..fast.clone() };
     // What a retrain finds of the current next-watch model, `card` (with its weights).
-    let judge = |card: &dyn Fn(&Path) -> PickCard| {
+    let judge = |card: &dyn Fn(&Path) -> NextWatchCard| {
         let current = std::fs::canonicalize(&home.model).unwrap();
         card(&current).write(&current).unwrap();
         rank_works(&home);

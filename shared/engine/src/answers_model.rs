@@ -1,4 +1,4 @@
-//! A trained ranking model on disk: `model.safetensors` (every trained weight: for the
+//! The answers' model on disk (learned from the interest and right-time answers): `model.safetensors` (every trained weight: for the
 //! fast model all of them; for the fusion model the adapters or fine-tuned encoder, the
 //! compressor and the heads, over the encoder folder the card names) and `model.json` (the architecture and its configuration,
 //! the statistics fitted on the training data, the thresholds and probability calibration
@@ -50,7 +50,7 @@ pub struct FusionCard {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ModelCard {
+pub struct AnswersCard {
     pub format: String,
     #[serde(flatten)]
     pub arch: RankerCard,
@@ -71,7 +71,7 @@ pub struct ModelCard {
     pub training: serde_json::Value,
 }
 
-impl ModelCard {
+impl AnswersCard {
     pub fn architecture(&self) -> RankerArch {
         match self.arch {
             RankerCard::Fast(_) => RankerArch::Fast,
@@ -94,15 +94,15 @@ pub enum RankNet {
     Fusion { model: Box<FusionModel>, tokenizer: Box<FusionTokenizer> },
 }
 
-pub struct SavedModel {
-    pub card: ModelCard,
+pub struct AnswersModel {
+    pub card: AnswersCard,
     pub vs: nn::VarStore,
     pub net: RankNet,
 }
 
 /// What the architecture does not read back from anywhere else: every variable of the
 /// fast model; the trained ones of the fusion model.
-pub fn weights_to_save(card: &ModelCard, vs: &nn::VarStore) -> Vec<(String, Tensor)> {
+pub fn weights_to_save(card: &AnswersCard, vs: &nn::VarStore) -> Vec<(String, Tensor)> {
     match card.arch {
         RankerCard::Fast(_) => {
             let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
@@ -113,10 +113,10 @@ pub fn weights_to_save(card: &ModelCard, vs: &nn::VarStore) -> Vec<(String, Tens
     }
 }
 
-impl SavedModel {
+impl AnswersModel {
     /// Writes both files into `dir` (created if needed); each appears complete or not at
     /// all, the card last.
-    pub fn save(vs: &nn::VarStore, card: &ModelCard, dir: &Path) -> Result<()> {
+    pub fn save(vs: &nn::VarStore, card: &AnswersCard, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let weights = ModelDir::new(dir).answers_weights();
         let tmp = weights.with_file_name(format!(".tmp-{}", weights.file_name().unwrap().to_string_lossy()));
@@ -127,7 +127,7 @@ impl SavedModel {
         vrd_core::output::write_bytes_atomic(&ModelDir::new(dir).answers_card(), text.as_bytes())
     }
 
-    pub fn read_card(dir: &Path) -> Result<ModelCard> {
+    pub fn read_card(dir: &Path) -> Result<AnswersCard> {
         let card_path = ModelDir::new(dir).answers_card();
         let text = std::fs::read_to_string(&card_path)
             .with_context(|| format!("cannot read {} (not a vrd-train model folder?)", card_path.display()))?;
@@ -153,8 +153,8 @@ impl SavedModel {
 
     /// Loads a model folder. `encoder` overrides the fusion model's encoder folder (moved
     /// since training); it must be the same weights.
-    pub fn load(dir: &Path, device: Device, encoder: Option<&Path>) -> Result<SavedModel> {
-        let card = SavedModel::read_card(dir)?;
+    pub fn load(dir: &Path, device: Device, encoder: Option<&Path>) -> Result<AnswersModel> {
+        let card = AnswersModel::read_card(dir)?;
         let vs = nn::VarStore::new(device);
         let net = match &card.arch {
             RankerCard::Fast(config) => {
@@ -174,7 +174,7 @@ impl SavedModel {
                 RankNet::Fusion { model: Box::new(model), tokenizer: Box::new(tokenizer) }
             }
         };
-        Ok(SavedModel { card, vs, net })
+        Ok(AnswersModel { card, vs, net })
     }
 }
 
@@ -183,8 +183,8 @@ mod tests {
     use super::*;
     use crate::encoder_dir::fingerprint;
 
-    fn card(config: FastConfig) -> ModelCard {
-        ModelCard {
+    fn card(config: FastConfig) -> AnswersCard {
+        AnswersCard {
             format: FORMAT.into(),
             arch: RankerCard::Fast(config),
             duration_log1p_mean: 6.0,
@@ -217,8 +217,8 @@ mod tests {
         tch::manual_seed(1);
         let vs = nn::VarStore::new(Device::Cpu);
         let _model = FastModel::new(vs.root(), config.clone());
-        SavedModel::save(&vs, &card(config.clone()), dir.path()).unwrap();
-        let loaded = SavedModel::load(dir.path(), Device::Cpu, None).unwrap();
+        AnswersModel::save(&vs, &card(config.clone()), dir.path()).unwrap();
+        let loaded = AnswersModel::load(dir.path(), Device::Cpu, None).unwrap();
         assert_eq!(loaded.card, card(config.clone()));
         for (name, t) in vs.variables() {
             assert!(t.equal(&loaded.vs.variables()[&name]), "{name} round-trips");
@@ -229,16 +229,16 @@ mod tests {
         let other = dir.path().join("other");
         let vs2 = nn::VarStore::new(Device::Cpu);
         let _m2 = FastModel::new(vs2.root(), FastConfig::new(16, 8, 5, 16, 3600.0, vec![1, 2]));
-        SavedModel::save(&vs2, &card(config.clone()), &other).unwrap();
-        let err = SavedModel::load(&other, Device::Cpu, None).err().unwrap().to_string();
+        AnswersModel::save(&vs2, &card(config.clone()), &other).unwrap();
+        let err = AnswersModel::load(&other, Device::Cpu, None).err().unwrap().to_string();
         assert!(err.contains("has shape"), "{err}");
 
         // Heads missing (the reference's LoRA-only checkpoints) are refused by name.
         let partial = dir.path().join("partial");
         let vs3 = nn::VarStore::new(Device::Cpu);
         let _c = vrd_model::compressor::SequenceCompressor::new(vs3.root() / "compressor", config.compressor);
-        SavedModel::save(&vs3, &card(config), &partial).unwrap();
-        let err = SavedModel::load(&partial, Device::Cpu, None).err().unwrap().to_string();
+        AnswersModel::save(&vs3, &card(config), &partial).unwrap();
+        let err = AnswersModel::load(&partial, Device::Cpu, None).err().unwrap().to_string();
         assert!(err.contains("missing tensor `baseline.interest.bias`"), "the first missing name, sorted: {err}");
     }
 
@@ -260,14 +260,14 @@ mod tests {
             description_chars: 300,
         });
         let dir = tempfile::tempdir().unwrap();
-        SavedModel::save(&vs, &c, dir.path()).unwrap();
+        AnswersModel::save(&vs, &c, dir.path()).unwrap();
         let saved = Tensor::read_safetensors(ModelDir::new(dir.path()).answers_weights()).unwrap();
         assert!(saved
             .iter()
             .all(|(n, _)| n.contains(".lora_") || n.starts_with("compressor.") || n.starts_with("heads.")));
         let text = std::fs::read_to_string(ModelDir::new(dir.path()).answers_card()).unwrap();
         assert!(text.contains("\"architecture\": \"fusion\""), "{text}");
-        let loaded = SavedModel::load(dir.path(), Device::Cpu, None).unwrap();
+        let loaded = AnswersModel::load(dir.path(), Device::Cpu, None).unwrap();
         assert_eq!(loaded.card, c);
         assert!(matches!(loaded.net, RankNet::Fusion { .. }));
 
@@ -276,14 +276,14 @@ mod tests {
         if let RankerCard::Fusion(f) = &mut other.arch {
             f.encoder_fingerprint = "0000000000000000".into();
         }
-        SavedModel::save(&vs, &other, dir.path()).unwrap();
-        let err = SavedModel::load(dir.path(), Device::Cpu, None).err().unwrap().to_string();
+        AnswersModel::save(&vs, &other, dir.path()).unwrap();
+        let err = AnswersModel::load(dir.path(), Device::Cpu, None).err().unwrap().to_string();
         assert!(err.contains("is not the one the model was fine-tuned from"), "{err}");
 
         // An architecture this vrd does not know is named.
         let card_path = ModelDir::new(dir.path()).answers_card();
         std::fs::write(&card_path, text.replace("\"fusion\"", "\"late-fusion\"")).unwrap();
-        let err = SavedModel::load(dir.path(), Device::Cpu, None).err().unwrap().to_string();
+        let err = AnswersModel::load(dir.path(), Device::Cpu, None).err().unwrap().to_string();
         assert!(err.contains("architecture Some(\"late-fusion\") is not one this vrd can run"), "{err}");
     }
 }

@@ -8,6 +8,8 @@
 use super::mrr::{mean, paired_standard_error};
 use super::sample::Question;
 use std::collections::BTreeMap;
+use vrd_ranking::next_watch::features::Feature;
+use vrd_ranking::next_watch::method::Method;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Chosen {
@@ -17,7 +19,7 @@ pub enum Chosen {
     },
     Regression,
     /// A single feature.
-    Signal(String),
+    Signal(Feature),
     /// The early-fusion model, trained for this many epochs.
     Fusion {
         epochs: usize,
@@ -27,10 +29,10 @@ pub enum Chosen {
 impl Chosen {
     pub fn name(&self) -> String {
         match self {
-            Chosen::Network { .. } => "network".into(),
-            Chosen::Regression => "regression".into(),
-            Chosen::Signal(name) => format!("signal:{name}"),
-            Chosen::Fusion { .. } => "fusion".into(),
+            Chosen::Network { .. } => Method::Network.key(),
+            Chosen::Regression => Method::Regression.key(),
+            Chosen::Signal(feature) => Method::Signal(*feature).key(),
+            Chosen::Fusion { .. } => Method::Fusion.key(),
         }
     }
 }
@@ -59,23 +61,23 @@ pub struct Choice {
 pub fn choose(
     regression: &[f64],
     network: (usize, &[f64]),
-    signals: &[(&str, Vec<f64>)],
+    signals: &[(Feature, Vec<f64>)],
     margin: f64,
     questions: &[Question],
 ) -> Choice {
     let mut mrr =
-        BTreeMap::from([("regression".to_string(), mean(regression)), ("network".to_string(), mean(network.1))]);
-    for (name, rr) in signals {
-        mrr.insert(format!("signal:{name}"), mean(rr));
+        BTreeMap::from([(Method::Regression.key(), mean(regression)), (Method::Network.key(), mean(network.1))]);
+    for (feature, rr) in signals {
+        mrr.insert(Method::Signal(*feature).key(), mean(rr));
     }
     let Margin { wins, gain, se } = Margin::of(network.1, regression, margin, questions);
     let (mut chosen, mut best, mut ranks) = match network.0 > 0 && wins {
         true => (Chosen::Network { step: network.0 }, mean(network.1), network.1),
         false => (Chosen::Regression, mean(regression), regression),
     };
-    for (name, rr) in signals {
+    for (feature, rr) in signals {
         if mean(rr) > best {
-            (chosen, best, ranks) = (Chosen::Signal(name.to_string()), mean(rr), rr);
+            (chosen, best, ranks) = (Chosen::Signal(*feature), mean(rr), rr);
         }
     }
     Choice { chosen, mrr, network_gain: gain, standard_error: se, ranks: ranks.to_vec(), fusion: None, taste_l2: 0.0 }
@@ -126,7 +128,7 @@ pub fn with_fusion(
 ) -> (Choice, FusionContest) {
     let m = Margin::of(fusion.1, &choice.ranks, margin, questions);
     let contest = FusionContest { epochs: fusion.0, mrr: mean(fusion.1), gain: m.gain, standard_error: m.se };
-    choice.mrr.insert("fusion".into(), contest.mrr);
+    choice.mrr.insert(Method::Fusion.key(), contest.mrr);
     if fusion.0 > 0 && m.wins {
         choice.chosen = Chosen::Fusion { epochs: fusion.0 };
         choice.ranks = fusion.1.to_vec();
@@ -183,15 +185,15 @@ mod tests {
         let c = choose(
             &regression,
             (0, &regression),
-            &[("sim_last", vec![0.6; 10]), ("x", vec![0.55; 10])],
+            &[(Feature::SimLast, vec![0.6; 10]), (Feature::SimProfile, vec![0.55; 10])],
             1.0,
             &questions,
         );
-        assert_eq!(c.chosen, Chosen::Signal("sim_last".into()));
+        assert_eq!(c.chosen, Chosen::Signal(Feature::SimLast));
         assert_eq!(c.chosen.name(), "signal:sim_last");
         assert_eq!(c.ranks, vec![0.6; 10], "the chosen signal's ranks");
-        assert!((c.mrr["signal:x"] - 0.55).abs() < 1e-12);
-        let c = choose(&regression, (0, &regression), &[("sim_last", vec![0.4; 10])], 1.0, &questions);
+        assert!((c.mrr["signal:sim_profile"] - 0.55).abs() < 1e-12);
+        let c = choose(&regression, (0, &regression), &[(Feature::SimLast, vec![0.4; 10])], 1.0, &questions);
         assert_eq!(c.chosen, Chosen::Regression);
     }
 }

@@ -8,24 +8,24 @@ use std::path::{Path, PathBuf};
 use tch::{nn, Device, Tensor};
 use vrd_core::model_dir::ModelDir;
 use vrd_model::fusion::{trained_variables, Finetune};
-use vrd_model::pick_fusion::{PickFusionConfig, PickFusionModel};
-use vrd_ranking::pick::card::{PickCard, PickFusionPart, PickScorer};
+use vrd_model::next_watch_fusion::{NextWatchFusionConfig, NextWatchFusionModel};
+use vrd_ranking::next_watch::card::{NextWatchCard, NextWatchFusionPart, NextWatchScorer};
 
 pub fn tiny_xlmr() -> PathBuf {
     crate::paths::repo().join("fixtures/tiny-xlmr")
 }
 
-pub fn fusion_card(fast: &PickCard, dir: &Path, scale: f64) -> PickCard {
+pub fn fusion_card(fast: &NextWatchCard, dir: &Path, scale: f64) -> NextWatchCard {
     let (weights, taste) = match &fast.scorer {
-        PickScorer::Regression { weights, taste } | PickScorer::Network { weights, taste, .. } => {
+        NextWatchScorer::Regression { weights, taste } | NextWatchScorer::Network { weights, taste, .. } => {
             (weights.clone(), taste.clone())
         }
         _ => (vec![0.0; fast.features.len()], Vec::new()),
     };
-    let config = PickFusionConfig::new(fast.features.len() as i64, Finetune::Lora);
+    let config = NextWatchFusionConfig::new(fast.features.len() as i64, Finetune::Lora);
     tch::manual_seed(7);
     let vs = nn::VarStore::new(Device::Cpu);
-    let _model = PickFusionModel::load(&vs, &tiny_xlmr(), config.clone()).unwrap();
+    let _model = NextWatchFusionModel::load(&vs, &tiny_xlmr(), config.clone()).unwrap();
     tch::no_grad(|| {
         for (name, mut var) in vs.variables() {
             if name.starts_with("pick.output") {
@@ -35,7 +35,7 @@ pub fn fusion_card(fast: &PickCard, dir: &Path, scale: f64) -> PickCard {
     });
     std::fs::create_dir_all(dir).unwrap();
     Tensor::write_safetensors(&trained_variables(&vs), ModelDir::new(dir).next_watch_fusion_weights()).unwrap();
-    let part = PickFusionPart {
+    let part = NextWatchFusionPart {
         encoder: tiny_xlmr(),
         encoder_fingerprint: vrd_engine::encoder_dir::fingerprint(&tiny_xlmr()).unwrap(),
         weights: ModelDir::next_watch_fusion_weights_name().into(),
@@ -44,5 +44,9 @@ pub fn fusion_card(fast: &PickCard, dir: &Path, scale: f64) -> PickCard {
         description_chars: vrd_core::text::DEFAULT_DESCRIPTION_CHARS,
         network: serde_json::to_value(&config).unwrap(),
     };
-    PickCard { scorer: PickScorer::Fusion { weights, taste, fusion: part }, chosen: "fusion".into(), ..fast.clone() }
+    NextWatchCard {
+        scorer: NextWatchScorer::Fusion { weights, taste, fusion: part },
+        chosen: "fusion".into(),
+        ..fast.clone()
+    }
 }

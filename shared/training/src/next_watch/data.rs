@@ -1,6 +1,6 @@
 //! The training moments of a history as feature tensors: each group's positive first, then
 //! its negatives, every row the features of that video at the group's moment as
-//! `vrd_ranking::pick` computes them for ranking (the same [`Past`], walked once in time
+//! `vrd_ranking::next_watch` computes them for ranking (the same [`Past`], walked once in time
 //! order, so nothing at or after a moment reaches its features).
 
 use super::sample::{self, Group, Item, Sampling};
@@ -10,14 +10,14 @@ use vrd_core::context::Timeline;
 use vrd_core::records::{Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_ranking::lexical::{Idf, LexicalVector};
-use vrd_ranking::pick::activity::{activities, Activity};
-use vrd_ranking::pick::features::{channel_key, Candidate, Features, FEATURES};
-use vrd_ranking::pick::feed::Query;
-use vrd_ranking::pick::past::{Past, Watch};
-use vrd_ranking::pick::{lexical_documents, lexical_of_video, lexical_of_watch, prepare_history, watch_of};
+use vrd_ranking::next_watch::activity::{activities, Activity};
+use vrd_ranking::next_watch::features::{channel_key, Candidate, Features, FEATURES};
+use vrd_ranking::next_watch::feed::Query;
+use vrd_ranking::next_watch::past::{Past, Watch};
+use vrd_ranking::next_watch::{lexical_documents, lexical_of_video, lexical_of_watch, prepare_history, watch_of};
 
 /// What the model learns from.
-pub struct PickInputs<'a> {
+pub struct NextWatchInputs<'a> {
     /// The watch history, as read (it is prepared here: time order, repeats merged,
     /// untitled left out).
     pub history: &'a [WatchEvent],
@@ -72,7 +72,7 @@ impl Dataset {
     }
 }
 
-pub fn build(inputs: &PickInputs, sampling: &Sampling) -> Result<Dataset> {
+pub fn build(inputs: &NextWatchInputs, sampling: &Sampling) -> Result<Dataset> {
     let history = prepare_history(inputs.history);
     let emb = inputs.embeddings;
     let index = emb.index();
@@ -187,11 +187,11 @@ mod tests {
     use super::*;
     use vrd_core::records::AppEvent;
     use vrd_core::tensors::EmbeddingMeta;
-    use vrd_ranking::pick::features::Feature;
-    use vrd_ranking::pick::feed::{candidate_of, past_before, Besides};
+    use vrd_ranking::next_watch::features::Feature;
+    use vrd_ranking::next_watch::feed::{candidate_of, past_before, Besides};
 
     /// Training sees at each moment exactly what ranking sees there: every group's rows
-    /// equal the features `vrd_ranking::pick::feed` computes from the history before it.
+    /// equal the features `vrd_ranking::next_watch::feed` computes from the history before it.
     #[test]
     fn training_rows_are_the_features_ranking_computes_at_the_moment() {
         let ids: Vec<String> = (0..40).map(|i| format!("v{i}")).collect();
@@ -252,7 +252,7 @@ mod tests {
             .iter()
             .map(|id| serde_json::from_value(serde_json::json!({"video_id": id, "title": id, "channel": "x"})).unwrap())
             .collect();
-        let inputs = PickInputs {
+        let inputs = NextWatchInputs {
             history: &history,
             unwatched: &unwatched,
             details: HashMap::new(),

@@ -3,8 +3,8 @@
 //! of a paired difference (the margin a contender must clear).
 
 use super::data::Dataset;
-use vrd_ranking::pick::card::{score_standardised, standardised, PickScorer};
-use vrd_ranking::pick::features::FEATURES;
+use vrd_ranking::next_watch::card::{score_standardised, standardised, NextWatchScorer};
+use vrd_ranking::next_watch::features::FEATURES;
 
 /// Each group's reciprocal rank of its positive under `scorer` (ties shared: a positive
 /// tied with k others counts the mean of their ranks).
@@ -13,7 +13,7 @@ pub fn reciprocal_ranks(
     groups: std::ops::Range<usize>,
     (mean, std): (&[f32], &[f32]),
     embeddings: &vrd_core::tensors::Embeddings,
-    scorer: &PickScorer,
+    scorer: &NextWatchScorer,
 ) -> Vec<f64> {
     let f = FEATURES.len();
     let mut z = vec![0f32; f];

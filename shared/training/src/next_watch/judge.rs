@@ -5,30 +5,34 @@
 //! it: out of sample); the current one as it is (it may have seen part of the slice, which
 //! only makes the rule stricter on the new one).
 
-use super::data::{self, Dataset, PickInputs};
+use super::data::{self, Dataset, NextWatchInputs};
 use super::fit::FitOptions;
 use super::fusion;
 use super::mrr::{mean, paired_standard_error, rank_of_first, reciprocal_ranks};
 use super::sample::{Question, Sampling};
 use anyhow::Result;
 use vrd_core::text::TextTemplate;
-use vrd_model::pick_fusion::PickFusionScorer;
-use vrd_ranking::pick::card::{PickCard, PickScorer};
-use vrd_ranking::pick::features::FEATURES;
+use vrd_model::next_watch_fusion::NextWatchFusionScorer;
+use vrd_ranking::next_watch::card::{NextWatchCard, NextWatchScorer};
+use vrd_ranking::next_watch::features::FEATURES;
 
 /// The held-out moments of a history, each group's rows as features and embedding rows.
 pub struct Slice<'a> {
     ds: Dataset,
     /// The first held-out group.
     split: usize,
-    inputs: &'a PickInputs<'a>,
+    inputs: &'a NextWatchInputs<'a>,
 }
 
 impl<'a> Slice<'a> {
     /// The groups `sampling` draws from `inputs` and their latest slice as `options` holds
     /// it out (the slice the training's choice is made on); None when too few moments to
     /// hold any out.
-    pub fn latest(inputs: &'a PickInputs<'a>, sampling: &Sampling, options: &FitOptions) -> Result<Option<Slice<'a>>> {
+    pub fn latest(
+        inputs: &'a NextWatchInputs<'a>,
+        sampling: &Sampling,
+        options: &FitOptions,
+    ) -> Result<Option<Slice<'a>>> {
         let ds = data::build(inputs, sampling)?;
         Ok(super::slice_start(ds.groups.len(), options).map(|split| Slice { split, ds, inputs }))
     }
@@ -51,7 +55,7 @@ impl<'a> Slice<'a> {
     /// Each held-out question's reciprocal rank under a next-watch card (`deep`: a fusion
     /// card's deep part, loaded); None when the card was made with other features (a model
     /// from an older vrd: it cannot score these rows, and a retrain replaces it).
-    pub fn pick(&self, card: &PickCard, deep: Option<&PickFusionScorer>) -> Result<Option<Vec<f64>>> {
+    pub fn pick(&self, card: &NextWatchCard, deep: Option<&NextWatchFusionScorer>) -> Result<Option<Vec<f64>>> {
         if card.features != FEATURES || card.check().is_err() {
             return Ok(None);
         }
@@ -74,7 +78,7 @@ impl<'a> Slice<'a> {
     pub fn signal(&self, feature: &str) -> Vec<f64> {
         let f = FEATURES.len();
         let (zero, one) = (vec![0f32; f], vec![1f32; f]);
-        let scorer = PickScorer::Signal { feature: feature.to_string() };
+        let scorer = NextWatchScorer::Signal { feature: feature.to_string() };
         reciprocal_ranks(&self.ds, self.split..self.ds.groups.len(), (&zero, &one), self.inputs.embeddings, &scorer)
     }
 

@@ -69,7 +69,7 @@ pub struct Group {
     pub negatives: Vec<Item>,
 }
 
-/// The groups of a prepared history (time order, see `vrd_ranking::pick::prepare_history`).
+/// The groups of a prepared history (time order, see `vrd_ranking::next_watch::prepare_history`).
 /// `usable(i)` says whether the history's watch `i` can be scored (it has an embedding);
 /// `unwatched` is how many never-watched candidates there are (each usable).
 pub fn groups(history: &[&WatchEvent], usable: &dyn Fn(usize) -> bool, unwatched: usize, s: &Sampling) -> Vec<Group> {

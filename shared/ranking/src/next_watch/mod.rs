@@ -8,6 +8,7 @@ pub mod activity;
 pub mod card;
 pub mod features;
 pub mod feed;
+pub mod method;
 pub mod past;
 
 use crate::lexical::{self, Idf, LexicalVector};

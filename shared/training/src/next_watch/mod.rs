@@ -1,7 +1,7 @@
 //! Learning from the watch history itself (implicit feedback): every first watch is a
 //! positive for "what this person picks at that moment", against negatives from their
 //! own surrounding weeks and from what they never watched ([`sample`]); the features come
-//! from `vrd_ranking::pick` ([`data`]); a listwise regression and a network beside it are
+//! from `vrd_ranking::next_watch` ([`data`]); a listwise regression and a network beside it are
 //! fitted ([`fit`]) and one of them, or a single signal, ships by the rule of
 //! [`choice`]. The result is the `pick.json` card vrd-rank ranks with; [`folds`] judges the
 //! whole training on rolling-origin folds of the history.
@@ -17,15 +17,15 @@ pub mod sample;
 
 use anyhow::Result;
 use choice::{choose, Chosen};
-use data::{Dataset, PickInputs};
+use data::{Dataset, NextWatchInputs};
 use fit::{batch, fit_network, fit_regression, standardisation, FitOptions, SIGNALS};
 use mrr::reciprocal_ranks;
 use sample::Sampling;
 use std::time::Instant;
 use vrd_core::model_dir::NEXT_WATCH_FORMAT as FORMAT;
-use vrd_model::pick_fusion::PickFusionScorer;
-use vrd_ranking::pick::card::{HistorySpan, PickCard, PickScorer};
-use vrd_ranking::pick::features::FEATURES;
+use vrd_model::next_watch_fusion::NextWatchFusionScorer;
+use vrd_ranking::next_watch::card::{HistorySpan, NextWatchCard, NextWatchScorer};
+use vrd_ranking::next_watch::features::{Feature, FEATURES};
 
 /// How often the network's weights are kept for the choice of its step.
 const SNAPSHOT_EVERY: usize = 20;
@@ -39,22 +39,22 @@ const TASTE_L2_SCALES: [f64; 3] = [1.0, 10.0, 100.0];
 
 /// A trained next-watch model and what its training found.
 pub struct Trained {
-    pub card: PickCard,
+    pub card: NextWatchCard,
     /// The regression refitted on every moment, whatever was chosen (a baseline to report).
-    pub regression: PickScorer,
+    pub regression: NextWatchScorer,
     /// The early-fusion model refitted on every moment: when chosen (its weights are the
     /// card names, `ModelDir::next_watch_fusion_weights`), or when asked to be kept.
-    pub fusion: Option<PickFusionScorer>,
+    pub fusion: Option<NextWatchFusionScorer>,
 }
 
 impl Trained {
     /// The deep part of the card's scorer, for scoring in this process (a fusion card's).
-    pub fn deep_part(&self) -> Option<&PickFusionScorer> {
+    pub fn deep_part(&self) -> Option<&NextWatchFusionScorer> {
         self.fusion.as_ref().filter(|_| self.card.fusion().is_some())
     }
 }
 
-pub fn train(inputs: &PickInputs, sampling: &Sampling, o: &FitOptions, media_model: &str) -> Result<Trained> {
+pub fn train(inputs: &NextWatchInputs, sampling: &Sampling, o: &FitOptions, media_model: &str) -> Result<Trained> {
     let started = Instant::now();
     let ds = data::build(inputs, sampling)?;
     let n = ds.groups.len();
@@ -70,7 +70,7 @@ pub fn train(inputs: &PickInputs, sampling: &Sampling, o: &FitOptions, media_mod
     let (mean, std) = standardisation(&ds, 0..n);
     let all = batch(&ds, 0..n, &mean, &std, &embeddings);
     let (weights, taste) = fit_regression(&all, o);
-    let regression = PickScorer::Regression { weights: weights.clone(), taste: taste.clone() };
+    let regression = NextWatchScorer::Regression { weights: weights.clone(), taste: taste.clone() };
     let chosen = choice.as_ref().map_or(Chosen::Regression, |c| c.chosen.clone());
     // The fusion model on every moment, for the epochs chosen on the slice.
     let fusion_epochs = match (&chosen, choice.as_ref().and_then(|c| c.fusion.as_ref())) {
@@ -91,15 +91,15 @@ pub fn train(inputs: &PickInputs, sampling: &Sampling, o: &FitOptions, media_mod
             fit_network(&all, (&weights, &taste), &o, *step).pop().expect("the last step is kept").1
         }
         Chosen::Regression => regression.clone(),
-        Chosen::Signal(feature) => PickScorer::Signal { feature: feature.clone() },
-        Chosen::Fusion { .. } => PickScorer::Fusion {
+        Chosen::Signal(feature) => NextWatchScorer::Signal { feature: feature.name().to_string() },
+        Chosen::Fusion { .. } => NextWatchScorer::Fusion {
             weights: weights.clone(),
             taste: taste.clone(),
             fusion: o.fusion.as_ref().expect("chosen only when trained").part(FEATURES.len()),
         },
     };
     let (first, last) = ds.span.expect("a history with moments has watches");
-    let card = PickCard {
+    let card = NextWatchCard {
         format: FORMAT.into(),
         features: FEATURES.iter().map(|s| s.to_string()).collect(),
         mean,
@@ -167,7 +167,7 @@ fn held_out_choice(
 /// The contenders trained on `ds`'s moments before its held-out slice, as `train` trains
 /// them, and judged on the slice: what the model `train` ships reached on moments it did
 /// not see (its held-out reciprocal ranks: `Choice::ranks`).
-pub fn held_out(ds: &Dataset, o: &FitOptions, inputs: &PickInputs) -> Result<Option<choice::Choice>> {
+pub fn held_out(ds: &Dataset, o: &FitOptions, inputs: &NextWatchInputs) -> Result<Option<choice::Choice>> {
     let o = options_for(ds, o);
     let ids = o.fusion.as_ref().map(|fo| fo.token_ids(inputs)).transpose()?;
     held_out_choice(ds, &o, inputs.embeddings, &fit::embedding_tensor(inputs.embeddings), ids.as_deref())
@@ -185,7 +185,7 @@ fn choose_on_slice(
     let n = ds.groups.len();
     let (mean, std) = standardisation(ds, 0..split);
     let train = batch(ds, 0..split, &mean, &std, tensor);
-    let rr = |scorer: &PickScorer| reciprocal_ranks(ds, split..n, (&mean, &std), embeddings, scorer);
+    let rr = |scorer: &NextWatchScorer| reciprocal_ranks(ds, split..n, (&mean, &std), embeddings, scorer);
     // The taste direction's strength per person: the slice says how much of it pays.
     let strengths: &[f64] = if o.taste_l2 > 0.0 { &TASTE_L2_SCALES } else { &[1.0] };
     let (weights, taste, taste_l2, regression) = strengths
@@ -193,7 +193,7 @@ fn choose_on_slice(
         .map(|k| {
             let o = FitOptions { taste_l2: o.taste_l2 * k, ..o.clone() };
             let (w, t) = fit_regression(&train, &o);
-            let r = rr(&PickScorer::Regression { weights: w.clone(), taste: t.clone() });
+            let r = rr(&NextWatchScorer::Regression { weights: w.clone(), taste: t.clone() });
             (w, t, o.taste_l2, r)
         })
         // The first (weakest penalty) of equals.
@@ -205,15 +205,15 @@ fn choose_on_slice(
         .map(|(step, scorer)| (step, rr(&scorer)))
         .max_by(|a, b| mrr::mean(&a.1).total_cmp(&mrr::mean(&b.1)).then(b.0.cmp(&a.0)))
         .expect("step 0 at least");
-    let signals: Vec<(&str, Vec<f64>)> =
-        SIGNALS.iter().map(|s| (s.name(), rr(&PickScorer::Signal { feature: s.name().to_string() }))).collect();
+    let signals: Vec<(Feature, Vec<f64>)> =
+        SIGNALS.iter().map(|&s| (s, rr(&NextWatchScorer::Signal { feature: s.name().to_string() }))).collect();
     let questions: Vec<sample::Question> = ds.groups[split..].iter().map(|g| g.question).collect();
     let mut fast = choose(&regression, (network.0, &network.1), &signals, o.deep_margin, &questions);
     fast.taste_l2 = o.taste_l2;
     let (Some(fo), Some(ids)) = (&o.fusion, ids) else { return Ok(fast) };
     // The fusion model beside the same regression, its epoch chosen on the slice (epoch
     // 0: the regression alone).
-    let wide = PickScorer::Regression { weights, taste };
+    let wide = NextWatchScorer::Regression { weights, taste };
     let data = fusion::FusionData { ds, standard: (&mean, &std), embeddings, ids };
     let mut best = (0, regression.clone());
     fusion::fit(&data, 0..split, &wide, (o.seed, fo), fo.epochs, |epoch, fitted| {

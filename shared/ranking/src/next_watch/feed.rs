@@ -5,7 +5,7 @@
 //! `per_channel` videos of one channel.
 
 use super::activity::{activities, Activity, ACTIVITY_DAYS};
-use super::card::{score_standardised, PickCard};
+use super::card::{score_standardised, NextWatchCard};
 use super::features::{channel_key, Candidate, Feature, Features};
 use super::past::{self, Facts, Moment, Past};
 use super::{lexical_of_video, lexical_of_watch, prepare_history, watch_of};
@@ -29,7 +29,7 @@ const ACTIVITY_AFFINITY_REASON: f32 = 0.05;
 /// to be named.
 const LEXICAL_REASON: f32 = 0.3;
 
-pub struct PickSettings {
+pub struct NextWatchSettings {
     pub at: Timestamp,
     pub top: usize,
     pub per_channel: usize,
@@ -103,7 +103,7 @@ pub type DeepPart<'a> = dyn Fn(&[&Video], &[Vec<f32>]) -> Result<Vec<f64>> + 'a;
 /// A next-watch model at one moment: the person's past before it, ready to score
 /// candidates and say why.
 pub struct Picker<'a> {
-    card: &'a PickCard,
+    card: &'a NextWatchCard,
     /// The card's lexical view, where it has one.
     lexical: Option<Idf>,
     /// A fusion scorer's deep part (required for one).
@@ -119,7 +119,7 @@ impl<'a> Picker<'a> {
     /// The model at `at`, with the history, searches and timeline before it (later ones
     /// are ignored).
     pub fn new(
-        card: &'a PickCard,
+        card: &'a NextWatchCard,
         history: &[WatchEvent],
         besides: Besides,
         embeddings: &'a Embeddings,
@@ -200,13 +200,13 @@ impl<'a> Picker<'a> {
 
 /// The feed of a next-watch model alone (with its deep part, for a fusion scorer).
 pub fn rank(
-    (card, deep): (&PickCard, Option<&DeepPart>),
+    (card, deep): (&NextWatchCard, Option<&DeepPart>),
     history: &[WatchEvent],
     besides: Besides,
     candidates: &[Video],
     embeddings: &Embeddings,
     answers: &Answers,
-    s: &PickSettings,
+    s: &NextWatchSettings,
 ) -> Result<Vec<FeedItem>> {
     let before: Vec<WatchEvent> = history.iter().filter(|e| e.watched_at < s.at).cloned().collect();
     let picker = Picker::new(card, &before, besides, embeddings, s.at)?.with_deep_part(deep);

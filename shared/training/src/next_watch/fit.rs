@@ -9,8 +9,8 @@
 use super::data::Dataset;
 use tch::nn::OptimizerConfig;
 use tch::{nn, Device, Kind, Tensor};
-use vrd_ranking::pick::card::{standardised, PickScorer, CONSTANT_STD};
-use vrd_ranking::pick::features::{Feature, FEATURES};
+use vrd_ranking::next_watch::card::{standardised, NextWatchScorer, CONSTANT_STD};
+use vrd_ranking::next_watch::features::{Feature, FEATURES};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FitOptions {
@@ -167,7 +167,7 @@ pub fn fit_network(
     (weights, taste): (&[f32], &[f32]),
     o: &FitOptions,
     every: usize,
-) -> Vec<(usize, PickScorer)> {
+) -> Vec<(usize, NextWatchScorer)> {
     tch::manual_seed(o.seed as i64);
     let f = FEATURES.len() as i64;
     let h = o.hidden as i64;
@@ -182,7 +182,7 @@ pub fn fit_network(
         let rows: Vec<Vec<f32>> = (0..h).map(|k| Vec::<f32>::try_from(&hidden.get(k).detach()).unwrap()).collect();
         (
             step,
-            PickScorer::Network {
+            NextWatchScorer::Network {
                 weights: weights.to_vec(),
                 taste: taste.to_vec(),
                 hidden: rows,

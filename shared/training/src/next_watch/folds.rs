@@ -5,7 +5,7 @@
 //! reciprocal rank. Each test block's negatives come from the history up to the end of
 //! that block, as a training run at its end would draw them.
 
-use super::data::{self, PickInputs};
+use super::data::{self, NextWatchInputs};
 use super::fit::{FitOptions, SIGNALS};
 use super::fusion::FusionData;
 use super::mrr::{mean, reciprocal_ranks};
@@ -15,8 +15,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use vrd_core::records::WatchEvent;
 use vrd_core::time::Timestamp;
-use vrd_ranking::pick::card::PickScorer;
-use vrd_ranking::pick::prepare_history;
+use vrd_ranking::next_watch::card::NextWatchScorer;
+use vrd_ranking::next_watch::method::Method;
+use vrd_ranking::next_watch::prepare_history;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Fold {
@@ -33,7 +34,7 @@ pub struct Fold {
 }
 
 pub fn evaluate(
-    inputs: &PickInputs,
+    inputs: &NextWatchInputs,
     sampling: &Sampling,
     o: &FitOptions,
     media_model: &str,
@@ -49,7 +50,7 @@ pub fn evaluate(
     for k in 1..=folds {
         let (from, until) = (cut(k), (k < folds).then(|| cut(k + 1)));
         let train_history = before(Some(from));
-        let part = |history| PickInputs {
+        let part = |history| NextWatchInputs {
             history,
             unwatched: inputs.unwatched,
             details: inputs.details.clone(),
@@ -68,7 +69,7 @@ pub fn evaluate(
         }
         let card = &trained.card;
         let standard = (card.mean.as_slice(), card.std.as_slice());
-        let rr = |scorer: &PickScorer| {
+        let rr = |scorer: &NextWatchScorer| {
             mean(&reciprocal_ranks(&ds, first..ds.groups.len(), standard, inputs.embeddings, scorer))
         };
         let model = match (trained.deep_part(), &o.fusion) {
@@ -79,9 +80,10 @@ pub fn evaluate(
             }
             _ => rr(&card.scorer),
         };
-        let mut mrr = BTreeMap::from([("model".to_string(), model), ("regression".into(), rr(&trained.regression))]);
+        let mut mrr =
+            BTreeMap::from([(Method::Model.key(), model), (Method::Regression.key(), rr(&trained.regression))]);
         for s in SIGNALS {
-            mrr.insert(format!("signal:{}", s.name()), rr(&PickScorer::Signal { feature: s.name().to_string() }));
+            mrr.insert(Method::Signal(s).key(), rr(&NextWatchScorer::Signal { feature: s.name().to_string() }));
         }
         let mut moments: Vec<usize> = ds.groups[first..].iter().map(|g| g.moment).collect();
         moments.dedup();

@@ -1,7 +1,7 @@
 //! The early-fusion contender of the next-watch model (`vrd-train fit --history --arch
 //! fusion`): the same moments, negatives, features and listwise loss as the fast scorers,
 //! with the text encoder (LoRA-tuned) reading each candidate's text beside its features at
-//! the moment (`vrd_model::pick_fusion`). Its score is the regression's, fixed, plus that
+//! the moment (`vrd_model::next_watch_fusion`). Its score is the regression's, fixed, plus that
 //! deep part, which starts at zero; so, like the one-layer network, it has to earn its
 //! place over the regression on the held-out slice.
 //!
@@ -9,7 +9,7 @@
 //! `groups_per_step` moments with `negatives` of their negatives drawn at random (a
 //! sampled softmax over the group), and the epoch kept is chosen on the slice.
 
-use super::data::{Dataset, PickInputs};
+use super::data::{Dataset, NextWatchInputs};
 use super::mrr::rank_of_first;
 use crate::optim::AdamW;
 use crate::rng::Rng;
@@ -23,9 +23,9 @@ use vrd_core::records::MediaText;
 use vrd_core::tensors::Embeddings;
 use vrd_core::text::{TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
 use vrd_model::fusion::{Finetune, FusionTokenizer};
-use vrd_model::pick_fusion::{is_new_layer, PickFusionConfig, PickFusionModel, PickFusionScorer};
-use vrd_ranking::pick::card::{score_standardised, standardised_row, PickFusionPart, PickScorer};
-use vrd_ranking::pick::features::FEATURES;
+use vrd_model::next_watch_fusion::{is_new_layer, NextWatchFusionConfig, NextWatchFusionModel, NextWatchFusionScorer};
+use vrd_ranking::next_watch::card::{score_standardised, standardised_row, NextWatchFusionPart, NextWatchScorer};
+use vrd_ranking::next_watch::features::FEATURES;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FusionOptions {
@@ -65,8 +65,8 @@ impl FusionOptions {
     }
 
     /// The card's record of how to rebuild the deep part.
-    pub fn part(&self, features: usize) -> PickFusionPart {
-        PickFusionPart {
+    pub fn part(&self, features: usize) -> NextWatchFusionPart {
+        NextWatchFusionPart {
             encoder: self.encoder.clone(),
             encoder_fingerprint: self.encoder_fingerprint.clone(),
             weights: vrd_core::model_dir::ModelDir::next_watch_fusion_weights_name().into(),
@@ -77,12 +77,12 @@ impl FusionOptions {
         }
     }
 
-    fn config(&self, features: usize) -> PickFusionConfig {
-        PickFusionConfig::new(features as i64, self.finetune)
+    fn config(&self, features: usize) -> NextWatchFusionConfig {
+        NextWatchFusionConfig::new(features as i64, self.finetune)
     }
 
     /// Every embedding row's text as this model's token ids.
-    pub fn token_ids(&self, inputs: &PickInputs) -> Result<Vec<Vec<i64>>> {
+    pub fn token_ids(&self, inputs: &NextWatchInputs) -> Result<Vec<Vec<i64>>> {
         let template = TextTemplate::parse(DEFAULT_TEMPLATE, DEFAULT_DESCRIPTION_CHARS)?;
         token_ids(inputs, &FusionTokenizer::load(&self.encoder, self.max_length)?, &template)
     }
@@ -90,7 +90,11 @@ impl FusionOptions {
 
 /// Every embedding row's text (by `template`) as token ids: the videos' details where
 /// known, else the history's titles and channels (empty for a row neither knows).
-pub fn token_ids(inputs: &PickInputs, tokenizer: &FusionTokenizer, template: &TextTemplate) -> Result<Vec<Vec<i64>>> {
+pub fn token_ids(
+    inputs: &NextWatchInputs,
+    tokenizer: &FusionTokenizer,
+    template: &TextTemplate,
+) -> Result<Vec<Vec<i64>>> {
     let mut text: HashMap<&str, MediaText> = HashMap::new();
     for e in inputs.history {
         text.entry(e.video_id.as_str()).or_insert_with(|| MediaText::from(e));
@@ -128,13 +132,18 @@ impl FusionData<'_> {
         self.ds.embedding_rows[g * self.ds.width + r] as usize
     }
 
-    fn wide(&self, regression: &PickScorer, g: usize, r: usize) -> f64 {
+    fn wide(&self, regression: &NextWatchScorer, g: usize, r: usize) -> f64 {
         score_standardised(regression, &self.z(g, r), self.embeddings.row(self.embedding_row(g, r)))
     }
 
     /// Each of `groups`' reciprocal rank of its positive, every row scored by `regression`
     /// plus the model's deep part.
-    pub fn reciprocal_ranks(&self, deep: &PickFusionScorer, regression: &PickScorer, groups: Range<usize>) -> Vec<f64> {
+    pub fn reciprocal_ranks(
+        &self,
+        deep: &NextWatchFusionScorer,
+        regression: &NextWatchScorer,
+        groups: Range<usize>,
+    ) -> Vec<f64> {
         let rows: Vec<(usize, usize)> =
             groups.clone().flat_map(|g| (0..self.ds.sizes[g]).map(move |r| (g, r))).collect();
         let ids: Vec<&[i64]> = rows.iter().map(|&(g, r)| self.ids[self.embedding_row(g, r)].as_slice()).collect();
@@ -152,16 +161,16 @@ impl FusionData<'_> {
 pub fn fit(
     data: &FusionData,
     groups: Range<usize>,
-    regression: &PickScorer,
+    regression: &NextWatchScorer,
     (seed, fo): (u64, &FusionOptions),
     epochs: usize,
-    mut after_epoch: impl FnMut(usize, &PickFusionScorer),
-) -> Result<PickFusionScorer> {
+    mut after_epoch: impl FnMut(usize, &NextWatchFusionScorer),
+) -> Result<NextWatchFusionScorer> {
     tch::manual_seed(seed as i64);
     let vs = nn::VarStore::new(Device::Cpu);
-    let model = PickFusionModel::load(&vs, &fo.encoder, fo.config(FEATURES.len()))?;
+    let model = NextWatchFusionModel::load(&vs, &fo.encoder, fo.config(FEATURES.len()))?;
     let tokenizer = FusionTokenizer::load(&fo.encoder, fo.max_length)?;
-    let fitted = PickFusionScorer::new(vs, model, tokenizer);
+    let fitted = NextWatchFusionScorer::new(vs, model, tokenizer);
     let mut opt = AdamW::new(fitted.var_store(), 2, |name| usize::from(is_new_layer(name)), 0.01);
     opt.set_lr(0, fo.encoder_lr);
     opt.set_lr(1, fo.lr);
@@ -222,7 +231,7 @@ pub fn fit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pick::sample::{Group, Question};
+    use crate::next_watch::sample::{Group, Question};
     use vrd_core::tensors::EmbeddingMeta;
 
     fn tiny() -> PathBuf {
@@ -280,8 +289,8 @@ mod tests {
         let token_ids = tokenizer.encode(&texts.iter().map(String::as_str).collect::<Vec<_>>()).unwrap();
         let (mean, std) = (vec![0f32; f], vec![1f32; f]);
         let data = FusionData { ds: &ds, standard: (&mean, &std), embeddings: &embeddings, ids: &token_ids };
-        let regression = PickScorer::Regression { weights: vec![0.0; f], taste: Vec::new() };
-        let seed = crate::pick::fit::FitOptions::default().seed;
+        let regression = NextWatchScorer::Regression { weights: vec![0.0; f], taste: Vec::new() };
+        let seed = crate::next_watch::fit::FitOptions::default().seed;
         let fo = FusionOptions { epochs: 6, lr: 3e-3, encoder_lr: 3e-3, ..FusionOptions::new(tiny(), "x".into()) };
         let mut by_epoch = Vec::new();
         let fitted = fit(&data, 0..200, &regression, (seed, &fo), fo.epochs, |epoch, fitted| {
@@ -291,7 +300,7 @@ mod tests {
         .unwrap();
         assert_eq!(by_epoch.iter().map(|e| e.0).collect::<Vec<_>>(), (1..=6).collect::<Vec<_>>());
         // The regression alone ties every row: 1 / (1 + 5/2).
-        let tied = super::super::mrr::mean(&crate::pick::mrr::reciprocal_ranks(
+        let tied = super::super::mrr::mean(&crate::next_watch::mrr::reciprocal_ranks(
             &ds,
             200..groups,
             (&mean, &std),

@@ -23,16 +23,16 @@ use tch::nn::{self, Module};
 use tch::Tensor;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PickFusionConfig {
+pub struct NextWatchFusionConfig {
     pub finetune: Finetune,
     pub lora: LoraConfig,
     /// How many features describe a candidate at a moment.
     pub features: i64,
 }
 
-impl PickFusionConfig {
-    pub fn new(features: i64, finetune: Finetune) -> PickFusionConfig {
-        PickFusionConfig { finetune, lora: LoraConfig::default(), features }
+impl NextWatchFusionConfig {
+    pub fn new(features: i64, finetune: Finetune) -> NextWatchFusionConfig {
+        NextWatchFusionConfig { finetune, lora: LoraConfig::default(), features }
     }
 }
 
@@ -41,30 +41,34 @@ pub fn is_new_layer(name: &str) -> bool {
     name.starts_with("pick.")
 }
 
-pub struct PickFusionModel {
+pub struct NextWatchFusionModel {
     encoder: Box<dyn TextEncoder>,
     /// The moment's features to the appended token.
     moment: nn::Linear,
     /// The pooled text-and-moment to the score's deep part (zero at the start).
     output: nn::Linear,
-    pub config: PickFusionConfig,
+    pub config: NextWatchFusionConfig,
 }
 
-impl PickFusionModel {
+impl NextWatchFusionModel {
     /// The model over the encoder of the HF folder `dir`, loaded from its weights; the new
     /// layers fresh.
-    pub fn load(vs: &nn::VarStore, dir: &Path, config: PickFusionConfig) -> Result<PickFusionModel> {
-        let model = PickFusionModel::new(vs, EncoderConfig::from_file(&dir.join("config.json"))?, config)?;
+    pub fn load(vs: &nn::VarStore, dir: &Path, config: NextWatchFusionConfig) -> Result<NextWatchFusionModel> {
+        let model = NextWatchFusionModel::new(vs, EncoderConfig::from_file(&dir.join("config.json"))?, config)?;
         load_safetensors_where(vs, &dir.join("model.safetensors"), ENCODER_PREFIXES, |n| !is_new_layer(n))?;
         Ok(model)
     }
 
-    pub fn new(vs: &nn::VarStore, enc_cfg: EncoderConfig, config: PickFusionConfig) -> Result<PickFusionModel> {
+    pub fn new(
+        vs: &nn::VarStore,
+        enc_cfg: EncoderConfig,
+        config: NextWatchFusionConfig,
+    ) -> Result<NextWatchFusionModel> {
         let hidden = enc_cfg.hidden_size;
         let encoder = build_encoder(vs, enc_cfg, config.finetune, config.lora)?;
         // Optimiser group 1: the new layers learn at their own (higher) rate.
         let new = vs.root().set_group(1) / "pick";
-        let model = PickFusionModel {
+        let model = NextWatchFusionModel {
             encoder,
             moment: nn::linear(&new / "moment", config.features, hidden, Default::default()),
             output: nn::linear(&new / "output", hidden, 1, zero_init()),
@@ -78,10 +82,10 @@ impl PickFusionModel {
     pub fn load_trained(
         vs: &nn::VarStore,
         dir: &Path,
-        config: PickFusionConfig,
+        config: NextWatchFusionConfig,
         trained: &Path,
-    ) -> Result<PickFusionModel> {
-        let model = PickFusionModel::load(vs, dir, config)?;
+    ) -> Result<NextWatchFusionModel> {
+        let model = NextWatchFusionModel::load(vs, dir, config)?;
         load_trained_over(vs, trained)?;
         Ok(model)
     }
@@ -97,18 +101,18 @@ impl PickFusionModel {
 
 /// A model with its tokenizer and variables: what training fits, and what ranking and
 /// evaluation score candidates with.
-pub struct PickFusionScorer {
+pub struct NextWatchFusionScorer {
     vs: nn::VarStore,
-    model: PickFusionModel,
+    model: NextWatchFusionModel,
     tokenizer: FusionTokenizer,
 }
 
 /// Candidates per encoder pass.
 const BATCH: usize = 64;
 
-impl PickFusionScorer {
-    pub fn new(vs: nn::VarStore, model: PickFusionModel, tokenizer: FusionTokenizer) -> PickFusionScorer {
-        PickFusionScorer { vs, model, tokenizer }
+impl NextWatchFusionScorer {
+    pub fn new(vs: nn::VarStore, model: NextWatchFusionModel, tokenizer: FusionTokenizer) -> NextWatchFusionScorer {
+        NextWatchFusionScorer { vs, model, tokenizer }
     }
 
     /// The weights a saved model holds (adapters and new layers).
@@ -122,13 +126,18 @@ impl PickFusionScorer {
     }
 
     /// A saved model: `trained` over the encoder of `dir`, read `max_length` tokens at most.
-    pub fn load(dir: &Path, config: PickFusionConfig, trained: &Path, max_length: usize) -> Result<PickFusionScorer> {
+    pub fn load(
+        dir: &Path,
+        config: NextWatchFusionConfig,
+        trained: &Path,
+        max_length: usize,
+    ) -> Result<NextWatchFusionScorer> {
         let vs = nn::VarStore::new(tch::Device::Cpu);
-        let model = PickFusionModel::load_trained(&vs, dir, config, trained)?;
-        Ok(PickFusionScorer::new(vs, model, FusionTokenizer::load(dir, max_length)?))
+        let model = NextWatchFusionModel::load_trained(&vs, dir, config, trained)?;
+        Ok(NextWatchFusionScorer::new(vs, model, FusionTokenizer::load(dir, max_length)?))
     }
 
-    pub fn model(&self) -> &PickFusionModel {
+    pub fn model(&self) -> &NextWatchFusionModel {
         &self.model
     }
 
@@ -143,7 +152,7 @@ impl PickFusionScorer {
         Ok(self.scores_of_ids(&ids.iter().map(Vec::as_slice).collect::<Vec<_>>(), z))
     }
 
-    /// The same from token ids already made by [`PickFusionScorer::tokenizer`]. Texts of
+    /// The same from token ids already made by [`NextWatchFusionScorer::tokenizer`]. Texts of
     /// similar length go through together, so little of each pass is padding.
     pub fn scores_of_ids(&self, ids: &[&[i64]], z: &[Vec<f32>]) -> Vec<f64> {
         let mut order: Vec<usize> = (0..ids.len()).collect();
@@ -191,9 +200,9 @@ mod tests {
     #[test]
     fn starts_at_zero_trains_its_adapters_and_reloads() {
         tch::manual_seed(3);
-        let config = PickFusionConfig::new(4, Finetune::Lora);
+        let config = NextWatchFusionConfig::new(4, Finetune::Lora);
         let vs = nn::VarStore::new(Device::Cpu);
-        let model = PickFusionModel::load(&vs, &tiny(), config.clone()).unwrap();
+        let model = NextWatchFusionModel::load(&vs, &tiny(), config.clone()).unwrap();
         let (ids, mask, z) = inputs(6);
         assert_eq!(model.forward(&ids, &mask, &z, false).abs().max().double_value(&[]), 0.0);
         let trained: Vec<String> = trained_variables(&vs).into_iter().map(|(n, _)| n).collect();
@@ -214,7 +223,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("pick-fusion.safetensors");
         Tensor::write_safetensors(&trained_variables(&vs), &file).unwrap();
-        let loaded = PickFusionModel::load_trained(&nn::VarStore::new(Device::Cpu), &tiny(), config, &file).unwrap();
+        let loaded =
+            NextWatchFusionModel::load_trained(&nn::VarStore::new(Device::Cpu), &tiny(), config, &file).unwrap();
         let again = loaded.forward(&ids, &mask, &z, false);
         assert!((scores - again).abs().max().double_value(&[]) < 1e-5);
     }

@@ -3,7 +3,7 @@
 //! as numbers in the card and evaluated without libtorch: the features standardised, then a
 //! single signal, a regression, or the regression with a one-layer network beside it. The
 //! early-fusion scorer (`--arch fusion`) adds a deep part that runs the text encoder: its
-//! weights are a file beside the card ([`PickFusionPart`]), run by vrd-engine.
+//! weights are a file beside the card ([`NextWatchFusionPart`]), run by vrd-engine.
 
 use super::features::{Features, FEATURES};
 use super::past::dot;
@@ -23,7 +23,7 @@ pub const CONSTANT_STD: f32 = 1e-6;
 /// picked at that moment).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum PickScorer {
+pub enum NextWatchScorer {
     /// One feature alone.
     Signal { feature: String },
     /// A regression: `w · z + u · e`, `e` the candidate's unit-length embedding (`u`, the
@@ -43,24 +43,24 @@ pub enum PickScorer {
         output: Vec<f32>,
     },
     /// The regression plus a deep part read through the text encoder: `w · z + u · e +
-    /// f(text, z)`, `f` the early-fusion network of `vrd_model::pick_fusion` (the
+    /// f(text, z)`, `f` the early-fusion network of `vrd_model::next_watch_fusion` (the
     /// candidate's text with its features at the moment as one more token). The card's
-    /// [`score`](PickCard::score) is the regression part; the caller adds `f`.
+    /// [`score`](NextWatchCard::score) is the regression part; the caller adds `f`.
     Fusion {
         weights: Vec<f32>,
         #[serde(default)]
         taste: Vec<f32>,
-        fusion: PickFusionPart,
+        fusion: NextWatchFusionPart,
     },
 }
 
-impl PickScorer {
+impl NextWatchScorer {
     pub fn name(&self) -> &'static str {
         match self {
-            PickScorer::Signal { .. } => "signal",
-            PickScorer::Regression { .. } => "regression",
-            PickScorer::Network { .. } => "network",
-            PickScorer::Fusion { .. } => "fusion",
+            NextWatchScorer::Signal { .. } => "signal",
+            NextWatchScorer::Regression { .. } => "regression",
+            NextWatchScorer::Network { .. } => "network",
+            NextWatchScorer::Fusion { .. } => "fusion",
         }
     }
 }
@@ -68,7 +68,7 @@ impl PickScorer {
 /// What rebuilds a fusion scorer's deep part: the encoder it was fine-tuned from, its
 /// trained weights beside the card, and how candidates become text.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PickFusionPart {
+pub struct NextWatchFusionPart {
     /// The Hugging Face folder of the encoder (its frozen base is read from there).
     pub encoder: PathBuf,
     /// The encoder folder's fingerprint: the same weights must be found there.
@@ -79,7 +79,7 @@ pub struct PickFusionPart {
     pub max_length: usize,
     pub text_template: String,
     pub description_chars: usize,
-    /// The network's shape (`vrd_model::pick_fusion::PickFusionConfig`).
+    /// The network's shape (`vrd_model::next_watch_fusion::NextWatchFusionConfig`).
     pub network: serde_json::Value,
 }
 
@@ -114,13 +114,13 @@ pub fn standardised_row(f: &[f32], mean: &[f32], std: &[f32]) -> Vec<f32> {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PickCard {
+pub struct NextWatchCard {
     pub format: String,
     /// The feature names, in order ([`FEATURES`]).
     pub features: Vec<String>,
     pub mean: Vec<f32>,
     pub std: Vec<f32>,
-    pub scorer: PickScorer,
+    pub scorer: NextWatchScorer,
     /// The media embeddings' model id: candidates must be embedded by the same.
     pub media_model: String,
     pub history: HistorySpan,
@@ -136,7 +136,7 @@ pub struct PickCard {
     pub lexical: Option<IdfCard>,
 }
 
-impl PickCard {
+impl NextWatchCard {
     /// The score of one candidate: its features and its embedding (of a fusion scorer,
     /// the part without the encoder).
     pub fn score(&self, f: &Features, embedding: &[f32]) -> f64 {
@@ -150,10 +150,10 @@ impl PickCard {
         standardised_row(f, &self.mean, &self.std)
     }
 
-    pub fn read(dir: &Path) -> Result<PickCard> {
+    pub fn read(dir: &Path) -> Result<NextWatchCard> {
         let path = ModelDir::new(dir).next_watch_card();
         let text = std::fs::read_to_string(&path).with_context(|| format!("{}: cannot read", path.display()))?;
-        let card: PickCard =
+        let card: NextWatchCard =
             serde_json::from_str(&text).with_context(|| format!("{}: not a next-watch model card", path.display()))?;
         card.check().with_context(|| format!("{}", path.display()))?;
         Ok(card)
@@ -161,9 +161,9 @@ impl PickCard {
 
     /// The next-watch model of a model folder, if it has one (a folder may hold only the
     /// answers' model).
-    pub fn read_if_present(dir: &Path) -> Result<Option<PickCard>> {
+    pub fn read_if_present(dir: &Path) -> Result<Option<NextWatchCard>> {
         match ModelDir::new(dir).has_next_watch_model() {
-            true => Ok(Some(PickCard::read(dir)?)),
+            true => Ok(Some(NextWatchCard::read(dir)?)),
             false => Ok(None),
         }
     }
@@ -175,9 +175,9 @@ impl PickCard {
     }
 
     /// The encoder part of a fusion scorer.
-    pub fn fusion(&self) -> Option<&PickFusionPart> {
+    pub fn fusion(&self) -> Option<&NextWatchFusionPart> {
         match &self.scorer {
-            PickScorer::Fusion { fusion, .. } => Some(fusion),
+            NextWatchScorer::Fusion { fusion, .. } => Some(fusion),
             _ => None,
         }
     }
@@ -185,10 +185,10 @@ impl PickCard {
     /// The scorer reads `dim`-long embeddings, if it reads them at all.
     pub fn check_dim(&self, dim: usize) -> Result<()> {
         let taste = match &self.scorer {
-            PickScorer::Regression { taste, .. }
-            | PickScorer::Network { taste, .. }
-            | PickScorer::Fusion { taste, .. } => taste.len(),
-            PickScorer::Signal { .. } => 0,
+            NextWatchScorer::Regression { taste, .. }
+            | NextWatchScorer::Network { taste, .. }
+            | NextWatchScorer::Fusion { taste, .. } => taste.len(),
+            NextWatchScorer::Signal { .. } => 0,
         };
         if taste != 0 && taste != dim {
             bail!("the model reads {taste}-d embeddings; these are {dim}-d");
@@ -209,9 +209,9 @@ impl PickCard {
             bail!("mean and std must hold {n} numbers each, every std above 0");
         }
         let bad = match &self.scorer {
-            PickScorer::Signal { feature } => !self.features.contains(feature),
-            PickScorer::Regression { weights, .. } | PickScorer::Fusion { weights, .. } => weights.len() != n,
-            PickScorer::Network { weights, hidden, hidden_bias, output, .. } => {
+            NextWatchScorer::Signal { feature } => !self.features.contains(feature),
+            NextWatchScorer::Regression { weights, .. } | NextWatchScorer::Fusion { weights, .. } => weights.len() != n,
+            NextWatchScorer::Network { weights, hidden, hidden_bias, output, .. } => {
                 weights.len() != n
                     || hidden.iter().any(|h| h.len() != n)
                     || hidden_bias.len() != hidden.len()
@@ -240,20 +240,20 @@ impl PickCard {
 
 /// A scorer over already standardised features `z` and the candidate's embedding (of a
 /// fusion scorer, the part without the encoder).
-pub fn score_standardised(scorer: &PickScorer, z: &[f32], embedding: &[f32]) -> f64 {
+pub fn score_standardised(scorer: &NextWatchScorer, z: &[f32], embedding: &[f32]) -> f64 {
     let linear = |w: &[f32]| w.iter().zip(z).map(|(&a, &b)| f64::from(a * b)).sum::<f64>();
     let taste = |u: &[f32]| match u.is_empty() {
         true => 0.0,
         false => f64::from(dot(u, embedding) / dot(embedding, embedding).sqrt().max(f32::MIN_POSITIVE)),
     };
     match scorer {
-        PickScorer::Signal { feature } => {
+        NextWatchScorer::Signal { feature } => {
             f64::from(z[FEATURES.iter().position(|f| f == feature).expect("checked when read")])
         }
-        PickScorer::Regression { weights, taste: u } | PickScorer::Fusion { weights, taste: u, .. } => {
+        NextWatchScorer::Regression { weights, taste: u } | NextWatchScorer::Fusion { weights, taste: u, .. } => {
             linear(weights) + taste(u)
         }
-        PickScorer::Network { weights, taste: u, hidden, hidden_bias, output } => {
+        NextWatchScorer::Network { weights, taste: u, hidden, hidden_bias, output } => {
             let deep: f64 = hidden
                 .iter()
                 .zip(hidden_bias)
@@ -269,18 +269,18 @@ pub fn score_standardised(scorer: &PickScorer, z: &[f32], embedding: &[f32]) -> 
 mod tests {
     use super::*;
 
-    fn fusion_card(weights_file: &str) -> PickCard {
+    fn fusion_card(weights_file: &str) -> NextWatchCard {
         let n = FEATURES.len();
         let at = vrd_core::time::parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
-        PickCard {
+        NextWatchCard {
             format: FORMAT.into(),
             features: FEATURES.iter().map(|s| s.to_string()).collect(),
             mean: vec![0.0; n],
             std: vec![1.0; n],
-            scorer: PickScorer::Fusion {
+            scorer: NextWatchScorer::Fusion {
                 weights: vec![0.5; n],
                 taste: Vec::new(),
-                fusion: PickFusionPart {
+                fusion: NextWatchFusionPart {
                     encoder: "enc".into(),
                     encoder_fingerprint: "f".into(),
                     weights: weights_file.into(),
