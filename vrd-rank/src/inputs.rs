@@ -5,9 +5,9 @@
 use crate::cli::Cli;
 use anyhow::Result;
 use std::collections::{HashMap, HashSet};
-use vrd_core::jsonl::JsonlReader;
 use vrd_core::records::{Label, Search, Video, WatchEvent};
 use vrd_core::usage::UsageError;
+use vrd_store::person::{self, Answers, Person, PersonFiles, Wanted};
 
 /// How old an upload of the store's may be to stay in the feed, by default.
 const STORE_MAX_AGE_DAYS: f64 = 30.0;
@@ -44,11 +44,20 @@ pub fn read(cli: &Cli, with_searches: bool) -> Result<Inputs> {
         Some(store) => store.videos()?.into_iter().map(|v| v.video_id).collect(),
         None => Vec::new(),
     };
-    let (candidates, max_age_days) = match (&cli.candidates, &store) {
-        (Some(path), _) => (JsonlReader::open(Some(path))?.read_all()?, cli.max_age_days),
-        (None, Some(store)) => (store.videos()?, Some(cli.max_age_days.unwrap_or(STORE_MAX_AGE_DAYS))),
+    let max_age_days = match (&cli.candidates, &store) {
+        (Some(_), _) => cli.max_age_days,
+        (None, Some(_)) => Some(cli.max_age_days.unwrap_or(STORE_MAX_AGE_DAYS)),
         (None, None) => return Err(UsageError("no candidates: pass --candidates FILE or --db STORE".into()).into()),
     };
+    let files = PersonFiles {
+        videos: cli.candidates.as_deref(),
+        history: cli.history.as_deref(),
+        searches: cli.searches.as_deref(),
+        labels: cli.labels.as_deref(),
+        events: None,
+    };
+    let wanted = Wanted { searches: with_searches, events: false, answers: Answers::History };
+    let Person { videos: candidates, history, searches, labels, .. } = person::read(&files, store.as_ref(), wanted)?;
     let saved: HashSet<String> = match &store {
         Some(store) => store.saved_videos()?.into_iter().map(|s| s.video_id).collect(),
         None => Default::default(),
@@ -62,22 +71,6 @@ pub fn read(cli: &Cli, with_searches: bool) -> Result<Inputs> {
                 .collect()
         }
         None => candidates,
-    };
-    let history = match (&cli.history, &store) {
-        (Some(path), _) => JsonlReader::open(Some(path))?.read_all()?,
-        (None, Some(store)) => store.watch_events()?,
-        (None, None) => Vec::new(),
-    };
-    let searches = match (with_searches, &cli.searches, &store) {
-        (false, _, _) => Vec::new(),
-        (true, Some(path), _) => JsonlReader::open(Some(path))?.read_all()?,
-        (true, None, Some(store)) => store.searches()?,
-        (true, None, None) => Vec::new(),
-    };
-    let labels = match (&cli.labels, &store) {
-        (Some(path), _) => JsonlReader::open(Some(path))?.read_all()?,
-        (None, Some(store)) => store.label_history()?,
-        (None, None) => Vec::new(),
     };
     let stored_ids = store.as_ref().map(|_| {
         let mut ids: HashSet<String> = all_stored.iter().cloned().collect();

@@ -16,6 +16,7 @@ use vrd_core::tensors::Embeddings;
 use vrd_engine::context_file::{self, ContextOptions};
 use vrd_engine::encoders::Encoders;
 use vrd_ranking::next_watch::feed::Query;
+use vrd_store::person::{self, Answers, Person, PersonFiles, Wanted};
 use vrd_store::Store;
 use vrd_training::data::{self, ContextInput, Dataset};
 use vrd_training::next_watch::data::NextWatchInputs;
@@ -47,16 +48,10 @@ impl Stored {
             anyhow::bail!("{}: no such store (vrd-ingest --db makes it)", db.display());
         }
         let store = Store::open(db)?;
-        let stored = Stored {
-            db: db.to_path_buf(),
-            cache: cache.to_path_buf(),
-            labels: store.effective_labels()?,
-            videos: store.videos()?,
-            history: store.watch_events()?,
-            searches: store.searches()?,
-            events: store.app_events(None, None)?,
-        };
-        Ok(stored)
+        let wanted = Wanted { searches: true, events: true, answers: Answers::Effective };
+        let Person { videos, history, searches, labels, events } =
+            person::read(&PersonFiles::default(), Some(&store), wanted)?;
+        Ok(Stored { db: db.to_path_buf(), cache: cache.to_path_buf(), labels, videos, history, searches, events })
     }
 }
 

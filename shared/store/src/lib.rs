@@ -10,6 +10,7 @@
 
 mod labels;
 mod migrations;
+pub mod person;
 
 pub use labels::{count_by_kind, LabelCounts};
 
