@@ -5,7 +5,7 @@
 use crate::cli::Cli;
 use crate::feed_format;
 use crate::inputs::{self, Origins};
-use crate::ranker::{Ranker, Spread};
+use crate::ranker::{RankInputs, Ranker, Spread};
 use anyhow::Result;
 use std::collections::HashSet;
 use vrd_core::output::Output;
@@ -28,7 +28,13 @@ pub fn run(cli: &Cli) -> Result<()> {
     }
     let (embeddings, added) = load_embeddings(cli, &texts, &encoders)?;
     warn_unembedded(cli, &inputs.candidates, &embeddings);
-    let feed = ranker.rank(cli, &inputs, &embeddings, &moment, &encoders)?;
+    let feed = ranker.rank(&RankInputs {
+        cli,
+        inputs: &inputs,
+        embeddings: &embeddings,
+        moment: &moment,
+        encoders: &encoders,
+    })?;
     save_embeddings(cli, embeddings, added, inputs.stored_ids.as_ref())?;
     match ranker.spread() {
         Some(spread) => finish(cli, &moment.at, feed, moment.unknown, (&inputs.origins, spread)),

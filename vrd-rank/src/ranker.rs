@@ -8,7 +8,7 @@ use crate::inputs::Inputs;
 use crate::searches;
 use crate::timeline_source::{Activity, ActivitySource};
 use anyhow::Result;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use vrd_core::context::Timeline;
 use vrd_core::model_dir::ModelDir;
 use vrd_core::records::{FeedItem, Video, WatchEvent};
@@ -158,120 +158,138 @@ impl<'a> Ranker<'a> {
     }
 
     /// The ranked feed, longer than `--top` where it is shaped after (`ranked_top`).
-    pub fn rank(
-        &self,
-        cli: &Cli,
-        inputs: &Inputs,
-        embeddings: &Embeddings,
-        moment: &Moment,
-        encoders: &Encoders,
-    ) -> Result<Vec<FeedItem>> {
-        let answers = Answers::from_labels(&inputs.labels);
-        let Moment { at, .. } = *moment;
+    pub fn rank(&self, cx: &RankInputs) -> Result<Vec<FeedItem>> {
         match self {
-            Ranker::Like(video_id) => {
-                let settings = vrd_ranking::like::LikeSettings {
-                    top: cli.top,
-                    per_channel: cli.per_channel,
-                    lambda: cli.mode.blend().lambda,
-                    keep_watched: cli.keep_watched,
-                };
-                vrd_ranking::like::like(video_id, &inputs.candidates, &inputs.history, embeddings, &answers, &settings)
-            }
-            Ranker::ColdStart => {
-                let settings = cold_start::Settings {
-                    recent: cli.recent,
-                    half_life_days: cli.half_life_days,
-                    keep_watched: cli.keep_watched,
-                    top: ranked_top(cli),
-                    channel_weight: cli.channel_weight,
-                    explain: cli.explain.then(chrono::Utc::now),
-                };
-                let model_id = &embeddings.meta.model_id;
-                let search_profile = match inputs.searches.is_empty() || cli.search_weight == 0.0 {
-                    true => None,
-                    false => Some((
-                        searches::profile(&inputs.searches, model_id, cli.media_model.as_deref(), &settings, encoders)?,
-                        cli.search_weight,
-                    )),
-                };
-                let profile = search_profile.as_ref();
-                cold_start::rank(&inputs.history, profile, &inputs.candidates, embeddings, &answers, &settings)
-            }
-            Ranker::NextWatch { model, card, .. } => {
-                let settings = vrd_ranking::next_watch::feed::NextWatchSettings {
-                    at,
-                    top: ranked_top(cli),
-                    per_channel: cli.per_channel.max(1),
-                    keep_watched: cli.keep_watched,
-                    explain: cli.explain,
-                    timezone: vrd_core::time::timezone_or_system(None)?,
-                };
-                let queries = searches_before(cli, inputs, at, embeddings, encoders)?;
-                let encoder = NextWatchEncoder::for_card(model, card, cli.encoder.as_deref())?;
-                let deep = deep_part(encoder.as_ref());
-                let besides = Besides { searches: &queries, timeline: moment.timeline.as_ref() };
-                let (history, candidates) = (&inputs.history, &inputs.candidates);
-                vrd_ranking::next_watch::feed::rank(
-                    (card, deep.as_deref()),
-                    history,
-                    besides,
-                    candidates,
-                    embeddings,
-                    &answers,
-                    &settings,
-                )
-            }
-            Ranker::Answers { model, saved, pick, .. } => {
-                let timeline = moment.timeline.as_ref().expect("the answers' model reads the activity");
-                // What was watched by the moment ranked for (a past --at does not know the
-                // later watches).
-                let history: Vec<WatchEvent> = inputs.history.iter().filter(|e| e.watched_at < at).cloned().collect();
-                let encoder = encoders.get(cli.context_model.as_deref())?;
-                let now = vrd_engine::rank::now_context(saved, timeline, at, &encoder)?;
-                let mut blend = cli.mode.blend();
-                if let Some((i, r)) = cli.weights {
-                    (blend.interest, blend.right_time) = (i, r);
-                }
-                let settings = vrd_engine::rank::Settings {
-                    at,
-                    blend,
-                    top: ranked_top(cli),
-                    per_channel: cli.per_channel.max(1),
-                    half_life_days: cli.fresh_half_life_days,
-                    keep_watched: cli.keep_watched,
-                    explain: cli.explain,
-                };
-                let labels = &inputs.labels;
-                let liked =
-                    cli.explain.then(|| vrd_engine::rank::Liked::from_labels(labels, &inputs.candidates, embeddings));
-                let queries = match pick.is_some() {
-                    true => searches_before(cli, inputs, at, embeddings, encoders)?,
-                    false => Vec::new(),
-                };
-                let pick_encoder = pick
-                    .as_ref()
-                    .map(|card| NextWatchEncoder::for_card(model, card, cli.encoder.as_deref()))
-                    .transpose()?
-                    .flatten();
-                let deep = deep_part(pick_encoder.as_ref());
-                let picker = pick
-                    .as_ref()
-                    .map(|card| {
-                        let besides = Besides { searches: &queries, timeline: Some(timeline) };
-                        Picker::new(card, &history, besides, embeddings, at).map(|p| p.with_deep_part(deep.as_deref()))
-                    })
-                    .transpose()?;
-                let person = vrd_engine::rank::Person {
-                    history: &history,
-                    answers: &answers,
-                    liked: liked.as_ref(),
-                    pick: picker.as_ref(),
-                };
-                vrd_engine::rank::rank(saved, &now, &inputs.candidates, embeddings, &person, &settings)
-            }
+            Ranker::Like(video_id) => rank_like(video_id, cx),
+            Ranker::ColdStart => rank_cold_start(cx),
+            Ranker::NextWatch { model, card, .. } => rank_next_watch(model, card, cx),
+            Ranker::Answers { model, saved, pick, .. } => rank_answers(model, saved, pick.as_ref(), cx),
         }
     }
+}
+
+/// What every ranker ranks from, for one run.
+pub struct RankInputs<'a> {
+    pub cli: &'a Cli,
+    pub inputs: &'a Inputs,
+    pub embeddings: &'a Embeddings,
+    pub moment: &'a Moment,
+    pub encoders: &'a Encoders,
+}
+
+/// "More like this": the candidates nearest the video.
+fn rank_like(video_id: &str, cx: &RankInputs) -> Result<Vec<FeedItem>> {
+    let RankInputs { cli, inputs, embeddings, .. } = *cx;
+    let answers = Answers::from_labels(&inputs.labels);
+    let settings = vrd_ranking::like::LikeSettings {
+        top: cli.top,
+        per_channel: cli.per_channel,
+        lambda: cli.mode.blend().lambda,
+        keep_watched: cli.keep_watched,
+    };
+    vrd_ranking::like::like(video_id, &inputs.candidates, &inputs.history, embeddings, &answers, &settings)
+}
+
+/// The cold start: similarity to the recent watches' profile (and the searches'), plus
+/// the channel's familiarity.
+fn rank_cold_start(cx: &RankInputs) -> Result<Vec<FeedItem>> {
+    let RankInputs { cli, inputs, embeddings, encoders, .. } = *cx;
+    let answers = Answers::from_labels(&inputs.labels);
+    let settings = cold_start::Settings {
+        recent: cli.recent,
+        half_life_days: cli.half_life_days,
+        keep_watched: cli.keep_watched,
+        top: ranked_top(cli),
+        channel_weight: cli.channel_weight,
+        explain: cli.explain.then(chrono::Utc::now),
+    };
+    let model_id = &embeddings.meta.model_id;
+    let search_profile = match inputs.searches.is_empty() || cli.search_weight == 0.0 {
+        true => None,
+        false => Some((
+            searches::profile(&inputs.searches, model_id, cli.media_model.as_deref(), &settings, encoders)?,
+            cli.search_weight,
+        )),
+    };
+    let profile = search_profile.as_ref();
+    cold_start::rank(&inputs.history, profile, &inputs.candidates, embeddings, &answers, &settings)
+}
+
+/// The next-watch model alone: the history before the moment is the moment.
+fn rank_next_watch(model: &Path, card: &NextWatchCard, cx: &RankInputs) -> Result<Vec<FeedItem>> {
+    let RankInputs { cli, inputs, embeddings, moment, encoders } = *cx;
+    let (answers, at) = (Answers::from_labels(&inputs.labels), moment.at);
+    let settings = vrd_ranking::next_watch::feed::NextWatchSettings {
+        at,
+        top: ranked_top(cli),
+        per_channel: cli.per_channel.max(1),
+        keep_watched: cli.keep_watched,
+        explain: cli.explain,
+        timezone: vrd_core::time::timezone_or_system(None)?,
+    };
+    let queries = searches_before(cli, inputs, at, embeddings, encoders)?;
+    let encoder = NextWatchEncoder::for_card(model, card, cli.encoder.as_deref())?;
+    let deep = deep_part(encoder.as_ref());
+    let besides = Besides { searches: &queries, timeline: moment.timeline.as_ref() };
+    let (history, candidates) = (&inputs.history, &inputs.candidates);
+    vrd_ranking::next_watch::feed::rank(
+        (card, deep.as_deref()),
+        history,
+        besides,
+        candidates,
+        embeddings,
+        &answers,
+        &settings,
+    )
+}
+
+/// The answers' model for the moment, with the next-watch model's pick where the folder
+/// has one.
+fn rank_answers(
+    model: &Path,
+    saved: &AnswersModel,
+    pick: Option<&NextWatchCard>,
+    cx: &RankInputs,
+) -> Result<Vec<FeedItem>> {
+    let RankInputs { cli, inputs, embeddings, moment, encoders } = *cx;
+    let (answers, at) = (Answers::from_labels(&inputs.labels), moment.at);
+    let timeline = moment.timeline.as_ref().expect("the answers' model reads the activity");
+    // What was watched by the moment ranked for (a past --at does not know the
+    // later watches).
+    let history: Vec<WatchEvent> = inputs.history.iter().filter(|e| e.watched_at < at).cloned().collect();
+    let encoder = encoders.get(cli.context_model.as_deref())?;
+    let now = vrd_engine::rank::now_context(saved, timeline, at, &encoder)?;
+    let mut blend = cli.mode.blend();
+    if let Some((i, r)) = cli.weights {
+        (blend.interest, blend.right_time) = (i, r);
+    }
+    let settings = vrd_engine::rank::Settings {
+        at,
+        blend,
+        top: ranked_top(cli),
+        per_channel: cli.per_channel.max(1),
+        half_life_days: cli.fresh_half_life_days,
+        keep_watched: cli.keep_watched,
+        explain: cli.explain,
+    };
+    let labels = &inputs.labels;
+    let liked = cli.explain.then(|| vrd_engine::rank::Liked::from_labels(labels, &inputs.candidates, embeddings));
+    let queries = match pick.is_some() {
+        true => searches_before(cli, inputs, at, embeddings, encoders)?,
+        false => Vec::new(),
+    };
+    let pick_encoder =
+        pick.map(|card| NextWatchEncoder::for_card(model, card, cli.encoder.as_deref())).transpose()?.flatten();
+    let deep = deep_part(pick_encoder.as_ref());
+    let picker = pick
+        .map(|card| {
+            let besides = Besides { searches: &queries, timeline: Some(timeline) };
+            Picker::new(card, &history, besides, embeddings, at).map(|p| p.with_deep_part(deep.as_deref()))
+        })
+        .transpose()?;
+    let person =
+        vrd_engine::rank::Person { history: &history, answers: &answers, liked: liked.as_ref(), pick: picker.as_ref() };
+    vrd_engine::rank::rank(saved, &now, &inputs.candidates, embeddings, &person, &settings)
 }
 
 /// How many videos the rankers rank: more than the feed shows, so that the channels' turns
