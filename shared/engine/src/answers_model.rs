@@ -212,6 +212,7 @@ mod tests {
 
     #[test]
     fn saved_models_load_whole_or_not_at_all() {
+        let _rng = crate::torch_rng_lock();
         let dir = tempfile::tempdir().unwrap();
         let config = FastConfig::new(12, 8, 5, 16, 3600.0, vec![1, 2]);
         tch::manual_seed(1);
@@ -244,6 +245,7 @@ mod tests {
 
     #[test]
     fn a_fusion_model_keeps_its_trained_weights_and_knows_its_encoder() {
+        let _rng = crate::torch_rng_lock();
         let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/tiny-xlmr");
         let hidden = vrd_model::EncoderConfig::from_file(&tiny.join("config.json")).unwrap().hidden_size;
         let network = FusionConfig::new(hidden, 8, 5, 16, vrd_model::fusion::Finetune::Lora);

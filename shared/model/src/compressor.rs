@@ -302,6 +302,7 @@ mod tests {
 
     #[test]
     fn padding_does_not_change_the_token() {
+        let _rng = crate::torch_rng_lock();
         let (_vs, c) = compressor();
         let text = Tensor::randn([1, 9, 16], (Kind::Float, Device::Cpu));
         let num = Tensor::randn([1, 9, 5], (Kind::Float, Device::Cpu));
@@ -338,6 +339,7 @@ mod tests {
 
     #[test]
     fn empty_windows_in_a_batch_give_zero_tokens_and_change_no_other() {
+        let _rng = crate::torch_rng_lock();
         let (_vs, c) = compressor();
         let f = (Kind::Float, Device::Cpu);
         let (text, num) = (Tensor::randn([3, 12, 16], f), Tensor::randn([3, 12, 5], f));
@@ -378,6 +380,7 @@ mod tests {
 
     #[test]
     fn no_events_give_the_zero_token_and_adaln_starts_neutral() {
+        let _rng = crate::torch_rng_lock();
         let (_vs, c) = compressor();
         let empty = run(&c, &Tensor::zeros([1, 4], (Kind::Int64, Device::Cpu)), 0.5);
         assert_eq!(empty.abs().max().double_value(&[]), 0.0);
@@ -388,6 +391,7 @@ mod tests {
 
     #[test]
     fn the_condition_matters_once_adaln_has_learnt() {
+        let _rng = crate::torch_rng_lock();
         let (vs, c) = compressor();
         for (name, t) in vs.variables() {
             if name.contains("modulation") {

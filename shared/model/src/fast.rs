@@ -280,6 +280,7 @@ mod tests {
 
     #[test]
     fn the_context_blind_model_ignores_the_activity() {
+        let _rng = crate::torch_rng_lock();
         let (_vs, model) = model();
         let media = Tensor::randn([2, 12], (Kind::Float, Device::Cpu));
         let dz = Tensor::randn([2], (Kind::Float, Device::Cpu));
@@ -294,6 +295,7 @@ mod tests {
 
     #[test]
     fn the_app_alone_changes_right_time() {
+        let _rng = crate::torch_rng_lock();
         // Same texts and numbers, another app: a window with no titles still says something.
         let (_vs, model) = model();
         let media = Tensor::randn([1, 12], (Kind::Float, Device::Cpu));
@@ -307,6 +309,7 @@ mod tests {
 
     #[test]
     fn a_chosen_baseline_answers_its_question_alone() {
+        let _rng = crate::torch_rng_lock();
         let (_vs, mut model) = model();
         let media = Tensor::randn([3, 12], (Kind::Float, Device::Cpu));
         let dz = Tensor::zeros([3], (Kind::Float, Device::Cpu));

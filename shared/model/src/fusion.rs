@@ -300,6 +300,7 @@ mod tests {
 
     #[test]
     fn lora_trains_only_adapters_and_new_layers_and_learns() {
+        let _rng = crate::torch_rng_lock();
         tch::manual_seed(0);
         let vs = nn::VarStore::new(Device::Cpu);
         let model = FusionModel::load(&vs, &tiny(), tiny_config(Finetune::Lora)).unwrap();
@@ -329,6 +330,7 @@ mod tests {
 
     #[test]
     fn lora_starts_as_the_base_model() {
+        let _rng = crate::torch_rng_lock();
         tch::manual_seed(0);
         let cfg = EncoderConfig::from_file(&tiny().join("config.json")).unwrap();
         let run = |lora: Option<LoraConfig>| {
@@ -346,6 +348,7 @@ mod tests {
 
     #[test]
     fn a_saved_lora_model_loads_back_exactly_and_whole() {
+        let _rng = crate::torch_rng_lock();
         tch::manual_seed(5);
         let config = tiny_config(Finetune::Lora);
         let vs = nn::VarStore::new(Device::Cpu);
@@ -376,6 +379,7 @@ mod tests {
 
     #[test]
     fn bf16_runs_forward_and_backward_close_to_f32() {
+        let _rng = crate::torch_rng_lock();
         tch::manual_seed(4);
         let mut vs = nn::VarStore::new(Device::Cpu);
         let model = FusionModel::load(&vs, &tiny(), tiny_config(Finetune::Lora)).unwrap();
@@ -398,6 +402,7 @@ mod tests {
 
     #[test]
     fn a_fully_fine_tuned_model_saves_and_loads_its_whole_encoder() {
+        let _rng = crate::torch_rng_lock();
         tch::manual_seed(6);
         let config = tiny_config(Finetune::Full);
         let vs = nn::VarStore::new(Device::Cpu);

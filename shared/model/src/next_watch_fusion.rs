@@ -199,6 +199,7 @@ mod tests {
     /// as the trained one did.
     #[test]
     fn starts_at_zero_trains_its_adapters_and_reloads() {
+        let _rng = crate::torch_rng_lock();
         tch::manual_seed(3);
         let config = NextWatchFusionConfig::new(4, Finetune::Lora);
         let vs = nn::VarStore::new(Device::Cpu);

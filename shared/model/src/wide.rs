@@ -147,6 +147,7 @@ mod tests {
 
     #[test]
     fn components_are_whitened_over_the_fitted_videos() {
+        let _rng = crate::torch_rng_lock();
         tch::manual_seed(5);
         // Two directions of very different spread: both components come out at unit variance.
         let scales = Tensor::from_slice(&[10.0f32, 0.1, 0.01, 0.01, 0.01, 0.01]);
@@ -161,6 +162,7 @@ mod tests {
 
     #[test]
     fn right_time_features_are_media_text_active_shares_and_crossings() {
+        let _rng = crate::torch_rng_lock();
         let vs = nn::VarStore::new(Device::Cpu);
         let w = WideFeatures::new(vs.root(), config(vec![2, 5]));
         let media = Tensor::ones([1, 6], (Kind::Float, Device::Cpu));

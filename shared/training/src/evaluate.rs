@@ -352,6 +352,7 @@ mod tests {
 
     #[test]
     fn folds_expand_and_keep_the_embargo_for_rows_with_activity() {
+        let _rng = crate::torch_rng_lock();
         let r = rows(60, 1800, false);
         let folds = time_series_folds(&r, 5, chrono::Duration::hours(2));
         assert_eq!(folds.len(), 5);
@@ -366,6 +367,7 @@ mod tests {
 
     #[test]
     fn interest_answers_in_one_sitting_still_fold() {
+        let _rng = crate::torch_rng_lock();
         // 407 answers in 23 minutes (a MovieLens rater, or an imported liked list): interest
         // rows see no activity, so no embargo applies to them.
         let r = rows(407, 3, true);

@@ -26,3 +26,12 @@ pub mod resume;
 pub mod rng;
 pub mod simulate;
 pub mod train;
+
+/// Tests that seed or draw from libtorch's random generator (one for the whole process)
+/// hold this: cargo runs a binary's tests on several threads, and a test drawing between
+/// another's seeding and its draws changes that one's numbers.
+#[cfg(test)]
+pub(crate) fn torch_rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

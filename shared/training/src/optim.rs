@@ -286,6 +286,7 @@ mod tests {
 
     #[test]
     fn matches_libtorch_adamw() {
+        let _rng = crate::torch_rng_lock();
         let run = |ours: bool| {
             let vs = nn::VarStore::new(Device::Cpu);
             let lin = nn::linear(vs.root() / "l", 4, 3, Default::default());
@@ -316,6 +317,7 @@ mod tests {
     /// clipping then stepping, and leaves the idle variable and its moments alone.
     #[test]
     fn the_clipped_step_is_clipping_then_stepping() {
+        let _rng = crate::torch_rng_lock();
         let run = |fused: bool| {
             let vs = nn::VarStore::new(Device::Cpu);
             let a = nn::linear(vs.root() / "a", 5, 4, Default::default());
@@ -359,6 +361,7 @@ mod tests {
 
     #[test]
     fn clipping_bounds_the_global_norm() {
+        let _rng = crate::torch_rng_lock();
         let vs = nn::VarStore::new(Device::Cpu);
         let w = vs.root().var("w", &[3], nn::Init::Const(1.0));
         (&w * 100.0).sum(Kind::Float).backward();
@@ -370,6 +373,7 @@ mod tests {
 
     #[test]
     fn bf16_variables_learn_through_f32_masters() {
+        let _rng = crate::torch_rng_lock();
         tch::manual_seed(3);
         let mut vs = nn::VarStore::new(Device::Cpu);
         let _ = vs.root().var("w", &[4], nn::Init::Const(1.0));

@@ -245,6 +245,7 @@ mod tests {
     /// moment's token.
     #[test]
     fn learns_what_the_text_says_at_the_moment() {
+        let _rng = crate::torch_rng_lock();
         let (groups, width) = (240, 6);
         let f = FEATURES.len();
         let mut rng = Rng::new(5);

@@ -183,6 +183,7 @@ mod tests {
 
     #[test]
     fn the_model_answers_only_beyond_one_standard_error() {
+        let _rng = crate::torch_rng_lock();
         let lr = Some((Scorer::LogisticRegression, 0.80));
         let contest = |baseline, model| Contest { baseline, model }.winner();
         // Ahead by less than its standard error, or level: the baseline.

@@ -362,6 +362,7 @@ mod tests {
 
     #[test]
     fn warmup_then_cosine() {
+        let _rng = crate::torch_rng_lock();
         assert!((schedule(1.0, 0.0, 10.0, 100.0) - 0.1).abs() < 1e-12);
         assert!((schedule(1.0, 9.0, 10.0, 100.0) - 1.0).abs() < 1e-12);
         assert!((schedule(1.0, 55.0, 10.0, 100.0) - 0.5).abs() < 1e-12);
