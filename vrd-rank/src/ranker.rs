@@ -258,12 +258,12 @@ fn rank_answers(
     // later watches).
     let history: Vec<WatchEvent> = inputs.history.iter().filter(|e| e.watched_at < at).cloned().collect();
     let encoder = encoders.get(cli.context_model.as_deref())?;
-    let now = vrd_engine::rank::now_context(saved, timeline, at, &encoder)?;
+    let now = vrd_engine::answers_model::rank::now_context(saved, timeline, at, &encoder)?;
     let mut blend = cli.mode.blend();
     if let Some((i, r)) = cli.weights {
         (blend.interest, blend.right_time) = (i, r);
     }
-    let settings = vrd_engine::rank::Settings {
+    let settings = vrd_engine::answers_model::rank::Settings {
         at,
         blend,
         top: ranked_top(cli),
@@ -273,7 +273,9 @@ fn rank_answers(
         explain: cli.explain,
     };
     let labels = &inputs.labels;
-    let liked = cli.explain.then(|| vrd_engine::rank::Liked::from_labels(labels, &inputs.candidates, embeddings));
+    let liked = cli
+        .explain
+        .then(|| vrd_engine::answers_model::rank::Liked::from_labels(labels, &inputs.candidates, embeddings));
     let queries = match pick.is_some() {
         true => searches_before(cli, inputs, at, embeddings, encoders)?,
         false => Vec::new(),
@@ -287,9 +289,13 @@ fn rank_answers(
             Picker::new(card, &history, besides, embeddings, at).map(|p| p.with_deep_part(deep.as_deref()))
         })
         .transpose()?;
-    let person =
-        vrd_engine::rank::Person { history: &history, answers: &answers, liked: liked.as_ref(), pick: picker.as_ref() };
-    vrd_engine::rank::rank(saved, &now, &inputs.candidates, embeddings, &person, &settings)
+    let person = vrd_engine::answers_model::rank::Person {
+        history: &history,
+        answers: &answers,
+        liked: liked.as_ref(),
+        pick: picker.as_ref(),
+    };
+    vrd_engine::answers_model::rank::rank(saved, &now, &inputs.candidates, embeddings, &person, &settings)
 }
 
 /// How many videos the rankers rank: more than the feed shows, so that the channels' turns

@@ -216,7 +216,7 @@ impl HistoryInputs {
             &Encoders::default(),
         )?;
         let timeline = match events {
-            Some((events, name)) => Some(vrd_engine::rank::timeline(events, &name)?),
+            Some((events, name)) => Some(vrd_engine::context_file::timeline(events, &name)?),
             None => None,
         };
         Ok(HistoryInputs { history, candidates, videos, embeddings, searches, timeline })

@@ -63,6 +63,12 @@ impl ContextOptions {
     }
 }
 
+/// App events (from a file, the store or the server) as one timeline per host, in time
+/// order; `name` says where they came from in an error.
+pub fn timeline(events: Vec<AppEvent>, name: &str) -> Result<Timeline> {
+    vrd_core::context::prepare_timeline(events, |i| format!("{name}: app event {}", i + 1))
+}
+
 /// The app events a store holds around `anchors`' windows, as a timeline (events that
 /// start up to a day before the earliest window may still reach into it).
 pub fn store_timeline(store: &vrd_store::Store, anchors: &[Anchor], window: chrono::Duration) -> Result<Timeline> {

@@ -1,13 +1,17 @@
 //! What the tools need around the models of `vrd-model`, which itself knows no files of
-//! ours, no environment and no command line: the answers' model, its weights and card
-//! (`answers_model`), ranking with a trained model (`rank`: the moment cut as training cut it,
-//! calibrated probabilities, deferred videos back when they fit, over `vrd-ranking`'s
-//! selection), the activity context file (`context_file`), the embeddings cache completed
-//! with what it lacks (`embeddings_cache`), the sentence encoders a run loads once (`encoders`), where a text model is found (`encoder_dir`:
-//! flag, `VRD_MODEL`, the installed or packaged default), a next-watch fusion model's
-//! encoder part (`next_watch_fusion`), the person's searches embedded as the videos are
-//! (`queries`), where and how an encoder runs (`runtime`), and the `--version` of the tools
-//! that run on libtorch (`version`).
+//! ours, no environment and no command line:
+//! - `answers_model`: the answers' model, its weights and card, and ranking with it
+//!   (`answers_model::rank`: the moment cut as training cut it, calibrated probabilities,
+//!   deferred videos back when they fit, over `vrd-ranking`'s selection);
+//! - `next_watch_fusion`: a next-watch fusion model's encoder part;
+//! - `context_file`: the activity before each moment, in a file or in memory, and the app
+//!   events as a timeline;
+//! - `embeddings_cache`: the media embeddings completed with what they lack;
+//! - `encoders`: the sentence encoders a run loads once; `encoder_dir`: where a text model is
+//!   found (flag, `VRD_MODEL`, the installed or packaged default); `runtime`: where and how
+//!   an encoder runs;
+//! - `queries`: the person's searches embedded as the videos are;
+//! - `version`: the `--version` of the tools that run on libtorch.
 
 pub mod answers_model;
 pub mod context_file;
@@ -16,7 +20,6 @@ pub mod encoder_dir;
 pub mod encoders;
 pub mod next_watch_fusion;
 pub mod queries;
-pub mod rank;
 pub mod runtime;
 pub mod version;
 

@@ -345,7 +345,7 @@ fn interest_comparison(
     let probabilities = |dir: &Path| -> Result<HashMap<usize, f64>> {
         let saved = vrd_engine::answers_model::AnswersModel::load(dir, tch::Device::Cpu, None)
             .with_context(|| format!("loading {}", dir.display()))?;
-        let p = vrd_engine::rank::interest_probabilities(&saved, &pool, emb, &encoder)?;
+        let p = vrd_engine::answers_model::rank::interest_probabilities(&saved, &pool, emb, &encoder)?;
         Ok(rows.iter().copied().zip(p).collect())
     };
     let (old, new) = (probabilities(current)?, probabilities(new)?);

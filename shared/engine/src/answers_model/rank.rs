@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use tch::{Device, Kind, Tensor};
 use vrd_core::context::{event_text, windows, Anchor, Timeline, WindowArrays, WindowEvent};
 use vrd_core::records::MediaText;
-use vrd_core::records::{AppEvent, FeedItem, Score, Video, WatchEvent};
+use vrd_core::records::{FeedItem, Score, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_core::text::TextTemplate;
 use vrd_core::time::Timestamp;
@@ -384,9 +384,4 @@ fn explain(interest: f64, right_time: f64, fresh: f64, saved: &AnswersModel, act
         reasons.push(format!("older (freshness {fresh:.2})"));
     }
     reasons
-}
-
-/// The app events for "now": from a file or the store, in time order.
-pub fn timeline(events: Vec<AppEvent>, name: &str) -> Result<Timeline> {
-    vrd_core::context::prepare_timeline(events, |i| format!("{name}: app event {}", i + 1))
 }

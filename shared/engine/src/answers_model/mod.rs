@@ -6,6 +6,8 @@
 //! Loading checks that every weight is present with its shape (the reference saved only
 //! its LoRA weights, so its heads were random at inference).
 
+pub mod rank;
+
 use crate::encoder_dir::fine_tuned_encoder;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
