@@ -39,6 +39,9 @@ pub struct Stored {
     pub history: Vec<WatchEvent>,
     pub searches: Vec<Search>,
     pub events: Vec<AppEvent>,
+    /// The sentence encoders of the run, each loaded once: the cache's new videos, the
+    /// activity windows' texts and the searches are usually one model.
+    encoders: Encoders,
 }
 
 impl Stored {
@@ -51,7 +54,8 @@ impl Stored {
         let wanted = Wanted { searches: true, events: true, answers: Answers::Effective };
         let Person { videos, history, searches, labels, events } =
             person::read(&PersonFiles::default(), Some(&store), wanted)?;
-        Ok(Stored { db: db.to_path_buf(), cache: cache.to_path_buf(), labels, videos, history, searches, events })
+        let (db, cache, encoders) = (db.to_path_buf(), cache.to_path_buf(), Encoders::default());
+        Ok(Stored { db, cache, labels, videos, history, searches, events, encoders })
     }
 }
 
@@ -76,7 +80,7 @@ impl Source {
                 db.display()
             );
         }
-        complete_embeddings(&cache, &stored.videos, &stored.history, args.media_model.as_deref())?;
+        complete_embeddings(&stored, args.media_model.as_deref())?;
         Ok(Source::Store(stored))
     }
 
@@ -144,7 +148,7 @@ impl Source {
                     ..ContextOptions::defaults(vrd_core::time::timezone_or_system(args.timezone)?)
                 };
                 let timeline = context_file::store_timeline(&Store::open(&stored.db)?, &anchors, opts.window)?;
-                let encoder = Encoders::default().get(args.context_model.as_deref())?;
+                let encoder = stored.encoders.get(args.context_model.as_deref())?;
                 let (arrays, report) = context_file::compute(&timeline, &anchors, &opts, &encoder)?;
                 for line in report.lines(Path::new("the activity windows")) {
                     eprintln!("vrd-train: {line}");
@@ -197,23 +201,25 @@ impl HistoryInputs {
         };
         let history = JsonlReader::open(Some(files.history))?.read_all()?;
         let (candidates, videos) = (read_videos(files.candidates)?, read_videos(files.videos)?);
-        HistoryInputs::from_records((history, candidates, videos), embeddings, &searches, events, files.media_model)
+        let records = (history, candidates, videos);
+        HistoryInputs::from_records(records, embeddings, &searches, events, (files.media_model, &Encoders::default()))
     }
 
     /// The inputs from records, wherever they were read: the searches embedded by the
-    /// media model, the app events (named for errors) as a timeline.
+    /// media model (through the run's `encoders`), the app events (named for errors) as a
+    /// timeline.
     pub fn from_records(
         (history, candidates, videos): (Vec<WatchEvent>, Vec<Video>, Vec<Video>),
         embeddings: Embeddings,
         searches: &[Search],
         events: Option<(Vec<AppEvent>, String)>,
-        media_model: Option<&Path>,
+        (media_model, encoders): (Option<&Path>, &Encoders),
     ) -> Result<HistoryInputs> {
         let searches = vrd_engine::queries::embed(
             &searches.iter().collect::<Vec<_>>(),
             &embeddings.meta.model_id,
             media_model,
-            &Encoders::default(),
+            encoders,
         )?;
         let timeline = match events {
             Some((events, name)) => Some(vrd_engine::context_file::timeline(events, &name)?),
@@ -232,7 +238,7 @@ impl HistoryInputs {
             Embeddings::read(&stored.cache)?,
             &stored.searches,
             events,
-            media_model,
+            (media_model, &stored.encoders),
         )
     }
 
@@ -260,20 +266,16 @@ pub fn default_cache(db: &Path) -> PathBuf {
     db.with_file_name("media.safetensors")
 }
 
-/// The cache with every stored and watched video that has text, written back when it grew.
-fn complete_embeddings(
-    cache: &Path,
-    videos: &[vrd_core::records::Video],
-    history: &[vrd_core::records::WatchEvent],
-    media_model: Option<&Path>,
-) -> Result<()> {
+/// The store's cache with every stored and watched video that has text, written back when
+/// it grew.
+fn complete_embeddings(stored: &Stored, media_model: Option<&Path>) -> Result<()> {
+    let (cache, videos, history) = (stored.cache.as_path(), &stored.videos, &stored.history);
     let existing = match cache.exists() {
         true => Some(Embeddings::read(cache)?),
         false => None,
     };
     let texts: Vec<MediaText> = videos.iter().map(MediaText::from).chain(history.iter().map(MediaText::from)).collect();
-    let (embeddings, added) =
-        vrd_engine::embeddings_cache::complete(existing, &texts, media_model, &Default::default())?;
+    let (embeddings, added) = vrd_engine::embeddings_cache::complete(existing, &texts, media_model, &stored.encoders)?;
     if added > 0 {
         eprintln!("vrd-train: encoded {added} videos that {} lacked", cache.display());
         embeddings.write(cache).with_context(|| format!("cannot write {}", cache.display()))?;

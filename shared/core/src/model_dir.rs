@@ -18,7 +18,7 @@ use crate::time::Timestamp;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The next-watch model card's format (`pick.json`'s `format`).
 pub const NEXT_WATCH_FORMAT: &str = "vrd-pick/1";
@@ -45,10 +45,6 @@ pub struct ModelDir {
 impl ModelDir {
     pub fn new(root: impl Into<PathBuf>) -> ModelDir {
         ModelDir { root: root.into() }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.root
     }
 
     /// The next-watch model's card.
@@ -174,6 +170,7 @@ pub struct AnswersTraining {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn every_file_lies_in_the_folder_and_no_two_share_a_name() {
@@ -197,7 +194,10 @@ mod tests {
     #[test]
     fn a_version_is_a_folder_beside_the_link() {
         let dir = ModelDir::new("/home/me/vrd/model");
-        assert_eq!(dir.version("20261207T010000Z").path(), Path::new("/home/me/vrd/model.versions/20261207T010000Z"));
+        assert_eq!(
+            dir.version("20261207T010000Z").answers_card(),
+            Path::new("/home/me/vrd/model.versions/20261207T010000Z/model.json")
+        );
         assert_eq!(dir.version("v1").trained_on(), Path::new("/home/me/vrd/model.versions/v1/trained-on.json"));
     }
 }

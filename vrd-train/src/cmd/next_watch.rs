@@ -276,7 +276,7 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
                 continue;
             }
             let tiebreak: Vec<u64> = pool.iter().map(|_| rng.next_u64()).collect();
-            let mut scores: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+            let mut scores: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
             let mut standardised = Vec::with_capacity(pool.len());
             for v in &pool {
                 let e = emb.row(index_of[v.video_id.as_str()]);
@@ -308,14 +308,13 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
             scores.insert(Method::ColdStart.bench_key(), cold_start_scores(history_before, &pool, emb)?);
             if let Some(deep) = fusion_deep(&pool, &standardised)? {
                 let fused: Vec<f64> =
-                    scores[&Method::Regression.bench_key()].iter().zip(&deep).map(|(w, d)| w + d).collect();
+                    scores[Method::Regression.bench_key()].iter().zip(&deep).map(|(w, d)| w + d).collect();
                 if card.fusion().is_some() {
                     scores.insert(Method::Model.bench_key(), fused.clone());
                 }
                 scores.insert(Method::Fusion.bench_key(), fused);
             }
-            let ranks: BTreeMap<&str, usize> =
-                scores.iter().map(|(m, s)| (m.as_str(), rank_of_target(s, &tiebreak))).collect();
+            let ranks: BTreeMap<&str, usize> = scores.iter().map(|(m, s)| (*m, rank_of_target(s, &tiebreak))).collect();
             let line = serde_json::json!({
                 "at": vrd_core::time::format_rfc3339(&t),
                 "pool": name,

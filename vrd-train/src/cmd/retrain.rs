@@ -211,7 +211,7 @@ fn reason_to_wait(
         }
     }
     // A model no retrain made (or none at all): what it was trained on is unknown.
-    let Some(trained) = current.and_then(|v| ModelDir::new(versions.path_of(v)).read_trained_on()) else {
+    let Some(trained) = current.and_then(|v| ModelDir::new(&args.model).version(v).read_trained_on()) else {
         return Ok(None);
     };
     let new_answers = seen.answers.saturating_sub(trained.answers);

@@ -31,21 +31,15 @@ impl Method {
     pub fn key(self) -> String {
         match self {
             Method::Signal(feature) => format!("signal:{}", feature.name()),
-            other => other.plain().to_string(),
+            other => other.bench_key().to_string(),
         }
     }
 
     /// The name in the benchmark's ranks (`vrd-train next-watch`, which
     /// `scripts/next_watch_report.py` reads): a signal by its feature alone.
-    pub fn bench_key(self) -> String {
+    pub fn bench_key(self) -> &'static str {
         match self {
-            Method::Signal(feature) => feature.name().into(),
-            other => other.plain().to_string(),
-        }
-    }
-
-    fn plain(self) -> &'static str {
-        match self {
+            Method::Signal(feature) => feature.name(),
             Method::Model => "model",
             Method::Network => "network",
             Method::Regression => "regression",
@@ -54,7 +48,6 @@ impl Method {
             Method::SimPlusLexLast => "sim_plus_lex_last",
             Method::Chance => "chance",
             Method::ChannelRecency => "channel_recency",
-            Method::Signal(_) => unreachable!("named by its feature"),
         }
     }
 }
