@@ -37,7 +37,7 @@ pub fn fusion_card(fast: &NextWatchCard, dir: &Path, scale: f64) -> NextWatchCar
     Tensor::write_safetensors(&trained_variables(&vs), ModelDir::new(dir).next_watch_fusion_weights()).unwrap();
     let part = NextWatchFusionPart {
         encoder: tiny_xlmr(),
-        encoder_fingerprint: vrd_engine::encoder_dir::fingerprint(&tiny_xlmr()).unwrap(),
+        encoder_fingerprint: vrd_encoder::encoder_dir::fingerprint(&tiny_xlmr()).unwrap(),
         weights: ModelDir::next_watch_fusion_weights_name().into(),
         max_length: 32,
         text_template: vrd_core::text::DEFAULT_TEMPLATE.into(),

@@ -1,6 +1,6 @@
 //! `vrd-encode context`: for each anchor (a label's moment, listed times, or now), the app
 //! activity just before it as fixed-size tensors that vrd-train and vrd-rank read; the
-//! file and how it is made are `vrd_engine::context_file`'s.
+//! file and how it is made are `vrd_encoder::context_file`'s.
 
 use crate::runtime_args::RuntimeArgs;
 use anyhow::{anyhow, Context, Result};
@@ -11,7 +11,7 @@ use vrd_core::records::{AppEvent, Label};
 use vrd_core::tensors::read_metadata;
 use vrd_core::time::{format_rfc3339, parse_rfc3339, Timestamp};
 use vrd_core::usage::UsageError;
-use vrd_engine::context_file::{self, ContextOptions};
+use vrd_encoder::context_file::{self, ContextOptions};
 use vrd_model::{SentenceEncoder, SentenceEncoderOptions};
 use vrd_store::Store;
 
@@ -90,7 +90,7 @@ pub fn run(args: &ContextArgs) -> Result<()> {
     let (device, kind) = args.runtime.runtime().apply()?;
     let encoder_opts = SentenceEncoderOptions { device, kind, ..Default::default() };
     let encoder =
-        SentenceEncoder::load(&vrd_engine::encoder_dir::resolve_encoder_dir(args.model.as_deref())?, &encoder_opts)?;
+        SentenceEncoder::load(&vrd_encoder::encoder_dir::resolve_encoder_dir(args.model.as_deref())?, &encoder_opts)?;
     let report = context_file::write(&timeline, &anchors, &opts, &encoder, &args.output)?;
     for line in report.lines(&args.output) {
         eprintln!("vrd-encode: {line}");

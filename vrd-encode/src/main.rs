@@ -22,7 +22,7 @@ enum Command {
 }
 
 fn main() -> ! {
-    let cli: Cli = vrd_cli::parse_args_with_long_version(vrd_engine::version::long_version);
+    let cli: Cli = vrd_cli::parse_args_with_long_version(vrd_encoder::version::long_version);
     vrd_cli::run("vrd-encode", || match cli.command {
         Command::Media(args) => media::run(&args),
         Command::Context(args) => context::run(&args),

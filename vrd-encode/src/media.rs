@@ -89,7 +89,7 @@ pub fn run(args: &MediaArgs) -> Result<()> {
     if items.is_empty() {
         bail!("no videos in the input");
     }
-    let model_dir = vrd_engine::encoder_dir::resolve_encoder_dir(args.model.as_deref())?;
+    let model_dir = vrd_encoder::encoder_dir::resolve_encoder_dir(args.model.as_deref())?;
     let encoder = SentenceEncoder::load(&model_dir, &opts)?;
     let previous = match &args.previous {
         Some(p) if p.exists() => Some(EmbeddingReader::open(p)?),

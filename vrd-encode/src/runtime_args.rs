@@ -1,6 +1,6 @@
 //! `--device`, `--dtype` and `--cpu-matmul`: the option group of both encoding commands.
 
-use vrd_engine::runtime::{CpuMatmul, DeviceChoice, Dtype, EncoderRuntime};
+use vrd_encoder::runtime::{CpuMatmul, DeviceChoice, Dtype, EncoderRuntime};
 
 /// Where and how the text encoder runs.
 #[derive(Debug, Clone, clap::Args)]

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use vrd_core::output::Output;
 use vrd_core::records::{FeedItem, MediaText, Video};
 use vrd_core::tensors::Embeddings;
-use vrd_engine::encoders::Encoders;
+use vrd_encoder::encoders::Encoders;
 use vrd_ranking::ordering::{self, keep_places, spread_channels};
 
 pub fn run(cli: &Cli) -> Result<()> {
@@ -98,7 +98,7 @@ fn load_embeddings(cli: &Cli, videos: &[MediaText], encoders: &Encoders) -> Resu
         None
     };
     let (embeddings, added) =
-        vrd_engine::embeddings_cache::complete(cache, videos, cli.media_model.as_deref(), encoders)?;
+        vrd_encoder::embeddings_cache::complete(cache, videos, cli.media_model.as_deref(), encoders)?;
     if added > 0 && !cli.quiet {
         eprintln!("vrd-rank: encoded {added} videos that {} lacked", path.display());
     }

@@ -15,6 +15,6 @@ mod searches;
 mod timeline_source;
 
 fn main() -> ! {
-    let cli: cli::Cli = vrd_cli::parse_args_with_long_version(vrd_engine::version::long_version);
+    let cli: cli::Cli = vrd_cli::parse_args_with_long_version(vrd_encoder::version::long_version);
     vrd_cli::run("vrd-rank", || feed::run(&cli))
 }

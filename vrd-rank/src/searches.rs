@@ -7,7 +7,7 @@ use anyhow::{bail, Result};
 use std::path::Path;
 use vrd_core::records::Search;
 use vrd_core::time::Timestamp;
-use vrd_engine::encoders::Encoders;
+use vrd_encoder::encoders::Encoders;
 use vrd_ranking::cold_start::{recency_weighted_mean, Settings};
 use vrd_ranking::next_watch::feed::Query;
 

@@ -66,7 +66,7 @@ impl<'a> ActivitySource<'a> {
             }
             (None, None, None) => (self.server_events(None, period).context(NO_ACTIVITY)?, aw.server.clone()),
         };
-        Ok(Activity { timeline: vrd_engine::context_file::timeline(events, &name)?, unknown })
+        Ok(Activity { timeline: vrd_encoder::context_file::timeline(events, &name)?, unknown })
     }
 
     /// The store's timeline of `period`; where it does not reach the period's end, the

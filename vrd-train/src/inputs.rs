@@ -13,8 +13,8 @@ use vrd_core::context::{label_anchor_id, Anchor, Timeline};
 use vrd_core::jsonl::JsonlReader;
 use vrd_core::records::{AppEvent, Label, MediaText, Search, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
-use vrd_engine::context_file::{self, ContextOptions};
-use vrd_engine::encoders::Encoders;
+use vrd_encoder::context_file::{self, ContextOptions};
+use vrd_encoder::encoders::Encoders;
 use vrd_ranking::next_watch::feed::Query;
 use vrd_store::person::{self, Answers, Person, PersonFiles, Wanted};
 use vrd_store::Store;
@@ -222,7 +222,7 @@ impl HistoryInputs {
             encoders,
         )?;
         let timeline = match events {
-            Some((events, name)) => Some(vrd_engine::context_file::timeline(events, &name)?),
+            Some((events, name)) => Some(vrd_encoder::context_file::timeline(events, &name)?),
             None => None,
         };
         Ok(HistoryInputs { history, candidates, videos, embeddings, searches, timeline })
@@ -275,7 +275,7 @@ fn complete_embeddings(stored: &Stored, media_model: Option<&Path>) -> Result<()
         false => None,
     };
     let texts: Vec<MediaText> = videos.iter().map(MediaText::from).chain(history.iter().map(MediaText::from)).collect();
-    let (embeddings, added) = vrd_engine::embeddings_cache::complete(existing, &texts, media_model, &stored.encoders)?;
+    let (embeddings, added) = vrd_encoder::embeddings_cache::complete(existing, &texts, media_model, &stored.encoders)?;
     if added > 0 {
         eprintln!("vrd-train: encoded {added} videos that {} lacked", cache.display());
         embeddings.write(cache).with_context(|| format!("cannot write {}", cache.display()))?;

@@ -41,7 +41,7 @@ enum Command {
 }
 
 fn main() -> ! {
-    let cli: Cli = vrd_cli::parse_args_with_long_version(vrd_engine::version::long_version);
+    let cli: Cli = vrd_cli::parse_args_with_long_version(vrd_encoder::version::long_version);
     vrd_cli::run("vrd-train", || match cli.command {
         Command::Fit(args) => cmd::fit::run(&args),
         Command::Bench(args) => cmd::bench::run(&args),

@@ -23,7 +23,7 @@ use std::f64::consts::TAU;
 /// JSON), `anchor_ids`, `anchor_times`.
 pub const FORMAT: &str = "vrd-context/2";
 
-/// The format's tensors, by name: written in this order (`vrd_engine::context_file`) and
+/// The format's tensors, by name: written in this order (`vrd_encoder::context_file`) and
 /// read by name (training); see the module's description for their shapes and types.
 pub mod tensors {
     /// `[anchors, L, D]` event text embeddings (f32 or f16).

@@ -1,27 +1,15 @@
-//! What the tools need around the models of `vrd-model`, which itself knows no files of
-//! ours, no environment and no command line:
+//! Ranking with the trained models, around the networks of `vrd-model` and over the
+//! encoders of `vrd-encoder`:
 //! - `answers_model`: the answers' model, its weights and card, and ranking with it
 //!   (`answers_model::rank`: the moment cut as training cut it, calibrated probabilities,
 //!   deferred videos back when they fit, over `vrd-ranking`'s selection);
-//! - `next_watch_fusion`: a next-watch fusion model's encoder part;
-//! - `context_file`: the activity before each moment, in a file or in memory, and the app
-//!   events as a timeline;
-//! - `embeddings_cache`: the media embeddings completed with what they lack;
-//! - `encoders`: the sentence encoders a run loads once; `encoder_dir`: where a text model is
-//!   found (flag, `VRD_MODEL`, the installed or packaged default); `runtime`: where and how
-//!   an encoder runs;
-//! - `queries`: the person's searches embedded as the videos are;
-//! - `version`: the `--version` of the tools that run on libtorch.
+//! - `next_watch_fusion`: a next-watch fusion model's encoder part, ready to score;
+//! - `queries`: the person's searches embedded as the videos are, for the cold-start
+//!   profile and the next-watch model.
 
 pub mod answers_model;
-pub mod context_file;
-pub mod embeddings_cache;
-pub mod encoder_dir;
-pub mod encoders;
 pub mod next_watch_fusion;
 pub mod queries;
-pub mod runtime;
-pub mod version;
 
 /// Tests that seed or draw from libtorch's random generator (one for the whole process)
 /// hold this: cargo runs a binary's tests on several threads, and a test drawing between

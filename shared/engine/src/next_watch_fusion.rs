@@ -3,11 +3,11 @@
 //! with its features at the moment), rebuilt from the card's [`NextWatchFusionPart`] and the
 //! weights beside it, over the same encoder weights it was fine-tuned from.
 
-use crate::encoder_dir::fine_tuned_encoder;
 use anyhow::{Context, Result};
 use std::path::Path;
 use vrd_core::records::{MediaText, Video};
 use vrd_core::text::TextTemplate;
+use vrd_encoder::encoder_dir::fine_tuned_encoder;
 use vrd_model::next_watch_fusion::{NextWatchFusionConfig, NextWatchFusionScorer};
 use vrd_ranking::next_watch::card::{NextWatchCard, NextWatchFusionPart};
 

@@ -2,10 +2,10 @@
 //! that made the video embeddings (so that a query and a video compare), for the
 //! cold-start profile and the next-watch model alike.
 
-use crate::encoders::Encoders;
 use anyhow::{bail, Result};
 use std::path::Path;
 use vrd_core::records::Search;
+use vrd_encoder::encoders::Encoders;
 use vrd_ranking::next_watch::feed::Query;
 
 /// `searches`' queries embedded (unit length), with their times and texts, in time order.

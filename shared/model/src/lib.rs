@@ -6,7 +6,8 @@
 //! A crate of its own so that the tools that run no model (vrd-ingest, vrd-label) neither
 //! link nor load libtorch: loading it costs about half a second at every start. The model
 //! knows no records, files of ours, stores, environment or command line (those are
-//! `vrd-engine`'s); from `vrd-core` it takes only the names of the two heads.
+//! `vrd-encoder`'s and `vrd-engine`'s); from `vrd-core` it takes only the names of the two
+//! heads.
 
 pub mod activity;
 pub mod bert;

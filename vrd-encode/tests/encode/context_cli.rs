@@ -147,7 +147,7 @@ fn event_embeddings_are_the_encoders_and_the_newest_event_is_last() {
         .unwrap();
     let text = format!("{} | {} | {}", last.category.join("/"), last.app, last.title);
     let enc = SentenceEncoder::load(
-        &vrd_engine::encoder_dir::packaged_encoder_dir().unwrap(),
+        &vrd_encoder::encoder_dir::packaged_encoder_dir().unwrap(),
         &SentenceEncoderOptions::default(),
     )
     .unwrap();

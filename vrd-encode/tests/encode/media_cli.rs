@@ -179,7 +179,7 @@ fn model_folder_problems_are_named() {
     // A folder with a config but no tokenizer.
     let model = dir.path().join("m");
     std::fs::create_dir(&model).unwrap();
-    let packaged = vrd_engine::encoder_dir::packaged_encoder_dir().unwrap();
+    let packaged = vrd_encoder::encoder_dir::packaged_encoder_dir().unwrap();
     std::fs::copy(packaged.join("config.json"), model.join("config.json")).unwrap();
     let out = encode(&[input.to_str().unwrap(), "-o", dest.to_str().unwrap(), "--model", model.to_str().unwrap()]);
     assert_failed_cleanly(&out, 1, &["missing tokenizer.json"], dir.path(), &["in.jsonl", "m"]);

@@ -122,7 +122,7 @@ fn a_fusion_card_ranks_with_the_encoders_deep_part_added_to_its_regression() {
     assert!((random.iter().map(|p| p.1).sum::<f64>() - 1.0).abs() < 1e-6);
 
     // Another encoder than the one it was fine-tuned from is refused, naming both.
-    let minilm = vrd_engine::encoder_dir::resolve_encoder_dir(None).unwrap();
+    let minilm = vrd_encoder::encoder_dir::resolve_encoder_dir(None).unwrap();
     let out = Command::new(RANK)
         .args(["--model", d("random").to_str().unwrap(), "--history", &person("watch-history.jsonl")])
         .args(["--candidates", &person("videos.jsonl"), "--embeddings", media.to_str().unwrap()])

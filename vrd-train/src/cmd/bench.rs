@@ -40,7 +40,7 @@ pub struct BenchArgs {
     finetune: Finetune,
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "auto")]
-    device: vrd_engine::runtime::DeviceChoice,
+    device: vrd_encoder::runtime::DeviceChoice,
     /// f32, bf16, or auto: bf16 on CUDA, f32 on the CPU.
     #[arg(long, value_enum, default_value = "auto")]
     precision: crate::options::Precision,

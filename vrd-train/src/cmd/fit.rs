@@ -126,7 +126,7 @@ fn load(args: &FitArgs, source: &Source) -> Result<(data::Dataset, RankerSpec)> 
     let arch = match args.arch {
         RankerArch::Fast => RankerSpec::Fast,
         RankerArch::Fusion => {
-            let encoder = vrd_engine::encoder_dir::resolve_encoder_dir(args.encoder.as_deref())?;
+            let encoder = vrd_encoder::encoder_dir::resolve_encoder_dir(args.encoder.as_deref())?;
             let tokenizer = vrd_model::fusion::FusionTokenizer::load(&encoder, args.max_length)?;
             data.tokenize(&tokenizer)?;
             RankerSpec::Fusion { encoder, finetune: args.finetune, max_length: tokenizer.max_length }
@@ -239,7 +239,7 @@ fn arch_card(arch: &RankerSpec, net: &Net) -> Result<RankerCard> {
         (RankerSpec::Fusion { encoder, max_length, .. }, Net::Fusion(m)) => RankerCard::Fusion(FusionCard {
             network: m.config.clone(),
             encoder: encoder.canonicalize().with_context(|| format!("cannot resolve {}", encoder.display()))?,
-            encoder_fingerprint: vrd_engine::encoder_dir::fingerprint(encoder)?,
+            encoder_fingerprint: vrd_encoder::encoder_dir::fingerprint(encoder)?,
             max_length: *max_length,
             text_template: vrd_core::text::DEFAULT_TEMPLATE.into(),
             description_chars: vrd_core::text::DEFAULT_DESCRIPTION_CHARS,

@@ -100,7 +100,7 @@ pub struct FitArgs {
     pub(crate) deep_margin: f64,
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "auto")]
-    pub(crate) device: vrd_engine::runtime::DeviceChoice,
+    pub(crate) device: vrd_encoder::runtime::DeviceChoice,
     /// f32, bf16 (weights and activations in bf16 with f32 master weights), or auto: bf16
     /// on CUDA, f32 on the CPU.
     #[arg(long, value_enum, default_value = "auto")]

@@ -29,8 +29,8 @@ pub fn options(args: &FitArgs) -> Result<(Sampling, FitOptions)> {
 
 /// The fusion contender over the encoder folder `encoder` (default: the packaged model).
 pub fn fusion_options(encoder: Option<&Path>) -> Result<FusionOptions> {
-    let encoder = vrd_engine::encoder_dir::resolve_encoder_dir(encoder)?;
-    let fingerprint = vrd_engine::encoder_dir::fingerprint(&encoder)?;
+    let encoder = vrd_encoder::encoder_dir::resolve_encoder_dir(encoder)?;
+    let fingerprint = vrd_encoder::encoder_dir::fingerprint(&encoder)?;
     Ok(FusionOptions::new(encoder, fingerprint))
 }
 

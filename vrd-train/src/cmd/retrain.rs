@@ -340,7 +340,7 @@ fn interest_comparison(
             by_id.get(id).map(|v| (v, r)).ok_or_else(|| anyhow::anyhow!("no record of video {id}"))
         })
         .collect::<Result<_>>()?;
-    let encoder_dir = vrd_engine::encoder_dir::resolve_encoder_dir(fit.context_model.as_deref())?;
+    let encoder_dir = vrd_encoder::encoder_dir::resolve_encoder_dir(fit.context_model.as_deref())?;
     let encoder = vrd_model::SentenceEncoder::load(&encoder_dir, &Default::default())?;
     let probabilities = |dir: &Path| -> Result<HashMap<usize, f64>> {
         let saved = vrd_engine::answers_model::AnswersModel::load(dir, tch::Device::Cpu, None)

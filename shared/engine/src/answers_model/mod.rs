@@ -8,13 +8,13 @@
 
 pub mod rank;
 
-use crate::encoder_dir::fine_tuned_encoder;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tch::{nn, Device, Tensor};
 use vrd_core::model_dir::{ModelDir, ANSWERS_FORMAT as FORMAT};
+use vrd_encoder::encoder_dir::fine_tuned_encoder;
 use vrd_model::calibration::Calibration;
 use vrd_model::checkpoint::load_safetensors;
 use vrd_model::fast::{FastConfig, FastModel};
@@ -42,7 +42,7 @@ pub struct FusionCard {
     /// The encoder folder it was fine-tuned from: its frozen weights are read from there
     /// (a BGE-M3 copy in every model folder would be 2 GB).
     pub encoder: PathBuf,
-    /// [`crate::encoder_dir::fingerprint`] of that folder: another encoder is refused.
+    /// [`vrd_encoder::encoder_dir::fingerprint`] of that folder: another encoder is refused.
     pub encoder_fingerprint: String,
     /// Tokens of video text read (the activity token comes on top).
     pub max_length: usize,
@@ -183,7 +183,7 @@ impl AnswersModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::encoder_dir::fingerprint;
+    use vrd_encoder::encoder_dir::fingerprint;
 
     fn card(config: FastConfig) -> AnswersCard {
         AnswersCard {

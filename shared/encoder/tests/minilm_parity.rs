@@ -21,7 +21,7 @@ fn golden() -> Golden {
 
 fn encoder() -> SentenceEncoder {
     let dir =
-        vrd_engine::encoder_dir::packaged_encoder_dir().expect("the packaged model is installed by scripts/setup");
+        vrd_encoder::encoder_dir::packaged_encoder_dir().expect("the packaged model is installed by scripts/setup");
     SentenceEncoder::load(&dir, &SentenceEncoderOptions::default()).unwrap()
 }
 
@@ -74,7 +74,7 @@ fn embeddings_match_sentence_transformers_within_1e_5() {
 #[test]
 fn bf16_embeddings_stay_close_to_the_reference() {
     let g = golden();
-    let dir = vrd_engine::encoder_dir::packaged_encoder_dir().unwrap();
+    let dir = vrd_encoder::encoder_dir::packaged_encoder_dir().unwrap();
     let opts = SentenceEncoderOptions { kind: tch::Kind::BFloat16, ..Default::default() };
     let enc = SentenceEncoder::load(&dir, &opts).unwrap();
     let texts: Vec<&str> = g.texts.iter().map(String::as_str).collect();
