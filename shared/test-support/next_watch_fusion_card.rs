@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use tch::{nn, Device, Tensor};
 use vrd_core::model_dir::ModelDir;
 use vrd_model::fusion::{trained_variables, Finetune};
-use vrd_model::next_watch_fusion::{NextWatchFusionConfig, NextWatchFusionModel};
-use vrd_ranking::next_watch::card::{NextWatchCard, NextWatchFusionPart, NextWatchScorer};
+use vrd_next_watch::card::{NextWatchCard, NextWatchFusionPart, NextWatchScorer};
+use vrd_next_watch_torch::network::{NextWatchFusionConfig, NextWatchFusionModel};
 
 pub fn tiny_xlmr() -> PathBuf {
     crate::paths::repo().join("fixtures/tiny-xlmr")

@@ -17,11 +17,11 @@ use vrd_core::time::Timestamp;
 use vrd_core::usage::UsageError;
 use vrd_encoder::encoders::Encoders;
 use vrd_engine::answers_model::AnswersModel;
-use vrd_engine::next_watch_fusion::NextWatchEncoder;
+use vrd_next_watch::card::NextWatchCard;
+use vrd_next_watch::feed::{Besides, DeepPart, Picker};
+use vrd_next_watch_torch::fusion_part::NextWatchEncoder;
 use vrd_ranking::candidates::Answers;
 use vrd_ranking::cold_start;
-use vrd_ranking::next_watch::card::NextWatchCard;
-use vrd_ranking::next_watch::feed::{Besides, DeepPart, Picker};
 
 /// Where a model comes from, for the messages of a folder that holds none.
 const TRAIN_ONE: &str = "the cron job (vrd-cron-feed) trains the first one there from the store (vrd-train \
@@ -219,7 +219,7 @@ fn rank_cold_start(cx: &RankInputs) -> Result<Vec<FeedItem>> {
 fn rank_next_watch(model: &Path, card: &NextWatchCard, cx: &RankInputs) -> Result<Vec<FeedItem>> {
     let RankInputs { cli, inputs, embeddings, moment, encoders } = *cx;
     let (answers, at) = (Answers::from_labels(&inputs.labels), moment.at);
-    let settings = vrd_ranking::next_watch::feed::NextWatchSettings {
+    let settings = vrd_next_watch::feed::NextWatchSettings {
         at,
         top: ranked_top(cli),
         per_channel: cli.per_channel.max(1),
@@ -232,15 +232,7 @@ fn rank_next_watch(model: &Path, card: &NextWatchCard, cx: &RankInputs) -> Resul
     let deep = deep_part(encoder.as_ref());
     let besides = Besides { searches: &queries, timeline: moment.timeline.as_ref() };
     let (history, candidates) = (&inputs.history, &inputs.candidates);
-    vrd_ranking::next_watch::feed::rank(
-        (card, deep.as_deref()),
-        history,
-        besides,
-        candidates,
-        embeddings,
-        &answers,
-        &settings,
-    )
+    vrd_next_watch::feed::rank((card, deep.as_deref()), history, besides, candidates, embeddings, &answers, &settings)
 }
 
 /// The answers' model for the moment, with the next-watch model's pick where the folder
@@ -312,7 +304,7 @@ fn searches_before(
     at: Timestamp,
     embeddings: &Embeddings,
     encoders: &Encoders,
-) -> Result<Vec<vrd_ranking::next_watch::feed::Query>> {
+) -> Result<Vec<vrd_next_watch::feed::Query>> {
     searches::before(&inputs.searches, at, &embeddings.meta.model_id, cli.media_model.as_deref(), encoders)
 }
 
@@ -324,6 +316,6 @@ fn deep_part(encoder: Option<&NextWatchEncoder>) -> Option<Box<DeepPart<'_>>> {
 /// How far back a next-watch model trained with the timeline reads it at `at`: the
 /// fortnight of watches it compares the moment's apps with, and the hour before the first.
 fn pick_activity_since(at: Timestamp) -> Timestamp {
-    use vrd_ranking::next_watch::activity::{ACTIVITY_DAYS, ACTIVITY_WINDOW_MINUTES};
+    use vrd_next_watch::activity::{ACTIVITY_DAYS, ACTIVITY_WINDOW_MINUTES};
     at - chrono::Duration::days(ACTIVITY_DAYS) - chrono::Duration::minutes(ACTIVITY_WINDOW_MINUTES)
 }

@@ -1,6 +1,6 @@
 //! The person's searches as a direction in the media embedding space: the last searches'
 //! queries embedded with the model that made the video embeddings
-//! (`vrd_engine::queries`), weighted by recency as the watches are, for the cold-start
+//! (`vrd_next_watch_torch::queries`), weighted by recency as the watches are, for the cold-start
 //! profile; and the searches before a moment for the next-watch model.
 
 use anyhow::{bail, Result};
@@ -8,8 +8,8 @@ use std::path::Path;
 use vrd_core::records::Search;
 use vrd_core::time::Timestamp;
 use vrd_encoder::encoders::Encoders;
+use vrd_next_watch::feed::Query;
 use vrd_ranking::cold_start::{recency_weighted_mean, Settings};
-use vrd_ranking::next_watch::feed::Query;
 
 /// The recency-weighted mean of the unit query embeddings of the last `recent` searches.
 /// `model_id` is the embeddings' model: the queries must land in the same space.
@@ -26,7 +26,7 @@ pub fn profile(
     if recent.is_empty() {
         bail!("no searches");
     }
-    let mut embedded = vrd_engine::queries::embed(&recent, model_id, model, encoders)?;
+    let mut embedded = vrd_next_watch_torch::queries::embed(&recent, model_id, model, encoders)?;
     embedded.reverse();
     let dim = embedded[0].embedding.len();
     Ok(recency_weighted_mean(embedded.iter().map(|q| (q.at, q.embedding.as_slice())), dim, s.half_life_days))
@@ -42,6 +42,6 @@ pub fn before(
 ) -> Result<Vec<Query>> {
     let mut recent: Vec<&Search> = searches.iter().filter(|q| q.searched_at < at).collect();
     recent.sort_by_key(|q| std::cmp::Reverse(q.searched_at));
-    recent.truncate(vrd_ranking::next_watch::past::RECENT_SEARCHES);
-    vrd_engine::queries::embed(&recent, model_id, model, encoders)
+    recent.truncate(vrd_next_watch::past::RECENT_SEARCHES);
+    vrd_next_watch_torch::queries::embed(&recent, model_id, model, encoders)
 }

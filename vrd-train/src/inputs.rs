@@ -15,11 +15,11 @@ use vrd_core::records::{AppEvent, Label, MediaText, Search, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_encoder::context_file::{self, ContextOptions};
 use vrd_encoder::encoders::Encoders;
-use vrd_ranking::next_watch::feed::Query;
+use vrd_next_watch::feed::Query;
+use vrd_next_watch_torch::training::data::NextWatchInputs;
 use vrd_store::person::{self, Answers, Person, PersonFiles, Wanted};
 use vrd_store::Store;
 use vrd_training::data::{self, ContextInput, Dataset};
-use vrd_training::next_watch::data::NextWatchInputs;
 
 /// Where a fit's inputs come from.
 pub enum Source {
@@ -215,7 +215,7 @@ impl HistoryInputs {
         events: Option<(Vec<AppEvent>, String)>,
         (media_model, encoders): (Option<&Path>, &Encoders),
     ) -> Result<HistoryInputs> {
-        let searches = vrd_engine::queries::embed(
+        let searches = vrd_next_watch_torch::queries::embed(
             &searches.iter().collect::<Vec<_>>(),
             &embeddings.meta.model_id,
             media_model,

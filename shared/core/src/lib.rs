@@ -19,6 +19,7 @@ pub mod output;
 pub mod progress;
 pub mod reach;
 pub mod records;
+pub mod rng;
 pub mod secrets;
 pub mod tensors;
 pub mod text;

@@ -2,14 +2,10 @@
 //! encoders of `vrd-encoder`:
 //! - `answers_model`: the answers' model, its weights and card, and ranking with it
 //!   (`answers_model::rank`: the moment cut as training cut it, calibrated probabilities,
-//!   deferred videos back when they fit, over `vrd-ranking`'s selection);
-//! - `next_watch_fusion`: a next-watch fusion model's encoder part, ready to score;
-//! - `queries`: the person's searches embedded as the videos are, for the cold-start
-//!   profile and the next-watch model.
+//!   deferred videos back when they fit, over `vrd-ranking`'s selection, with the
+//!   next-watch model's scores beside when there is one).
 
 pub mod answers_model;
-pub mod next_watch_fusion;
-pub mod queries;
 
 /// Tests that seed or draw from libtorch's random generator (one for the whole process)
 /// hold this: cargo runs a binary's tests on several threads, and a test drawing between

@@ -139,7 +139,7 @@ impl FusionModel {
 
 /// The text encoder of `enc_cfg` in `vs`'s root (with LoRA adapters when `finetune` asks
 /// for them), at its initial weights.
-pub(crate) fn build_encoder(
+pub fn build_encoder(
     vs: &nn::VarStore,
     mut enc_cfg: EncoderConfig,
     finetune: Finetune,
@@ -155,7 +155,7 @@ pub(crate) fn build_encoder(
 }
 
 /// Marks what trains: every new layer (`is_new`), and of the encoder what `finetune` says.
-pub(crate) fn mark_trainable(vs: &nn::VarStore, finetune: Finetune, is_new: fn(&str) -> bool) {
+pub fn mark_trainable(vs: &nn::VarStore, finetune: Finetune, is_new: fn(&str) -> bool) {
     for (name, var) in vs.variables() {
         let trains = is_new(&name)
             || match finetune {
@@ -178,7 +178,7 @@ pub fn trained_variables(vs: &nn::VarStore) -> Vec<(String, Tensor)> {
 
 /// Loads `trained` (every variable marked trainable must be in it) over a freshly built
 /// model, then freezes everything: the model is for scoring.
-pub(crate) fn load_trained_over(vs: &nn::VarStore, trained: &Path) -> Result<()> {
+pub fn load_trained_over(vs: &nn::VarStore, trained: &Path) -> Result<()> {
     let names: std::collections::HashSet<String> = trained_variables(vs).into_iter().map(|(n, _)| n).collect();
     load_trained_where(vs, trained, |n| names.contains(n))?;
     vs.variables().values().for_each(|v| {
@@ -190,7 +190,7 @@ pub(crate) fn load_trained_over(vs: &nn::VarStore, trained: &Path) -> Result<()>
 /// Early fusion: the text's token embeddings with one more token appended (`token`,
 /// `(B, H)`: mask 1, no position embedding), the encoder's layers over both, and a masked
 /// mean pool `(B, H)` in the activations' kind.
-pub(crate) fn pool_with_token(
+pub fn pool_with_token(
     encoder: &dyn TextEncoder,
     input_ids: &Tensor,
     attention_mask: &Tensor,

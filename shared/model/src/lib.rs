@@ -19,7 +19,7 @@ pub mod fast;
 pub mod fusion;
 pub mod heads;
 pub mod linear;
-pub mod next_watch_fusion;
+pub mod optim;
 pub mod pooling;
 pub mod sentence;
 pub mod wide;

@@ -225,7 +225,7 @@ pub fn similarity(x: &Tensor, y: &[bool]) -> LinearScorer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Rng;
+    use vrd_core::rng::Rng;
 
     fn data(n: usize, seed: u64) -> (Tensor, Vec<bool>) {
         let mut rng = Rng::new(seed);

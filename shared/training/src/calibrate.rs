@@ -87,7 +87,7 @@ pub fn fit(margins: &[f64], labels: &[bool]) -> Calibration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Rng;
+    use vrd_core::rng::Rng;
 
     #[test]
     fn platt_scaling_recovers_a_known_slope() {

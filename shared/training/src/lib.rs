@@ -4,12 +4,11 @@
 //! - [`data`]: labels, videos, media embeddings and activity windows joined into rows;
 //! - [`net`] and [`train`]: the fast model's training loop (setup, epochs, checkpoints,
 //!   calibration and the choice between the model and the baselines);
-//! - [`baselines`], [`calibrate`], [`metrics`], [`optim`]: the linear baselines (logistic
+//! - [`baselines`], [`calibrate`], [`metrics`]: the linear baselines (logistic
 //!   regression, similarity; `vrd_model::linear` is a layer), the bounded Platt fit, the
-//!   metrics of the report, AdamW written out for `--resume`;
+//!   metrics of the report (AdamW, written out for `--resume`, is `vrd_model::optim`);
 //! - [`evaluate`] and [`plot`]: time-series folds against the baselines, the report and
 //!   its SVG; [`resume`]: checkpoints of interrupted runs;
-//! - [`next_watch`]: the next-watch model learned from the watch history itself;
 //! - [`simulate`]: the synthetic person of the tests and the demo.
 
 pub mod baselines;
@@ -19,11 +18,8 @@ pub mod evaluate;
 pub mod folds;
 pub mod metrics;
 pub mod net;
-pub mod next_watch;
-pub mod optim;
 pub mod plot;
 pub mod resume;
-pub mod rng;
 pub mod simulate;
 pub mod train;
 

@@ -7,11 +7,11 @@
 //! after mostly leisure, yes; after mostly work, no, except a short Rust video (a work
 //! break that fits). A little label noise keeps it honest. Everything is seeded.
 
-use crate::rng::Rng;
 use anyhow::{Context, Result};
 use chrono::{Datelike, Duration, TimeZone, Utc, Weekday};
 use std::path::Path;
 use vrd_core::records::{AppEvent, Label, LabelKind, Video, WatchEvent};
+use vrd_core::rng::Rng;
 use vrd_core::time::Timestamp;
 
 pub struct Options {

@@ -8,9 +8,9 @@ use std::path::Path;
 use vrd_core::model_dir::ModelDir;
 use vrd_core::model_versions::Outcome;
 use vrd_core::records::{FeedItem, Score};
-use vrd_ranking::next_watch::card::NextWatchCard;
-use vrd_ranking::next_watch::features::Feature;
-use vrd_ranking::next_watch::method::Method;
+use vrd_next_watch::card::NextWatchCard;
+use vrd_next_watch::features::Feature;
+use vrd_next_watch::method::Method;
 
 /// An interest probability this close to a coin toss marks a video the model cannot place.
 const UNSURE: std::ops::RangeInclusive<f64> = 0.35..=0.65;

@@ -10,7 +10,7 @@ use crate::BIN as RANK;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use vrd_core::model_dir::ModelDir;
-use vrd_ranking::next_watch::card::{NextWatchCard, NextWatchScorer};
+use vrd_next_watch::card::{NextWatchCard, NextWatchScorer};
 
 fn card_of(dir: &Path) -> NextWatchCard {
     serde_json::from_str(&std::fs::read_to_string(dir.join("pick.json")).unwrap()).unwrap()

@@ -11,8 +11,8 @@ use std::time::Instant;
 use tch::{nn, Device, Kind, Tensor};
 use vrd_core::records::PerHead;
 use vrd_model::fusion::{is_new_layer, Finetune, FusionConfig, FusionModel};
+use vrd_model::optim::AdamW;
 use vrd_model::EncoderConfig;
-use vrd_training::optim::AdamW;
 use vrd_training::train::{self, TrainOptions};
 
 #[derive(clap::Args)]

@@ -8,11 +8,11 @@ use crate::inputs::Source;
 use anyhow::{Context, Result};
 use std::path::Path;
 use vrd_core::model_dir::ModelDir;
-use vrd_ranking::next_watch::features::Feature;
-use vrd_ranking::next_watch::method::Method;
-use vrd_training::next_watch::fit::FitOptions;
-use vrd_training::next_watch::fusion::FusionOptions;
-use vrd_training::next_watch::sample::Sampling;
+use vrd_next_watch::features::Feature;
+use vrd_next_watch::method::Method;
+use vrd_next_watch_torch::training::fit::FitOptions;
+use vrd_next_watch_torch::training::fusion::FusionOptions;
+use vrd_next_watch_torch::training::sample::Sampling;
 
 pub fn options(args: &FitArgs) -> Result<(Sampling, FitOptions)> {
     let fusion = match args.arch {
@@ -36,7 +36,7 @@ pub fn fusion_options(encoder: Option<&Path>) -> Result<FusionOptions> {
 
 /// Saves a trained next-watch model in `out`: the card, and a fusion scorer's weights
 /// beside it (an earlier model's left there are removed: no card reads them).
-pub fn save(trained: &vrd_training::next_watch::Trained, out: &Path) -> Result<()> {
+pub fn save(trained: &vrd_next_watch_torch::training::Trained, out: &Path) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
     let file = ModelDir::new(out).next_watch_fusion_weights();
     match trained.deep_part() {
@@ -70,7 +70,7 @@ pub fn run(args: &FitArgs, source: &Source) -> Result<()> {
         );
     }
     let inputs = data.inputs(&data.history, &data.candidates);
-    let trained = vrd_training::next_watch::train(&inputs, &sampling, &options, &data.embeddings.meta.model_id)?;
+    let trained = vrd_next_watch_torch::training::train(&inputs, &sampling, &options, &data.embeddings.meta.model_id)?;
     let card = &trained.card;
     if let Some(timeline) = &data.timeline {
         eprintln!(
@@ -80,7 +80,7 @@ pub fn run(args: &FitArgs, source: &Source) -> Result<()> {
             card.history.watches
         );
     }
-    let folds = vrd_training::next_watch::folds::evaluate(
+    let folds = vrd_next_watch_torch::training::folds::evaluate(
         &inputs,
         &sampling,
         &options,

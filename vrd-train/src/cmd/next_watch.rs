@@ -20,22 +20,22 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use vrd_core::jsonl::JsonlReader;
 use vrd_core::records::{MediaText, Video, WatchEvent};
+use vrd_core::rng::Rng;
 use vrd_core::text::{TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
+use vrd_next_watch::activity::activities;
+use vrd_next_watch::card::score_standardised;
+use vrd_next_watch::features::Candidate;
+use vrd_next_watch::features::Feature::{ChannelDaysSinceLog, ChannelNew, LexLast, SimLast};
+use vrd_next_watch::feed::candidate_of;
+use vrd_next_watch::method::Method;
+use vrd_next_watch::past::{Past, Watch};
+use vrd_next_watch::{lexical_of_video, lexical_of_watch, prepare_history, watch_of};
+use vrd_next_watch_torch::training::data::NextWatchInputs;
+use vrd_next_watch_torch::training::fit::FitOptions;
+use vrd_next_watch_torch::training::fusion::FusionOptions;
+use vrd_next_watch_torch::training::sample::Sampling;
 use vrd_ranking::candidates::Answers;
 use vrd_ranking::cold_start;
-use vrd_ranking::next_watch::activity::activities;
-use vrd_ranking::next_watch::card::score_standardised;
-use vrd_ranking::next_watch::features::Candidate;
-use vrd_ranking::next_watch::features::Feature::{ChannelDaysSinceLog, ChannelNew, LexLast, SimLast};
-use vrd_ranking::next_watch::feed::candidate_of;
-use vrd_ranking::next_watch::method::Method;
-use vrd_ranking::next_watch::past::{Past, Watch};
-use vrd_ranking::next_watch::{lexical_of_video, lexical_of_watch, prepare_history, watch_of};
-use vrd_training::next_watch::data::NextWatchInputs;
-use vrd_training::next_watch::fit::FitOptions;
-use vrd_training::next_watch::fusion::FusionOptions;
-use vrd_training::next_watch::sample::Sampling;
-use vrd_training::rng::Rng;
 
 #[derive(Args)]
 pub struct NextWatchArgs {
@@ -186,7 +186,7 @@ pub fn run(args: &NextWatchArgs) -> Result<()> {
     };
     let queries = &data.searches;
     let inputs = NextWatchInputs { lexical: !args.no_lexical, ..data.inputs(&train, unwatched) };
-    let trained = vrd_training::next_watch::train(&inputs, &sampling, &options, &emb.meta.model_id)?;
+    let trained = vrd_next_watch_torch::training::train(&inputs, &sampling, &options, &emb.meta.model_id)?;
     let card = &trained.card;
     eprintln!(
         "vrd-train next-watch: {}: trained on {} watches before {} ({} moments): chosen {}, held-out MRR {:?}",

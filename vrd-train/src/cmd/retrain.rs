@@ -18,8 +18,8 @@ use vrd_core::model_dir::{ModelDir, TrainedOn};
 use vrd_core::model_versions::{stamp, Outcome, RetrainRecord, Versions};
 use vrd_core::records::Video;
 use vrd_core::usage::UsageError;
-use vrd_ranking::next_watch::card::NextWatchCard;
-use vrd_training::next_watch::judge::{reciprocal_ranks_of, Comparison, Slice};
+use vrd_next_watch::card::NextWatchCard;
+use vrd_next_watch_torch::training::judge::{reciprocal_ranks_of, Comparison, Slice};
 
 #[derive(Args)]
 pub struct RetrainArgs {
@@ -278,7 +278,7 @@ fn judge(fit: &FitArgs, db: &Path, current: &Path, new: &Path) -> Result<Verdict
     // A folder without a next-watch model ranks by the taste profile (the cold start).
     let current_rr = match NextWatchCard::read_if_present(current)? {
         Some(card) => {
-            let deep = vrd_engine::next_watch_fusion::NextWatchEncoder::for_card(current, &card, None)?;
+            let deep = vrd_next_watch_torch::fusion_part::NextWatchEncoder::for_card(current, &card, None)?;
             slice.pick(&card, deep.as_ref().map(|d| d.scorer()))?
         }
         None => None,

@@ -204,7 +204,7 @@ fn a_retrain_killed_halfway_leaves_the_current_model() {
 #[test]
 fn a_fusion_next_watch_model_is_ranked_with_and_judged_by_a_retrain() {
     use crate::next_watch_fusion_card::fusion_card;
-    use vrd_ranking::next_watch::card::{NextWatchCard, NextWatchScorer};
+    use vrd_next_watch::card::{NextWatchCard, NextWatchScorer};
     let home = home(60);
     let said = home.run(&[]);
     assert!(said.contains("deployed"), "{said}");

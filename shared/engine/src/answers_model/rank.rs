@@ -42,7 +42,7 @@ pub struct Person<'a> {
     /// The next-watch model at the moment, when the model folder has one (`pick.json`):
     /// its probability joins the blend ([`Blend::with_pick`]) and its reasons the
     /// explanation.
-    pub pick: Option<&'a vrd_ranking::next_watch::feed::Picker<'a>>,
+    pub pick: Option<&'a vrd_next_watch::feed::Picker<'a>>,
 }
 
 /// Videos the person said interest them, for `--explain`: the one most like each item is

@@ -3,8 +3,8 @@
 //! of a paired difference (the margin a contender must clear).
 
 use super::data::Dataset;
-use vrd_ranking::next_watch::card::{score_standardised, standardised, NextWatchScorer};
-use vrd_ranking::next_watch::features::FEATURES;
+use vrd_next_watch::card::{score_standardised, standardised, NextWatchScorer};
+use vrd_next_watch::features::FEATURES;
 
 /// Each group's reciprocal rank of its positive under `scorer` (ties shared: a positive
 /// tied with k others counts the mean of their ranks).

@@ -1,7 +1,7 @@
 //! Learning from the watch history itself (implicit feedback): every first watch is a
 //! positive for "what this person picks at that moment", against negatives from their
 //! own surrounding weeks and from what they never watched ([`sample`]); the features come
-//! from `vrd_ranking::next_watch` ([`data`]); a listwise regression and a network beside it are
+//! from the crate's [`features`](vrd_next_watch::features) ([`data`]); a listwise regression and a network beside it are
 //! fitted ([`fit`]) and one of them, or a single signal, ships by the rule of
 //! [`choice`]. The result is the `pick.json` card vrd-rank ranks with; [`folds`] judges the
 //! whole training on rolling-origin folds of the history.
@@ -15,6 +15,7 @@ pub mod judge;
 pub mod mrr;
 pub mod sample;
 
+use crate::network::NextWatchFusionScorer;
 use anyhow::Result;
 use choice::{choose, Chosen};
 use data::{Dataset, NextWatchInputs};
@@ -23,9 +24,8 @@ use mrr::reciprocal_ranks;
 use sample::Sampling;
 use std::time::Instant;
 use vrd_core::model_dir::NEXT_WATCH_FORMAT as FORMAT;
-use vrd_model::next_watch_fusion::NextWatchFusionScorer;
-use vrd_ranking::next_watch::card::{HistorySpan, NextWatchCard, NextWatchScorer};
-use vrd_ranking::next_watch::features::{Feature, FEATURES};
+use vrd_next_watch::card::{HistorySpan, NextWatchCard, NextWatchScorer};
+use vrd_next_watch::features::{Feature, FEATURES};
 
 /// How often the network's weights are kept for the choice of its step.
 const SNAPSHOT_EVERY: usize = 20;

@@ -10,11 +10,11 @@ use super::fit::FitOptions;
 use super::fusion;
 use super::mrr::{mean, paired_standard_error, rank_of_first, reciprocal_ranks};
 use super::sample::{Question, Sampling};
+use crate::network::NextWatchFusionScorer;
 use anyhow::Result;
 use vrd_core::text::TextTemplate;
-use vrd_model::next_watch_fusion::NextWatchFusionScorer;
-use vrd_ranking::next_watch::card::{NextWatchCard, NextWatchScorer};
-use vrd_ranking::next_watch::features::FEATURES;
+use vrd_next_watch::card::{NextWatchCard, NextWatchScorer};
+use vrd_next_watch::features::FEATURES;
 
 /// The held-out moments of a history, each group's rows as features and embedding rows.
 pub struct Slice<'a> {

@@ -6,7 +6,7 @@ use anyhow::{bail, Result};
 use std::path::Path;
 use vrd_core::records::Search;
 use vrd_encoder::encoders::Encoders;
-use vrd_ranking::next_watch::feed::Query;
+use vrd_next_watch::feed::Query;
 
 /// `searches`' queries embedded (unit length), with their times and texts, in time order.
 /// `model_id` is the video embeddings' model; `model` the folder to load (default

@@ -1,8 +1,17 @@
-//! The next-watch model's side that needs no libtorch: what the person had done before a
-//! moment ([`past`], with the apps of the hour before it: [`activity`]), the features of a
-//! candidate there ([`features`]), the model card and its scorer ([`card`]), and the feed
-//! it ranks with reasons a person understands ([`feed`]). vrd-training fits the scorer;
-//! vrd-rank ranks with it.
+//! The next-watch model: what a person picks next, learned from their watch history itself.
+//! This crate is the model without libtorch, one module per part:
+//!
+//! - [`past`]: what the person had done before a moment, with the apps of the hour before
+//!   it ([`activity`]);
+//! - [`features`]: a candidate's features at that moment;
+//! - [`method`]: the names of the scorers the model chooses between;
+//! - [`card`]: the model card (`pick.json`) and its scorer;
+//! - [`feed`]: the feed it ranks, with reasons a person understands.
+//!
+//! Its parts on libtorch are `vrd-next-watch-torch` beside it (`shared/next-watch-torch`):
+//! the early-fusion network, the searches embedded, and training. Two crates, not one, so
+//! that vrd-label's page reads the card without linking libtorch (a crate feature would not
+//! do: a workspace build unifies features, and the page would link it again).
 
 pub mod activity;
 pub mod card;
@@ -11,7 +20,7 @@ pub mod feed;
 pub mod method;
 pub mod past;
 
-use crate::lexical::{self, Idf, LexicalVector};
+use vrd_ranking::lexical::{self, Idf, LexicalVector};
 
 use vrd_core::records::WatchEvent;
 
@@ -73,3 +82,8 @@ pub fn lexical_documents<'a>(
     }
     Idf::fit(texts.iter().map(String::as_str))
 }
+
+/// What the unit tests build their cases from (shared with vrd-ranking's).
+#[cfg(test)]
+#[path = "../../test-support/records.rs"]
+mod test_support;

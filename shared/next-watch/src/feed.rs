@@ -9,9 +9,6 @@ use super::card::{score_standardised, NextWatchCard};
 use super::features::{channel_key, Candidate, Feature, Features};
 use super::past::{self, Facts, Moment, Past};
 use super::{lexical_of_video, lexical_of_watch, prepare_history, watch_of};
-use crate::candidates::{self, Answers};
-use crate::lexical::{self, Idf};
-use crate::words::{ago, capitalised, shorten};
 use anyhow::{bail, Result};
 use chrono::Timelike;
 use chrono_tz::Tz;
@@ -19,6 +16,9 @@ use vrd_core::context::Timeline;
 use vrd_core::records::{FeedItem, Score, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_core::time::Timestamp;
+use vrd_ranking::candidates::{self, Answers};
+use vrd_ranking::lexical::{self, Idf};
+use vrd_ranking::words::{ago, capitalised, shorten};
 
 /// How much closer to this hour's usual videos than to the history's as a whole (cosine)
 /// a candidate must be for the time of day to be named as a reason.
@@ -295,7 +295,7 @@ pub fn reasons(moment: &Moment, facts: &Facts, features: &Features, video: &Vide
             n => format!("{} video in a row{like}", ordinal(n + 1)),
         });
     }
-    out.extend(crate::words::channel_reason(video.channel.as_deref(), facts.channel));
+    out.extend(vrd_ranking::words::channel_reason(video.channel.as_deref(), facts.channel));
     if let Some(share) = facts.interest_share.filter(|&s| s >= 0.05) {
         out.push(format!("one of your interests ({:.0}% of your recent watches)", share * 100.0));
     }

@@ -7,10 +7,10 @@
 
 use super::activity::{Activity, ACTIVITY_DAYS};
 use super::features::{Candidate, Feature::*, Features, FEATURES};
-use crate::cold_start::{familiarity, recency_weighted_mean};
-use crate::lexical::{LexicalIndex, LexicalVector};
 use std::collections::{HashMap, VecDeque};
 use vrd_core::time::Timestamp;
+use vrd_ranking::cold_start::{familiarity, recency_weighted_mean};
+use vrd_ranking::lexical::{LexicalIndex, LexicalVector};
 
 /// How many of the latest watches the similarity features look back over (late fusion:
 /// the candidate against each, not only their mean).

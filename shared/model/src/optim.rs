@@ -267,7 +267,7 @@ mod tests {
     /// Values from the crate's own generator, not libtorch's: libtorch's is one for the
     /// process, and the tests running beside one draw from it between its two runs.
     fn fixed(shape: &[i64], seed: u64) -> Tensor {
-        let mut rng = crate::rng::Rng::new(seed);
+        let mut rng = vrd_core::rng::Rng::new(seed);
         let n = shape.iter().product::<i64>() as usize;
         let v: Vec<f32> = (0..n).map(|_| (rng.uniform() * 2.0 - 1.0) as f32).collect();
         Tensor::from_slice(&v).view(shape)

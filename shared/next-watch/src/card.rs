@@ -7,13 +7,13 @@
 
 use super::features::{Features, FEATURES};
 use super::past::dot;
-use crate::lexical::{Idf, IdfCard};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use vrd_core::model_dir::{ModelDir, NEXT_WATCH_FORMAT as FORMAT};
 use vrd_core::time::Timestamp;
+use vrd_ranking::lexical::{Idf, IdfCard};
 
 /// A feature's spread in training at or below this: it never varied (training stores this
 /// floor for it, never 0).
@@ -43,7 +43,7 @@ pub enum NextWatchScorer {
         output: Vec<f32>,
     },
     /// The regression plus a deep part read through the text encoder: `w · z + u · e +
-    /// f(text, z)`, `f` the early-fusion network of `vrd_model::next_watch_fusion` (the
+    /// f(text, z)`, `f` the early-fusion network of `crate::network` (the
     /// candidate's text with its features at the moment as one more token). The card's
     /// [`score`](NextWatchCard::score) is the regression part; the caller adds `f`.
     Fusion {
@@ -79,7 +79,7 @@ pub struct NextWatchFusionPart {
     pub max_length: usize,
     pub text_template: String,
     pub description_chars: usize,
-    /// The network's shape (`vrd_model::next_watch_fusion::NextWatchFusionConfig`).
+    /// The network's shape (`crate::network::NextWatchFusionConfig`).
     pub network: serde_json::Value,
 }
 

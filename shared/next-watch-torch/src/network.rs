@@ -8,19 +8,19 @@
 //! fixed). That layer starts at zero, so the model starts as the regression and learns
 //! only what the wording of titles adds for the moment.
 
-use crate::checkpoint::{load_safetensors_where, ENCODER_PREFIXES};
-use crate::config::EncoderConfig;
-use crate::fusion::{
-    build_encoder, load_trained_over, mark_trainable, pad_token_ids, pool_with_token, Finetune, FusionTokenizer,
-};
-use crate::heads::zero_init;
-use crate::linear::LoraConfig;
-use crate::TextEncoder;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use tch::nn::{self, Module};
 use tch::Tensor;
+use vrd_model::checkpoint::{load_safetensors_where, ENCODER_PREFIXES};
+use vrd_model::config::EncoderConfig;
+use vrd_model::fusion::{
+    build_encoder, load_trained_over, mark_trainable, pad_token_ids, pool_with_token, Finetune, FusionTokenizer,
+};
+use vrd_model::heads::zero_init;
+use vrd_model::linear::LoraConfig;
+use vrd_model::TextEncoder;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NextWatchFusionConfig {
@@ -117,7 +117,7 @@ impl NextWatchFusionScorer {
 
     /// The weights a saved model holds (adapters and new layers).
     pub fn trained_variables(&self) -> Vec<(String, Tensor)> {
-        crate::fusion::trained_variables(&self.vs)
+        vrd_model::fusion::trained_variables(&self.vs)
     }
 
     /// The variables, for an optimiser.
@@ -178,9 +178,9 @@ impl NextWatchFusionScorer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fusion::trained_variables;
     use tch::nn::OptimizerConfig;
     use tch::{Device, Kind};
+    use vrd_model::fusion::trained_variables;
 
     fn tiny() -> std::path::PathBuf {
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/tiny-xlmr")

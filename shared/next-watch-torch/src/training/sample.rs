@@ -10,9 +10,9 @@
 //! Nothing at or after t enters the features (they are cut at t); the negatives are only
 //! *which* videos are compared, and never the target or anything watched before t.
 
-use crate::rng::Rng;
 use std::collections::HashMap;
 use vrd_core::records::WatchEvent;
+use vrd_core::rng::Rng;
 use vrd_core::time::Timestamp;
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -69,7 +69,7 @@ pub struct Group {
     pub negatives: Vec<Item>,
 }
 
-/// The groups of a prepared history (time order, see `vrd_ranking::next_watch::prepare_history`).
+/// The groups of a prepared history (time order, see `vrd_next_watch::prepare_history`).
 /// `usable(i)` says whether the history's watch `i` can be scored (it has an embedding);
 /// `unwatched` is how many never-watched candidates there are (each usable).
 pub fn groups(history: &[&WatchEvent], usable: &dyn Fn(usize) -> bool, unwatched: usize, s: &Sampling) -> Vec<Group> {

@@ -1,15 +1,15 @@
 //! A next-watch model folder's fusion scorer, ready to run: the deep part of
-//! `vrd_ranking::next_watch::card::NextWatchScorer::Fusion` (the encoder over each candidate's text
+//! `vrd_next_watch::card::NextWatchScorer::Fusion` (the encoder over each candidate's text
 //! with its features at the moment), rebuilt from the card's [`NextWatchFusionPart`] and the
 //! weights beside it, over the same encoder weights it was fine-tuned from.
 
+use crate::network::{NextWatchFusionConfig, NextWatchFusionScorer};
 use anyhow::{Context, Result};
 use std::path::Path;
 use vrd_core::records::{MediaText, Video};
 use vrd_core::text::TextTemplate;
 use vrd_encoder::encoder_dir::fine_tuned_encoder;
-use vrd_model::next_watch_fusion::{NextWatchFusionConfig, NextWatchFusionScorer};
-use vrd_ranking::next_watch::card::{NextWatchCard, NextWatchFusionPart};
+use vrd_next_watch::card::{NextWatchCard, NextWatchFusionPart};
 
 pub struct NextWatchEncoder {
     scorer: NextWatchFusionScorer,

@@ -1,6 +1,6 @@
 //! The training moments of a history as feature tensors: each group's positive first, then
 //! its negatives, every row the features of that video at the group's moment as
-//! `vrd_ranking::next_watch` computes them for ranking (the same [`Past`], walked once in time
+//! `crate` computes them for ranking (the same [`Past`], walked once in time
 //! order, so nothing at or after a moment reaches its features).
 
 use super::sample::{self, Group, Item, Sampling};
@@ -9,12 +9,12 @@ use std::collections::{HashMap, HashSet};
 use vrd_core::context::Timeline;
 use vrd_core::records::{Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
+use vrd_next_watch::activity::{activities, Activity};
+use vrd_next_watch::features::{channel_key, Candidate, Features, FEATURES};
+use vrd_next_watch::feed::Query;
+use vrd_next_watch::past::{Past, Watch};
+use vrd_next_watch::{lexical_documents, lexical_of_video, lexical_of_watch, prepare_history, watch_of};
 use vrd_ranking::lexical::{Idf, LexicalVector};
-use vrd_ranking::next_watch::activity::{activities, Activity};
-use vrd_ranking::next_watch::features::{channel_key, Candidate, Features, FEATURES};
-use vrd_ranking::next_watch::feed::Query;
-use vrd_ranking::next_watch::past::{Past, Watch};
-use vrd_ranking::next_watch::{lexical_documents, lexical_of_video, lexical_of_watch, prepare_history, watch_of};
 
 /// What the model learns from.
 pub struct NextWatchInputs<'a> {
@@ -187,11 +187,11 @@ mod tests {
     use super::*;
     use vrd_core::records::AppEvent;
     use vrd_core::tensors::EmbeddingMeta;
-    use vrd_ranking::next_watch::features::Feature;
-    use vrd_ranking::next_watch::feed::{candidate_of, past_before, Besides};
+    use vrd_next_watch::features::Feature;
+    use vrd_next_watch::feed::{candidate_of, past_before, Besides};
 
     /// Training sees at each moment exactly what ranking sees there: every group's rows
-    /// equal the features `vrd_ranking::next_watch::feed` computes from the history before it.
+    /// equal the features `vrd_next_watch::feed` computes from the history before it.
     #[test]
     fn training_rows_are_the_features_ranking_computes_at_the_moment() {
         let ids: Vec<String> = (0..40).map(|i| format!("v{i}")).collect();

@@ -9,8 +9,8 @@
 use super::data::Dataset;
 use tch::nn::OptimizerConfig;
 use tch::{nn, Device, Kind, Tensor};
-use vrd_ranking::next_watch::card::{standardised, NextWatchScorer, CONSTANT_STD};
-use vrd_ranking::next_watch::features::{Feature, FEATURES};
+use vrd_next_watch::card::{standardised, NextWatchScorer, CONSTANT_STD};
+use vrd_next_watch::features::{Feature, FEATURES};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FitOptions {

@@ -1,7 +1,7 @@
 //! The early-fusion contender of the next-watch model (`vrd-train fit --history --arch
 //! fusion`): the same moments, negatives, features and listwise loss as the fast scorers,
 //! with the text encoder (LoRA-tuned) reading each candidate's text beside its features at
-//! the moment (`vrd_model::next_watch_fusion`). Its score is the regression's, fixed, plus that
+//! the moment (`crate::network`). Its score is the regression's, fixed, plus that
 //! deep part, which starts at zero; so, like the one-layer network, it has to earn its
 //! place over the regression on the held-out slice.
 //!
@@ -11,8 +11,7 @@
 
 use super::data::{Dataset, NextWatchInputs};
 use super::mrr::rank_of_first;
-use crate::optim::AdamW;
-use crate::rng::Rng;
+use crate::network::{is_new_layer, NextWatchFusionConfig, NextWatchFusionModel, NextWatchFusionScorer};
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -20,12 +19,13 @@ use std::ops::Range;
 use std::path::PathBuf;
 use tch::{nn, Device, Kind, Tensor};
 use vrd_core::records::MediaText;
+use vrd_core::rng::Rng;
 use vrd_core::tensors::Embeddings;
 use vrd_core::text::{TextTemplate, DEFAULT_DESCRIPTION_CHARS, DEFAULT_TEMPLATE};
 use vrd_model::fusion::{Finetune, FusionTokenizer};
-use vrd_model::next_watch_fusion::{is_new_layer, NextWatchFusionConfig, NextWatchFusionModel, NextWatchFusionScorer};
-use vrd_ranking::next_watch::card::{score_standardised, standardised_row, NextWatchFusionPart, NextWatchScorer};
-use vrd_ranking::next_watch::features::FEATURES;
+use vrd_model::optim::AdamW;
+use vrd_next_watch::card::{score_standardised, standardised_row, NextWatchFusionPart, NextWatchScorer};
+use vrd_next_watch::features::FEATURES;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FusionOptions {
@@ -231,7 +231,7 @@ pub fn fit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::next_watch::sample::{Group, Question};
+    use crate::training::sample::{Group, Question};
     use vrd_core::tensors::EmbeddingMeta;
 
     fn tiny() -> PathBuf {
@@ -291,7 +291,7 @@ mod tests {
         let (mean, std) = (vec![0f32; f], vec![1f32; f]);
         let data = FusionData { ds: &ds, standard: (&mean, &std), embeddings: &embeddings, ids: &token_ids };
         let regression = NextWatchScorer::Regression { weights: vec![0.0; f], taste: Vec::new() };
-        let seed = crate::next_watch::fit::FitOptions::default().seed;
+        let seed = crate::training::fit::FitOptions::default().seed;
         let fo = FusionOptions { epochs: 6, lr: 3e-3, encoder_lr: 3e-3, ..FusionOptions::new(tiny(), "x".into()) };
         let mut by_epoch = Vec::new();
         let fitted = fit(&data, 0..200, &regression, (seed, &fo), fo.epochs, |epoch, fitted| {
@@ -301,7 +301,7 @@ mod tests {
         .unwrap();
         assert_eq!(by_epoch.iter().map(|e| e.0).collect::<Vec<_>>(), (1..=6).collect::<Vec<_>>());
         // The regression alone ties every row: 1 / (1 + 5/2).
-        let tied = super::super::mrr::mean(&crate::next_watch::mrr::reciprocal_ranks(
+        let tied = super::super::mrr::mean(&crate::training::mrr::reciprocal_ranks(
             &ds,
             200..groups,
             (&mean, &std),

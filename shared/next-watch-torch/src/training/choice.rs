@@ -8,8 +8,8 @@
 use super::mrr::{mean, paired_standard_error};
 use super::sample::Question;
 use std::collections::BTreeMap;
-use vrd_ranking::next_watch::features::Feature;
-use vrd_ranking::next_watch::method::Method;
+use vrd_next_watch::features::Feature;
+use vrd_next_watch::method::Method;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Chosen {

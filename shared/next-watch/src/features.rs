@@ -2,8 +2,8 @@
 //! and order are the contract between training (vrd-training) and ranking (vrd-rank); the
 //! card stores the names, and a model whose names differ is refused.
 
-use crate::lexical::LexicalVector;
 use vrd_core::time::Timestamp;
+use vrd_ranking::lexical::LexicalVector;
 
 /// Declares the features once: [`Feature`] (an index by name) and [`FEATURES`] (the names,
 /// in the order [`super::past::Moment::features`] fills them), so that the two cannot drift.
@@ -64,7 +64,7 @@ features! {
     // and whether there was any such watch.
     ActivityAffinity = "activity_affinity",
     ActivityKnown = "activity_known",
-    // The lexical view (`crate::lexical`): the grams the candidate's title and channel
+    // The lexical view (`vrd_ranking::lexical`): the grams the candidate's title and channel
     // share with the last watch's, the best of the last 10, the last 50's vocabulary and
     // the last week's searches (where the English encoder sees unknown pieces, a series'
     // name still matches).

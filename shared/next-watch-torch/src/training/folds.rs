@@ -15,9 +15,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use vrd_core::records::WatchEvent;
 use vrd_core::time::Timestamp;
-use vrd_ranking::next_watch::card::NextWatchScorer;
-use vrd_ranking::next_watch::method::Method;
-use vrd_ranking::next_watch::prepare_history;
+use vrd_next_watch::card::NextWatchScorer;
+use vrd_next_watch::method::Method;
+use vrd_next_watch::prepare_history;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Fold {
