@@ -4,7 +4,7 @@
 //! who ranks (each a strategy), `feed_format` the output formats, `searches` what the media
 //! model encodes on the way, `timeline_source` where the app timeline comes from;
 //! the ranking itself is in the libraries: `vrd_ranking` (the cold start, "more like this",
-//! the varied selection) and `vrd_engine::answers_model::rank` (with a trained model).
+//! the varied selection) and `vrd_answers::rank` (with a trained model).
 
 mod cli;
 mod feed;

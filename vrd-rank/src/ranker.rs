@@ -9,6 +9,7 @@ use crate::searches;
 use crate::timeline_source::{Activity, ActivitySource};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
+use vrd_answers::model::AnswersModel;
 use vrd_core::context::Timeline;
 use vrd_core::model_dir::ModelDir;
 use vrd_core::records::{FeedItem, Video, WatchEvent};
@@ -16,7 +17,6 @@ use vrd_core::tensors::Embeddings;
 use vrd_core::time::Timestamp;
 use vrd_core::usage::UsageError;
 use vrd_encoder::encoders::Encoders;
-use vrd_engine::answers_model::AnswersModel;
 use vrd_next_watch::card::NextWatchCard;
 use vrd_next_watch::feed::{Besides, DeepPart, Picker};
 use vrd_next_watch_torch::fusion_part::NextWatchEncoder;
@@ -250,12 +250,12 @@ fn rank_answers(
     // later watches).
     let history: Vec<WatchEvent> = inputs.history.iter().filter(|e| e.watched_at < at).cloned().collect();
     let encoder = encoders.get(cli.context_model.as_deref())?;
-    let now = vrd_engine::answers_model::rank::now_context(saved, timeline, at, &encoder)?;
+    let now = vrd_answers::rank::now_context(saved, timeline, at, &encoder)?;
     let mut blend = cli.mode.blend();
     if let Some((i, r)) = cli.weights {
         (blend.interest, blend.right_time) = (i, r);
     }
-    let settings = vrd_engine::answers_model::rank::Settings {
+    let settings = vrd_answers::rank::Settings {
         at,
         blend,
         top: ranked_top(cli),
@@ -265,9 +265,7 @@ fn rank_answers(
         explain: cli.explain,
     };
     let labels = &inputs.labels;
-    let liked = cli
-        .explain
-        .then(|| vrd_engine::answers_model::rank::Liked::from_labels(labels, &inputs.candidates, embeddings));
+    let liked = cli.explain.then(|| vrd_answers::rank::Liked::from_labels(labels, &inputs.candidates, embeddings));
     let queries = match pick.is_some() {
         true => searches_before(cli, inputs, at, embeddings, encoders)?,
         false => Vec::new(),
@@ -281,13 +279,13 @@ fn rank_answers(
             Picker::new(card, &history, besides, embeddings, at).map(|p| p.with_deep_part(deep.as_deref()))
         })
         .transpose()?;
-    let person = vrd_engine::answers_model::rank::Person {
+    let person = vrd_answers::rank::Person {
         history: &history,
         answers: &answers,
         liked: liked.as_ref(),
         pick: picker.as_ref(),
     };
-    vrd_engine::answers_model::rank::rank(saved, &now, &inputs.candidates, embeddings, &person, &settings)
+    vrd_answers::rank::rank(saved, &now, &inputs.candidates, embeddings, &person, &settings)
 }
 
 /// How many videos the rankers rank: more than the feed shows, so that the channels' turns

@@ -9,6 +9,7 @@ use crate::cmd::fit_args::FitArgs;
 use anyhow::{Context, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use vrd_answers::data::{self, ContextInput, Dataset};
 use vrd_core::context::{label_anchor_id, Anchor, Timeline};
 use vrd_core::jsonl::JsonlReader;
 use vrd_core::records::{AppEvent, Label, MediaText, Search, Video, WatchEvent};
@@ -19,7 +20,6 @@ use vrd_next_watch::feed::Query;
 use vrd_next_watch_torch::training::data::NextWatchInputs;
 use vrd_store::person::{self, Answers, Person, PersonFiles, Wanted};
 use vrd_store::Store;
-use vrd_training::data::{self, ContextInput, Dataset};
 
 /// Where a fit's inputs come from.
 pub enum Source {

@@ -3,7 +3,7 @@
 //! folds against baselines; saves the model vrd-rank uses.
 //!
 //! This file parses the command line and dispatches; each subcommand is a module of
-//! `cmd/`, over the training library (the vrd-training crate).
+//! `cmd/`, over the models' crates (`vrd-answers`, `vrd-next-watch-torch`).
 
 mod cmd;
 mod inputs;

@@ -1,7 +1,7 @@
 //! A video's metadata as model columns: its channel, category and tags hashed into a fixed
 //! number of buckets, as a bag of unit length (the same length as the media embedding it is
-//! set beside). One owner for training (vrd-training's rows) and ranking (vrd-engine's
-//! candidates), so both cut a video the same way.
+//! set beside). One owner for the answers' model's training rows and its ranking's
+//! candidates (vrd-answers), so both cut a video the same way.
 //!
 //! Why: the text embedding blurs what a person picks by (the channel, the genre). On
 //! MovieLens interest a regression on the embedding reached 0.604 held-out ROC-AUC, 0.622

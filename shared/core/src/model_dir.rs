@@ -123,7 +123,7 @@ impl ModelDir {
     }
 
     /// The figures of the answers' model's card, where the folder has one (read without
-    /// the model, which needs libtorch: the card's full type is `vrd_engine::answers_model::AnswersCard`).
+    /// the model, which needs libtorch: the card's full type is `vrd_answers::model::AnswersCard`).
     pub fn read_answers_summary(&self) -> Result<Option<AnswersSummary>> {
         let path = self.answers_card();
         if !path.is_file() {

@@ -9,8 +9,8 @@
 //!   memory, and the app events as a timeline;
 //! - `version`: the `--version` of the tools that run on libtorch.
 //!
-//! The trained models that rank over these (the answers model, the next-watch fusion
-//! scorer) are `vrd-engine`'s.
+//! The trained models that rank over these are crates of their own: the answers' model
+//! (`vrd-answers`) and the next-watch model's parts on libtorch (`vrd-next-watch-torch`).
 
 pub mod context_file;
 pub mod embeddings_cache;

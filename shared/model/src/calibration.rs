@@ -1,6 +1,6 @@
 //! How a head's margin becomes a probability: fitted by training on its validation slice
-//! (vrd-training), kept in the model card and applied when ranking (vrd-engine), so both
-//! reach it here without either pulling in the other.
+//! (`vrd_answers::train`), kept in the model card and applied when ranking
+//! (`vrd_answers::rank`): one definition for both.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,12 +1,14 @@
 //! Transformer text encoders in libtorch (through tch), loaded from Hugging Face folders.
 //!
 //! One file per part: the config, each architecture with HF's exact weight names, pooling,
-//! checkpoint loading, and the sentence encoder that ties a tokenizer to a model.
+//! checkpoint loading, and the sentence encoder that ties a tokenizer to a model; the
+//! answers' model's two architectures (`fast`, `fusion`) with their activity compressor and
+//! heads, whose building blocks the next-watch model's network shares; AdamW (`optim`).
 //!
 //! A crate of its own so that the tools that run no model (vrd-ingest, vrd-label) neither
 //! link nor load libtorch: loading it costs about half a second at every start. The model
 //! knows no records, files of ours, stores, environment or command line (those are
-//! `vrd-encoder`'s and `vrd-engine`'s); from `vrd-core` it takes only the names of the two
+//! `vrd-encoder`'s and the models' crates, `vrd-answers` and `vrd-next-watch-torch`); from `vrd-core` it takes only the names of the two
 //! heads.
 
 pub mod activity;

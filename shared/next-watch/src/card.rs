@@ -3,7 +3,7 @@
 //! as numbers in the card and evaluated without libtorch: the features standardised, then a
 //! single signal, a regression, or the regression with a one-layer network beside it. The
 //! early-fusion scorer (`--arch fusion`) adds a deep part that runs the text encoder: its
-//! weights are a file beside the card ([`NextWatchFusionPart`]), run by vrd-engine.
+//! weights are a file beside the card ([`NextWatchFusionPart`]), run by `vrd_next_watch_torch::fusion_part`.
 
 use super::features::{Features, FEATURES};
 use super::past::dot;

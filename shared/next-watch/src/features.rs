@@ -1,5 +1,5 @@
 //! The next-watch features: what the model sees of a candidate at a moment. Their names
-//! and order are the contract between training (vrd-training) and ranking (vrd-rank); the
+//! and order are the contract between training (`vrd_next_watch_torch::training`) and ranking (vrd-rank); the
 //! card stores the names, and a model whose names differ is refused.
 
 use vrd_core::time::Timestamp;

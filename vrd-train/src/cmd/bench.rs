@@ -9,11 +9,11 @@ use anyhow::Result;
 use std::path::PathBuf;
 use std::time::Instant;
 use tch::{nn, Device, Kind, Tensor};
+use vrd_answers::train::{self, TrainOptions};
 use vrd_core::records::PerHead;
 use vrd_model::fusion::{is_new_layer, Finetune, FusionConfig, FusionModel};
 use vrd_model::optim::AdamW;
 use vrd_model::EncoderConfig;
-use vrd_training::train::{self, TrainOptions};
 
 #[derive(clap::Args)]
 pub struct BenchArgs {

@@ -6,14 +6,14 @@
 pub use super::fit_args::FitArgs;
 use crate::inputs::Source;
 use anyhow::{Context, Result};
+use vrd_answers::model::{AnswersCard, AnswersModel, FusionCard, RankerCard};
+use vrd_answers::net::{Net, RankerSpec};
+use vrd_answers::train::{self, TrainOptions};
+use vrd_answers::{data, evaluate, plot, resume};
 use vrd_core::records::Head;
 use vrd_core::usage::UsageError;
-use vrd_engine::answers_model::{AnswersCard, AnswersModel, FusionCard, RankerCard};
 use vrd_model::fast::Scorer;
 use vrd_model::RankerArch;
-use vrd_training::net::{Net, RankerSpec};
-use vrd_training::train::{self, TrainOptions};
-use vrd_training::{data, evaluate, plot, resume};
 
 pub fn run(args: &FitArgs) -> Result<()> {
     let source = Source::of(args)?;

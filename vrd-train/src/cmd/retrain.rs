@@ -343,9 +343,9 @@ fn interest_comparison(
     let encoder_dir = vrd_encoder::encoder_dir::resolve_encoder_dir(fit.context_model.as_deref())?;
     let encoder = vrd_model::SentenceEncoder::load(&encoder_dir, &Default::default())?;
     let probabilities = |dir: &Path| -> Result<HashMap<usize, f64>> {
-        let saved = vrd_engine::answers_model::AnswersModel::load(dir, tch::Device::Cpu, None)
+        let saved = vrd_answers::model::AnswersModel::load(dir, tch::Device::Cpu, None)
             .with_context(|| format!("loading {}", dir.display()))?;
-        let p = vrd_engine::answers_model::rank::interest_probabilities(&saved, &pool, emb, &encoder)?;
+        let p = vrd_answers::rank::interest_probabilities(&saved, &pool, emb, &encoder)?;
         Ok(rows.iter().copied().zip(p).collect())
     };
     let (old, new) = (probabilities(current)?, probabilities(new)?);

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use std::path::PathBuf;
-use vrd_training::simulate;
+use vrd_answers::simulate;
 
 #[derive(clap::Args)]
 pub struct SimulateArgs {

@@ -4,7 +4,7 @@
 //! condition, and every candidate gets calibrated probabilities of interest (asked
 //! without the moment, as trained) and right-time (asked with it).
 
-use crate::answers_model::{AnswersCard, AnswersModel, RankNet, RankerCard};
+use crate::model::{AnswersCard, AnswersModel, RankNet, RankerCard};
 use anyhow::{bail, Result};
 use std::collections::{BTreeMap, HashSet};
 use tch::{Device, Kind, Tensor};

@@ -6,8 +6,6 @@
 //! Loading checks that every weight is present with its shape (the reference saved only
 //! its LoRA weights, so its heads were random at inference).
 
-pub mod rank;
-
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
