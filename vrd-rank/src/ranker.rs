@@ -1,6 +1,6 @@
 //! Who ranks a run's feed, each a strategy over the same inputs and embeddings: "more like
 //! this" (`--like`), the cold start, the next-watch model alone (a folder with only
-//! `pick.json`), or the answers' model (with the next-watch model beside it when the
+//! `next_watch.json`), or the answers' model (with the next-watch model beside it when the
 //! folder has both).
 
 use crate::cli::Cli;
@@ -18,7 +18,7 @@ use vrd_core::time::Timestamp;
 use vrd_core::usage::UsageError;
 use vrd_encoder::encoders::Encoders;
 use vrd_next_watch::card::NextWatchCard;
-use vrd_next_watch::feed::{Besides, DeepPart, Picker};
+use vrd_next_watch::feed::{Besides, DeepPart, NextWatchRanker};
 use vrd_next_watch_torch::fusion_part::NextWatchEncoder;
 use vrd_ranking::candidates::Answers;
 use vrd_ranking::cold_start;
@@ -37,11 +37,11 @@ pub enum Ranker<'a> {
         card: NextWatchCard,
         activity: ActivitySource<'a>,
     },
-    /// The answers' model, with the next-watch model's pick where the folder has one.
+    /// The answers' model, with the next-watch model's next_watch where the folder has one.
     Answers {
         model: PathBuf,
         saved: Box<AnswersModel>,
-        pick: Option<NextWatchCard>,
+        next_watch: Option<NextWatchCard>,
         activity: ActivitySource<'a>,
     },
 }
@@ -74,9 +74,9 @@ impl<'a> Ranker<'a> {
         if !model.is_dir() {
             anyhow::bail!("--model {}: no such folder ({TRAIN_ONE})", model.display());
         }
-        let pick = NextWatchCard::read_if_present(model)?;
+        let next_watch = NextWatchCard::read_if_present(model)?;
         if !ModelDir::new(model).has_answers_model() {
-            return match pick {
+            return match next_watch {
                 Some(card) => Ok(Ranker::NextWatch { model: model.clone(), card, activity }),
                 None => {
                     let [answers, next_watch] = ModelDir::card_names();
@@ -88,14 +88,14 @@ impl<'a> Ranker<'a> {
             };
         }
         let saved = Box::new(AnswersModel::load(model, tch::Device::Cpu, cli.encoder.as_deref())?);
-        Ok(Ranker::Answers { model: model.clone(), saved, pick, activity })
+        Ok(Ranker::Answers { model: model.clone(), saved, next_watch, activity })
     }
 
     /// The next-watch model's card, where this ranker uses one.
-    fn pick(&self) -> Option<&NextWatchCard> {
+    fn next_watch_card(&self) -> Option<&NextWatchCard> {
         match self {
             Ranker::NextWatch { card, .. } => Some(card),
-            Ranker::Answers { pick, .. } => pick.as_ref(),
+            Ranker::Answers { next_watch, .. } => next_watch.as_ref(),
             Ranker::Like(_) | Ranker::ColdStart => None,
         }
     }
@@ -103,7 +103,7 @@ impl<'a> Ranker<'a> {
     /// Whether it reads the searches and the history's embeddings (the cold start's
     /// profile, the next-watch model's past).
     pub fn reads_history_and_searches(&self) -> bool {
-        matches!(self, Ranker::ColdStart) || self.pick().is_some()
+        matches!(self, Ranker::ColdStart) || self.next_watch_card().is_some()
     }
 
     /// What the inputs must hold for it.
@@ -129,12 +129,12 @@ impl<'a> Ranker<'a> {
         let since = match self {
             Ranker::Like(_) | Ranker::ColdStart => None,
             Ranker::NextWatch { card, activity, .. } => {
-                (card.history.with_activity > 0).then(|| (pick_activity_since(at), activity))
+                (card.history.with_activity > 0).then(|| (next_watch_activity_since(at), activity))
             }
-            Ranker::Answers { saved, pick, activity, .. } => {
+            Ranker::Answers { saved, next_watch, activity, .. } => {
                 let mut since = at - saved.card.context.window() - chrono::Duration::days(1);
-                if pick.as_ref().is_some_and(|card| card.history.with_activity > 0) {
-                    since = since.min(pick_activity_since(at));
+                if next_watch.as_ref().is_some_and(|card| card.history.with_activity > 0) {
+                    since = since.min(next_watch_activity_since(at));
                 }
                 Some((since, activity))
             }
@@ -163,7 +163,7 @@ impl<'a> Ranker<'a> {
             Ranker::Like(video_id) => rank_like(video_id, cx),
             Ranker::ColdStart => rank_cold_start(cx),
             Ranker::NextWatch { model, card, .. } => rank_next_watch(model, card, cx),
-            Ranker::Answers { model, saved, pick, .. } => rank_answers(model, saved, pick.as_ref(), cx),
+            Ranker::Answers { model, saved, next_watch, .. } => rank_answers(model, saved, next_watch.as_ref(), cx),
         }
     }
 }
@@ -235,12 +235,12 @@ fn rank_next_watch(model: &Path, card: &NextWatchCard, cx: &RankInputs) -> Resul
     vrd_next_watch::feed::rank((card, deep.as_deref()), history, besides, candidates, embeddings, &answers, &settings)
 }
 
-/// The answers' model for the moment, with the next-watch model's pick where the folder
+/// The answers' model for the moment, with the next-watch model's next_watch where the folder
 /// has one.
 fn rank_answers(
     model: &Path,
     saved: &AnswersModel,
-    pick: Option<&NextWatchCard>,
+    next_watch: Option<&NextWatchCard>,
     cx: &RankInputs,
 ) -> Result<Vec<FeedItem>> {
     let RankInputs { cli, inputs, embeddings, moment, encoders } = *cx;
@@ -266,24 +266,24 @@ fn rank_answers(
     };
     let labels = &inputs.labels;
     let liked = cli.explain.then(|| vrd_answers::rank::Liked::from_labels(labels, &inputs.candidates, embeddings));
-    let queries = match pick.is_some() {
+    let queries = match next_watch.is_some() {
         true => searches_before(cli, inputs, at, embeddings, encoders)?,
         false => Vec::new(),
     };
-    let pick_encoder =
-        pick.map(|card| NextWatchEncoder::for_card(model, card, cli.encoder.as_deref())).transpose()?.flatten();
-    let deep = deep_part(pick_encoder.as_ref());
-    let picker = pick
+    let next_watch_encoder =
+        next_watch.map(|card| NextWatchEncoder::for_card(model, card, cli.encoder.as_deref())).transpose()?.flatten();
+    let deep = deep_part(next_watch_encoder.as_ref());
+    let next_watch_ranker = next_watch
         .map(|card| {
             let besides = Besides { searches: &queries, timeline: Some(timeline) };
-            Picker::new(card, &history, besides, embeddings, at).map(|p| p.with_deep_part(deep.as_deref()))
+            NextWatchRanker::new(card, &history, besides, embeddings, at).map(|p| p.with_deep_part(deep.as_deref()))
         })
         .transpose()?;
     let person = vrd_answers::rank::Person {
         history: &history,
         answers: &answers,
         liked: liked.as_ref(),
-        pick: picker.as_ref(),
+        next_watch: next_watch_ranker.as_ref(),
     };
     vrd_answers::rank::rank(saved, &now, &inputs.candidates, embeddings, &person, &settings)
 }
@@ -313,7 +313,7 @@ fn deep_part(encoder: Option<&NextWatchEncoder>) -> Option<Box<DeepPart<'_>>> {
 
 /// How far back a next-watch model trained with the timeline reads it at `at`: the
 /// fortnight of watches it compares the moment's apps with, and the hour before the first.
-fn pick_activity_since(at: Timestamp) -> Timestamp {
+fn next_watch_activity_since(at: Timestamp) -> Timestamp {
     use vrd_next_watch::activity::{ACTIVITY_DAYS, ACTIVITY_WINDOW_MINUTES};
     at - chrono::Duration::days(ACTIVITY_DAYS) - chrono::Duration::minutes(ACTIVITY_WINDOW_MINUTES)
 }

@@ -39,10 +39,10 @@ pub struct Person<'a> {
     pub history: &'a [WatchEvent],
     pub answers: &'a Answers,
     pub liked: Option<&'a Liked>,
-    /// The next-watch model at the moment, when the model folder has one (`pick.json`):
-    /// its probability joins the blend ([`Blend::with_pick`]) and its reasons the
+    /// The next-watch model at the moment, when the model folder has one (`next_watch.json`):
+    /// its probability joins the blend ([`Blend::with_next_watch`]) and its reasons the
     /// explanation.
-    pub pick: Option<&'a vrd_next_watch::feed::Picker<'a>>,
+    pub next_watch: Option<&'a vrd_next_watch::feed::NextWatchRanker<'a>>,
 }
 
 /// Videos the person said interest them, for `--explain`: the one most like each item is
@@ -125,7 +125,7 @@ pub fn rank(
     person: &Person,
     s: &Settings,
 ) -> Result<Vec<FeedItem>> {
-    let Person { history, answers, liked, pick } = *person;
+    let Person { history, answers, liked, next_watch } = *person;
     let fast = matches!(saved.net, RankNet::Fast(_));
     if fast && embeddings.meta.model_id != saved.card.media_model {
         bail!(
@@ -142,14 +142,16 @@ pub fn rank(
         RankNet::Fast(model) => fast_probabilities(model, &saved.card, now, &pool, embeddings),
         RankNet::Fusion { model, tokenizer } => fusion_probabilities(model, tokenizer, &saved.card, now, &pool)?,
     };
-    let picks = pick.map(|p| p.probabilities(&pool)).transpose()?;
+    let next_watch_probabilities = next_watch.map(|p| p.probabilities(&pool)).transpose()?;
     let scored: Vec<(f64, f64)> = pool
         .iter()
         .enumerate()
         .map(|(i, (v, _))| {
             let fresh = ordering::freshness(v.published_at, s.at, s.half_life_days);
             let answers = s.blend.combine(interest[i], right_time[i]);
-            let blended = picks.as_ref().map_or(answers, |p| Blend::with_pick(answers, p[i], pool.len()));
+            let blended = next_watch_probabilities
+                .as_ref()
+                .map_or(answers, |p| Blend::with_next_watch(answers, p[i], pool.len()));
             (blended * fresh, fresh)
         })
         .collect();
@@ -177,7 +179,7 @@ pub fn rank(
     let order: Vec<usize> = returning.iter().copied().chain(rest.into_iter().map(|k| shortlist[k])).collect();
     let activity = s.explain.then(|| activity_summary(&now.events));
     let tz = saved.card.context.tz()?;
-    let mut pick_reasons = match (pick, s.explain) {
+    let mut next_watch_reasons = match (next_watch, s.explain) {
         (Some(p), true) => p.reasons(&order.iter().map(|&i| pool[i]).collect::<Vec<_>>(), tz),
         _ => vec![Vec::new(); order.len()],
     };
@@ -186,11 +188,11 @@ pub fn rank(
         .enumerate()
         .map(|(rank, i)| {
             let v = pool[i].0;
-            let pick = picks.as_ref().map(|p| (Score::Pick, p[i]));
+            let next_watch = next_watch_probabilities.as_ref().map(|p| (Score::NextWatch, p[i]));
             let scores = Score::map(
                 [(Score::Interest, interest[i]), (Score::RightTime, right_time[i]), (Score::Freshness, scored[i].1)]
                     .into_iter()
-                    .chain(pick),
+                    .chain(next_watch),
             );
             let mut reasons = Vec::new();
             if let Some(at) = deferred_at(i) {
@@ -201,7 +203,7 @@ pub fn rank(
                 reasons.extend(explain(interest[i], right_time[i], scored[i].1, saved, a));
             }
             let row = pool[i].1;
-            reasons.append(&mut pick_reasons[rank]);
+            reasons.append(&mut next_watch_reasons[rank]);
             if let Some((title, sim)) = liked.and_then(|l| l.nearest(embeddings, embeddings.row(row), row)) {
                 reasons.push(format!("like \"{title}\" you liked ({sim:.2})"));
             }

@@ -490,8 +490,9 @@ pub enum Score {
     RightTime,
     /// The answers' model's feed: how fresh the upload is (its age decay).
     Freshness,
-    /// The next-watch model: the probability that it is the one picked next.
-    Pick,
+    /// The next-watch model: the probability that it is the one picked next (its key,
+    /// "pick", is what the saved feeds hold).
+    NextWatch,
     /// The cold start and "more like this": cosine similarity to the profile or the video.
     Similarity,
     /// The cold start: how familiar the candidate's channel is.
@@ -504,7 +505,7 @@ impl Score {
             Score::Interest => "interest",
             Score::RightTime => "right_time",
             Score::Freshness => "freshness",
-            Score::Pick => "pick",
+            Score::NextWatch => "pick",
             Score::Similarity => "similarity",
             Score::Channel => "channel",
         }

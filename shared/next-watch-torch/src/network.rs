@@ -36,9 +36,13 @@ impl NextWatchFusionConfig {
     }
 }
 
+/// The prefix of the layers this model adds to its encoder: "pick", the model's first
+/// name, kept because it is in the weight names of every saved fusion card.
+const NEW_LAYERS: &str = "pick";
+
 /// Names of the layers this model adds to its encoder.
 pub fn is_new_layer(name: &str) -> bool {
-    name.starts_with("pick.")
+    name.strip_prefix(NEW_LAYERS).is_some_and(|rest| rest.starts_with('.'))
 }
 
 pub struct NextWatchFusionModel {
@@ -67,7 +71,7 @@ impl NextWatchFusionModel {
         let hidden = enc_cfg.hidden_size;
         let encoder = build_encoder(vs, enc_cfg, config.finetune, config.lora)?;
         // Optimiser group 1: the new layers learn at their own (higher) rate.
-        let new = vs.root().set_group(1) / "pick";
+        let new = vs.root().set_group(1) / NEW_LAYERS;
         let model = NextWatchFusionModel {
             encoder,
             moment: nn::linear(&new / "moment", config.features, hidden, Default::default()),

@@ -102,7 +102,7 @@ pub type DeepPart<'a> = dyn Fn(&[&Video], &[Vec<f32>]) -> Result<Vec<f64>> + 'a;
 
 /// A next-watch model at one moment: the person's past before it, ready to score
 /// candidates and say why.
-pub struct Picker<'a> {
+pub struct NextWatchRanker<'a> {
     card: &'a NextWatchCard,
     /// The card's lexical view, where it has one.
     lexical: Option<Idf>,
@@ -115,7 +115,7 @@ pub struct Picker<'a> {
     at: Timestamp,
 }
 
-impl<'a> Picker<'a> {
+impl<'a> NextWatchRanker<'a> {
     /// The model at `at`, with the history, searches and timeline before it (later ones
     /// are ignored).
     pub fn new(
@@ -124,7 +124,7 @@ impl<'a> Picker<'a> {
         besides: Besides,
         embeddings: &'a Embeddings,
         at: Timestamp,
-    ) -> Result<Picker<'a>> {
+    ) -> Result<NextWatchRanker<'a>> {
         if embeddings.meta.model_id != card.media_model {
             bail!(
                 "the embeddings were made by {:?}, the next-watch model was trained on {:?}'s; encode with that model",
@@ -135,12 +135,12 @@ impl<'a> Picker<'a> {
         card.check_dim(embeddings.meta.dim)?;
         let lexical = card.lexical_view()?;
         let (past, now) = past_before(history, besides, lexical.as_ref(), embeddings, at)?;
-        Ok(Picker { card, lexical, deep: None, embeddings, past, now, at })
+        Ok(NextWatchRanker { card, lexical, deep: None, embeddings, past, now, at })
     }
 
     /// The same with a fusion scorer's deep part.
-    pub fn with_deep_part(self, deep: Option<&'a DeepPart<'a>>) -> Picker<'a> {
-        Picker { deep, ..self }
+    pub fn with_deep_part(self, deep: Option<&'a DeepPart<'a>>) -> NextWatchRanker<'a> {
+        NextWatchRanker { deep, ..self }
     }
 
     /// Each candidate's probability of being the one picked next among `pool` (each with
@@ -209,7 +209,7 @@ pub fn rank(
     s: &NextWatchSettings,
 ) -> Result<Vec<FeedItem>> {
     let before: Vec<WatchEvent> = history.iter().filter(|e| e.watched_at < s.at).cloned().collect();
-    let picker = Picker::new(card, &before, besides, embeddings, s.at)?.with_deep_part(deep);
+    let picker = NextWatchRanker::new(card, &before, besides, embeddings, s.at)?.with_deep_part(deep);
     let pool: Vec<(&Video, usize)> = candidates::pool(candidates, &before, embeddings, answers, s.keep_watched)
         .into_iter()
         // Nothing here tells when a deferred video fits the moment: it waits for a
@@ -247,7 +247,7 @@ pub fn rank(
         .map(|(rank, i)| {
             let video = pool[i].0;
             let reasons = std::mem::take(&mut reasons[rank]);
-            let scores = Score::map([(Score::Pick, probabilities[i])]);
+            let scores = Score::map([(Score::NextWatch, probabilities[i])]);
             candidates::feed_item(rank + 1, video, probabilities[i], scores, reasons)
         })
         .collect())

@@ -121,18 +121,18 @@ impl Blend {
 
 /// The next-watch model's share of a score that also has the answers' probabilities (a
 /// model folder with both `model.json` and `pick.json`).
-pub const PICK_SHARE: f64 = 1.0 / 3.0;
+pub const NEXT_WATCH_SHARE: f64 = 1.0 / 3.0;
 
 impl Blend {
-    /// `score` (the answers' blend) with the next-watch model's probability `pick` among
-    /// `pool` candidates as a factor: the pick is made relative to an average candidate's
-    /// (`r = pick · pool`) and squashed to `2r / (1 + r)` (1 for an average candidate, below
-    /// 2 however large), to the power [`PICK_SHARE`]. So the answers' blend keeps its
+    /// `score` (the answers' blend) with the next-watch model's probability `next_watch`
+    /// among `pool` candidates as a factor: it is made relative to an average candidate's
+    /// (`r = next_watch · pool`) and squashed to `2r / (1 + r)` (1 for an average candidate, below
+    /// 2 however large), to the power [`NEXT_WATCH_SHARE`]. So the answers' blend keeps its
     /// spread, a candidate the moment favours gains at most 2^share, and one the person
     /// would not pick now loses up to all.
-    pub fn with_pick(score: f64, pick: f64, pool: usize) -> f64 {
-        let r = pick * pool as f64;
-        score * (2.0 * r / (1.0 + r)).powf(PICK_SHARE)
+    pub fn with_next_watch(score: f64, next_watch: f64, pool: usize) -> f64 {
+        let r = next_watch * pool as f64;
+        score * (2.0 * r / (1.0 + r)).powf(NEXT_WATCH_SHARE)
     }
 }
 
@@ -260,12 +260,12 @@ mod tests {
 
     #[test]
     fn the_pick_lifts_what_the_moment_favours_by_its_share() {
-        let average = Blend::with_pick(0.5, 0.01, 100);
+        let average = Blend::with_next_watch(0.5, 0.01, 100);
         assert!((average - 0.5).abs() < 1e-12, "an average pick keeps the score");
-        assert!(Blend::with_pick(0.5, 0.5, 100) > average && Blend::with_pick(0.5, 0.001, 100) < average);
+        assert!(Blend::with_next_watch(0.5, 0.5, 100) > average && Blend::with_next_watch(0.5, 0.001, 100) < average);
         // A runaway pick is bounded: at most a factor 2^share.
-        assert!(Blend::with_pick(0.4, 1.0, 10_000) < 0.4 * 2f64.powf(PICK_SHARE));
-        assert!(Blend::with_pick(0.4, 0.0, 10_000) == 0.0);
+        assert!(Blend::with_next_watch(0.4, 1.0, 10_000) < 0.4 * 2f64.powf(NEXT_WATCH_SHARE));
+        assert!(Blend::with_next_watch(0.4, 0.0, 10_000) == 0.0);
     }
 
     #[test]

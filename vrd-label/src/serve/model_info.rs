@@ -35,12 +35,13 @@ pub struct ModelInfo {
 pub fn read(model: &Path, latest_feed: &[FeedItem]) -> Result<ModelInfo> {
     let mut info = ModelInfo::default();
     let dir = ModelDir::new(model);
-    let pick = NextWatchCard::read_if_present(model)?;
+    let next_watch_card = NextWatchCard::read_if_present(model)?;
     let answers = dir.read_answers_summary()?;
     let trained_on = dir.read_trained_on();
 
     let answer_rows = answers.as_ref().map(|a| a.training.rows as u64);
-    let watches = trained_on.as_ref().map(|t| t.watches as u64).or(pick.as_ref().map(|p| p.history.watches as u64));
+    let watches =
+        trained_on.as_ref().map(|t| t.watches as u64).or(next_watch_card.as_ref().map(|p| p.history.watches as u64));
     let answers_count = trained_on.as_ref().map(|t| t.answers as u64).or(answer_rows);
     let trained_at = trained_on
         .as_ref()
@@ -60,7 +61,7 @@ pub fn read(model: &Path, latest_feed: &[FeedItem]) -> Result<ModelInfo> {
             if on.is_empty() { String::new() } else { format!(" on {on}") }
         ));
     }
-    if let Some(p) = &pick {
+    if let Some(p) = &next_watch_card {
         let chosen = p.selection.get(&p.chosen).copied();
         let cold = p.selection.get(&Method::Signal(Feature::SimProfile).key()).copied();
         let held_out = p.training.get("held_out_groups").and_then(|v| v.as_u64()).unwrap_or(0);

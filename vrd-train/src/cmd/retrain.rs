@@ -279,12 +279,12 @@ fn judge(fit: &FitArgs, db: &Path, current: &Path, new: &Path) -> Result<Verdict
     let current_rr = match NextWatchCard::read_if_present(current)? {
         Some(card) => {
             let deep = vrd_next_watch_torch::fusion_part::NextWatchEncoder::for_card(current, &card, None)?;
-            slice.pick(&card, deep.as_ref().map(|d| d.scorer()))?
+            slice.ranks_under(&card, deep.as_ref().map(|d| d.scorer()))?
         }
         None => None,
     }
     .unwrap_or_else(|| slice.signal("sim_profile"));
-    let pick = Comparison::of(&current_rr, &new_rr);
+    let next_watch = Comparison::of(&current_rr, &new_rr);
     let interest = match (ModelDir::new(current).has_answers_model(), ModelDir::new(new).has_answers_model()) {
         (true, true) => Some(interest_comparison(&slice, &data, fit, current, new)?),
         (true, false) => {
@@ -292,14 +292,14 @@ fn judge(fit: &FitArgs, db: &Path, current: &Path, new: &Path) -> Result<Verdict
         }
         _ => None,
     };
-    let deploy = pick.not_worse() && interest.as_ref().is_none_or(Comparison::not_worse);
+    let deploy = next_watch.not_worse() && interest.as_ref().is_none_or(Comparison::not_worse);
     let say = |what: &str, c: &Comparison| {
         format!("{what} {:.3} → {:.3} (± {:.3}, {} questions)", c.current, c.new, c.standard_error, c.questions)
     };
     let mut reason = format!(
         "on the latest {} questions of the history, mean reciprocal rank: {}",
         slice.len(),
-        say("next watch", &pick)
+        say("next watch", &next_watch)
     );
     if let Some(i) = &interest {
         reason += &format!("; {}", say("answers' interest", i));
@@ -307,7 +307,7 @@ fn judge(fit: &FitArgs, db: &Path, current: &Path, new: &Path) -> Result<Verdict
     if !deploy {
         reason += "; worse than the current model by more than a standard error";
     }
-    let figures = serde_json::json!({ "next_watch": pick, "interest": interest });
+    let figures = serde_json::json!({ "next_watch": next_watch, "interest": interest });
     Ok(Verdict { deploy, reason, figures: Some(figures) })
 }
 

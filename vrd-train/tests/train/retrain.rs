@@ -48,7 +48,7 @@ impl Home {
     }
 
     /// The next-watch card the model folder serves now.
-    fn pick(&self) -> String {
+    fn next_watch_card(&self) -> String {
         std::fs::read_to_string(self.model.join("pick.json")).unwrap()
     }
 }
@@ -123,12 +123,12 @@ fn retrains_are_judged_deployed_refused_and_rolled_back() {
     assert_eq!(second.outcome, Outcome::Deployed, "{said}");
     assert_eq!(second.previous.as_deref(), Some(v1.as_str()));
     let figures = second.figures.expect("judged");
-    let pick = |k: &str| figures["next_watch"][k].as_f64().unwrap();
-    assert!(pick("new") > pick("current") + pick("standard_error"), "an improvement: {figures}");
+    let next_watch = |k: &str| figures["next_watch"][k].as_f64().unwrap();
+    assert!(next_watch("new") > next_watch("current") + next_watch("standard_error"), "an improvement: {figures}");
     assert!(figures["interest"]["questions"].as_u64().unwrap() > 0, "the answers' models judged too: {figures}");
     let v2 = home.versions().current().unwrap();
     assert_ne!(v1, v2);
-    let v2_pick = home.pick();
+    let v2_card = home.next_watch_card();
 
     // Nothing new since: skipped even after the interval.
     std::thread::sleep(std::time::Duration::from_millis(1100));
@@ -145,7 +145,7 @@ fn retrains_are_judged_deployed_refused_and_rolled_back() {
     let f = refused.figures.unwrap();
     assert!(f["interest"]["new"].as_f64().unwrap() < f["interest"]["current"].as_f64().unwrap(), "{f}");
     assert_eq!(home.versions().current().as_deref(), Some(v2.as_str()));
-    assert_eq!(home.pick(), v2_pick);
+    assert_eq!(home.next_watch_card(), v2_card);
     assert!(!home.versions().path_of(refused.version.as_deref().unwrap()).exists(), "refused weights removed");
     rank_works(&home);
 
@@ -166,7 +166,7 @@ fn a_retrain_killed_halfway_leaves_the_current_model() {
     let home = home(30);
     home.run(&[]);
     let current = home.versions().current().unwrap();
-    let pick = home.pick();
+    let card = home.next_watch_card();
     // A long training, killed as soon as its new version's folder appears.
     let mut child =
         home.retrain(&["--force", "--epochs", "400"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
@@ -190,7 +190,7 @@ fn a_retrain_killed_halfway_leaves_the_current_model() {
         Some(current.as_str()),
         "the link still points at the current version"
     );
-    assert_eq!(home.pick(), pick);
+    assert_eq!(home.next_watch_card(), card);
     rank_works(&home);
     // The next run clears what the killed one left.
     home.run(&["--force"]);

@@ -55,7 +55,7 @@ impl<'a> Slice<'a> {
     /// Each held-out question's reciprocal rank under a next-watch card (`deep`: a fusion
     /// card's deep part, loaded); None when the card was made with other features (a model
     /// from an older vrd: it cannot score these rows, and a retrain replaces it).
-    pub fn pick(&self, card: &NextWatchCard, deep: Option<&NextWatchFusionScorer>) -> Result<Option<Vec<f64>>> {
+    pub fn ranks_under(&self, card: &NextWatchCard, deep: Option<&NextWatchFusionScorer>) -> Result<Option<Vec<f64>>> {
         if card.features != FEATURES || card.check().is_err() {
             return Ok(None);
         }
