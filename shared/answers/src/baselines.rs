@@ -1,4 +1,4 @@
-//! The linear baselines on a question's wide features (see `vrd_model::wide`): logistic
+//! The linear baselines on a question's wide features (see `crate::net::wide`): logistic
 //! regression with an L2 penalty (class-balanced, fitted exactly by Newton's method in
 //! f64 on centred features in their natural scales, its strength chosen on inner
 //! time-series splits of the fit part), and
@@ -30,7 +30,7 @@ pub const L2_GRID: [f64; 6] = [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0];
 /// intercept unpenalised), class-balanced: each class weighs half.
 ///
 /// The columns are centred but not standardised: the wide features come in scales chosen
-/// for one shared penalty (see `vrd_model::wide`). Scaling each column to unit variance
+/// for one shared penalty (see `crate::net::wide`). Scaling each column to unit variance
 /// made each of the 768 embedding dimensions as cheap as an app share: on the real phone
 /// timeline's right-time answers it cost 0.2 ROC-AUC (0.79 → 0.59 at the best strength of
 /// each, same folds; on interest alone, one block of embedding columns, 0.582 → 0.580).

@@ -2,9 +2,27 @@
 //! the model was not selected on, on standardised margins, with a weak Gaussian prior on
 //! slope and intercept and the slope bounded (damped Newton, so separable margins converge
 //! instead of diverging), and the result keeps the rule of succession's distance from 0
-//! and 1: calibrated on n answers, no probability goes beyond (n+1)/(n+2).
+//! and 1: calibrated on n answers, no probability goes beyond (n+1)/(n+2). The card keeps
+//! the fitted [`Calibration`] and ranking applies it.
 
-use vrd_model::calibration::Calibration;
+use serde::{Deserialize, Serialize};
+
+/// Platt scaling of one head, kept `floor` away from 0 and 1:
+/// `p = floor + (1 − 2·floor) · sigmoid(a · (logit₁ − logit₀) + b)`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Calibration {
+    pub a: f64,
+    pub b: f64,
+    pub floor: f64,
+}
+
+impl Calibration {
+    pub const IDENTITY: Calibration = Calibration { a: 1.0, b: 0.0, floor: 0.0 };
+
+    pub fn apply(&self, margin: f64) -> f64 {
+        self.floor + (1.0 - 2.0 * self.floor) / (1.0 + (-(self.a * margin + self.b)).exp())
+    }
+}
 
 /// The prior's precision on the standardised slope and intercept: weak (the bound and the
 /// damping keep the fit finite), so that a few dozen answers still set the slope.
@@ -152,5 +170,14 @@ mod tests {
     fn one_class_keeps_the_order() {
         let c = fit(&[1.0, 2.0, 3.0], &[true, true, true]);
         assert!(c.apply(3.0) > c.apply(1.0));
+    }
+
+    #[test]
+    fn the_floor_keeps_probabilities_off_zero_and_one() {
+        assert_eq!(Calibration::IDENTITY.apply(0.0), 0.5);
+        let c = Calibration { a: 2.0, b: -0.5, floor: 0.01 };
+        assert!((c.apply(0.25) - 0.5).abs() < 1e-12, "a·m + b = 0 is one half");
+        assert!(c.apply(1e6) <= 0.99 && c.apply(-1e6) >= 0.01);
+        assert!(c.apply(1.0) > c.apply(0.0), "a > 0 keeps the order");
     }
 }

@@ -5,6 +5,7 @@
 //! One row per label: a (video, moment) pair with an answer to one question; the other
 //! question's target is -100 (ignored). Rows are in time order, which the folds rely on.
 
+use crate::net::activity::Activity;
 use anyhow::{anyhow, bail, Context, Result};
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,7 +15,6 @@ use vrd_core::jsonl::JsonlReader;
 use vrd_core::records::{Head, Label, Video};
 use vrd_core::tensors::{read_metadata, Embeddings};
 use vrd_core::time::Timestamp;
-use vrd_model::activity::Activity;
 
 /// A batch's target for a row not asked this head's question: the class index the loss
 /// leaves out (libtorch's `ignore_index`). Only tensors carry it; a [`Row`] says which

@@ -14,6 +14,7 @@
 use crate::data::{Dataset, Row};
 pub use crate::folds::{time_series_folds, Fold};
 use crate::metrics::{self, Scores};
+use crate::net::fast::Scorer;
 use crate::net::RankerSpec;
 use crate::train::{self, Method, TrainOptions, Trained};
 use anyhow::{anyhow, bail, Result};
@@ -21,7 +22,6 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use tch::Device;
 use vrd_core::records::{Head, PerHead};
-use vrd_model::fast::Scorer;
 
 /// The methods a report compares: the one list of their names (the report's keys, the
 /// plot's legend) and of how each is drawn.

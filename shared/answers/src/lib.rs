@@ -4,10 +4,12 @@
 //!
 //! Learning it:
 //! - [`data`]: labels, videos, media embeddings and activity windows joined into rows;
-//! - [`net`] and [`train`]: the training loop (setup, epochs, checkpoints, calibration and
-//!   the choice between the model and the baselines);
+//! - [`net`]: its networks (the fast and early-fusion architectures, the activity
+//!   compressor, the heads);
+//! - [`train`]: the training loop (setup, epochs, checkpoints, calibration and the choice
+//!   between the model and the baselines);
 //! - [`baselines`], [`calibrate`], [`metrics`]: the linear baselines (logistic
-//!   regression, similarity; `vrd_model::linear` is a layer), the bounded Platt fit, the
+//!   regression, similarity; `vrd_model::linear` is a layer), the calibration and its bounded Platt fit, the
 //!   metrics of the report (AdamW, written out for `--resume`, is `vrd_model::optim`);
 //! - [`evaluate`], [`folds`] and [`plot`]: time-series folds against the baselines, the
 //!   report and its SVG; [`resume`]: checkpoints of interrupted runs;
@@ -19,8 +21,7 @@
 //!   probabilities, deferred videos back when they fit, over `vrd-ranking`'s selection and
 //!   with the next-watch model's scores beside when there is one.
 //!
-//! The networks themselves (the fast and early-fusion architectures, the activity
-//! compressor, the heads) are `vrd-model`'s, shared with the next-watch model.
+//! Its networks are built from `vrd-model`'s layers, shared with the next-watch model.
 
 pub mod baselines;
 pub mod calibrate;

@@ -6,6 +6,9 @@
 //! Loading checks that every weight is present with its shape (the reference saved only
 //! its LoRA weights, so its heads were random at inference).
 
+use crate::calibrate::Calibration;
+use crate::net::fast::{FastConfig, FastModel};
+use crate::net::fusion::{FusionConfig, FusionModel};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -13,10 +16,8 @@ use std::path::{Path, PathBuf};
 use tch::{nn, Device, Tensor};
 use vrd_core::model_dir::{ModelDir, ANSWERS_FORMAT as FORMAT};
 use vrd_encoder::encoder_dir::fine_tuned_encoder;
-use vrd_model::calibration::Calibration;
 use vrd_model::checkpoint::load_safetensors;
-use vrd_model::fast::{FastConfig, FastModel};
-use vrd_model::fusion::{FusionConfig, FusionModel, FusionTokenizer};
+use vrd_model::fusion::FusionTokenizer;
 use vrd_model::RankerArch;
 
 pub use vrd_core::records::PerHead;
@@ -80,7 +81,7 @@ impl AnswersCard {
     }
 
     /// What answers each question.
-    pub fn scorers(&self) -> PerHead<vrd_model::fast::Scorer> {
+    pub fn scorers(&self) -> PerHead<crate::net::fast::Scorer> {
         match &self.arch {
             RankerCard::Fast(c) => c.scorers,
             RankerCard::Fusion(_) => PerHead::default(),
@@ -237,7 +238,7 @@ mod tests {
         // Heads missing (the reference's LoRA-only checkpoints) are refused by name.
         let partial = dir.path().join("partial");
         let vs3 = nn::VarStore::new(Device::Cpu);
-        let _c = vrd_model::compressor::SequenceCompressor::new(vs3.root() / "compressor", config.compressor);
+        let _c = crate::net::compressor::SequenceCompressor::new(vs3.root() / "compressor", config.compressor);
         AnswersModel::save(&vs3, &card(config), &partial).unwrap();
         let err = AnswersModel::load(&partial, Device::Cpu, None).err().unwrap().to_string();
         assert!(err.contains("missing tensor `baseline.interest.bias`"), "the first missing name, sorted: {err}");

@@ -5,6 +5,10 @@
 //! without the moment, as trained) and right-time (asked with it).
 
 use crate::model::{AnswersCard, AnswersModel, RankNet, RankerCard};
+use crate::net::activity::Activity;
+use crate::net::fast::FastModel;
+use crate::net::fusion::FusionModel;
+use crate::net::heads::HeadLogits;
 use anyhow::{bail, Result};
 use std::collections::{BTreeMap, HashSet};
 use tch::{Device, Kind, Tensor};
@@ -14,10 +18,7 @@ use vrd_core::records::{FeedItem, Score, Video, WatchEvent};
 use vrd_core::tensors::Embeddings;
 use vrd_core::text::TextTemplate;
 use vrd_core::time::Timestamp;
-use vrd_model::activity::Activity;
-use vrd_model::fast::FastModel;
-use vrd_model::fusion::{pad_token_ids, FusionModel, FusionTokenizer};
-use vrd_model::heads::HeadLogits;
+use vrd_model::fusion::{pad_token_ids, FusionTokenizer};
 use vrd_model::SentenceEncoder;
 use vrd_ranking::candidates::{self, Answers};
 use vrd_ranking::ordering::{self, Blend, Candidate};
@@ -280,7 +281,7 @@ fn fast_probabilities(
     let scorers = card.scorers();
     tch::no_grad(|| {
         let (activity, cond) = now_batch(now, &conditions);
-        let input = vrd_model::fast::FastInput {
+        let input = crate::net::fast::FastInput {
             media: &Tensor::zeros([conditions.len() as i64, model.config.media_dim], (Kind::Float, Device::Cpu)),
             activity: &activity,
             duration_z: &cond,

@@ -1,37 +1,34 @@
-//! Transformer text encoders in libtorch (through tch), loaded from Hugging Face folders.
+//! Transformer text encoders in libtorch (through tch), loaded from Hugging Face folders,
+//! and the layers both models' networks are built from.
 //!
 //! One file per part: the config, each architecture with HF's exact weight names, pooling,
-//! checkpoint loading, and the sentence encoder that ties a tokenizer to a model; the
-//! answers' model's two architectures (`fast`, `fusion`) with their activity compressor and
-//! heads, whose building blocks the next-watch model's network shares; AdamW (`optim`).
+//! checkpoint loading, LoRA (`linear`), the sentence encoder that ties a tokenizer to a
+//! model, early fusion's building blocks (`fusion`: the encoder with one more token, what
+//! trains and what a saved model holds), and AdamW (`optim`). The models' own networks
+//! are their crates': the answers' model's in `vrd_answers::net`, the next-watch model's
+//! in `vrd_next_watch_torch::network`.
 //!
 //! A crate of its own so that the tools that run no model (vrd-ingest, vrd-label) neither
-//! link nor load libtorch: loading it costs about half a second at every start. The model
-//! knows no records, files of ours, stores, environment or command line (those are
-//! `vrd-encoder`'s and the models' crates, `vrd-answers` and `vrd-next-watch-torch`); from `vrd-core` it takes only the names of the two
-//! heads.
+//! link nor load libtorch: loading it costs about half a second at every start. It knows
+//! no records, files of ours, stores, environment or command line (those are
+//! `vrd-encoder`'s and the models' crates).
 
-pub mod activity;
 pub mod bert;
-pub mod calibration;
 pub mod checkpoint;
-pub mod compressor;
 pub mod config;
-pub mod fast;
 pub mod fusion;
-pub mod heads;
 pub mod linear;
 pub mod optim;
 pub mod pooling;
 pub mod sentence;
-pub mod wide;
 pub mod xlm_roberta;
 
 pub use config::{EncoderConfig, EncoderFamily};
 
-/// The two ranking architectures, by the names the model card and `vrd-train fit --arch`
-/// use: `fast` (cached media embeddings and the activity token, `fast.rs`) and `fusion`
-/// (the encoder fine-tuned over the video text with the activity token, `fusion.rs`).
+/// The two ranking architectures, by the names the model cards and `vrd-train fit --arch`
+/// use, for both models: `fast` (cached media embeddings; the answers' model's
+/// `vrd_answers::net::fast`) and `fusion` (the encoder fine-tuned over the video text with
+/// one more token: `vrd_answers::net::fusion`, `vrd_next_watch_torch::network`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RankerArch {

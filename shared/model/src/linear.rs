@@ -123,3 +123,9 @@ fn onednn_enabled() -> bool {
     }
     ONEDNN_CHOSEN.load(Ordering::Relaxed) && AVAILABLE.with(|a| *a)
 }
+
+/// A linear layer that starts at zero, weights and bias: a path that adds nothing until
+/// trained (or set).
+pub fn zero_init() -> nn::LinearConfig {
+    nn::LinearConfig { ws_init: nn::Init::Const(0.0), bs_init: Some(nn::Init::Const(0.0)), bias: true }
+}

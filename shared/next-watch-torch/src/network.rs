@@ -18,7 +18,7 @@ use vrd_model::config::EncoderConfig;
 use vrd_model::fusion::{
     build_encoder, load_trained_over, mark_trainable, pad_token_ids, pool_with_token, Finetune, FusionTokenizer,
 };
-use vrd_model::heads::zero_init;
+use vrd_model::linear::zero_init;
 use vrd_model::linear::LoraConfig;
 use vrd_model::TextEncoder;
 

@@ -9,9 +9,10 @@ use anyhow::Result;
 use std::path::PathBuf;
 use std::time::Instant;
 use tch::{nn, Device, Kind, Tensor};
+use vrd_answers::net::fusion::{is_new_layer, FusionConfig, FusionModel};
 use vrd_answers::train::{self, TrainOptions};
 use vrd_core::records::PerHead;
-use vrd_model::fusion::{is_new_layer, Finetune, FusionConfig, FusionModel};
+use vrd_model::fusion::Finetune;
 use vrd_model::optim::AdamW;
 use vrd_model::EncoderConfig;
 
@@ -70,7 +71,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let (b, t, l) = (args.batch_size, args.length, args.events);
     let ids = Tensor::randint_low(5, enc_cfg.vocab_size, [b, t], (Kind::Int64, device));
     let mask = Tensor::ones([b, t], (Kind::Int64, device));
-    let activity = vrd_model::activity::Activity {
+    let activity = vrd_answers::net::activity::Activity {
         text: Tensor::randn([b, l, args.context_dim], (kind, device)),
         num: Tensor::randn([b, l, features], (kind, device)),
         mask: Tensor::ones([b, l], (Kind::Int64, device)),

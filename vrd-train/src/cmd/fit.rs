@@ -7,12 +7,12 @@ pub use super::fit_args::FitArgs;
 use crate::inputs::Source;
 use anyhow::{Context, Result};
 use vrd_answers::model::{AnswersCard, AnswersModel, FusionCard, RankerCard};
+use vrd_answers::net::fast::Scorer;
 use vrd_answers::net::{Net, RankerSpec};
 use vrd_answers::train::{self, TrainOptions};
 use vrd_answers::{data, evaluate, plot, resume};
 use vrd_core::records::Head;
 use vrd_core::usage::UsageError;
-use vrd_model::fast::Scorer;
 use vrd_model::RankerArch;
 
 pub fn run(args: &FitArgs) -> Result<()> {

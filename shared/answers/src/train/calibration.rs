@@ -4,10 +4,10 @@
 use super::answered;
 use super::validation::Validation;
 use crate::calibrate;
+use crate::calibrate::Calibration;
 use crate::data::Row;
 use crate::metrics;
 use vrd_core::records::Head;
-use vrd_model::calibration::Calibration;
 
 /// A calibrated way of answering one question, with its decision threshold.
 #[derive(Debug, Clone, Copy)]

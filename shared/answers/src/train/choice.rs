@@ -7,13 +7,13 @@ use super::epochs::{restore, BestEpoch, EpochLoop, Training};
 use super::setup::{refit_baselines, wide_matrix, Baselines, Setup};
 use super::{auc_and_standard_error, auc_on, margins, Trained};
 use crate::data::{Dataset, Row};
+use crate::net::fast::Scorer;
+use crate::net::wide::WideFeatures;
 use crate::net::{Net, RankerSpec};
 use anyhow::Result;
 use std::collections::BTreeMap;
 use tch::{Device, Kind};
 use vrd_core::records::{Head, PerHead};
-use vrd_model::fast::Scorer;
-use vrd_model::wide::WideFeatures;
 
 /// What answers one question, why, and how its margins become probabilities.
 #[derive(Debug, Clone)]

@@ -4,6 +4,7 @@
 use super::setup::Setup;
 use super::{auc_and_standard_error, margins, TrainOptions};
 use crate::data::{Dataset, DurationScale, Row, IGNORE};
+use crate::net::heads::HeadLogits;
 use crate::net::{Net, RankerSpec};
 use crate::resume::{self, with_prefix, Checkpoints, LoopState};
 use anyhow::{anyhow, Result};
@@ -11,7 +12,6 @@ use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
 use vrd_core::records::{Head, PerHead};
 use vrd_core::rng::Rng;
-use vrd_model::heads::HeadLogits;
 use vrd_model::optim::AdamW;
 
 /// The network being trained, its optimiser and the precision it trains in.

@@ -25,6 +25,9 @@ pub use setup::Baselines;
 
 use crate::data::{Dataset, DurationScale, Row};
 use crate::metrics;
+use crate::net::fast::Scorer;
+use crate::net::heads::HeadLogits;
+use crate::net::wide::WideFeatures;
 use crate::net::{Net, RankerSpec};
 use crate::resume::Checkpoints;
 use anyhow::Result;
@@ -36,9 +39,6 @@ use setup::{wide_matrix, Setup};
 use tch::nn;
 use tch::{Device, Kind};
 use vrd_core::records::{Head, PerHead};
-use vrd_model::fast::Scorer;
-use vrd_model::heads::HeadLogits;
-use vrd_model::wide::WideFeatures;
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TrainOptions {

@@ -7,12 +7,12 @@ use super::validation::{carve_validation, Validation};
 use super::{labelled, TrainOptions};
 use crate::baselines::{self, LinearScorer};
 use crate::data::{Dataset, DurationScale, Row};
+use crate::net::fast::Scorer;
+use crate::net::wide::{main_buckets, WideConfig, WideFeatures};
 use std::collections::BTreeMap;
 use tch::nn;
 use tch::{Device, Kind, Tensor};
 use vrd_core::records::{Head, PerHead};
-use vrd_model::fast::Scorer;
-use vrd_model::wide::{main_buckets, WideConfig, WideFeatures};
 
 /// What one model is trained and judged from, all of it from the fit part: the validation
 /// slice carved from its end, the duration scale, the class weights, the wide features'

@@ -12,7 +12,7 @@
 //! pools average only real positions, and a sequence with no events at all gives the zero
 //! token (the reference fed a zero row, whose token then varied with the duration).
 
-use crate::activity::Activity;
+use super::activity::Activity;
 use tch::nn::{self, Module};
 use tch::{Kind, Tensor};
 

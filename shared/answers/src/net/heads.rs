@@ -4,14 +4,9 @@
 
 use tch::nn::{self, Module};
 use tch::Tensor;
+use vrd_model::linear::zero_init;
 
 pub const HEAD_WIDTH: i64 = 256;
-
-/// A linear layer that starts at zero, weights and bias: a path that adds nothing until
-/// trained (or set).
-pub fn zero_init() -> nn::LinearConfig {
-    nn::LinearConfig { ws_init: nn::Init::Const(0.0), bs_init: Some(nn::Init::Const(0.0)), bias: true }
-}
 
 /// SwiGLU: one bias-free projection split into a gate and a value, `silu(gate) * value`,
 /// projected down (Shazeer 2020).

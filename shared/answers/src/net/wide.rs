@@ -8,7 +8,7 @@
 //! single L2 penalty relies on: standardising every column alike would make each of the
 //! hundreds of embedding dimensions as cheap as an app share.
 
-use crate::activity::{Activity, WindowSummary};
+use super::activity::{Activity, WindowSummary};
 use serde::{Deserialize, Serialize};
 use tch::{nn, Kind, Tensor};
 

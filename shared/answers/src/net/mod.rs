@@ -1,15 +1,27 @@
-//! The two architectures behind one interface, so training, evaluation and baselines treat
-//! them alike: the fast one (cached media embeddings) and the early-fusion one (the
-//! encoder fine-tuned over the video's text with the activity token appended).
+//! The answers' model's networks, and its two architectures behind one interface
+//! ([`Net`]), so training, evaluation and baselines treat them alike:
+//! - [`fast`]: over cached media embeddings, with the wide features ([`wide`]) beside;
+//! - [`fusion`]: the encoder fine-tuned over the video's text with the activity token
+//!   appended;
+//! - both read the activity before the moment ([`activity`]) through the sequence
+//!   compressor ([`compressor`]) and answer with the two heads ([`heads`]).
+
+pub mod activity;
+pub mod compressor;
+pub mod fast;
+pub mod fusion;
+pub mod heads;
+pub mod wide;
 
 use crate::data::{Batch, Dataset};
+use crate::net::fast::{FastConfig, FastInput, FastModel, Scorer};
+use crate::net::heads::HeadLogits;
 use anyhow::{anyhow, Result};
+use fusion::{FusionConfig, FusionModel};
 use std::path::PathBuf;
 use tch::nn;
 use vrd_core::records::PerHead;
-use vrd_model::fast::{FastConfig, FastInput, FastModel, Scorer};
-use vrd_model::fusion::{Finetune, FusionConfig, FusionModel};
-use vrd_model::heads::HeadLogits;
+use vrd_model::fusion::Finetune;
 
 /// What to build and train: the architecture ([`RankerSpec::kind`]) and, for the fusion
 /// network, the encoder it fine-tunes and how.
@@ -72,7 +84,7 @@ impl Net {
     pub fn is_new_layer(arch: &RankerSpec, name: &str) -> bool {
         match arch {
             RankerSpec::Fast => false,
-            RankerSpec::Fusion { .. } => vrd_model::fusion::is_new_layer(name),
+            RankerSpec::Fusion { .. } => fusion::is_new_layer(name),
         }
     }
 

@@ -12,10 +12,10 @@
 //! ([`Scorer`]): this model, or one of the linear baselines it was compared with, whose
 //! weights it carries.
 
-use crate::activity::{Activity, WindowSummary};
-use crate::compressor::{CompressorConfig, SequenceCompressor};
-use crate::heads::{HeadLogits, Heads};
-use crate::wide::{WideConfig, WideFeatures};
+use super::activity::{Activity, WindowSummary};
+use super::compressor::{CompressorConfig, SequenceCompressor};
+use super::heads::{HeadLogits, Heads};
+use super::wide::{WideConfig, WideFeatures};
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module};
 use tch::Tensor;
@@ -100,7 +100,7 @@ pub struct FastInput<'a> {
 fn linear_per_head(p: nn::Path, wide: &WideConfig) -> PerHead<nn::Linear> {
     let dims = PerHead { interest: wide.interest_dim(), right_time: wide.right_time_dim() };
     dims.map(|head, &dim| {
-        let layer = nn::linear(&p / head.key(), dim, 1, crate::heads::zero_init());
+        let layer = nn::linear(&p / head.key(), dim, 1, vrd_model::linear::zero_init());
         let _ = layer.ws.set_requires_grad(false);
         if let Some(b) = &layer.bs {
             let _ = b.set_requires_grad(false);
