@@ -15,7 +15,7 @@ BIN := target/release
 DEMO_DIR := target/demo
 PREFIX ?= $(HOME)/.local
 
-.PHONY: all setup test-deps build demo feed test lint fmt clean install uninstall bench bench-quality goldens
+.PHONY: all setup test-deps build demo-tools demo feed test lint fmt clean install uninstall bench bench-quality goldens
 
 all: build
 
@@ -25,6 +25,14 @@ setup:
 # scripts/build: on a fresh clone the torch-free crates compile while setup downloads torch.
 build:
 	@scripts/build
+
+# The four tools the demo runs, and no more: vrd-label's page and TUI (askama, tiny_http,
+# crossterm and its binary) come with `make build`, `make test` or `make install`. --bin
+# only filters targets: the features stay the whole workspace's, so that later build
+# compiles vrd-label's own crates and nothing twice.
+DEMO_TOOLS := vrd-ingest vrd-encode vrd-train vrd-rank
+demo-tools:
+	@scripts/build $(DEMO_TOOLS:%=--bin %)
 
 # What the tests need beyond Rust and Python: Debian's chromium and tmux (installed as
 # root or through sudo -n, else it says what to run) and ../shared/data (checked).
@@ -36,7 +44,7 @@ test-deps:
 # feed), then a person with labels and an activity timeline (fixtures/person, made by
 # `vrd-train simulate`): embeddings and activity windows → a model evaluated on
 # time-series folds → the feed for a weekday evening after some gaming.
-demo: build
+demo: demo-tools
 	@mkdir -p $(DEMO_DIR)
 	@echo "== vrd-ingest takeout fixtures/takeout/watch-history.json" >&2
 	@$(BIN)/vrd-ingest takeout fixtures/takeout/watch-history.json -o $(DEMO_DIR)/watch.jsonl
