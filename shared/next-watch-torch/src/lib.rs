@@ -14,11 +14,9 @@ pub mod network;
 pub mod queries;
 pub mod training;
 
-/// Tests that seed or draw from libtorch's random generator (one for the whole process)
-/// hold this: cargo runs a binary's tests on several threads, and a test drawing between
-/// another's seeding and its draws changes that one's numbers.
+/// The unit tests' lock on libtorch's one random generator (shared with the other torch crates).
 #[cfg(test)]
-pub(crate) fn torch_rng_lock() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+#[path = "../../test-support/torch_rng.rs"]
+mod torch_rng;
+#[cfg(test)]
+pub(crate) use torch_rng::torch_rng_lock;
